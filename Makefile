@@ -1,0 +1,40 @@
+# Two commands for a fresh machine with only Python 3.11: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# A laptop runs on SQLite with eager Celery; these fixed development values are refused
+# unless SANPO_ALLOW_INSECURE_DEFAULTS is set, which production never does.
+export SANPO_ALLOW_INSECURE_DEFAULTS ?= true
+DEV_ENV := DEBUG=$${DEBUG:-true} SANPO_WEBHOOK_ALLOW_LOOPBACK=$${SANPO_WEBHOOK_ALLOW_LOOPBACK:-true}
+
+.PHONY: run test lint typecheck check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+
+test: $(STAMP)
+	SANPO_WEBHOOK_ALLOW_LOOPBACK=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+check: lint typecheck
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) test
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,27 @@
+"""The Celery application.
+
+Every periodic schedule of the project lives here, in one place, so an operator reading this
+file knows everything beat will start.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("sanpo")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "partners-purge-idempotency-keys": {
+        "task": "partners.tasks.purge_expired_idempotency_keys",
+        "schedule": crontab(minute=17),
+    },
+    "partners-requeue-stalled-webhook-deliveries": {
+        "task": "partners.tasks.requeue_stalled_webhook_deliveries",
+        "schedule": crontab(minute="*/5"),
+    },
+}

@@ -1,0 +1,252 @@
+"""Django settings for Sanpo, read from the environment (12-factor).
+
+Production differs from a laptop only by environment variables; every one of them is listed in
+the README. With no DATABASE_URL the service runs on an embedded SQLite file, and with no
+CELERY_BROKER_URL tasks run eagerly in-process, so `make run` needs nothing installed.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Fixed, public values for a laptop and for the test suite only. They are refused unless
+# SANPO_ALLOW_INSECURE_DEFAULTS is set, so a production deployment cannot start on them.
+ALLOW_INSECURE_DEFAULTS = env_bool("SANPO_ALLOW_INSECURE_DEFAULTS", False)
+_INSECURE_SECRET_KEY = "insecure-sanpo-development-key-never-use-in-production-0123456789"  # noqa: S105
+_INSECURE_ENCRYPTION_KEY = "c2FucG8tZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
+
+
+def _secret(name: str, insecure_default: str) -> str:
+    value = env_str(name)
+    if value:
+        return value
+    if ALLOW_INSECURE_DEFAULTS:
+        return insecure_default
+    raise ImproperlyConfigured(
+        f"{name} must be set (or SANPO_ALLOW_INSECURE_DEFAULTS=true on a development machine)."
+    )
+
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = _secret("SECRET_KEY", _INSECURE_SECRET_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "guardian",
+    "partners",
+    "consent",
+    "federation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "config" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    try:
+        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+else:
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(BASE_DIR / "var" / "sanpo.sqlite3"),
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits are counted here, so it must be shared by every worker) ------------
+_redis_url = env_str("REDIS_URL")
+if _redis_url:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url,
+            "KEY_PREFIX": "sanpo",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+# Without a broker, tasks run in-process so a laptop needs nothing but Python.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth, guardian ---------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # guardian: anonymous users never hold object permissions.
+GUARDIAN_RAISE_403 = False
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation: stored in UTC, shown in Tokyo time -------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ja", "日本語")]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files: served by WhiteNoise from local files, never from a CDN -------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Security: safe by default, TLS settings once a proxy terminates TLS --------------------
+BEHIND_TLS = env_bool("SANPO_BEHIND_TLS", not DEBUG)
+SESSION_COOKIE_SECURE = BEHIND_TLS
+CSRF_COOKIE_SECURE = BEHIND_TLS
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if BEHIND_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SANPO_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("SANPO_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+
+# Request bodies are capped: larger bodies are refused with 413 before they are parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SANPO_MAX_BODY_BYTES", 1_048_576, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
+
+# --- Django REST framework --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partners.api.permissions.HasPartnerScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["partners.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "partners.api.pagination.CappedCursorPagination",
+    "EXCEPTION_HANDLER": "partners.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sanpo partner API",
+    "DESCRIPTION": (
+        "Federate customer bases between an alliance host and partner brands, only within what "
+        "each member consented to. Authenticate with `Authorization: Bearer <API key>`. Every "
+        "POST takes an `Idempotency-Key` header."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"ApiKey": []}],
+}
+
+# --- Sanpo --------------------------------------------------------------------------------------
+# Fernet keys (urlsafe base64, 32 bytes), newest first: encryption uses the first, decryption
+# tries them all, and `manage.py rotate_encryption_keys` re-encrypts under the first.
+SANPO_ENCRYPTION_KEYS = env_list("SANPO_ENCRYPTION_KEYS", []) or [
+    _secret("SANPO_ENCRYPTION_KEYS", _INSECURE_ENCRYPTION_KEY)
+]
+for _key in SANPO_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "SANPO_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes); generate one with `manage.py generate_encryption_key`."
+        ) from None
+SANPO_API_RATE_LIMIT_PER_MINUTE = env_int("SANPO_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
+SANPO_API_MAX_PAGE_SIZE = env_int("SANPO_API_MAX_PAGE_SIZE", 200, minimum=1)
+SANPO_IDEMPOTENCY_KEY_TTL_HOURS = env_int("SANPO_IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)
+SANPO_API_KEY_ROTATION_OVERLAP_HOURS = env_int(
+    "SANPO_API_KEY_ROTATION_OVERLAP_HOURS", 24, minimum=0
+)
+SANPO_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("SANPO_WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+SANPO_WEBHOOK_MAX_ATTEMPTS = env_int("SANPO_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+SANPO_WEBHOOK_RETRY_BASE_SECONDS = env_int("SANPO_WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
+SANPO_WEBHOOK_TIMEOUT_SECONDS = env_int("SANPO_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Loopback receivers are refused like any internal address unless explicitly allowed, which
+# only local development and the test suite should do.
+SANPO_WEBHOOK_ALLOW_LOOPBACK = env_bool("SANPO_WEBHOOK_ALLOW_LOOPBACK", False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

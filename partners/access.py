@@ -1,0 +1,72 @@
+"""The only way an API view or a task obtains a partner's object.
+
+Every object a partner may see is granted to the partner's group with django-guardian, and
+these functions look objects up through those grants, never through global permissions
+(``accept_global_perms=False``). Missing and not-yours give the same 404.
+"""
+
+import uuid
+from typing import Literal, TypeVar
+
+from django.db import models
+from guardian.shortcuts import get_objects_for_group
+
+from partners.errors import not_found
+from partners.models import ApiKey, Partner, WebhookEndpoint
+
+Need = Literal["read", "write", "delete"]
+M = TypeVar("M", bound=models.Model)
+
+_PERMISSION_FOR_NEED = {"read": "view", "write": "change", "delete": "delete"}
+
+
+def granted(
+    principal: Partner, queryset: "models.QuerySet[M]", *, need: Need = "read"
+) -> "models.QuerySet[M]":
+    """The objects of ``queryset`` that ``principal`` holds the permission for ``need`` on."""
+    codename = f"{_PERMISSION_FOR_NEED[need]}_{queryset.model._meta.model_name}"
+    return get_objects_for_group(principal.group, codename, queryset, accept_global_perms=False)
+
+
+def access_object(
+    principal: Partner,
+    queryset: "models.QuerySet[M]",
+    object_id: str,
+    *,
+    need: Need = "read",
+    what: str = "object",
+) -> M:
+    try:
+        pk = uuid.UUID(str(object_id))
+    except ValueError:
+        raise not_found(what) from None
+    found = granted(principal, queryset.filter(pk=pk), need=need).first()
+    if found is None:
+        raise not_found(what)
+    return found
+
+
+def access_partner_by_id(principal: Partner, partner_id: str, *, need: Need = "read") -> Partner:
+    return access_object(principal, Partner.objects.all(), partner_id, need=need, what="partner")
+
+
+def access_api_key_by_id(principal: Partner, key_id: str, *, need: Need = "read") -> ApiKey:
+    return access_object(
+        principal,
+        ApiKey.objects.select_related("partner").filter(partner=principal),
+        key_id,
+        need=need,
+        what="API key",
+    )
+
+
+def access_webhook_endpoint_by_id(
+    principal: Partner, endpoint_id: str, *, need: Need = "read"
+) -> WebhookEndpoint:
+    return access_object(
+        principal,
+        WebhookEndpoint.objects.select_related("partner").filter(partner=principal),
+        endpoint_id,
+        need=need,
+        what="webhook endpoint",
+    )

@@ -1,0 +1,177 @@
+"""The base of every partner API endpoint: authentication, scopes, rate limits, one error
+shape, atomic writes and Idempotency-Key handling. Later apps subclass ``PartnerEndpoint``."""
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from partners.actors import Actor
+from partners.api.authentication import PartnerPrincipal
+from partners.api.pagination import CappedCursorPagination
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import IdempotencyKey, Partner
+from partners.services import idempotency_claim, idempotency_complete, idempotency_release
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+Handler = Callable[..., Response]
+
+
+class PartnerEndpoint(APIView):
+    """Subclasses declare ``required_scopes`` per method and obtain objects only through
+    ``<app>.access`` functions, which answer 404 alike for missing and not-yours objects.
+
+    Writes run in one transaction that rolls back on any 4xx, so a refused request never
+    leaves a partial write. A POST with an ``Idempotency-Key`` runs at most once per partner
+    and key; ``idempotency_required`` makes the key mandatory (coins and money).
+    """
+
+    required_scopes: ClassVar[dict[str, str]] = {}
+    idempotency_required: ClassVar[bool] = False
+    # Response fields never stored for replay (secrets shown once): a replay omits them.
+    idempotency_redact: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def principal(self) -> PartnerPrincipal:
+        principal = self.request.user
+        assert isinstance(principal, PartnerPrincipal)
+        return principal
+
+    @property
+    def partner(self) -> Partner:
+        return self.principal.partner
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            api_key=self.principal.api_key, ip_address=self.request.META.get("REMOTE_ADDR")
+        )
+
+    def paginated(self, queryset: Any, output: type[serializers.BaseSerializer]) -> Response:
+        """One cursor page of ``queryset`` rendered with ``output``."""
+        paginator = CappedCursorPagination()
+        page: Any = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(output(page, many=True).data)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
+        # DRF's dispatch, with the handler call routed through the write guards below.
+        self.args = args
+        self.kwargs = kwargs
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(drf_request, *args, **kwargs)
+            method = (drf_request.method or "GET").upper()
+            handler = getattr(self, method.lower(), self.http_method_not_allowed)
+            if method not in {m.upper() for m in self.http_method_names}:
+                handler = self.http_method_not_allowed
+            if method == "POST":
+                response = self._run_idempotently(handler, drf_request, *args, **kwargs)
+            elif method in _WRITE_METHODS:
+                response = self._run_atomically(handler, drf_request, *args, **kwargs)
+            else:
+                response = handler(drf_request, *args, **kwargs)
+        except Exception as exc:
+            response = self.handle_exception(exc)
+        for name, value in getattr(drf_request, "rate_limit", {}).items():
+            response[name] = value
+        self.response = self.finalize_response(drf_request, response, *args, **kwargs)
+        return self.response
+
+    def _call(self, handler: Handler, request: Request, *args: Any, **kwargs: Any) -> Response:
+        try:
+            return handler(request, *args, **kwargs)
+        except Exception as exc:
+            return self.handle_exception(exc)
+
+    def _run_atomically(
+        self, handler: Handler, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        with transaction.atomic():
+            response = self._call(handler, request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+        return response
+
+    def _run_idempotently(
+        self, handler: Handler, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            if self.idempotency_required:
+                raise ApplicationError(ErrorCode.IDEMPOTENCY_KEY_REQUIRED)
+            return self._run_atomically(handler, request, *args, **kwargs)
+        if not _IDEMPOTENCY_KEY.match(key):
+            raise ApplicationError(
+                ErrorCode.IDEMPOTENCY_KEY_INVALID,
+                "An Idempotency-Key is 1 to 255 printable ASCII characters.",
+            )
+        record = idempotency_claim(
+            partner=self.partner,
+            key=key,
+            method=request.method or "POST",
+            path=request.path,
+            body=request._request.body,  # the raw bytes, before DRF parses them
+        )
+        with transaction.atomic():
+            try:
+                # The first request holds this row lock until it commits; a duplicate that
+                # cannot take it is still running elsewhere and gets 409, never a wait or 500.
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.select_for_update(nowait=True).get(pk=record.pk)
+            except (DatabaseError, IdempotencyKey.DoesNotExist):
+                raise ApplicationError(ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS) from None
+            if record.state == IdempotencyKey.State.COMPLETED:
+                assert record.response_status is not None
+                return Response(
+                    record.response_body,
+                    status=record.response_status,
+                    headers={"Idempotent-Replayed": "true"},
+                )
+            savepoint = transaction.savepoint()
+            response = self._call(handler, request, *args, **kwargs)
+            if response.status_code < 400:
+                transaction.savepoint_commit(savepoint)
+                idempotency_complete(
+                    record=record,
+                    status=response.status_code,
+                    body=self._redacted(response.data),
+                )
+            else:
+                # A refused request changes nothing, and its key may be used again.
+                transaction.savepoint_rollback(savepoint)
+                idempotency_release(record=record)
+        return response
+
+    def _redacted(self, data: Any) -> Any:
+        if isinstance(data, Mapping) and self.idempotency_redact:
+            return {k: v for k, v in data.items() if k not in self.idempotency_redact}
+        return data
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not declare, so an attempt to set
+    ``partner``, ``status`` or any other privileged field is an error, never silently dropped.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send a JSON object."]}, code="invalid"
+            )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        unknown = sorted(set(data) - writable)
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["Unknown or read-only field."] for name in unknown}, code="unknown_field"
+            )
+        return super().to_internal_value(data)

@@ -1,0 +1,103 @@
+"""Application errors: one enum of machine-readable codes, one exception type.
+
+Services raise ``ApplicationError``; the API exception handler turns it (and Django's and DRF's
+own errors) into the one error shape of the API. See ``partners.api.errors``.
+"""
+
+from typing import Any
+
+from django.db import models
+
+
+class ErrorCode(models.TextChoices):
+    INVALID_REQUEST = "invalid_request", "The request is not valid."
+    VALIDATION_FAILED = "validation_failed", "Some fields are not valid."
+    MALFORMED_JSON = "malformed_json", "The body is not valid JSON."
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "Send the body as application/json."
+    PAYLOAD_TOO_LARGE = "payload_too_large", "The request body is too large."
+    AUTHENTICATION_REQUIRED = "authentication_required", "Send an API key."
+    INVALID_API_KEY = "invalid_api_key", "The API key is not valid."
+    API_KEY_REVOKED = "api_key_revoked", "The API key has been revoked."
+    API_KEY_EXPIRED = "api_key_expired", "The API key has expired."
+    PARTNER_SUSPENDED = "partner_suspended", "The partner's access is suspended."
+    INSUFFICIENT_SCOPE = "insufficient_scope", "The API key lacks the scope for this."
+    PERMISSION_DENIED = "permission_denied", "You may not do this."
+    NOT_FOUND = "not_found", "No such object."
+    METHOD_NOT_ALLOWED = "method_not_allowed", "This method is not allowed here."
+    NOT_ACCEPTABLE = "not_acceptable", "Only application/json responses are available."
+    CONFLICT = "conflict", "The request conflicts with the current state."
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", "Send an Idempotency-Key header."
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid", "The Idempotency-Key is not valid."
+    IDEMPOTENCY_KEY_REUSED = (
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for a different request.",
+    )
+    IDEMPOTENCY_REQUEST_IN_PROGRESS = (
+        "idempotency_request_in_progress",
+        "A request with this Idempotency-Key is still being processed.",
+    )
+    RATE_LIMITED = "rate_limited", "Too many requests."
+    WEBHOOK_URL_REFUSED = "webhook_url_refused", "The webhook URL is not allowed."
+    INTERNAL_ERROR = "internal_error", "Something went wrong on our side."
+
+
+STATUS_BY_CODE: dict[str, int] = {
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.VALIDATION_FAILED: 400,
+    ErrorCode.MALFORMED_JSON: 400,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.AUTHENTICATION_REQUIRED: 401,
+    ErrorCode.INVALID_API_KEY: 401,
+    ErrorCode.API_KEY_REVOKED: 401,
+    ErrorCode.API_KEY_EXPIRED: 401,
+    ErrorCode.PARTNER_SUSPENDED: 403,
+    ErrorCode.INSUFFICIENT_SCOPE: 403,
+    ErrorCode.PERMISSION_DENIED: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.NOT_ACCEPTABLE: 406,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.IDEMPOTENCY_KEY_REQUIRED: 400,
+    ErrorCode.IDEMPOTENCY_KEY_INVALID: 400,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.WEBHOOK_URL_REFUSED: 400,
+    ErrorCode.INTERNAL_ERROR: 500,
+}
+
+
+class ApplicationError(Exception):
+    """An error the caller can act on: a code from ErrorCode, a message, field errors."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        *,
+        fields: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message or code.label
+        self.fields = fields or {}
+        self.headers = headers or {}
+        self.extra = extra or {}
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        return STATUS_BY_CODE[self.code]
+
+
+def not_found(what: str = "object") -> ApplicationError:
+    # One message for missing and not-yours, so a refusal never confirms that an object exists.
+    return ApplicationError(ErrorCode.NOT_FOUND, f"No such {what}.")
+
+
+def validation_failed(field: str, message: str) -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.VALIDATION_FAILED, "Some fields are not valid.", fields={field: [message]}
+    )

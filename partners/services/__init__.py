@@ -1,0 +1,61 @@
+"""Writes for partners, credentials, webhooks and the audit log: the one door to those rows."""
+
+from partners.services.audit import audit_record
+from partners.services.credentials import (
+    IssuedKey,
+    api_key_authenticate,
+    api_key_issue,
+    api_key_revoke,
+    api_key_rotate,
+)
+from partners.services.idempotency import (
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_purge_expired,
+    idempotency_release,
+)
+from partners.services.partners import (
+    partner_create,
+    partner_grant,
+    partner_offboard,
+    partner_resume,
+    partner_revoke_grant,
+    partner_suspend,
+    staff_role_remove,
+    staff_role_set,
+)
+from partners.services.webhooks import (
+    webhook_attempt_delivery,
+    webhook_emit,
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
+
+__all__ = [
+    "IssuedKey",
+    "api_key_authenticate",
+    "api_key_issue",
+    "api_key_revoke",
+    "api_key_rotate",
+    "audit_record",
+    "idempotency_claim",
+    "idempotency_complete",
+    "idempotency_purge_expired",
+    "idempotency_release",
+    "partner_create",
+    "partner_grant",
+    "partner_offboard",
+    "partner_resume",
+    "partner_revoke_grant",
+    "partner_suspend",
+    "staff_role_remove",
+    "staff_role_set",
+    "webhook_attempt_delivery",
+    "webhook_emit",
+    "webhook_endpoint_create",
+    "webhook_endpoint_delete",
+    "webhook_endpoint_rotate_secret",
+    "webhook_endpoint_update",
+]

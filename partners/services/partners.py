@@ -1,0 +1,205 @@
+from django.contrib.auth.models import Group, Permission, User
+from django.db import models, transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import AuditEvent, Partner, StaffRole
+from partners.services.audit import audit_record
+
+# Alliance managers run the alliance in the admin. They hold model permissions through this
+# group; partner principals never hold any global permission (guardian grants per object).
+ALLIANCE_MANAGERS_GROUP = "Alliance managers"
+_ALLIANCE_MANAGER_PERMISSIONS = {
+    "partners": {
+        "partner": ("view", "add", "change"),
+        "partnercontact": ("view", "add", "change", "delete"),
+        "staffrole": ("view", "add", "change", "delete"),
+        "apikey": ("view", "add", "change"),
+        "webhookendpoint": ("view", "add", "change", "delete"),
+        "webhookdelivery": ("view",),
+        "auditevent": ("view",),
+    },
+}
+
+
+def partner_create(
+    *,
+    slug: str,
+    name_ja: str,
+    name_latin: str,
+    kind: str = Partner.Kind.BRAND,
+    holds_customer_data: bool = True,
+    actor: Actor,
+) -> Partner:
+    """Create a partner, its guardian principal (an auth group), and let it see itself."""
+    with transaction.atomic():
+        group = Group.objects.create(name=f"partner:{slug}")
+        partner = Partner(
+            slug=slug,
+            name_ja=name_ja,
+            name_latin=name_latin,
+            kind=kind,
+            holds_customer_data=holds_customer_data,
+            group=group,
+        )
+        partner.full_clean()
+        partner.save()
+        audit_record(
+            action=AuditEvent.Action.PARTNER_CREATED, actor=actor, partner=partner, target=partner
+        )
+        partner_grant(partner=partner, obj=partner, perms=("view",), actor=actor)
+    return partner
+
+
+def partner_grant(
+    *, partner: Partner, obj: models.Model, perms: tuple[str, ...], actor: Actor
+) -> None:
+    """Grant ``partner`` object permissions on ``obj`` (e.g. perms=("view", "change"))."""
+    model_name = obj._meta.model_name
+    codenames = [f"{perm}_{model_name}" for perm in perms]
+    with transaction.atomic():
+        for codename in codenames:
+            assign_perm(codename, partner.group, obj)
+        audit_record(
+            action=AuditEvent.Action.PERMISSION_GRANTED,
+            actor=actor,
+            partner=partner,
+            target=obj,
+            detail={"permissions": codenames},
+        )
+
+
+def partner_revoke_grant(
+    *, partner: Partner, obj: models.Model, perms: tuple[str, ...], actor: Actor
+) -> None:
+    model_name = obj._meta.model_name
+    codenames = [f"{perm}_{model_name}" for perm in perms]
+    with transaction.atomic():
+        for codename in codenames:
+            remove_perm(codename, partner.group, obj)
+        audit_record(
+            action=AuditEvent.Action.PERMISSION_REMOVED,
+            actor=actor,
+            partner=partner,
+            target=obj,
+            detail={"permissions": codenames},
+        )
+
+
+_STATUS_ACTIONS = {
+    Partner.Status.SUSPENDED: AuditEvent.Action.PARTNER_SUSPENDED,
+    Partner.Status.ACTIVE: AuditEvent.Action.PARTNER_RESUMED,
+    Partner.Status.OFFBOARDED: AuditEvent.Action.PARTNER_OFFBOARDED,
+}
+
+
+def _partner_set_status(*, partner: Partner, status: Partner.Status, actor: Actor) -> Partner:
+    with transaction.atomic():
+        # Lock so two managers acting at once cannot interleave status and audit rows.
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if partner.status == Partner.Status.OFFBOARDED:
+            raise ApplicationError(
+                ErrorCode.CONFLICT, "An offboarded partner cannot change status."
+            )
+        if partner.status == status:
+            return partner
+        previous = partner.status
+        partner.status = status
+        partner.status_changed_at = timezone.now()
+        partner.save(update_fields=["status", "status_changed_at"])
+        audit_record(
+            action=_STATUS_ACTIONS[status],
+            actor=actor,
+            partner=partner,
+            target=partner,
+            detail={"from": previous, "to": status},
+        )
+    return partner
+
+
+def partner_suspend(*, partner: Partner, actor: Actor) -> Partner:
+    """Suspend a partner. Its API keys are refused from the next request on."""
+    return _partner_set_status(partner=partner, status=Partner.Status.SUSPENDED, actor=actor)
+
+
+def partner_resume(*, partner: Partner, actor: Actor) -> Partner:
+    return _partner_set_status(partner=partner, status=Partner.Status.ACTIVE, actor=actor)
+
+
+def partner_offboard(*, partner: Partner, actor: Actor) -> Partner:
+    """Offboard a partner for good: its keys stop working and it receives no more events."""
+    return _partner_set_status(partner=partner, status=Partner.Status.OFFBOARDED, actor=actor)
+
+
+def _alliance_managers_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=ALLIANCE_MANAGERS_GROUP)
+    wanted = [
+        (app_label, f"{action}_{model}")
+        for app_label, models_ in _ALLIANCE_MANAGER_PERMISSIONS.items()
+        for model, actions in models_.items()
+        for action in actions
+    ]
+    permissions = Permission.objects.filter(
+        content_type__app_label__in={app for app, _ in wanted},
+        codename__in={codename for _, codename in wanted},
+    )
+    group.permissions.set(permissions)
+    return group
+
+
+def staff_role_set(
+    *, user: User, role: StaffRole.Role, partner: Partner | None, actor: Actor
+) -> StaffRole:
+    """Give a user their one role, moving them between the groups that carry permissions.
+
+    Raises ApplicationError(validation_failed) when a partner role lacks a partner or an
+    alliance-wide role names one.
+    """
+    with transaction.atomic():
+        staff_role = StaffRole.objects.filter(user=user).first() or StaffRole(user=user)
+        staff_role.role = role
+        staff_role.partner = partner
+        try:
+            staff_role.full_clean()
+        except Exception as exc:
+            raise ApplicationError(
+                ErrorCode.VALIDATION_FAILED,
+                "A partner role needs a partner; an alliance-wide role takes none.",
+            ) from exc
+        staff_role.save()
+        user.groups.remove(*Group.objects.filter(name__startswith="partner:"))
+        user.groups.remove(*Group.objects.filter(name=ALLIANCE_MANAGERS_GROUP))
+        if partner is not None:
+            user.groups.add(partner.group)
+        if role == StaffRole.Role.ALLIANCE_MANAGER:
+            user.groups.add(_alliance_managers_group())
+        # Only alliance managers use the admin; compliance reviewers have their own pages.
+        user.is_staff = role == StaffRole.Role.ALLIANCE_MANAGER
+        user.save(update_fields=["is_staff"])
+        audit_record(
+            action=AuditEvent.Action.STAFF_ROLE_SET,
+            actor=actor,
+            partner=partner,
+            target=staff_role,
+            detail={"user": user.get_username(), "role": role},
+        )
+    return staff_role
+
+
+def staff_role_remove(*, staff_role: StaffRole, actor: Actor) -> None:
+    with transaction.atomic():
+        user = staff_role.user
+        user.groups.remove(*Group.objects.filter(name__startswith="partner:"))
+        user.groups.remove(*Group.objects.filter(name=ALLIANCE_MANAGERS_GROUP))
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+        audit_record(
+            action=AuditEvent.Action.STAFF_ROLE_REMOVED,
+            actor=actor,
+            partner=staff_role.partner,
+            target=staff_role,
+            detail={"user": user.get_username(), "role": staff_role.role},
+        )
+        staff_role.delete()

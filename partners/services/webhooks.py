@@ -1,0 +1,336 @@
+import json
+import logging
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from functools import partial
+from datetime import timedelta
+from typing import Any
+
+import urllib3
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from partners.actors import Actor
+from partners.errors import ApplicationError, validation_failed
+from partners.models import (
+    AuditEvent,
+    Partner,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
+from partners.netguard import resolve_target
+from partners.services.audit import audit_record
+from partners.services.partners import partner_grant
+from partners.signing import signature_header
+from partners.webhook_events import EVENT_TYPES
+
+logger = logging.getLogger(__name__)
+
+MAX_ENDPOINTS_PER_PARTNER = 20
+_MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+def _new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def _validate_events(events: list[str]) -> list[str]:
+    if not events:
+        raise validation_failed("events", "Subscribe to at least one event type.")
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown:
+        raise validation_failed("events", f"Unknown event types: {', '.join(unknown)}.")
+    return sorted(set(events))
+
+
+@dataclass(frozen=True)
+class CreatedEndpoint:
+    endpoint: WebhookEndpoint
+    secret: str  # shown once
+
+
+def webhook_endpoint_create(
+    *, partner: Partner, url: str, events: list[str], description: str = "", actor: Actor
+) -> CreatedEndpoint:
+    """Register a receiver. Raises ApplicationError: webhook_url_refused for an internal
+    address, validation_failed for unknown events or too many endpoints."""
+    events = _validate_events(events)
+    resolve_target(url)
+    with transaction.atomic():
+        # Lock the partner row so two concurrent creations cannot both pass the limit.
+        Partner.objects.select_for_update().filter(pk=partner.pk).first()
+        if WebhookEndpoint.objects.filter(partner=partner).count() >= MAX_ENDPOINTS_PER_PARTNER:
+            raise validation_failed(
+                "url", f"A partner may register at most {MAX_ENDPOINTS_PER_PARTNER} endpoints."
+            )
+        endpoint = WebhookEndpoint(partner=partner, url=url, events=events, description=description)
+        endpoint.full_clean()
+        endpoint.save()
+        secret = _new_secret()
+        WebhookSecret.objects.create(endpoint=endpoint, secret=secret)
+        audit_record(
+            action=AuditEvent.Action.WEBHOOK_CREATED,
+            actor=actor,
+            partner=partner,
+            target=endpoint,
+            detail={"url": url, "events": events},
+        )
+        partner_grant(
+            partner=partner, obj=endpoint, perms=("view", "change", "delete"), actor=actor
+        )
+    return CreatedEndpoint(endpoint=endpoint, secret=secret)
+
+
+def webhook_endpoint_update(
+    *,
+    endpoint: WebhookEndpoint,
+    actor: Actor,
+    url: str | None = None,
+    events: list[str] | None = None,
+    description: str | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
+    changed: dict[str, Any] = {}
+    if url is not None:
+        resolve_target(url)
+        changed["url"] = url
+    if events is not None:
+        changed["events"] = _validate_events(events)
+    if description is not None:
+        changed["description"] = description
+    if is_active is not None:
+        changed["is_active"] = is_active
+    if not changed:
+        return endpoint
+    with transaction.atomic():
+        for field, value in changed.items():
+            setattr(endpoint, field, value)
+        endpoint.full_clean()
+        endpoint.save(update_fields=list(changed))
+        audit_record(
+            action=AuditEvent.Action.WEBHOOK_UPDATED,
+            actor=actor,
+            partner=endpoint.partner,
+            target=endpoint,
+            detail={"changed": changed},
+        )
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Actor) -> None:
+    with transaction.atomic():
+        audit_record(
+            action=AuditEvent.Action.WEBHOOK_DELETED,
+            actor=actor,
+            partner=endpoint.partner,
+            target=endpoint,
+            detail={"url": endpoint.url},
+        )
+        endpoint.delete()
+
+
+def webhook_endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, actor: Actor, overlap: timedelta | None = None
+) -> str:
+    """Start signing with a new secret; live old secrets keep signing for ``overlap``.
+    Returns the new secret (shown once)."""
+    if overlap is None:
+        overlap = timedelta(hours=settings.SANPO_WEBHOOK_SECRET_OVERLAP_HOURS)
+    now = timezone.now()
+    with transaction.atomic():
+        WebhookSecret.objects.filter(endpoint=endpoint, expires_at__isnull=True).update(
+            expires_at=now + overlap
+        )
+        WebhookSecret.objects.filter(endpoint=endpoint, expires_at__lte=now).delete()
+        secret = _new_secret()
+        WebhookSecret.objects.create(endpoint=endpoint, secret=secret)
+        audit_record(
+            action=AuditEvent.Action.WEBHOOK_SECRET_ROTATED,
+            actor=actor,
+            partner=endpoint.partner,
+            target=endpoint,
+            detail={"old_secrets_expire_at": (now + overlap).isoformat()},
+        )
+    return secret
+
+
+def webhook_emit(
+    *, partner: Partner, event_type: str, data: dict[str, Any], only: WebhookEndpoint | None = None
+) -> list[WebhookDelivery]:
+    """Queue ``event_type`` for every active endpoint of ``partner`` subscribed to it.
+
+    Call it inside the transaction of the change it announces: the deliveries commit with
+    that change and are handed to Celery only after the commit, so no event is sent for a
+    change that rolled back, and none is lost for one that committed.
+    """
+    from partners.tasks import deliver_webhook
+
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"Unregistered webhook event type {event_type!r}")
+    if partner.status == Partner.Status.OFFBOARDED:
+        return []
+    endpoints = (
+        [only]
+        if only is not None
+        else WebhookEndpoint.objects.filter(partner=partner, is_active=True)
+    )
+    event_id = uuid.uuid4()
+    now = timezone.now()
+    payload = {
+        "id": str(event_id),
+        "type": event_type,
+        "created_at": now.isoformat(),
+        "partner_id": str(partner.pk),
+        "data": json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+    }
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                endpoint=endpoint,
+                next_attempt_at=now,
+            )
+            for endpoint in endpoints
+            if event_type in endpoint.events or event_type == "webhook.ping"
+        ]
+    )
+    for delivery in deliveries:
+        transaction.on_commit(partial(deliver_webhook.delay, str(delivery.pk), 1))
+    return deliveries
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    delivered: bool
+    retry_in: float | None  # seconds until the next attempt, None when finished or skipped
+
+
+def _backoff_seconds(attempt: int) -> float:
+    base = settings.SANPO_WEBHOOK_RETRY_BASE_SECONDS
+    return float(min(base * 2 ** (attempt - 1), _MAX_BACKOFF_SECONDS))
+
+
+def _send(delivery: WebhookDelivery, body: bytes, signing_secrets: list[str]) -> tuple[int, str]:
+    target = resolve_target(delivery.endpoint.url)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Sanpo-Webhooks/1.0",
+        "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
+        "Sanpo-Event-Id": str(delivery.event_id),
+        "Sanpo-Event-Type": delivery.event_type,
+        "Sanpo-Delivery-Id": str(delivery.pk),
+        "Sanpo-Timestamp": str(timestamp),
+        "Sanpo-Signature": signature_header(
+            secrets=signing_secrets,
+            event_id=str(delivery.event_id),
+            timestamp=timestamp,
+            body=body,
+        ),
+    }
+    timeout = urllib3.Timeout(total=settings.SANPO_WEBHOOK_TIMEOUT_SECONDS)
+    pool: urllib3.HTTPConnectionPool
+    # Connect to the address we checked, not to whatever the name resolves to now.
+    if target.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            target.address,
+            port=target.port,
+            timeout=timeout,
+            retries=False,
+            server_hostname=target.host,
+            assert_hostname=target.host,
+            cert_reqs="CERT_REQUIRED",
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(
+            target.address, port=target.port, timeout=timeout, retries=False
+        )
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers=headers,
+            redirect=False,
+            preload_content=False,
+        )
+        excerpt = response.read(500, decode_content=False).decode("utf-8", "replace")
+        response.release_conn()
+    return response.status, excerpt
+
+
+def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcome:
+    """Make attempt number ``attempt`` of a delivery, log it, and say when to retry.
+
+    The attempt is claimed with a conditional UPDATE first, so a duplicated task message
+    (a broker redelivery, or the sweeper re-queuing a stalled delivery) never sends twice. A
+    worker that dies after claiming leaves the delivery pending and due, for the sweeper.
+    """
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery_id,
+        state=WebhookDelivery.State.PENDING,
+        attempt_count=attempt - 1,
+    ).update(attempt_count=F("attempt_count") + 1, next_attempt_at=timezone.now())
+    if not claimed:
+        return AttemptOutcome(delivered=False, retry_in=None)
+    delivery = WebhookDelivery.objects.select_related("endpoint__partner").get(pk=delivery_id)
+    now = timezone.now()
+    signing_secrets = [
+        s.secret
+        for s in WebhookSecret.objects.filter(endpoint=delivery.endpoint).order_by("-created_at")
+        if s.expires_at is None or s.expires_at > now
+    ]
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    status_code: int | None = None
+    excerpt = ""
+    error = ""
+    started = time.monotonic()
+    if delivery.endpoint.partner.status == Partner.Status.OFFBOARDED:
+        error = "The partner was offboarded."
+    elif not delivery.endpoint.is_active:
+        error = "The endpoint is disabled."
+    else:
+        try:
+            status_code, excerpt = _send(delivery, body, signing_secrets)
+        except ApplicationError as exc:
+            error = exc.message
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.monotonic() - started) * 1000)
+    delivered = status_code is not None and 200 <= status_code < 300
+    if not error and not delivered:
+        error = f"The receiver answered {status_code}."
+    gave_up = not delivered and attempt >= settings.SANPO_WEBHOOK_MAX_ATTEMPTS
+    retry_in = None if delivered or gave_up else _backoff_seconds(attempt)
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=attempt,
+            started_at=now,
+            duration_ms=duration_ms,
+            status_code=status_code,
+            error=error[:500],
+            response_excerpt=excerpt[:500],
+        )
+        if delivered:
+            delivery.state = WebhookDelivery.State.SUCCEEDED
+            delivery.completed_at = timezone.now()
+        elif gave_up:
+            delivery.state = WebhookDelivery.State.FAILED
+            delivery.completed_at = timezone.now()
+        else:
+            assert retry_in is not None
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=retry_in)
+        delivery.save(update_fields=["state", "completed_at", "next_attempt_at"])
+    if not delivered:
+        logger.info("Webhook delivery %s attempt %s failed: %s", delivery_id, attempt, error)
+    return AttemptOutcome(delivered=delivered, retry_in=retry_in)

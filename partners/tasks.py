@@ -1,0 +1,39 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from partners.models import WebhookDelivery
+from partners.services import idempotency_purge_expired, webhook_attempt_delivery
+
+# A pending delivery this far past its due time lost its task message (a worker died, the
+# broker was flushed); the sweeper hands it to Celery again.
+STALLED_AFTER = timedelta(minutes=10)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_webhook(self, delivery_id: str, attempt: int) -> None:
+    outcome = webhook_attempt_delivery(delivery_id=delivery_id, attempt=attempt)
+    if outcome.retry_in is None:
+        return
+    if self.request.is_eager:
+        # Without a broker there is nobody to run a delayed retry; the delivery stays pending
+        # with its next attempt time, and `manage.py deliver_webhooks` or a worker sends it.
+        return
+    deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=outcome.retry_in)
+
+
+@shared_task
+def requeue_stalled_webhook_deliveries() -> int:
+    cutoff = timezone.now() - STALLED_AFTER
+    stalled = WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.PENDING, next_attempt_at__lt=cutoff
+    ).values_list("pk", "attempt_count")[:1000]
+    for delivery_id, attempt_count in stalled:
+        deliver_webhook.delay(str(delivery_id), attempt_count + 1)
+    return len(stalled)
+
+
+@shared_task
+def purge_expired_idempotency_keys() -> int:
+    return idempotency_purge_expired()
