@@ -4,8 +4,8 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import urllib3
