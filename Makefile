@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 test: $(STAMP)
-	SANPO_WEBHOOK_ALLOW_LOOPBACK=true $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SANPO_WEBHOOK_ALLOW_LOOPBACK=true SANPO_BEHIND_TLS=false $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
