@@ -5,3 +5,6 @@ class PartnersConfig(AppConfig):
     name = "partners"
     verbose_name = "Partners and access"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)

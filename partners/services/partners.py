@@ -12,6 +12,7 @@ from partners.services.audit import audit_record
 # group; partner principals never hold any global permission (guardian grants per object).
 ALLIANCE_MANAGERS_GROUP = "Alliance managers"
 _ALLIANCE_MANAGER_PERMISSIONS = {
+    "auth": {"user": ("view", "add", "change")},
     "partners": {
         "partner": ("view", "add", "change"),
         "partnercontact": ("view", "add", "change", "delete"),
