@@ -25,6 +25,8 @@ from partners.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from partners.netguard import resolve_target
+from partners.services.webhooks import validate_event_types
 
 
 def _adopt(obj: Any, created: Any) -> None:
@@ -147,6 +149,13 @@ class ApiKeyIssueForm(forms.ModelForm):
         model = ApiKey
         fields = ["partner", "name", "scopes", "expires_at"]
 
+    def clean_expires_at(self) -> Any:
+        # What api_key_issue refuses is a form error here, not a server error after it.
+        expires_at = self.cleaned_data.get("expires_at")
+        if expires_at is not None and expires_at <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return expires_at
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
@@ -237,8 +246,37 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 self._show_once(request, issued)
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """Refuses, as form errors, the URLs and event lists the webhook services would refuse."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["partner", "url", "description", "events", "is_active"]
+
+    def clean_url(self) -> str:
+        url: str = self.cleaned_data["url"]
+        if "url" in self.changed_data:
+            try:
+                resolve_target(url)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return url
+
+    def clean_events(self) -> Any:
+        events = self.cleaned_data.get("events")
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise forms.ValidationError('Give a list of event types, e.g. ["api_key.issued"].')
+        try:
+            return validate_event_types(events)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.fields.get("events", [exc.message])) from None
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ["url", "partner", "is_active", "created_at"]
     list_filter = ["partner", "is_active"]
     search_fields = ["url", "description", "partner__name_latin"]
@@ -252,13 +290,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     ) -> None:
         actor = Actor.from_request(request)
         if change:
+            # Only what changed: an unchanged URL is not checked again, so an endpoint whose
+            # URL is refused now (say, its name no longer resolves) can still be disabled.
+            changed = set(form.changed_data)
             services.webhook_endpoint_update(
                 endpoint=obj,
                 actor=actor,
-                url=obj.url,
-                events=list(obj.events),
-                description=obj.description,
-                is_active=obj.is_active,
+                url=obj.url if "url" in changed else None,
+                events=list(obj.events) if "events" in changed else None,
+                description=obj.description if "description" in changed else None,
+                is_active=obj.is_active if "is_active" in changed else None,
             )
             return
         created = services.webhook_endpoint_create(

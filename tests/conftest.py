@@ -7,7 +7,11 @@
 """
 
 import os
+import socket
+import threading
+import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -35,11 +39,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache() -> Any:
+def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
-    yield
 
 
 @dataclass
@@ -137,3 +140,117 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"sanpo: DATABASE_URL={'set' if os.environ.get('DATABASE_URL') else 'unset (SQLite)'}, "
         f"CELERY_BROKER_URL={'set' if os.environ.get('CELERY_BROKER_URL') else 'unset (eager)'}"
     )
+
+
+# --- A real local webhook receiver -----------------------------------------------------------
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]  # names lower-cased
+    body: bytes
+    received_at: float  # time.time()
+
+
+class WebhookReceiver:
+    """An HTTP server on a free port of 127.0.0.1 (or ``host``), in a thread. It records every
+    request and answers the scripted status codes in order, then ``default_status``."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.requests: list[ReceivedRequest] = []
+        self.default_status = 200
+        self._script: list[int] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                with receiver._lock:
+                    receiver.requests.append(
+                        ReceivedRequest(
+                            path=self.path,
+                            headers={k.lower(): v for k, v in self.headers.items()},
+                            body=body,
+                            received_at=time.time(),
+                        )
+                    )
+                    status = (
+                        receiver._script.pop(0) if receiver._script else receiver.default_status
+                    )
+                answer = b'{"received": true}'
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        server_class = ThreadingHTTPServer
+        if ":" in host:
+
+            class IPv6Server(ThreadingHTTPServer):
+                address_family = socket.AF_INET6
+
+            server_class = IPv6Server
+        self.server = server_class((host, 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/hooks/sanpo"
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def answer(self, *statuses: int) -> None:
+        """Answer the next requests with these status codes, in order."""
+        with self._lock:
+            self._script.extend(statuses)
+
+    def start(self) -> "WebhookReceiver":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def webhook_receiver() -> Any:
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def eager_celery(settings: Any) -> Any:
+    """Run tasks in-process even when a broker is configured, as a laptop without one does.
+    Only for tests of what a task does; tests/partners/test_webhook_worker.py covers the broker.
+    """
+    from config.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings: Any) -> None:
+    """Personas are users with passwords; PBKDF2 at production strength costs 0.25 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,10 +1,11 @@
 """factory_boy factories. Rows that carry grants or audit events are made through services,
 as production makes them, so tests never see an object the service would not have granted."""
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from partners import services
 from partners.actors import Actor
@@ -32,17 +33,25 @@ def make_partner(slug: str, *, kind: str = Partner.Kind.BRAND, **extra: Any) -> 
     )
 
 
-def make_staff(username: str, role: StaffRole.Role, partner: Partner | None = None) -> Any:
-    user = UserFactory(username=username)
+def make_user(username: str) -> User:
+    return cast(User, UserFactory(username=username))
+
+
+def make_staff(username: str, role: StaffRole.Role, partner: Partner | None = None) -> User:
+    user = make_user(username)
     services.staff_role_set(user=user, role=role, partner=partner, actor=Actor.system())
     user.refresh_from_db()
     return user
 
 
 def issue_key(
-    partner: Partner, scopes: tuple[str, ...] = (ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN), **kw: Any
+    partner: Partner,
+    scopes: tuple[str, ...] = (ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN),
+    **kw: Any,
 ) -> services.IssuedKey:
-    manager = get_user_model().objects.filter(sanpo_role__role=StaffRole.Role.ALLIANCE_MANAGER).first()
+    manager = (
+        get_user_model().objects.filter(sanpo_role__role=StaffRole.Role.ALLIANCE_MANAGER).first()
+    )
     if manager is None:
         manager = make_staff("factory-manager", StaffRole.Role.ALLIANCE_MANAGER)
     return services.api_key_issue(

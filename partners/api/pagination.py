@@ -1,6 +1,10 @@
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils import timezone
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -27,8 +31,26 @@ class CappedCursorPagination(CursorPagination):
             raise validation_failed("limit", f"Give a whole number from 1 to {maximum}.")
         return int(raw)
 
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        self._model: type[models.Model] = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
     def decode_cursor(self, request: Request) -> Any:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
+            if cursor is not None and cursor.position is not None:
+                self._check_position(cursor.position)
         except Exception:
             raise ApplicationError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
+        return cursor
+
+    def _check_position(self, position: Any) -> None:
+        # The position is filtered on as given: a value the ordering field cannot hold would
+        # fail in the query (a 500), so it is refused here as an invalid cursor.
+        field = self._model._meta.get_field(self.ordering[0].lstrip("-"))
+        assert isinstance(field, models.Field)
+        value = field.to_python(position)
+        if isinstance(value, datetime):
+            if timezone.is_naive(value):
+                raise DjangoValidationError("A cursor position carries its time zone.")
+            value.astimezone(UTC)  # OverflowError at the ends of the datetime range

@@ -139,7 +139,7 @@ class ApiKeyRotateApi(PartnerEndpoint):
 
     @extend_schema(request=ApiKeyRotateInput, responses={201: IssuedKeyOutput})
     def post(self, request: Request, key_id: str) -> Response:
-        data = self.ApiKeyRotateInput(data=request.data or {})
+        data = self.ApiKeyRotateInput(data=request.data)
         data.is_valid(raise_exception=True)
         api_key = access_api_key_by_id(self.partner, key_id, need="write")
         hours = data.validated_data.get("overlap_hours")
@@ -250,7 +250,7 @@ class WebhookEndpointRotateSecretApi(PartnerEndpoint):
         request=WebhookEndpointRotateSecretInput, responses=WebhookEndpointRotateSecretOutput
     )
     def post(self, request: Request, endpoint_id: str) -> Response:
-        data = self.WebhookEndpointRotateSecretInput(data=request.data or {})
+        data = self.WebhookEndpointRotateSecretInput(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id, need="write")
         hours = data.validated_data.get("overlap_hours")

@@ -28,10 +28,13 @@ def idempotency_claim(
     method, path or body.
     """
     digest = _request_digest(method, path, body)
+    # The digest covers the whole path; the column only shows it, so a path longer than the
+    # column (a junk id in the URL) is cut rather than failing the INSERT with a 500.
+    shown_path = path[: IdempotencyKey._meta.get_field("path").max_length]
     try:
         with transaction.atomic():
             return IdempotencyKey.objects.create(
-                partner=partner, key=key, method=method, path=path, request_digest=digest
+                partner=partner, key=key, method=method, path=shown_path, request_digest=digest
             )
     except IntegrityError:
         existing = IdempotencyKey.objects.filter(partner=partner, key=key).first()

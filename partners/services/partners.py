@@ -11,7 +11,7 @@ from partners.services.audit import audit_record
 # Alliance managers run the alliance in the admin. They hold model permissions through this
 # group; partner principals never hold any global permission (guardian grants per object).
 ALLIANCE_MANAGERS_GROUP = "Alliance managers"
-_ALLIANCE_MANAGER_PERMISSIONS = {
+_ALLIANCE_MANAGER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "auth": {"user": ("view", "add", "change")},
     "partners": {
         "partner": ("view", "add", "change"),

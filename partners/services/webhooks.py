@@ -41,7 +41,8 @@ def _new_secret() -> str:
     return f"whsec_{secrets.token_urlsafe(32)}"
 
 
-def _validate_events(events: list[str]) -> list[str]:
+def validate_event_types(events: list[str]) -> list[str]:
+    """The sorted, de-duplicated subscription; raises ApplicationError(validation_failed)."""
     if not events:
         raise validation_failed("events", "Subscribe to at least one event type.")
     unknown = sorted(set(events) - set(EVENT_TYPES))
@@ -61,7 +62,7 @@ def webhook_endpoint_create(
 ) -> CreatedEndpoint:
     """Register a receiver. Raises ApplicationError: webhook_url_refused for an internal
     address, validation_failed for unknown events or too many endpoints."""
-    events = _validate_events(events)
+    events = validate_event_types(events)
     resolve_target(url)
     with transaction.atomic():
         # Lock the partner row so two concurrent creations cannot both pass the limit.
@@ -102,7 +103,7 @@ def webhook_endpoint_update(
         resolve_target(url)
         changed["url"] = url
     if events is not None:
-        changed["events"] = _validate_events(events)
+        changed["events"] = validate_event_types(events)
     if description is not None:
         changed["description"] = description
     if is_active is not None:
@@ -222,10 +223,13 @@ def _backoff_seconds(attempt: int) -> float:
 def _send(delivery: WebhookDelivery, body: bytes, signing_secrets: list[str]) -> tuple[int, str]:
     target = resolve_target(delivery.endpoint.url)
     timestamp = int(time.time())
+    # An IPv6 literal goes in brackets, and only the scheme's own port may be left out.
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    default_port = 443 if target.scheme == "https" else 80
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "Sanpo-Webhooks/1.0",
-        "Host": target.host if target.port in (80, 443) else f"{target.host}:{target.port}",
+        "Host": host if target.port == default_port else f"{host}:{target.port}",
         "Sanpo-Event-Id": str(delivery.event_id),
         "Sanpo-Event-Type": delivery.event_type,
         "Sanpo-Delivery-Id": str(delivery.pk),

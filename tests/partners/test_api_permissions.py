@@ -1,0 +1,458 @@
+"""Who may call what: a permission matrix over every endpoint of the partner API.
+
+Every endpoint is called by every kind of caller: nobody, a malformed header, a mistyped key,
+a revoked key, an expired key, a key of a suspended partner, a read-only key, a key of another
+partner, and the partner itself. A refusal must carry the right code, change nothing and name
+nothing of the partner it protects.
+"""
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from partners import services
+from partners.actors import Actor
+from partners.models import (
+    ApiKey,
+    ApiScope,
+    Partner,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
+from tests.conftest import Key, client_for
+from tests.factories import issue_key, make_partner
+
+HOOK_URL = "http://127.0.0.1:9/hook"  # loopback is allowed in tests; nothing listens on 9
+OTHER_HOOK_URL = "http://127.0.0.1:9/outsider-hook"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str  # with {partner_id}, {key_id} or {endpoint_id} for the object it addresses
+    scope: str  # the scope it needs
+    ok: int  # the status the partner itself gets
+    body: dict[str, Any] | None = None
+
+    @property
+    def addresses_object(self) -> bool:
+        return "{" in self.path
+
+
+WEBHOOK_BODY = {"url": HOOK_URL + "2", "events": ["api_key.issued"]}
+
+ENDPOINTS = [
+    Endpoint("me", "get", "/api/v1/me", "read", 200),
+    Endpoint("partner-list", "get", "/api/v1/partners", "read", 200),
+    Endpoint("partner-detail", "get", "/api/v1/partners/{partner_id}", "read", 200),
+    Endpoint("api-key-list", "get", "/api/v1/api-keys", "admin", 200),
+    Endpoint(
+        "api-key-create",
+        "post",
+        "/api/v1/api-keys",
+        "admin",
+        201,
+        {"name": "new", "scopes": ["read"]},
+    ),
+    Endpoint("api-key-detail", "get", "/api/v1/api-keys/{key_id}", "admin", 200),
+    Endpoint("api-key-revoke", "post", "/api/v1/api-keys/{key_id}/revoke", "admin", 200),
+    Endpoint("api-key-rotate", "post", "/api/v1/api-keys/{key_id}/rotate", "admin", 201, {}),
+    Endpoint("webhook-list", "get", "/api/v1/webhook-endpoints", "admin", 200),
+    Endpoint("webhook-create", "post", "/api/v1/webhook-endpoints", "admin", 201, WEBHOOK_BODY),
+    Endpoint("webhook-detail", "get", "/api/v1/webhook-endpoints/{endpoint_id}", "admin", 200),
+    Endpoint(
+        "webhook-update",
+        "patch",
+        "/api/v1/webhook-endpoints/{endpoint_id}",
+        "admin",
+        200,
+        {"description": "changed by the caller"},
+    ),
+    Endpoint("webhook-delete", "delete", "/api/v1/webhook-endpoints/{endpoint_id}", "admin", 204),
+    Endpoint(
+        "webhook-rotate-secret",
+        "post",
+        "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+        "admin",
+        200,
+        {},
+    ),
+    Endpoint("webhook-ping", "post", "/api/v1/webhook-endpoints/{endpoint_id}/ping", "admin", 202),
+    Endpoint(
+        "webhook-deliveries",
+        "get",
+        "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
+        "admin",
+        200,
+    ),
+    Endpoint("webhook-event-types", "get", "/api/v1/webhook-event-types", "read", 200),
+]
+
+CALLERS = [
+    "anonymous",
+    "malformed_header",
+    "bad_checksum",
+    "revoked",
+    "expired",
+    "suspended",
+    "read_only",
+    "other_partner",
+    "owner",
+]
+
+
+@dataclass
+class World:
+    partner: Partner
+    outsider: Partner
+    owner_key: Key
+    read_key: Key
+    outsider_key: Key
+    target_key: ApiKey  # a key of the partner that the calls revoke, rotate or read
+    endpoint: WebhookEndpoint
+    outsider_endpoint: WebhookEndpoint
+    delivery: WebhookDelivery
+    secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
+
+    def ids(self) -> dict[str, str]:
+        return {
+            "partner_id": str(self.partner.pk),
+            "key_id": str(self.target_key.pk),
+            "endpoint_id": str(self.endpoint.pk),
+        }
+
+
+@pytest.fixture
+def world(
+    partner: Partner, outsider: Partner, partner_key: Key, partner_read_key: Key, outsider_key: Key
+) -> World:
+    target = issue_key(partner, name="integration key").api_key
+    endpoint = services.webhook_endpoint_create(
+        partner=partner,
+        url=HOOK_URL,
+        events=["api_key.issued"],
+        description="brand-co order feed",
+        actor=Actor.system(),
+    ).endpoint
+    outsider_endpoint = services.webhook_endpoint_create(
+        partner=outsider, url=OTHER_HOOK_URL, events=["api_key.issued"], actor=Actor.system()
+    ).endpoint
+    (delivery,) = services.webhook_emit(
+        partner=partner, event_type="webhook.ping", data={}, only=endpoint
+    )
+    protected = [
+        str(partner.pk),
+        partner.slug,
+        partner.name_latin,
+        partner.name_ja,
+        str(target.pk),
+        target.lookup,
+        target.name,
+        str(endpoint.pk),
+        endpoint.url,
+        endpoint.description,
+        str(delivery.pk),
+        partner_key.plaintext.split("_")[1],
+    ]
+    return World(
+        partner=partner,
+        outsider=outsider,
+        owner_key=partner_key,
+        read_key=partner_read_key,
+        outsider_key=outsider_key,
+        target_key=target,
+        endpoint=endpoint,
+        outsider_endpoint=outsider_endpoint,
+        delivery=delivery,
+        secrets=protected,
+    )
+
+
+def _typo(plaintext: str) -> str:
+    """The key with one character of its secret changed: the checksum no longer matches."""
+    position = len("sanpo_") + 10 + 1 + 5
+    replacement = "A" if plaintext[position] != "A" else "B"
+    return plaintext[:position] + replacement + plaintext[position + 1 :]
+
+
+def _client_for_caller(caller: str, world: World) -> APIClient:
+    if caller == "anonymous":
+        return client_for(None)
+    if caller == "malformed_header":
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Basic {world.owner_key.plaintext}")
+        return client
+    if caller == "bad_checksum":
+        return client_for(_typo(world.owner_key.plaintext))
+    if caller == "revoked":
+        issued = issue_key(world.partner, name="revoked key")
+        services.api_key_revoke(api_key=issued.api_key, actor=Actor.system())
+        return client_for(issued.plaintext)
+    if caller == "expired":
+        issued = issue_key(world.partner, name="expired key")
+        ApiKey.objects.filter(pk=issued.api_key.pk).update(
+            expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        return client_for(issued.plaintext)
+    if caller == "suspended":
+        services.partner_suspend(partner=world.partner, actor=Actor.system())
+        return client_for(world.owner_key)
+    if caller == "read_only":
+        return client_for(world.read_key)
+    if caller == "other_partner":
+        return client_for(world.outsider_key)
+    assert caller == "owner"
+    return client_for(world.owner_key)
+
+
+def _expected(caller: str, endpoint: Endpoint) -> tuple[int, str | None]:
+    refusals = {
+        "anonymous": (401, "authentication_required"),
+        "malformed_header": (401, "invalid_api_key"),
+        "bad_checksum": (401, "invalid_api_key"),
+        "revoked": (401, "api_key_revoked"),
+        "expired": (401, "api_key_expired"),
+        "suspended": (403, "partner_suspended"),
+    }
+    if caller in refusals:
+        return refusals[caller]
+    if caller == "read_only" and endpoint.scope != ApiScope.READ:
+        return 403, "insufficient_scope"
+    if caller == "other_partner" and endpoint.addresses_object:
+        return 404, "not_found"
+    return endpoint.ok, None
+
+
+def _call(client: APIClient, endpoint: Endpoint, path: str) -> Any:
+    method = getattr(client, endpoint.method)
+    if endpoint.method in {"post", "patch"}:
+        return method(path, endpoint.body or {}, format="json")
+    return method(path)
+
+
+def _state(world: World) -> tuple[Any, ...]:
+    """Everything a call could change (the audit log aside, which records refusals)."""
+    endpoint = WebhookEndpoint.objects.filter(pk=world.endpoint.pk).values_list(
+        "url", "description", "events", "is_active"
+    )
+    return (
+        sorted(ApiKey.objects.values_list("pk", "revoked_at", "expires_at", "replaced_by")),
+        sorted(WebhookEndpoint.objects.values_list("pk", flat=True)),
+        list(endpoint),
+        WebhookSecret.objects.count(),
+        WebhookDelivery.objects.count(),
+        Partner.objects.get(pk=world.partner.pk).status,
+    )
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
+def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> None:
+    client = _client_for_caller(caller, world)
+    before = _state(world)
+    path = endpoint.path.format(**world.ids())
+
+    response = _call(client, endpoint, path)
+
+    status, code = _expected(caller, endpoint)
+    assert response.status_code == status, response.content
+    if code is None:
+        if status == 204:
+            assert response.content == b""
+        return
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
+    # A refusal changes nothing and names nothing of the partner it protects.
+    assert _state(world) == before
+    text = response.content.decode()
+    for secret in world.secrets:
+        assert secret not in text, f"{secret!r} leaked in a refusal"
+    if status == 401:
+        assert response["WWW-Authenticate"] == 'Bearer realm="sanpo"'
+
+
+def _missing_id_paths(endpoint: Endpoint) -> list[str]:
+    ids = {"partner_id": "", "key_id": "", "endpoint_id": ""}
+    paths = []
+    for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):
+        paths.append(endpoint.path.format(**dict.fromkeys(ids, missing)))
+    return paths
+
+
+OBJECT_ENDPOINTS = [e for e in ENDPOINTS if e.addresses_object]
+
+
+@pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=[e.name for e in OBJECT_ENDPOINTS])
+def test_another_partners_object_is_indistinguishable_from_a_missing_one(
+    world: World, endpoint: Endpoint
+) -> None:
+    client = client_for(world.outsider_key)
+    not_yours = _call(client, endpoint, endpoint.path.format(**world.ids()))
+    assert not_yours.status_code == 404
+    for path in _missing_id_paths(endpoint):
+        missing = _call(client, endpoint, path)
+        assert missing.status_code == 404, path
+        assert missing.content == not_yours.content, path
+    # The partner itself, asking for a missing id, gets the very same answer too.
+    for path in _missing_id_paths(endpoint):
+        assert _call(client_for(world.owner_key), endpoint, path).content == not_yours.content
+
+
+def test_the_matrix_covers_every_route_and_method() -> None:
+    from partners.api.urls import urlpatterns
+
+    covered = {
+        (re.sub(r"\{[^}]+\}", "<>", e.path.removeprefix("/api/v1/")), e.method) for e in ENDPOINTS
+    }
+    routes = set()
+    for pattern in urlpatterns:
+        route = re.sub(r"<[^>]+>", "<>", str(pattern.pattern))
+        view = pattern.callback.view_class  # type: ignore[attr-defined]
+        for method in ("get", "post", "put", "patch", "delete"):
+            if hasattr(view, method):
+                routes.add((route, method))
+    assert len(routes) == len(ENDPOINTS)
+    assert routes == covered
+
+
+# --- Lists return only the caller's own objects ------------------------------------------------
+
+
+def _ids(response: Any) -> set[str]:
+    assert response.status_code == 200, response.content
+    return {item["id"] for item in response.json()["results"]}
+
+
+def test_partner_list_shows_only_the_caller(world: World, host: Partner) -> None:
+    assert _ids(client_for(world.outsider_key).get("/api/v1/partners")) == {str(world.outsider.pk)}
+    assert _ids(client_for(world.owner_key).get("/api/v1/partners")) == {str(world.partner.pk)}
+
+
+def test_api_key_list_shows_only_the_callers_keys(world: World) -> None:
+    partner_keys = {
+        str(pk) for pk in ApiKey.objects.filter(partner=world.partner).values_list("pk", flat=True)
+    }
+    outsider_keys = {
+        str(pk) for pk in ApiKey.objects.filter(partner=world.outsider).values_list("pk", flat=True)
+    }
+    assert len(partner_keys) == 3  # owner, read-only and target keys
+    assert _ids(client_for(world.owner_key).get("/api/v1/api-keys")) == partner_keys
+    response = client_for(world.outsider_key).get("/api/v1/api-keys")
+    assert _ids(response) == outsider_keys
+    for secret in world.secrets:
+        assert secret not in response.content.decode()
+
+
+def test_webhook_list_shows_only_the_callers_endpoints(world: World) -> None:
+    assert _ids(client_for(world.owner_key).get("/api/v1/webhook-endpoints")) == {
+        str(world.endpoint.pk)
+    }
+    response = client_for(world.outsider_key).get("/api/v1/webhook-endpoints")
+    assert _ids(response) == {str(world.outsider_endpoint.pk)}
+    assert HOOK_URL not in response.content.decode()
+
+
+def test_delivery_list_shows_only_the_endpoints_deliveries(world: World) -> None:
+    path = f"/api/v1/webhook-endpoints/{world.endpoint.pk}/deliveries"
+    assert _ids(client_for(world.owner_key).get(path)) == {str(world.delivery.pk)}
+    outsider_path = f"/api/v1/webhook-endpoints/{world.outsider_endpoint.pk}/deliveries"
+    assert _ids(client_for(world.outsider_key).get(outsider_path)) == set()
+
+
+def test_a_key_created_by_another_partner_lands_with_that_partner(world: World) -> None:
+    response = client_for(world.outsider_key).post(
+        "/api/v1/api-keys", {"name": "mine", "scopes": ["read"]}, format="json"
+    )
+    assert response.status_code == 201
+    created = ApiKey.objects.get(pk=response.json()["id"])
+    assert created.partner == world.outsider
+    assert str(created.pk) not in _ids(client_for(world.owner_key).get("/api/v1/api-keys"))
+
+
+def test_me_names_the_callers_partner_and_key(world: World) -> None:
+    body = client_for(world.outsider_key).get("/api/v1/me").json()
+    assert body["partner"]["id"] == str(world.outsider.pk)
+    assert body["api_key"]["id"] == str(world.outsider_key.api_key.pk)
+    assert "key" not in body["api_key"]
+    assert world.outsider_key.plaintext not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer    ",
+        "Token sanpo_abc",
+        "sanpo_only_the_key",
+        "Bearer sanpo_short_key",
+        "Bearer not-a-sanpo-key",
+        "Bearer sanpo_0123456789_" + "a" * 38,
+    ],
+)
+def test_malformed_authorization_headers_are_refused(world: World, header: str) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_a_well_formed_key_that_was_never_issued_is_refused(world: World) -> None:
+    from partners.keys import generate_key
+
+    response = client_for(generate_key().plaintext).get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "invalid_api_key"
+
+
+# --- Suspension takes effect on the very next request ------------------------------------------
+
+
+def test_suspending_a_partner_stops_its_keys_at_once_and_resuming_restores_them(
+    world: World, alliance_manager: Any
+) -> None:
+    client = client_for(world.owner_key)
+    assert client.get("/api/v1/me").status_code == 200
+
+    services.partner_suspend(partner=world.partner, actor=Actor(user=alliance_manager))
+    for path in ("/api/v1/me", "/api/v1/api-keys", "/api/v1/webhook-endpoints"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert response.json()["error"]["code"] == "partner_suspended"
+    refused = client.post("/api/v1/api-keys", {"name": "x", "scopes": ["read"]}, format="json")
+    assert refused.status_code == 403
+    assert not ApiKey.objects.filter(name="x").exists()
+    # Another partner is unaffected.
+    assert client_for(world.outsider_key).get("/api/v1/me").status_code == 200
+
+    services.partner_resume(partner=world.partner, actor=Actor(user=alliance_manager))
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.get("/api/v1/api-keys").status_code == 200
+
+
+def test_an_offboarded_partners_keys_are_refused(world: World, alliance_manager: Any) -> None:
+    services.partner_offboard(partner=world.partner, actor=Actor(user=alliance_manager))
+    response = client_for(world.owner_key).get("/api/v1/me")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "partner_suspended"
+
+
+def test_a_third_partner_suspended_does_not_affect_others(world: World) -> None:
+    third = make_partner("third-co")
+    third_key = issue_key(third)
+    services.partner_suspend(partner=third, actor=Actor.system())
+    assert client_for(third_key.plaintext).get("/api/v1/me").status_code == 403
+    assert client_for(world.owner_key).get("/api/v1/me").status_code == 200

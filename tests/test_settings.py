@@ -1,0 +1,181 @@
+"""Configuration fails loudly: config.env's helpers, and config.settings at import time."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+PROJECT = Path(__file__).resolve().parent.parent
+NAME = "SANPO_TEST_SETTING"
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(NAME, raising=False)
+    monkeypatch.delenv(f"{NAME}_FILE", raising=False)
+
+
+# --- config.env -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("true", True), ("YES", True), (" on ", True), ("1", True), ("false", False), ("0", False)],
+)
+def test_env_bool_reads_the_usual_spellings(
+    raw: str, expected: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(NAME, raw)
+    assert env_bool(NAME, not expected) is expected
+
+
+@pytest.mark.parametrize("raw", ["maybe", "tru", "2", "enabled"])
+def test_env_bool_refuses_anything_else(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NAME, raw)
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_bool(NAME, False)
+
+
+def test_env_bool_uses_the_default_when_unset() -> None:
+    assert env_bool(NAME, True) is True
+    assert env_bool(NAME, False) is False
+
+
+def test_env_int_reads_a_number_and_defaults_when_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env_int(NAME, 7, minimum=1) == 7
+    monkeypatch.setenv(NAME, "42")
+    assert env_int(NAME, 7, minimum=1) == 42
+
+
+@pytest.mark.parametrize("raw", ["ten", "4.5", "0x10", "1e3"])
+def test_env_int_refuses_a_non_integer(raw: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NAME, raw)
+    with pytest.raises(ImproperlyConfigured, match="is not an integer"):
+        env_int(NAME, 1)
+
+
+def test_env_int_refuses_a_value_below_the_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(NAME, "0")
+    with pytest.raises(ImproperlyConfigured, match="below the minimum of 1"):
+        env_int(NAME, 5, minimum=1)
+    monkeypatch.setenv(NAME, "1")
+    assert env_int(NAME, 5, minimum=1) == 1
+
+
+def test_env_str_required_and_missing_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match=f"{NAME} must be set"):
+        env_str(NAME, required=True)
+    monkeypatch.setenv(NAME, "")
+    with pytest.raises(ImproperlyConfigured, match=f"{NAME} must be set"):
+        env_str(NAME, required=True)
+    monkeypatch.setenv(NAME, "value")
+    assert env_str(NAME, required=True) == "value"
+
+
+def test_a_value_is_read_from_name_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n", encoding="utf-8")
+    monkeypatch.setenv(NAME, "from-the-environment")
+    monkeypatch.setenv(f"{NAME}_FILE", str(secret))
+
+    assert env_str(NAME) == "from-a-file"
+    secret.write_text(" 12 \n", encoding="utf-8")
+    assert env_int(NAME, 0) == 12
+    secret.write_text("a, b,,c", encoding="utf-8")
+    assert env_list(NAME, []) == ["a", "b", "c"]
+
+
+def test_an_unreadable_name_file_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(f"{NAME}_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ImproperlyConfigured, match=f"{NAME}_FILE"):
+        env_str(NAME, "default")
+
+
+# --- config.settings, imported in a fresh interpreter ----------------------------------------
+
+
+def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SANPO_", "DJANGO_", "SECRET_KEY", "DATABASE_URL", "CELERY_"))
+        and key not in {"REDIS_URL", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=PROJECT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+VALID_KEY = Fernet.generate_key().decode()
+
+
+def test_settings_import_with_real_secrets() -> None:
+    result = _import_settings(SECRET_KEY="s" * 50, SANPO_ENCRYPTION_KEYS=VALID_KEY)
+    assert result.returncode == 0, result.stderr
+
+
+def test_settings_import_with_insecure_defaults_when_allowed() -> None:
+    result = _import_settings(SANPO_ALLOW_INSECURE_DEFAULTS="true")
+    assert result.returncode == 0, result.stderr
+
+
+def test_settings_refuse_to_import_without_secret_key() -> None:
+    result = _import_settings(SANPO_ENCRYPTION_KEYS=VALID_KEY)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_settings_refuse_to_import_without_encryption_keys() -> None:
+    result = _import_settings(SECRET_KEY="s" * 50)
+    assert result.returncode != 0
+    assert "SANPO_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["not-a-fernet-key", f"{VALID_KEY},c2hvcnQ=", "ÿ" * 44],
+)
+def test_settings_refuse_an_invalid_encryption_key(keys: str) -> None:
+    result = _import_settings(
+        SECRET_KEY="s" * 50, SANPO_ENCRYPTION_KEYS=keys, SANPO_ALLOW_INSECURE_DEFAULTS="true"
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SANPO_ENCRYPTION_KEYS holds a value that is not a Fernet key" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SANPO_WEBHOOK_MAX_ATTEMPTS", "0", "SANPO_WEBHOOK_MAX_ATTEMPTS=0 is below the minimum"),
+        ("SANPO_BEHIND_TLS", "perhaps", "SANPO_BEHIND_TLS='perhaps' is not a boolean"),
+        ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a valid database URL"),
+    ],
+)
+def test_settings_refuse_a_bad_value(name: str, value: str, message: str) -> None:
+    result = _import_settings(SANPO_ALLOW_INSECURE_DEFAULTS="true", **{name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_settings_read_secrets_from_files(tmp_path: Path) -> None:
+    (tmp_path / "django").write_text("f" * 50, encoding="utf-8")
+    (tmp_path / "fernet").write_text(VALID_KEY + "\n", encoding="utf-8")
+    result = _import_settings(
+        SECRET_KEY_FILE=str(tmp_path / "django"),
+        SANPO_ENCRYPTION_KEYS_FILE=str(tmp_path / "fernet"),
+    )
+    assert result.returncode == 0, result.stderr
