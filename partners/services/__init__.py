@@ -8,6 +8,7 @@ from partners.services.credentials import (
     api_key_revoke,
     api_key_rotate,
 )
+from partners.services.grants import partner_grant, partner_revoke_grant
 from partners.services.idempotency import (
     idempotency_claim,
     idempotency_complete,
@@ -16,10 +17,8 @@ from partners.services.idempotency import (
 )
 from partners.services.partners import (
     partner_create,
-    partner_grant,
     partner_offboard,
     partner_resume,
-    partner_revoke_grant,
     partner_suspend,
     staff_role_remove,
     staff_role_set,

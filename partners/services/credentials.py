@@ -11,7 +11,8 @@ from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.keys import digests_match, generate_key, parse_key
 from partners.models import ApiKey, ApiScope, AuditEvent, Partner, StaffRole
 from partners.services.audit import audit_record
-from partners.services.partners import partner_grant
+from partners.services.grants import partner_grant
+from partners.services.webhooks import webhook_emit
 
 # A key that was just used is not written again for this long: last-used time is for people
 # reading the admin, and one UPDATE per API request would be a needless hot-path write.
@@ -22,6 +23,15 @@ _LAST_USED_RESOLUTION = timedelta(seconds=60)
 class IssuedKey:
     api_key: ApiKey
     plaintext: str  # shown once to the caller, never stored
+
+
+def _key_event(api_key: ApiKey) -> dict[str, object]:
+    return {
+        "api_key_id": str(api_key.pk),
+        "name": api_key.name,
+        "prefix": api_key.masked,
+        "scopes": list(api_key.scopes),
+    }
 
 
 def _check_may_issue(*, partner: Partner, scopes: list[str], actor: Actor) -> None:
@@ -98,6 +108,7 @@ def api_key_issue(
             detail={"scopes": scopes, "expires_at": expires_at.isoformat() if expires_at else None},
         )
         partner_grant(partner=partner, obj=api_key, perms=("view", "change"), actor=actor)
+        webhook_emit(partner=partner, event_type="api_key.issued", data=_key_event(api_key))
     return IssuedKey(api_key=api_key, plaintext=generated.plaintext)
 
 
@@ -114,6 +125,9 @@ def api_key_revoke(*, api_key: ApiKey, actor: Actor) -> ApiKey:
             actor=actor,
             partner=api_key.partner,
             target=api_key,
+        )
+        webhook_emit(
+            partner=api_key.partner, event_type="api_key.revoked", data=_key_event(api_key)
         )
     return api_key
 

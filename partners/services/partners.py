@@ -1,12 +1,13 @@
 from django.contrib.auth.models import Group, Permission, User
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, Partner, StaffRole
 from partners.services.audit import audit_record
+from partners.services.grants import partner_grant
+from partners.services.webhooks import webhook_emit
 
 # Alliance managers run the alliance in the admin. They hold model permissions through this
 # group; partner principals never hold any global permission (guardian grants per object).
@@ -54,45 +55,17 @@ def partner_create(
     return partner
 
 
-def partner_grant(
-    *, partner: Partner, obj: models.Model, perms: tuple[str, ...], actor: Actor
-) -> None:
-    """Grant ``partner`` object permissions on ``obj`` (e.g. perms=("view", "change"))."""
-    model_name = obj._meta.model_name
-    codenames = [f"{perm}_{model_name}" for perm in perms]
-    with transaction.atomic():
-        for codename in codenames:
-            assign_perm(codename, partner.group, obj)
-        audit_record(
-            action=AuditEvent.Action.PERMISSION_GRANTED,
-            actor=actor,
-            partner=partner,
-            target=obj,
-            detail={"permissions": codenames},
-        )
-
-
-def partner_revoke_grant(
-    *, partner: Partner, obj: models.Model, perms: tuple[str, ...], actor: Actor
-) -> None:
-    model_name = obj._meta.model_name
-    codenames = [f"{perm}_{model_name}" for perm in perms]
-    with transaction.atomic():
-        for codename in codenames:
-            remove_perm(codename, partner.group, obj)
-        audit_record(
-            action=AuditEvent.Action.PERMISSION_REMOVED,
-            actor=actor,
-            partner=partner,
-            target=obj,
-            detail={"permissions": codenames},
-        )
-
-
 _STATUS_ACTIONS = {
     Partner.Status.SUSPENDED: AuditEvent.Action.PARTNER_SUSPENDED,
     Partner.Status.ACTIVE: AuditEvent.Action.PARTNER_RESUMED,
     Partner.Status.OFFBOARDED: AuditEvent.Action.PARTNER_OFFBOARDED,
+}
+
+
+# The partner is told of its own suspension and resumption (offboarded partners get nothing).
+_STATUS_EVENTS = {
+    Partner.Status.SUSPENDED: "partner.suspended",
+    Partner.Status.ACTIVE: "partner.resumed",
 }
 
 
@@ -117,6 +90,12 @@ def _partner_set_status(*, partner: Partner, status: Partner.Status, actor: Acto
             target=partner,
             detail={"from": previous, "to": status},
         )
+        if status in _STATUS_EVENTS:
+            webhook_emit(
+                partner=partner,
+                event_type=_STATUS_EVENTS[status],
+                data={"partner_id": str(partner.pk), "status": status},
+            )
     return partner
 
 

@@ -27,7 +27,7 @@ from partners.models import (
 )
 from partners.netguard import resolve_target
 from partners.services.audit import audit_record
-from partners.services.partners import partner_grant
+from partners.services.grants import partner_grant
 from partners.signing import signature_header
 from partners.webhook_events import EVENT_TYPES
 

@@ -573,3 +573,30 @@ def test_every_send_checks_the_target_again(
     settings.SANPO_WEBHOOK_ALLOW_LOOPBACK = True
     assert services.webhook_attempt_delivery(delivery_id=str(delivery.pk), attempt=2).delivered
     assert len(webhook_receiver.requests) == 1
+
+
+# --- the partners app's own events ------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
+def test_key_and_status_changes_are_announced_to_the_partner(
+    partner: Partner, partner_key: Key, outsider: Partner, webhook_receiver: WebhookReceiver
+) -> None:
+    events = ["api_key.issued", "api_key.revoked", "partner.suspended", "partner.resumed"]
+    _endpoint(partner, webhook_receiver.url, events)
+    _endpoint(outsider, f"{webhook_receiver.url}?outsider", events)
+
+    issued = client_for(partner_key).post(
+        "/api/v1/api-keys", {"name": "job", "scopes": ["read"]}, format="json"
+    )
+    assert issued.status_code == 201
+    client_for(partner_key).post(f"/api/v1/api-keys/{issued.json()['id']}/revoke")
+    services.partner_suspend(partner=partner, actor=Actor.system())
+    services.partner_resume(partner=partner, actor=Actor.system())
+
+    received = [json.loads(r.body) for r in webhook_receiver.requests]
+    assert [e["type"] for e in received] == events
+    assert received[0]["data"]["api_key_id"] == issued.json()["id"]
+    assert issued.json()["key"] not in json.dumps(received)  # the secret is never sent
+    assert all(r.path == "/hooks/sanpo" for r in webhook_receiver.requests)  # not the outsider's
