@@ -16,8 +16,10 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Fixed, public values for a laptop and for the test suite only. They are refused unless
-# SANPO_ALLOW_INSECURE_DEFAULTS is set, so a production deployment cannot start on them.
-ALLOW_INSECURE_DEFAULTS = env_bool("SANPO_ALLOW_INSECURE_DEFAULTS", False)
+# SANPO_ALLOW_INSECURE_DEFAULTS is set; it defaults to on only on the embedded SQLite database
+# (no DATABASE_URL), which no deployment uses, so `manage.py` just works on a laptop while a
+# production deployment cannot start on them.
+ALLOW_INSECURE_DEFAULTS = env_bool("SANPO_ALLOW_INSECURE_DEFAULTS", not env_str("DATABASE_URL"))
 _INSECURE_SECRET_KEY = "insecure-sanpo-development-key-never-use-in-production-0123456789"  # noqa: S105
 _INSECURE_ENCRYPTION_KEY = "c2FucG8tZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24="
 

@@ -131,15 +131,25 @@ def test_settings_import_with_insecure_defaults_when_allowed() -> None:
     assert result.returncode == 0, result.stderr
 
 
+PRODUCTION_DB = "postgres://sanpo@db.invalid/sanpo"
+
+
+def test_settings_allow_insecure_defaults_on_the_embedded_database_only() -> None:
+    assert _import_settings().returncode == 0
+    on_postgres = _import_settings(DATABASE_URL=PRODUCTION_DB)
+    assert on_postgres.returncode != 0
+    assert "SECRET_KEY must be set" in on_postgres.stderr
+
+
 def test_settings_refuse_to_import_without_secret_key() -> None:
-    result = _import_settings(SANPO_ENCRYPTION_KEYS=VALID_KEY)
+    result = _import_settings(SANPO_ENCRYPTION_KEYS=VALID_KEY, DATABASE_URL=PRODUCTION_DB)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY must be set" in result.stderr
 
 
 def test_settings_refuse_to_import_without_encryption_keys() -> None:
-    result = _import_settings(SECRET_KEY="s" * 50)
+    result = _import_settings(SECRET_KEY="s" * 50, DATABASE_URL=PRODUCTION_DB)
     assert result.returncode != 0
     assert "SANPO_ENCRYPTION_KEYS must be set" in result.stderr
 
