@@ -1,0 +1,31 @@
+from typing import Any
+
+import pytest
+
+from partners.models import AuditEvent
+from tests.conftest import Key, client_for
+
+pytestmark = pytest.mark.urls("tests.partners.money_urls")
+
+
+def _transfers() -> int:
+    return AuditEvent.objects.filter(actor_label="t").count()
+
+
+def test_an_endpoint_that_moves_money_refuses_a_request_without_a_key(partner_key: Key) -> None:
+    response = client_for(partner_key).post("/api/v1/transfers", {}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "idempotency_key_required"
+    assert _transfers() == 0
+
+
+def test_an_endpoint_that_moves_money_runs_once_per_key(partner_key: Key, db: Any) -> None:
+    client = client_for(partner_key)
+    first = client.post("/api/v1/transfers", {}, format="json", HTTP_IDEMPOTENCY_KEY="t-1")
+    again = client.post("/api/v1/transfers", {}, format="json", HTTP_IDEMPOTENCY_KEY="t-1")
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert _transfers() == 1
