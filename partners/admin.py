@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -46,13 +46,29 @@ def _run(request: HttpRequest, action: Any, done: str) -> None:
         messages.success(request, done)
 
 
+class ServiceErrorsAsMessages(admin.ModelAdmin):
+    """A service refusal raised while saving (a limit, a state conflict) becomes an error
+    message on the same page instead of a server error; the admin's transaction has already
+    rolled back, so nothing of the refused change is kept."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            details = [
+                f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()
+            ]
+            messages.error(request, " ".join([exc.message, *details]))
+            return HttpResponseRedirect(request.get_full_path())
+
+
 class PartnerContactInline(admin.TabularInline):
     model = PartnerContact
     extra = 0
 
 
 @admin.register(Partner)
-class PartnerAdmin(admin.ModelAdmin):
+class PartnerAdmin(ServiceErrorsAsMessages):
     list_display = ["name_latin", "name_ja", "slug", "kind", "holds_customer_data", "status"]
     list_filter = ["kind", "status", "holds_customer_data"]
     search_fields = ["name_latin", "name_ja", "slug"]
@@ -117,7 +133,7 @@ class PartnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffRole)
-class StaffRoleAdmin(admin.ModelAdmin):
+class StaffRoleAdmin(ServiceErrorsAsMessages):
     list_display = ["user", "role", "partner"]
     list_filter = ["role", "partner"]
     search_fields = ["user__username", "user__email"]
@@ -149,16 +165,9 @@ class ApiKeyIssueForm(forms.ModelForm):
         model = ApiKey
         fields = ["partner", "name", "scopes", "expires_at"]
 
-    def clean_expires_at(self) -> Any:
-        # What api_key_issue refuses is a form error here, not a server error after it.
-        expires_at = self.cleaned_data.get("expires_at")
-        if expires_at is not None and expires_at <= timezone.now():
-            raise forms.ValidationError("The expiry must be in the future.")
-        return expires_at
-
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ServiceErrorsAsMessages):
     list_display = ["name", "partner", "masked", "scopes", "state", "expires_at", "last_used_at"]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "lookup", "partner__name_latin"]
@@ -275,7 +284,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ServiceErrorsAsMessages):
     form = WebhookEndpointForm
     list_display = ["url", "partner", "is_active", "created_at"]
     list_filter = ["partner", "is_active"]

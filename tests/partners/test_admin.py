@@ -227,7 +227,7 @@ def test_issuing_a_key_in_the_admin_shows_it_once_and_stores_its_digest(
         assert api_key.masked in page.content.decode()
 
 
-def test_issuing_a_key_that_expires_in_the_past_is_a_form_error(
+def test_issuing_a_key_that_expires_in_the_past_is_refused_with_a_message(
     manager_client: Client, partner: Partner
 ) -> None:
     response = manager_client.post(
@@ -239,6 +239,7 @@ def test_issuing_a_key_that_expires_in_the_past_is_a_form_error(
             "expires_at_0": "2020-01-01",
             "expires_at_1": "00:00:00",
         },
+        follow=True,
     )
 
     assert response.status_code == 200
@@ -406,3 +407,34 @@ def test_an_endpoint_whose_url_is_now_refused_can_still_be_disabled_in_the_admin
     assert "must resolve to public addresses" in moved.content.decode()
     endpoint.refresh_from_db()
     assert endpoint.url == "http://127.0.0.1:9/hook"
+
+
+def test_a_service_refusal_in_the_admin_is_a_message_not_a_server_error(
+    manager_client: Client, partner: Partner
+) -> None:
+    from partners.services.webhooks import MAX_ENDPOINTS_PER_PARTNER
+
+    # Fill the partner's quota through the service, then ask the admin for one more: only
+    # the service knows the limit, and its refusal must reach the manager as a message.
+    for n in range(MAX_ENDPOINTS_PER_PARTNER):
+        services.webhook_endpoint_create(
+            partner=partner,
+            url=f"https://8.8.8.{n + 1}/hook",
+            events=["api_key.issued"],
+            actor=Actor.system(),
+        )
+    response = manager_client.post(
+        "/admin/partners/webhookendpoint/add/",
+        {
+            "partner": str(partner.pk),
+            "url": "https://8.8.4.4/one-too-many",
+            "description": "",
+            "events": '["api_key.issued"]',
+            "is_active": "on",
+        },
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert any("at most" in m for m in _messages(response)), _messages(response)
+    assert WebhookEndpoint.objects.filter(partner=partner).count() == MAX_ENDPOINTS_PER_PARTNER
