@@ -1,5 +1,6 @@
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from partners.actors import Actor
@@ -129,6 +130,13 @@ def _alliance_managers_group() -> Group:
     return group
 
 
+def _leave_role_groups(user: User) -> None:
+    # Only the groups a role puts a user in; other groups an operator added stay.
+    user.groups.remove(
+        *user.groups.filter(Q(name__startswith="partner:") | Q(name=ALLIANCE_MANAGERS_GROUP))
+    )
+
+
 def staff_role_set(
     *, user: User, role: StaffRole.Role, partner: Partner | None, actor: Actor
 ) -> StaffRole:
@@ -149,8 +157,7 @@ def staff_role_set(
                 "A partner role needs a partner; an alliance-wide role takes none.",
             ) from exc
         staff_role.save()
-        user.groups.remove(*Group.objects.filter(name__startswith="partner:"))
-        user.groups.remove(*Group.objects.filter(name=ALLIANCE_MANAGERS_GROUP))
+        _leave_role_groups(user)
         if partner is not None:
             user.groups.add(partner.group)
         if role == StaffRole.Role.ALLIANCE_MANAGER:
@@ -171,8 +178,7 @@ def staff_role_set(
 def staff_role_remove(*, staff_role: StaffRole, actor: Actor) -> None:
     with transaction.atomic():
         user = staff_role.user
-        user.groups.remove(*Group.objects.filter(name__startswith="partner:"))
-        user.groups.remove(*Group.objects.filter(name=ALLIANCE_MANAGERS_GROUP))
+        _leave_role_groups(user)
         user.is_staff = False
         user.save(update_fields=["is_staff"])
         audit_record(
