@@ -5,6 +5,7 @@ the README. With no DATABASE_URL the service runs on an embedded SQLite file, an
 CELERY_BROKER_URL tasks run eagerly in-process, so `make run` needs nothing installed.
 """
 
+import base64
 from pathlib import Path
 
 import dj_database_url
@@ -228,6 +229,50 @@ for _key in SANPO_ENCRYPTION_KEYS:
             "SANPO_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
             "base64-encoded bytes); generate one with `manage.py generate_encryption_key`."
         ) from None
+# Member personal data (partners/pii.py). Keys are "<id>:<urlsafe base64 of 32 bytes>", newest
+# first; ids are short labels stored beside each row so old keys keep working until rotated away.
+# Master keys wrap each member's own data key (`manage.py rotate_member_master_keys` re-wraps);
+# blind-index keys make e-mail and phone matchable without decrypting (`manage.py
+# reindex_members` recomputes). The pseudonym key derives every partner's member ids; it never
+# rotates, because partners store those ids.
+_INSECURE_MEMBER_MASTER_KEY = "dev1:c2FucG8tZGV2LW1hc3Rlci1rZXktbm90LXByb2Qtb2s="
+_INSECURE_BLIND_INDEX_KEY = "dev1:c2FucG8tZGV2LWJsaW5kLWluZGV4LWtleS1ub3QtcHI="
+_INSECURE_PSEUDONYM_KEY = "c2FucG8tZGV2LXBzZXVkb255bS1rZXktbm90LXByb2Q="
+
+
+def _member_keys(name: str, insecure: str) -> list[tuple[str, bytes]]:
+    keys = []
+    for item in env_list(name, []) or [_secret(name, insecure)]:
+        key_id, _, encoded = item.partition(":")
+        try:
+            raw = base64.urlsafe_b64decode(encoded)
+        except (ValueError, TypeError):
+            raw = b""
+        if not key_id or len(key_id) > 16 or len(raw) != 32:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of <id>:<urlsafe base64 of 32 bytes> "
+                "(id at most 16 characters); generate one with `manage.py generate_encryption_key "
+                "--member-key <id>`."
+            )
+        keys.append((key_id, raw))
+    if len({key_id for key_id, _ in keys}) != len(keys):
+        raise ImproperlyConfigured(f"{name} lists the same key id twice.")
+    return keys
+
+
+SANPO_MEMBER_MASTER_KEYS = _member_keys("SANPO_MEMBER_MASTER_KEYS", _INSECURE_MEMBER_MASTER_KEY)
+SANPO_BLIND_INDEX_KEYS = _member_keys("SANPO_BLIND_INDEX_KEYS", _INSECURE_BLIND_INDEX_KEY)
+SANPO_PSEUDONYM_KEY = base64.urlsafe_b64decode(
+    _secret("SANPO_PSEUDONYM_KEY", _INSECURE_PSEUDONYM_KEY)
+)
+if len(SANPO_PSEUDONYM_KEY) != 32:
+    raise ImproperlyConfigured("SANPO_PSEUDONYM_KEY must be urlsafe base64 of 32 bytes.")
+# Member imports: rows per staged chunk (one commit and progress checkpoint each), and the
+# longest line accepted before the line is reported as an error and skipped.
+SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)
+SANPO_IMPORT_MAX_LINE_BYTES = env_int("SANPO_IMPORT_MAX_LINE_BYTES", 65_536, minimum=1024)
+SANPO_IMPORT_MAX_UPLOAD_BYTES = env_int("SANPO_IMPORT_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 SANPO_API_RATE_LIMIT_PER_MINUTE = env_int("SANPO_API_RATE_LIMIT_PER_MINUTE", 600, minimum=1)
 SANPO_API_MAX_PAGE_SIZE = env_int("SANPO_API_MAX_PAGE_SIZE", 200, minimum=1)
 SANPO_IDEMPOTENCY_KEY_TTL_HOURS = env_int("SANPO_IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1)

@@ -1,0 +1,216 @@
+"""Writes for member accounts one at a time: the API's and the admin's door.
+
+Bulk imports go through ``partners.services.member_import`` and share the validation and
+sealing of ``partners.services.member_records``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from partners import pii
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import AuditEvent, MemberAccount, Partner
+from partners.services.audit import audit_record
+from partners.services.matching import link_unlinked_members
+from partners.services.member_records import (
+    SEALED_COLUMNS,
+    CleanMember,
+    MemberInvalidError,
+    clean_member,
+    member_as_raw,
+    open_member,
+    seal_member,
+)
+
+_INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index")
+
+
+def _invalid(error: MemberInvalidError) -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.VALIDATION_FAILED,
+        "Some member fields are not valid.",
+        fields={e.field: [e.message] for e in error.errors},
+    )
+
+
+def _clean(raw: Mapping[str, Any]) -> CleanMember:
+    try:
+        return clean_member(raw, today=timezone.localdate())
+    except MemberInvalidError as error:
+        raise _invalid(error) from None
+
+
+def _apply_sealed(member: MemberAccount, clean: CleanMember) -> list[str]:
+    """Set the sealed columns of ``member``; return the names of the columns that changed."""
+    values = dict(
+        zip(
+            SEALED_COLUMNS,
+            seal_member(clean, partner_id=member.partner_id, indexer=_indexer()),
+            strict=True,
+        )
+    )
+    changed = [
+        name
+        for name in ("kind", "status", *_INDEX_COLUMNS)
+        if getattr(member, name) != values[name]
+    ]
+    for name, value in values.items():
+        setattr(member, name, value)
+    return changed
+
+
+def _indexer() -> pii.BlindIndexer:
+    return pii.BlindIndexer()
+
+
+def _ensure_holds_members(partner: Partner) -> None:
+    if not partner.holds_customer_data:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"{partner.name_latin} has no member base of its own (holds_customer_data is off).",
+        )
+
+
+def member_create(*, partner: Partner, values: Mapping[str, Any], actor: Actor) -> MemberAccount:
+    """Create one member account of ``partner`` and link it to a person.
+
+    Raises ApplicationError: validation_failed (per field), conflict if the member number is
+    taken in this partner's base (other partners' numbers are never consulted).
+    """
+    _ensure_holds_members(partner)
+    clean = _clean(values)
+    member = MemberAccount(partner=partner)
+    _apply_sealed(member, clean)
+    try:
+        with transaction.atomic():
+            member.save(force_insert=True)
+            link_unlinked_members()
+            audit_record(
+                action=AuditEvent.Action.MEMBER_CREATED,
+                actor=actor,
+                partner=partner,
+                target=member,
+            )
+    except IntegrityError:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"Member number {clean.member_number} already exists in your member base.",
+            fields={"member_number": ["This member number is taken."]},
+        ) from None
+    return member
+
+
+def member_update(
+    *, member: MemberAccount, values: Mapping[str, Any], actor: Actor
+) -> MemberAccount:
+    """Change some fields of a member account (a partial update), re-sealed under a new data key.
+
+    The member number is bound into every ciphertext and cannot change. Raises ApplicationError:
+    validation_failed, conflict for an erased account.
+    """
+    if "member_number" in values and values["member_number"] != member.member_number:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED,
+            "A member number never changes; deactivate this account and create a new one.",
+            fields={"member_number": ["A member number never changes."]},
+        )
+    with transaction.atomic():
+        member = MemberAccount.objects.select_for_update().get(pk=member.pk)
+        _ensure_not_erased(member)
+        raw = member_as_raw(member)
+        raw.update({name: "" if value is None else value for name, value in values.items()})
+        clean = _clean(raw)
+        changed = _apply_sealed(member, clean)
+        relink = any(name in changed for name in (*_INDEX_COLUMNS, "kind"))
+        if relink:
+            member.person = None
+        member.updated_at = timezone.now()
+        member.save()
+        if relink:
+            link_unlinked_members()
+        audit_record(
+            action=AuditEvent.Action.MEMBER_UPDATED,
+            actor=actor,
+            partner=member.partner,
+            target=member,
+            detail={"fields": sorted(values)},
+        )
+    return member
+
+
+def _ensure_not_erased(member: MemberAccount) -> None:
+    if member.status == MemberAccount.Status.ERASED:
+        raise ApplicationError(ErrorCode.CONFLICT, "This member account has been erased.")
+
+
+def member_deactivate(*, member: MemberAccount, actor: Actor) -> MemberAccount:
+    """Mark an account inactive (it stays matchable and can be reactivated by an update)."""
+    with transaction.atomic():
+        member = MemberAccount.objects.select_for_update().get(pk=member.pk)
+        _ensure_not_erased(member)
+        if member.status != MemberAccount.Status.INACTIVE:
+            raw = member_as_raw(member)
+            raw["status"] = MemberAccount.Status.INACTIVE
+            _apply_sealed(member, _clean(raw))
+            member.updated_at = timezone.now()
+            member.save()
+            audit_record(
+                action=AuditEvent.Action.MEMBER_DEACTIVATED,
+                actor=actor,
+                partner=member.partner,
+                target=member,
+            )
+    return member
+
+
+def member_erase(*, member: MemberAccount, actor: Actor) -> MemberAccount:
+    """Erase a member's personal data for good by destroying its data key (crypto-shredding).
+
+    The row stays (member number, kind, dates) so other records that point at it keep their
+    integrity; nothing personal is recoverable, from this database or from its backups once
+    they age out, because the only key that opens the ciphertexts is gone.
+    """
+    with transaction.atomic():
+        member = MemberAccount.objects.select_for_update().get(pk=member.pk)
+        if member.status == MemberAccount.Status.ERASED:
+            return member
+        member.wrapped_key = None
+        for name in pii.PERSONAL_FIELDS:
+            setattr(member, f"{name}_sealed", None)
+        member.email_index = None
+        member.phone_index = None
+        member.birth_year = None
+        member.person = None
+        member.status = MemberAccount.Status.ERASED
+        member.updated_at = timezone.now()
+        member.save()
+        audit_record(
+            action=AuditEvent.Action.MEMBER_ERASED,
+            actor=actor,
+            partner=member.partner,
+            target=member,
+        )
+    return member
+
+
+def member_reveal(*, member: MemberAccount, actor: Actor, purpose: str) -> dict[str, str | None]:
+    """Decrypt a member's personal data for a person allowed to see it, and log that they did.
+
+    The audit event is committed even if the caller's request fails afterwards, because the data
+    has been shown. Raises pii.UndecryptableError for an erased account.
+    """
+    personal = open_member(member)
+    audit_record(
+        action=AuditEvent.Action.MEMBER_PERSONAL_DATA_VIEWED,
+        actor=actor,
+        partner=member.partner,
+        target=member,
+        detail={"purpose": purpose[:200], "fields": list(pii.PERSONAL_FIELDS)},
+    )
+    return personal
