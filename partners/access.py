@@ -5,6 +5,7 @@ these functions look objects up through those grants, never through global permi
 (``accept_global_perms=False``). Missing and not-yours give the same 404.
 """
 
+import unicodedata
 import uuid
 from typing import Literal, TypeVar
 
@@ -12,7 +13,7 @@ from django.db import models
 from guardian.shortcuts import get_objects_for_group
 
 from partners.errors import not_found
-from partners.models import ApiKey, Partner, WebhookEndpoint
+from partners.models import ApiKey, MemberAccount, Partner, WebhookEndpoint
 
 Need = Literal["read", "write", "delete"]
 M = TypeVar("M", bound=models.Model)
@@ -70,3 +71,17 @@ def access_webhook_endpoint_by_id(
         need=need,
         what="webhook endpoint",
     )
+
+
+def access_member_by_number(principal: Partner, member_number: str) -> MemberAccount:
+    """One of the principal's own member accounts, by the number the partner gave it.
+
+    Member accounts are not granted one by one (a base holds millions): a partner's own base is
+    what its ``partner`` column says. Another partner's number, like a missing one, is a 404;
+    other partners' members are reached only through pseudonymous ids and consent.
+    """
+    number = unicodedata.normalize("NFKC", member_number).strip()
+    found = MemberAccount.objects.filter(partner=principal, member_number=number).first()
+    if found is None:
+        raise not_found("member")
+    return found

@@ -314,6 +314,7 @@ class AuditEvent(models.Model):
         MEMBER_CREATED = "member.created", "Member account created"
         MEMBER_UPDATED = "member.updated", "Member account updated"
         MEMBER_DEACTIVATED = "member.deactivated", "Member account deactivated"
+        MEMBER_BULK_UPSERTED = "member.bulk_upserted", "Member accounts written in bulk"
         MEMBER_ERASED = "member.erased", "Member account erased"
         MEMBER_PERSONAL_DATA_VIEWED = "member.viewed", "Member personal data viewed"
         MEMBER_IMPORT_STARTED = "member_import.started", "Member import started"

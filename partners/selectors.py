@@ -1,10 +1,20 @@
 """Reads for partners, credentials and webhooks. List selectors return only what the
 principal was granted, with related rows loaded in the same query."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from partners.access import granted
-from partners.models import ApiKey, AuditEvent, Partner, WebhookDelivery, WebhookEndpoint
+from partners.models import (
+    ApiKey,
+    AuditEvent,
+    MemberAccount,
+    MemberImport,
+    Partner,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 
 def partner_list(*, principal: Partner) -> "QuerySet[Partner]":
@@ -35,3 +45,41 @@ def webhook_delivery_list(*, endpoint: WebhookEndpoint) -> "QuerySet[WebhookDeli
 def audit_event_list(*, partner: Partner | None = None) -> "QuerySet[AuditEvent]":
     events = AuditEvent.objects.select_related("actor_user", "actor_api_key", "partner")
     return events.filter(partner=partner) if partner is not None else events
+
+
+# Columns that are safe to read without decrypting: lists never load ciphertexts.
+MEMBER_SUMMARY_FIELDS = (
+    "id",
+    "partner_id",
+    "member_number",
+    "kind",
+    "status",
+    "birth_year",
+    "prefecture",
+    "joined_on",
+    "last_active_on",
+    "created_at",
+    "updated_at",
+)
+
+
+def member_list(
+    *,
+    partner: Partner,
+    kind: str | None = None,
+    status: str | None = None,
+    updated_since: datetime | None = None,
+) -> QuerySet[MemberAccount]:
+    """A partner's own member accounts, newest number last, without personal data columns."""
+    members = MemberAccount.objects.filter(partner=partner).only(*MEMBER_SUMMARY_FIELDS)
+    if kind:
+        members = members.filter(kind=kind)
+    if status:
+        members = members.filter(status=status)
+    if updated_since:
+        members = members.filter(updated_at__gte=updated_since)
+    return members.order_by("member_number")
+
+
+def member_import_list(*, partner: Partner) -> QuerySet[MemberImport]:
+    return MemberImport.objects.filter(partner=partner).select_related("partner")

@@ -15,6 +15,16 @@ from partners.services.idempotency import (
     idempotency_purge_expired,
     idempotency_release,
 )
+from partners.services.member_import import member_import_create, member_import_run
+from partners.services.members import (
+    BulkResult,
+    member_bulk_upsert,
+    member_create,
+    member_deactivate,
+    member_erase,
+    member_reveal,
+    member_update,
+)
 from partners.services.partners import (
     partner_create,
     partner_offboard,
@@ -33,6 +43,7 @@ from partners.services.webhooks import (
 )
 
 __all__ = [
+    "BulkResult",
     "IssuedKey",
     "api_key_authenticate",
     "api_key_issue",
@@ -43,6 +54,14 @@ __all__ = [
     "idempotency_complete",
     "idempotency_purge_expired",
     "idempotency_release",
+    "member_bulk_upsert",
+    "member_create",
+    "member_deactivate",
+    "member_erase",
+    "member_import_create",
+    "member_import_run",
+    "member_reveal",
+    "member_update",
     "partner_create",
     "partner_grant",
     "partner_offboard",

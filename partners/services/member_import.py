@@ -167,7 +167,7 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
     job = _claim(job_id, runner)
     if job.is_finished:
         return job
-    stage = _Stage(job)
+    stage = _Stage(name=job.id, partner_id=job.partner_id)
     try:
         if job.status in (MemberImport.Status.PENDING, MemberImport.Status.STAGING):
             stage.create()
@@ -632,12 +632,12 @@ def _db_uuid(value: uuid.UUID) -> Any:
 
 
 class _Stage:
-    """The staging and error tables of one import job (plain tables, dropped when it ends)."""
+    """The staging and error tables of one import (plain tables, dropped when it ends)."""
 
-    def __init__(self, job: MemberImport) -> None:
-        self.job = job
-        self.table = f"sanpo_import_{job.id.hex}"
-        self.errors_table = f"sanpo_import_errors_{job.id.hex}"
+    def __init__(self, *, name: uuid.UUID, partner_id: uuid.UUID) -> None:
+        self.partner_id = partner_id
+        self.table = f"sanpo_import_{name.hex}"
+        self.errors_table = f"sanpo_import_errors_{name.hex}"
         self.postgres = connection.vendor == "postgresql"
 
     def _types(self) -> list[tuple[str, str]]:
@@ -735,7 +735,7 @@ class _Stage:
                 JOIN {_MEMBER} m ON m.partner_id = %s AND m.member_number = s.member_number
                 WHERE true {condition}
                 """,
-                [_db_uuid(self.job.partner_id)],
+                [_db_uuid(self.partner_id)],
             )
 
     def count_invalid_lines(self) -> int:
@@ -761,3 +761,16 @@ class _Stage:
 
 def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(value.isoformat() if hasattr(value, "isoformat") else value for value in row)
+
+
+def merge_member_rows(*, partner: Partner, rows: list[tuple[Any, ...]]) -> MergeCounts:
+    """Upsert already sealed rows (``seal_member`` output) and link persons, in the caller's
+    transaction: the bulk API's path, sharing the import's SQL."""
+    stage = _Stage(name=uuid.uuid4(), partner_id=partner.id)
+    with transaction.atomic():
+        stage.create()
+        stage.write_rows([(line, *row) for line, row in enumerate(rows, start=1)])
+        counts = merge_staged_members(stage.table, partner_id=partner.id)
+        link_unlinked_members()
+        stage.drop()
+    return counts

@@ -6,7 +6,8 @@ sealing of ``partners.services.member_records``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services.audit import audit_record
 from partners.services.matching import link_unlinked_members
+from partners.services.member_import import merge_member_rows
 from partners.services.member_records import (
     SEALED_COLUMNS,
     CleanMember,
@@ -214,3 +216,89 @@ def member_reveal(*, member: MemberAccount, actor: Actor, purpose: str) -> dict[
         detail={"purpose": purpose[:200], "fields": list(pii.PERSONAL_FIELDS)},
     )
     return personal
+
+
+MAX_BULK_MEMBERS = 1000
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk upsert did, per member number and in total."""
+
+    outcomes: dict[str, str]  # member number → "created" | "updated" | "unchanged"
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for value in self.outcomes.values() if value == outcome)
+
+
+def member_bulk_upsert(
+    *, partner: Partner, records: Sequence[Mapping[str, Any]], actor: Actor
+) -> BulkResult:
+    """Create or update up to ``MAX_BULK_MEMBERS`` accounts of ``partner`` all-or-nothing.
+
+    Every record is a full record (absent optional fields are cleared). Raises ApplicationError
+    validation_failed with fields named ``members[<index>].<field>`` if any record is invalid,
+    repeats a member number, or names an erased account; then nothing is written.
+    """
+    _ensure_holds_members(partner)
+    if len(records) > MAX_BULK_MEMBERS:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED,
+            f"Send at most {MAX_BULK_MEMBERS} members per request.",
+            fields={"members": [f"At most {MAX_BULK_MEMBERS} items."]},
+        )
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    cleaned: list[CleanMember] = []
+    first_index: dict[str, int] = {}
+    for index, record in enumerate(records):
+        try:
+            clean = clean_member(record, today=today)
+        except MemberInvalidError as invalid:
+            for error in invalid.errors:
+                errors.setdefault(f"members[{index}].{error.field}", []).append(error.message)
+            continue
+        if clean.member_number in first_index:
+            errors[f"members[{index}].member_number"] = [
+                f"Repeats members[{first_index[clean.member_number]}]."
+            ]
+            continue
+        first_index[clean.member_number] = index
+        cleaned.append(clean)
+    indexer = _indexer()
+    sealed = [seal_member(clean, partner_id=partner.id, indexer=indexer) for clean in cleaned]
+    digest_at = SEALED_COLUMNS.index("record_digest")
+    with transaction.atomic():
+        existing = {
+            number: (status, bytes(digest))
+            for number, status, digest in MemberAccount.objects.select_for_update()
+            .filter(partner=partner, member_number__in=list(first_index))
+            .values_list("member_number", "status", "record_digest")
+        }
+        for number, (status, _) in existing.items():
+            if status == MemberAccount.Status.ERASED:
+                errors[f"members[{first_index[number]}].member_number"] = [
+                    "This member account has been erased and cannot be written again."
+                ]
+        if errors:
+            raise ApplicationError(
+                ErrorCode.VALIDATION_FAILED, "Some members are not valid.", fields=errors
+            )
+        outcomes = {}
+        for clean, row in zip(cleaned, sealed, strict=True):
+            before = existing.get(clean.member_number)
+            if before is None:
+                outcomes[clean.member_number] = "created"
+            elif before[1] == row[digest_at]:
+                outcomes[clean.member_number] = "unchanged"
+            else:
+                outcomes[clean.member_number] = "updated"
+        merge_member_rows(partner=partner, rows=sealed)
+        result = BulkResult(outcomes=outcomes)
+        audit_record(
+            action=AuditEvent.Action.MEMBER_BULK_UPSERTED,
+            actor=actor,
+            partner=partner,
+            detail={name: result.count(name) for name in ("created", "updated", "unchanged")},
+        )
+    return result
