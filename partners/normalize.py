@@ -78,7 +78,8 @@ def normalize_phone(value: str) -> str:
         digits = "0" + digits[3:].removeprefix("0")
     elif digits.startswith("0081"):
         digits = "0" + digits[4:].removeprefix("0")
-    if not digits.isascii() or not digits.isdigit() or not digits.startswith("0"):
+    # No Japanese number starts with 00 (that is the international prefix).
+    if not digits.isascii() or not digits.isdigit() or digits[:1] != "0" or digits[:2] == "00":
         raise InvalidValueError("invalid_phone", f"{value!r} is not a Japanese phone number.")
     # Mobile (070/080/090), IP (050) and 0800 numbers have 11 digits; everything else 10.
     expected = 11 if digits[:3] in ("070", "080", "090", "050") or digits[:4] == "0800" else 10

@@ -249,9 +249,13 @@ class BlindIndexer:
 PSEUDONYM_PREFIX = "mp_"
 
 
-@cache
 def _pseudonym_cipher(recipient_id: uuid.UUID) -> Cipher[modes.ECB]:
-    key = _derive(bytes(settings.SANPO_PSEUDONYM_KEY), b"sanpo/pseudonym/v1/" + recipient_id.bytes)
+    return _pseudonym_cipher_for(bytes(settings.SANPO_PSEUDONYM_KEY), recipient_id)
+
+
+@cache
+def _pseudonym_cipher_for(secret: bytes, recipient_id: uuid.UUID) -> Cipher[modes.ECB]:
+    key = _derive(secret, b"sanpo/pseudonym/v1/" + recipient_id.bytes)
     # One AES block over a unique 128-bit id is a keyed pseudo-random permutation: exactly a
     # reversible, unlinkable pseudonym. ECB is safe here because every input is a distinct
     # single block; no pattern can repeat.
@@ -280,4 +284,9 @@ def member_id_from_pseudonym(pseudonym: str, recipient_id: uuid.UUID) -> uuid.UU
     if len(block) != 16:
         return None
     decryptor = _pseudonym_cipher(recipient_id).decryptor()
-    return uuid.UUID(bytes=decryptor.update(block) + decryptor.finalize())
+    member_id = uuid.UUID(bytes=decryptor.update(block) + decryptor.finalize())
+    # Base32 has spare bits and two cases: only the exact spelling we issued resolves, so one
+    # member never appears under several ids.
+    if pseudonym_for(member_id, recipient_id) != pseudonym:
+        return None
+    return member_id

@@ -42,9 +42,14 @@ def _min_person_id() -> str:
 
 
 def _attach_to_existing(cursor: object, index: str) -> int:
-    # A phone only links accounts that cannot disagree on e-mail.
+    # A phone only links an account to a person none of whose accounts has another e-mail.
     guard = (
-        "AND (unlinked.email_index IS NULL OR linked.email_index IS NULL)"
+        f"""AND (unlinked.email_index IS NULL OR NOT EXISTS (
+                SELECT 1 FROM {_MEMBER} other
+                WHERE other.person_id = linked.person_id
+                  AND other.email_index IS NOT NULL
+                  AND (other.email_index <> unlinked.email_index
+                       OR other.index_key_id <> unlinked.index_key_id)))"""
         if index == "phone_index"
         else ""
     )

@@ -299,6 +299,8 @@ class _Lines:
         self.offset = offset
         self.line = line
         self.row_line = 0
+        # Rows that lost a line (too long, undecodable) while being parsed: never staged.
+        self.broken_rows: set[int] = set()
         self.errors: list[tuple[int, str, str, str]] = []
         self.ended_without_newline = False
         self.max_bytes = settings.SANPO_IMPORT_MAX_LINE_BYTES
@@ -335,6 +337,14 @@ class _Lines:
 
     def _error(self, column: str, code: str, message: str) -> None:
         self.errors.append((self.line, column, code, message))
+        if self.row_line:
+            self.broken_rows.add(self.row_line)
+
+    def row_is_broken(self, line: int) -> bool:
+        if line in self.broken_rows:
+            self.broken_rows.discard(line)
+            return True
+        return False
 
     def take_row_line(self) -> int:
         line, self.row_line = self.row_line, 0
@@ -383,6 +393,12 @@ def _csv_records(
             yield line, None
             continue
         line = lines.take_row_line()
+        if lines.row_is_broken(line):
+            lines.errors.append(
+                (line, "", "broken_row", "A line of this row could not be read; row skipped.")
+            )
+            yield line, None
+            continue
         if not header:
             header = _normalise_header(row)
             _check_header(header)
@@ -423,7 +439,9 @@ def _jsonl_records(lines: _Lines) -> Iterator[tuple[int, dict[str, str] | None]]
             continue
         unknown = sorted(set(record) - set(COLUMNS))
         bad_types = sorted(
-            k for k, v in record.items() if v is not None and not isinstance(v, str | int)
+            k
+            for k, v in record.items()
+            if v is not None and (isinstance(v, bool) or not isinstance(v, str | int))
         )
         if unknown or bad_types:
             for name in unknown:

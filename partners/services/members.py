@@ -17,6 +17,7 @@ from partners import pii
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner
+from partners.normalize import InvalidValueError, normalize_member_number
 from partners.services.audit import audit_record
 from partners.services.matching import link_unlinked_members
 from partners.services.member_import import merge_member_rows
@@ -31,6 +32,7 @@ from partners.services.member_records import (
 )
 
 _INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index")
+_WRITTEN_FIELDS = SEALED_COLUMNS[1:]  # everything sealing sets except the immutable number
 
 
 def _invalid(error: MemberInvalidError) -> ApplicationError:
@@ -99,6 +101,7 @@ def member_create(*, partner: Partner, values: Mapping[str, Any], actor: Actor) 
                 partner=partner,
                 target=member,
             )
+            member.refresh_from_db(fields=["person"])
     except IntegrityError:
         raise ApplicationError(
             ErrorCode.CONFLICT,
@@ -116,7 +119,7 @@ def member_update(
     The member number is bound into every ciphertext and cannot change. Raises ApplicationError:
     validation_failed, conflict for an erased account.
     """
-    if "member_number" in values and values["member_number"] != member.member_number:
+    if "member_number" in values and not _same_number(values["member_number"], member):
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
             "A member number never changes; deactivate this account and create a new one.",
@@ -126,14 +129,18 @@ def member_update(
         member = MemberAccount.objects.select_for_update().get(pk=member.pk)
         _ensure_not_erased(member)
         raw = member_as_raw(member)
+        if "address" in values and "prefecture" not in values:
+            raw["prefecture"] = ""  # derive it again from the new address
         raw.update({name: "" if value is None else value for name, value in values.items()})
         clean = _clean(raw)
+        if _indexer().record_digest(clean.digest_parts()) == bytes(member.record_digest):
+            return member  # nothing changed: no new data key, no audit event, same updated_at
         changed = _apply_sealed(member, clean)
         relink = any(name in changed for name in (*_INDEX_COLUMNS, "kind"))
         if relink:
             member.person = None
         member.updated_at = timezone.now()
-        member.save()
+        member.save(update_fields=[*_WRITTEN_FIELDS, "person", "updated_at"])
         if relink:
             link_unlinked_members()
         audit_record(
@@ -144,6 +151,13 @@ def member_update(
             detail={"fields": sorted(values)},
         )
     return member
+
+
+def _same_number(value: Any, member: MemberAccount) -> bool:
+    try:
+        return normalize_member_number(str(value or "")) == member.member_number
+    except InvalidValueError:
+        return False
 
 
 def _ensure_not_erased(member: MemberAccount) -> None:
@@ -161,7 +175,7 @@ def member_deactivate(*, member: MemberAccount, actor: Actor) -> MemberAccount:
             raw["status"] = MemberAccount.Status.INACTIVE
             _apply_sealed(member, _clean(raw))
             member.updated_at = timezone.now()
-            member.save()
+            member.save(update_fields=[*_WRITTEN_FIELDS, "updated_at"])
             audit_record(
                 action=AuditEvent.Action.MEMBER_DEACTIVATED,
                 actor=actor,
@@ -187,11 +201,24 @@ def member_erase(*, member: MemberAccount, actor: Actor) -> MemberAccount:
             setattr(member, f"{name}_sealed", None)
         member.email_index = None
         member.phone_index = None
+        member.record_digest = b""  # a fingerprint of the erased data is still about them
         member.birth_year = None
         member.person = None
         member.status = MemberAccount.Status.ERASED
         member.updated_at = timezone.now()
-        member.save()
+        member.save(
+            update_fields=[
+                "wrapped_key",
+                *(f"{name}_sealed" for name in pii.PERSONAL_FIELDS),
+                "email_index",
+                "phone_index",
+                "record_digest",
+                "birth_year",
+                "person",
+                "status",
+                "updated_at",
+            ]
+        )
         audit_record(
             action=AuditEvent.Action.MEMBER_ERASED,
             actor=actor,
