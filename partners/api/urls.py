@@ -1,6 +1,6 @@
 from django.urls import path
 
-from partners.api import views
+from partners.api import members, views
 
 urlpatterns = [
     path("me", views.MeApi.as_view(), name="me"),
@@ -33,5 +33,14 @@ urlpatterns = [
     ),
     path(
         "webhook-event-types", views.WebhookEventTypeListApi.as_view(), name="webhook-event-types"
+    ),
+    path("members", members.MemberListApi.as_view(), name="member-list"),
+    # Before members/<member_number>, which would otherwise take "bulk" for a member number.
+    path("members/bulk", members.MemberBulkApi.as_view(), name="member-bulk"),
+    path("members/<str:member_number>", members.MemberDetailApi.as_view(), name="member-detail"),
+    path(
+        "members/<str:member_number>/deactivate",
+        members.MemberDeactivateApi.as_view(),
+        name="member-deactivate",
     ),
 ]

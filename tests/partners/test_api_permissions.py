@@ -22,6 +22,7 @@ from partners.actors import Actor
 from partners.models import (
     ApiKey,
     ApiScope,
+    MemberAccount,
     Partner,
     WebhookDelivery,
     WebhookEndpoint,
@@ -38,7 +39,7 @@ OTHER_HOOK_URL = "http://127.0.0.1:9/outsider-hook"
 class Endpoint:
     name: str
     method: str
-    path: str  # with {partner_id}, {key_id} or {endpoint_id} for the object it addresses
+    path: str  # with {partner_id}, {key_id}, {endpoint_id} or {member_number} for its object
     scope: str  # the scope it needs
     ok: int  # the status the partner itself gets
     body: dict[str, Any] | None = None
@@ -49,6 +50,7 @@ class Endpoint:
 
 
 WEBHOOK_BODY = {"url": HOOK_URL + "2", "events": ["api_key.issued"]}
+NEW_MEMBER = {"member_number": "BC-NEW-1", "kind": "household", "name": "新規 会員"}
 
 ENDPOINTS = [
     Endpoint("me", "get", "/api/v1/me", "read", 200),
@@ -95,6 +97,23 @@ ENDPOINTS = [
         200,
     ),
     Endpoint("webhook-event-types", "get", "/api/v1/webhook-event-types", "read", 200),
+    Endpoint("member-list", "get", "/api/v1/members", "read", 200),
+    Endpoint("member-create", "post", "/api/v1/members", "write", 201, NEW_MEMBER),
+    Endpoint(
+        "member-bulk", "post", "/api/v1/members/bulk", "write", 200, {"members": [NEW_MEMBER]}
+    ),
+    Endpoint("member-detail", "get", "/api/v1/members/{member_number}", "read", 200),
+    Endpoint(
+        "member-update",
+        "patch",
+        "/api/v1/members/{member_number}",
+        "write",
+        200,
+        {"name_kana": "カエタ"},
+    ),
+    Endpoint(
+        "member-deactivate", "post", "/api/v1/members/{member_number}/deactivate", "write", 200
+    ),
 ]
 
 CALLERS = [
@@ -121,6 +140,7 @@ class World:
     endpoint: WebhookEndpoint
     outsider_endpoint: WebhookEndpoint
     delivery: WebhookDelivery
+    member: MemberAccount
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -128,6 +148,7 @@ class World:
             "partner_id": str(self.partner.pk),
             "key_id": str(self.target_key.pk),
             "endpoint_id": str(self.endpoint.pk),
+            "member_number": self.member.member_number,
         }
 
 
@@ -149,6 +170,16 @@ def world(
     (delivery,) = services.webhook_emit(
         partner=partner, event_type="webhook.ping", data={}, only=endpoint
     )
+    member = services.member_create(
+        partner=partner,
+        values={
+            "member_number": "BC-7731",
+            "kind": "household",
+            "name": "会員 花子",
+            "email": "hanako.member@brand.example",
+        },
+        actor=Actor.system(),
+    )
     protected = [
         str(partner.pk),
         partner.slug,
@@ -162,6 +193,9 @@ def world(
         endpoint.description,
         str(delivery.pk),
         partner_key.plaintext.split("_")[1],
+        member.member_number,
+        "hanako.member@brand.example",
+        "会員 花子",
     ]
     return World(
         partner=partner,
@@ -173,6 +207,7 @@ def world(
         endpoint=endpoint,
         outsider_endpoint=outsider_endpoint,
         delivery=delivery,
+        member=member,
         secrets=protected,
     )
 
@@ -251,6 +286,9 @@ def _state(world: World) -> tuple[Any, ...]:
         WebhookSecret.objects.count(),
         WebhookDelivery.objects.count(),
         Partner.objects.get(pk=world.partner.pk).status,
+        sorted(
+            MemberAccount.objects.values_list("partner_id", "member_number", "status", "updated_at")
+        ),
     )
 
 
@@ -284,7 +322,7 @@ def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> Non
 
 
 def _missing_id_paths(endpoint: Endpoint) -> list[str]:
-    ids = {"partner_id": "", "key_id": "", "endpoint_id": ""}
+    ids = {"partner_id": "", "key_id": "", "endpoint_id": "", "member_number": ""}
     paths = []
     for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):
         paths.append(endpoint.path.format(**dict.fromkeys(ids, missing)))

@@ -1,0 +1,346 @@
+"""Member-account endpoints: a partner's own member base, one account or a thousand at a time.
+
+Lists carry only the coarse segment attributes kept in clear; personal data is decrypted one
+account at a time, in the detail. The person an account is linked to is never shown: that link
+is how the alliance matches members across bases, and showing it (or anything derived from it)
+would tell a partner who is a member elsewhere.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from partners import pii, selectors, services
+from partners.access import access_member_by_number
+from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.api.pagination import CappedCursorPagination
+from partners.models import ApiScope, MemberAccount
+from partners.normalize import age_band
+from partners.services.member_records import open_member
+from partners.services.members import MAX_BULK_MEMBERS
+
+READ = ApiScope.READ.value
+WRITE = ApiScope.WRITE.value
+
+_SETTABLE_STATUSES = [
+    (MemberAccount.Status.ACTIVE.value, MemberAccount.Status.ACTIVE.label),
+    (MemberAccount.Status.INACTIVE.value, MemberAccount.Status.INACTIVE.label),
+]
+
+
+class NamedChoiceField(serializers.ChoiceField):
+    """A choice field that the schema describes as the enum component ``schema_name``.
+
+    drf-spectacular names an enum after its field, so the member ``kind`` and ``status`` would
+    collide with the partner's (a schema warning, which CI fails on) and rename those. Naming
+    them here keeps each name next to its choices and leaves the existing enums as they are.
+    """
+
+    def __init__(self, *, schema_name: str, **kwargs: Any) -> None:
+        self.schema_name = schema_name
+        super().__init__(**kwargs)
+
+
+class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NamedChoiceField
+
+    def get_name(self) -> str:
+        name: str = self.target.schema_name
+        return name
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {"type": "string", "enum": list(self.target.choices)}
+
+
+def _kind_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="MemberKindEnum", choices=MemberAccount.Kind.choices, **kwargs
+    )
+
+
+def _status_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="MemberStatusEnum", choices=MemberAccount.Status.choices, **kwargs
+    )
+
+
+# --- Output ----------------------------------------------------------------------------------
+
+
+class MemberOutput(serializers.ModelSerializer):
+    kind = _kind_field()
+    status = _status_field()
+    age_band = serializers.SerializerMethodField(
+        help_text="Ten-year band of the age today (`30-39`, `under-20`, `80+`), from the year "
+        "of birth; null when unknown or erased."
+    )
+
+    class Meta:
+        model = MemberAccount
+        fields = [
+            "member_number",
+            "kind",
+            "status",
+            "age_band",
+            "prefecture",
+            "joined_on",
+            "last_active_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_age_band(self, member: MemberAccount) -> str | None:
+        return age_band(member.birth_year, today=timezone.localdate())
+
+
+class MemberPersonalOutput(serializers.Serializer):
+    name = serializers.CharField(allow_null=True)
+    name_kana = serializers.CharField(allow_null=True)
+    email = serializers.CharField(allow_null=True)
+    phone = serializers.CharField(allow_null=True)
+    postal_code = serializers.CharField(allow_null=True)
+    address = serializers.CharField(allow_null=True)
+    birth_date = serializers.DateField(allow_null=True)
+
+
+class MemberDetailOutput(MemberOutput):
+    personal = MemberPersonalOutput(
+        required=False,
+        help_text="The personal data, normalised; all null once the account is erased. Absent "
+        "from a response replayed for an Idempotency-Key: personal data is never stored outside "
+        "its encrypted columns.",
+    )
+
+    class Meta(MemberOutput.Meta):
+        fields = [*MemberOutput.Meta.fields, "personal"]
+
+
+def _detail(member: MemberAccount) -> dict[str, Any]:
+    if member.status == MemberAccount.Status.ERASED:
+        # The data key is destroyed: nothing to decrypt, and that is the expected answer. For
+        # any other account an UndecryptableError (a missing master key, a tampered row) is a
+        # fault to surface, not an empty record to show.
+        personal: dict[str, str | None] = dict.fromkeys(pii.PERSONAL_FIELDS)
+    else:
+        personal = open_member(member)
+    return {**MemberOutput(member).data, "personal": MemberPersonalOutput(personal).data}
+
+
+# --- Input -----------------------------------------------------------------------------------
+
+
+def _optional(help_text: str) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text=help_text
+    )
+
+
+class MemberRecordInput(StrictInputSerializer):
+    """One member record, in the columns of the member import file. Values are normalised as
+    a Japanese member base holds them (full-width letters and digits, `+81` numbers,
+    `2026/11/01` dates); empty or null optional fields are stored as absent."""
+
+    member_number = serializers.CharField(
+        help_text="Your own number for the member: at most 64 characters, no spaces. It never "
+        "changes."
+    )
+    kind = _kind_field()
+    name = serializers.CharField()
+    name_kana = _optional("The name in katakana.")
+    email = _optional("An e-mail address; stored lower-case ASCII.")
+    phone = _optional("A Japanese phone number; stored as domestic digits.")
+    postal_code = _optional("A 7-digit postal code; stored as `123-4567`.")
+    address = _optional("The postal address.")
+    birth_date = _optional("`YYYY-MM-DD` or `YYYY/MM/DD`.")
+    prefecture = _optional(
+        "A JIS X 0401 code (`13`) or name (`東京都`); taken from the address when absent."
+    )
+    joined_on = _optional("The date the member joined, not in the future.")
+    last_active_on = _optional("The date of the member's last activity, not in the future.")
+    status = NamedChoiceField(
+        schema_name="MemberSettableStatusEnum",
+        choices=_SETTABLE_STATUSES,
+        required=False,
+        help_text="A new account is active unless told otherwise.",
+    )
+
+
+# --- Endpoints -------------------------------------------------------------------------------
+
+
+class MemberPagination(CappedCursorPagination):
+    # A member number is unique in its base and never changes, so a cursor on it is exact;
+    # ``created_at`` ties for every row written by one bulk upsert.
+    ordering = "member_number"
+
+
+class MemberPageOutput(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
+    previous = serializers.URLField(allow_null=True)
+    results = MemberOutput(many=True)
+
+
+class MemberListApi(PartnerEndpoint):
+    """The caller's own member base."""
+
+    required_scopes = {"GET": READ, "POST": WRITE}
+    idempotency_redact = ("personal",)
+
+    class MemberListFilters(serializers.Serializer):
+        kind = _kind_field(required=False)
+        status = _status_field(required=False)
+        updated_since = serializers.DateTimeField(
+            required=False, help_text="Only accounts changed at or after this ISO 8601 time."
+        )
+
+    @extend_schema(
+        parameters=[
+            MemberListFilters,
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
+        ],
+        responses=MemberPageOutput,
+        operation_id="members_list",
+        description="The caller's own member accounts in member-number order, without "
+        "personal data.",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.MemberListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        members = selectors.member_list(partner=self.partner, **filters.validated_data)
+        paginator = MemberPagination()
+        page: Any = paginator.paginate_queryset(members, request, view=self)
+        return paginator.get_paginated_response(MemberOutput(page, many=True).data)
+
+    @extend_schema(
+        request=MemberRecordInput,
+        responses={201: MemberDetailOutput},
+        description="Create one member account. A member number already in your base is a "
+        "409 conflict; other partners' numbers are never consulted.",
+    )
+    def post(self, request: Request) -> Response:
+        data = MemberRecordInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_create(
+            partner=self.partner, values=data.validated_data, actor=self.actor
+        )
+        return Response(_detail(member), status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(PartnerEndpoint):
+    """One of the caller's own member accounts, with its personal data."""
+
+    required_scopes = {"GET": READ, "PATCH": WRITE}
+
+    class MemberDetailInput(MemberRecordInput):
+        """Only the fields sent change; null or empty clears an optional field. Sending
+        ``member_number`` is allowed only unchanged."""
+
+        def get_fields(self) -> dict[str, serializers.Field]:
+            fields = super().get_fields()
+            for field in fields.values():
+                field.required = False
+            return fields
+
+    @extend_schema(responses=MemberDetailOutput)
+    def get(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        return Response(_detail(member))
+
+    @extend_schema(
+        request=MemberDetailInput,
+        responses=MemberDetailOutput,
+        description="Change the fields sent and nothing else. An erased account is a 409 conflict.",
+    )
+    def patch(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        data = self.MemberDetailInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_update(member=member, values=data.validated_data, actor=self.actor)
+        return Response(_detail(member))
+
+
+class MemberDeactivateApi(PartnerEndpoint):
+    """Mark an account inactive; an update with ``status: active`` reactivates it."""
+
+    required_scopes = {"POST": WRITE}
+    idempotency_redact = ("personal",)
+
+    @extend_schema(request=None, responses=MemberDetailOutput)
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        member = services.member_deactivate(member=member, actor=self.actor)
+        return Response(_detail(member))
+
+
+def _item_errors(detail: Any) -> Any:
+    """DRF's ``{"members": {3: {"email": [...]}}}`` as ``{"members[3].email": [...]}``, the
+    names the service gives its own errors, so a client reads one shape whichever layer
+    refused an item."""
+    if not isinstance(detail, Mapping) or not isinstance(detail.get("members"), Mapping):
+        return detail
+    flat = {name: value for name, value in detail.items() if name != "members"}
+    for index, item in detail["members"].items():
+        if not isinstance(item, Mapping):
+            flat[f"members[{index}]"] = item
+            continue
+        for name, messages in item.items():
+            key = f"members[{index}]" if name == "non_field_errors" else f"members[{index}].{name}"
+            flat[key] = messages
+    return flat
+
+
+class MemberBulkApi(PartnerEndpoint):
+    """Create or update up to 1000 accounts, all or nothing. Each record is a full record:
+    optional fields it leaves out are cleared, and a missing ``status`` means active."""
+
+    required_scopes = {"POST": WRITE}
+
+    class MemberBulkInput(StrictInputSerializer):
+        """Errors in items are named ``members[<index>].<field>``."""
+
+        members = serializers.ListField(
+            child=MemberRecordInput(), min_length=1, max_length=MAX_BULK_MEMBERS
+        )
+
+        def to_internal_value(self, data: Any) -> Any:
+            try:
+                return super().to_internal_value(data)
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError(_item_errors(error.detail)) from None
+
+    class MemberBulkOutput(serializers.Serializer):
+        class MemberBulkOutcomeOutput(serializers.Serializer):
+            member_number = serializers.CharField()
+            outcome = NamedChoiceField(
+                schema_name="MemberBulkOutcomeEnum", choices=["created", "updated", "unchanged"]
+            )
+
+        created = serializers.IntegerField()
+        updated = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        results = MemberBulkOutcomeOutput(many=True, help_text="One per member, in input order.")
+
+    @extend_schema(request=MemberBulkInput, responses=MemberBulkOutput)
+    def post(self, request: Request) -> Response:
+        data = self.MemberBulkInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.member_bulk_upsert(
+            partner=self.partner, records=data.validated_data["members"], actor=self.actor
+        )
+        body: dict[str, Any] = {
+            name: result.count(name) for name in ("created", "updated", "unchanged")
+        }
+        body["results"] = [
+            {"member_number": number, "outcome": outcome}
+            for number, outcome in result.outcomes.items()
+        ]
+        return Response(self.MemberBulkOutput(body).data)
