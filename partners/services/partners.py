@@ -23,6 +23,10 @@ _ALLIANCE_MANAGER_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "webhookendpoint": ("view", "add", "change", "delete"),
         "webhookdelivery": ("view",),
         "auditevent": ("view",),
+        # Members are erased through a service (crypto-shredding), never deleted.
+        "memberaccount": ("view", "add", "change"),
+        "memberimport": ("view", "add", "change"),
+        "person": ("view",),
     },
 }
 
