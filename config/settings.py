@@ -262,11 +262,18 @@ def _member_keys(name: str, insecure: str) -> list[tuple[str, bytes]]:
 
 SANPO_MEMBER_MASTER_KEYS = _member_keys("SANPO_MEMBER_MASTER_KEYS", _INSECURE_MEMBER_MASTER_KEY)
 SANPO_BLIND_INDEX_KEYS = _member_keys("SANPO_BLIND_INDEX_KEYS", _INSECURE_BLIND_INDEX_KEY)
-SANPO_PSEUDONYM_KEY = base64.urlsafe_b64decode(
-    _secret("SANPO_PSEUDONYM_KEY", _INSECURE_PSEUDONYM_KEY)
-)
+try:
+    SANPO_PSEUDONYM_KEY = base64.urlsafe_b64decode(
+        _secret("SANPO_PSEUDONYM_KEY", _INSECURE_PSEUDONYM_KEY)
+    )
+except ValueError:
+    SANPO_PSEUDONYM_KEY = b""
 if len(SANPO_PSEUDONYM_KEY) != 32:
-    raise ImproperlyConfigured("SANPO_PSEUDONYM_KEY must be urlsafe base64 of 32 bytes.")
+    raise ImproperlyConfigured(
+        "SANPO_PSEUDONYM_KEY must be urlsafe base64 of 32 bytes; generate one with "
+        "`manage.py generate_encryption_key --pseudonym-key`. It never changes once partners "
+        "hold ids derived from it."
+    )
 # Member imports: rows per staged chunk (one commit and progress checkpoint each), and the
 # longest line accepted before the line is reported as an error and skipped.
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)

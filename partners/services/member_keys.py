@@ -1,0 +1,141 @@
+"""Rotating the keys that protect member data, in small batches while the service runs.
+
+- Master keys: prepend a new key to ``SANPO_MEMBER_MASTER_KEYS``, deploy, then
+  ``member_master_keys_rotate`` re-wraps every data key under it (32 bytes per member; the
+  personal data is not re-encrypted). Old keys keep decrypting until the run is done; then
+  remove them.
+- Blind-index keys: prepend a new key to ``SANPO_BLIND_INDEX_KEYS``, deploy, then
+  ``member_blind_indexes_rotate`` recomputes every e-mail and phone index and change fingerprint
+  under it. Matching compares indexes under the same key only, so accounts written between the
+  deploy and the end of the run are matched against re-indexed accounts only; run it when
+  imports are quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from partners import pii
+from partners.actors import Actor
+from partners.models import AuditEvent, MemberAccount
+from partners.services.audit import audit_record
+from partners.services.member_records import clean_member, member_as_raw
+
+Progress = Callable[[int], None]
+_KEY_COLUMNS = (
+    "master_key_id",
+    "wrapped_key",
+    "index_key_id",
+    "email_index",
+    "phone_index",
+    "record_digest",
+)
+
+
+def _db_value(member: MemberAccount, name: str) -> Any:
+    field = member._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_db_prep_save(getattr(member, name), connection)
+
+
+def _id(member: MemberAccount) -> Any:
+    return _db_value(member, "id")
+
+
+def _batches(
+    *,
+    stale: dict[str, str],
+    batch_size: int,
+    rewrite: Callable[[MemberAccount], None],
+    progress: Progress | None,
+) -> int:
+    done = 0
+    last_id = None
+    while True:
+        with transaction.atomic():
+            # Row locks: a concurrent update re-seals a member under a new data key, and a
+            # re-wrap computed from the old one must not overwrite it.
+            batch = MemberAccount.objects.select_for_update().exclude(**stale).order_by("id")
+            batch = batch.exclude(status=MemberAccount.Status.ERASED)
+            if last_id is not None:
+                batch = batch.filter(id__gt=last_id)
+            rows = list(batch[:batch_size])
+            if not rows:
+                return done
+            for member in rows:
+                rewrite(member)
+            # One parameterised UPDATE per row, sent as a batch (psycopg pipelines it):
+            # bulk_update's CASE expressions grow too slow at thousands of rows.
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {MemberAccount._meta.db_table} SET "
+                    + ", ".join(f"{name} = %s" for name in _KEY_COLUMNS)
+                    + " WHERE id = %s",
+                    [
+                        (*(_db_value(member, name) for name in _KEY_COLUMNS), _id(member))
+                        for member in rows
+                    ],
+                )
+            done += len(rows)
+            last_id = rows[-1].id
+        if progress is not None:
+            progress(done)
+
+
+def member_master_keys_rotate(
+    *, actor: Actor, batch_size: int = 1000, progress: Progress | None = None
+) -> int:
+    """Re-wrap every data key not yet under the current master key. Returns how many."""
+    current = pii.current_master_key_id()
+
+    def rewrap(member: MemberAccount) -> None:
+        member.master_key_id, member.wrapped_key = pii.rewrap_data_key(
+            partner_id=member.partner_id,
+            member_number=member.member_number,
+            master_key_id=member.master_key_id,
+            wrapped_key=bytes(member.wrapped_key or b""),
+        )
+
+    count = _batches(
+        stale={"master_key_id": current}, batch_size=batch_size, rewrite=rewrap, progress=progress
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditEvent.Action.MEMBER_KEYS_ROTATED,
+            actor=actor,
+            detail={"master_key": current, "rewrapped": count},
+        )
+    return count
+
+
+def member_blind_indexes_rotate(
+    *, actor: Actor, batch_size: int = 1000, progress: Progress | None = None
+) -> int:
+    """Recompute the blind indexes and fingerprints of every account not yet under the current
+    blind-index key. Returns how many accounts were re-indexed."""
+    indexer = pii.BlindIndexer()
+
+    def reindex(member: MemberAccount) -> None:
+        clean = clean_member(member_as_raw(member), today=timezone.localdate())
+        member.index_key_id = indexer.key_id
+        member.email_index = indexer.email(clean.personal.get("email"))
+        member.phone_index = indexer.phone(clean.personal.get("phone"))
+        member.record_digest = indexer.record_digest(clean.digest_parts())
+
+    count = _batches(
+        stale={"index_key_id": indexer.key_id},
+        batch_size=batch_size,
+        rewrite=reindex,
+        progress=progress,
+    )
+    with transaction.atomic():
+        audit_record(
+            action=AuditEvent.Action.MEMBER_KEYS_ROTATED,
+            actor=actor,
+            detail={"blind_index_key": indexer.key_id, "reindexed": count},
+        )
+    return count
