@@ -254,3 +254,9 @@ def eager_celery(settings: Any) -> Any:
 def _fast_password_hasher(settings: Any) -> None:
     """Personas are users with passwords; PBKDF2 at production strength costs 0.25 s each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded member files and error reports go to a temporary folder, never to var/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

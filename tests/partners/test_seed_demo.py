@@ -7,13 +7,22 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from partners.management.commands.seed_demo import DEMO_KEY_NAME, DEMO_PASSWORD
-from partners.models import ApiKey, ApiScope, Partner, PartnerContact, StaffRole
+from partners.models import (
+    ApiKey,
+    ApiScope,
+    MemberAccount,
+    MemberImport,
+    Partner,
+    PartnerContact,
+    Person,
+    StaffRole,
+)
 from partners.services import api_key_authenticate
 
 
 def _seed() -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", members=200, stdout=out)
     return out.getvalue()
 
 
@@ -69,3 +78,25 @@ def test_seeded_users_log_in_with_the_demo_password_and_only_the_manager_is_staf
 
     assert all(user.check_password(DEMO_PASSWORD) for user in users)
     assert {u.username for u in users if u.is_staff} == {"manager"}
+
+
+def test_seed_demo_loads_synthetic_member_bases_that_overlap(db: Any) -> None:
+    _seed()
+    counts = {p.slug: p.members.count() for p in Partner.objects.all()}
+    assert counts == {"kirari": 200, "midori-fitness": 60, "tsubame-travel": 40, "hoshizora": 0}
+    host = MemberAccount.objects.filter(partner__slug="kirari")
+    assert set(host.values_list("kind", flat=True)) == {"household", "business"}
+    assert not host.filter(person__isnull=True).exists()
+    # Some people are members of the host and of a partner: one person, two accounts.
+    shared = Person.objects.filter(accounts__partner__slug="kirari").filter(
+        accounts__partner__slug="midori-fitness"
+    )
+    assert shared.exists()
+
+    persons_before = Person.objects.count()
+    _seed()
+    assert MemberAccount.objects.count() == 300
+    assert Person.objects.count() == persons_before
+    latest = MemberImport.objects.filter(partner__slug="kirari").order_by("-created_at").first()
+    assert latest is not None
+    assert (latest.rows_created, latest.rows_unchanged) == (0, 200)

@@ -3,6 +3,7 @@
 Every company and person here is invented.
 """
 
+import io
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -11,7 +12,8 @@ from django.db import transaction
 
 from partners import services
 from partners.actors import Actor
-from partners.models import ApiKey, ApiScope, Partner, PartnerContact, StaffRole
+from partners.models import ApiKey, ApiScope, MemberImport, Partner, PartnerContact, StaffRole
+from partners.synthetic import write_csv
 
 DEMO_PASSWORD = "sanpo-demo-2026"  # noqa: S105  (printed for the demo; fictional users)
 DEMO_KEY_NAME = "Demo key"
@@ -53,8 +55,26 @@ PARTNERS: list[dict[str, Any]] = [
 ]
 
 
+# Synthetic member bases (fictional people): the host's households and businesses, and two
+# partner bases that share about 30% of their people with it, spelt differently, so matching
+# and overlap have something to find. (slug, seed, prefix, share of the --members size)
+MEMBER_BASES: list[tuple[str, int, str, float]] = [
+    ("kirari", 1, "K", 1.0),
+    ("midori-fitness", 2, "MF", 0.3),
+    ("tsubame-travel", 3, "TT", 0.2),
+]
+
+
 class Command(BaseCommand):
     help = "Create (or refresh) the fictional demo alliance, staff log-ins and demo API keys."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--members",
+            type=int,
+            default=2000,
+            help="Size of the host's synthetic member base (partners get a share of it).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system()
@@ -112,7 +132,11 @@ class Command(BaseCommand):
                 )
                 keys.append((partner.name_latin, issued.plaintext))
 
+        bases = [self._load_members(options["members"], *base) for base in MEMBER_BASES]
+
         self.stdout.write(self.style.SUCCESS("Demo alliance ready (all names are fictional)."))
+        for slug, count in bases:
+            self.stdout.write(f"  {slug:<24} {count:,} synthetic member accounts")
         self.stdout.write("\n  Admin:     http://127.0.0.1:8000/admin/")
         self.stdout.write("  API docs:  http://127.0.0.1:8000/api/docs/")
         self.stdout.write("  Health:    http://127.0.0.1:8000/health/")
@@ -123,3 +147,23 @@ class Command(BaseCommand):
         for name, key in keys:
             self.stdout.write(f"    {name:<24} {key}")
         self.stdout.write("")
+
+    def _load_members(
+        self, size: int, slug: str, seed: int, prefix: str, share: float
+    ) -> tuple[str, int]:
+        partner = Partner.objects.get(slug=slug)
+        source = io.BytesIO()
+        overlap = None if seed == 1 else 1
+        write_csv(source, count=int(size * share), seed=seed, prefix=prefix, overlap_with=overlap)
+        source.seek(0)
+        job = services.member_import_create(
+            partner=partner,
+            upload=source,
+            original_name=f"{slug}-demo-members.csv",
+            actor=Actor.system(),
+            enqueue=False,
+        )
+        job = services.member_import_run(job_id=job.id)
+        if job.status != MemberImport.Status.COMPLETED:
+            raise RuntimeError(f"Demo member import for {slug} ended {job.status}: {job.failure}")
+        return slug, partner.members.count()
