@@ -58,8 +58,16 @@ class UndecryptableError(Exception):
     master key has been removed from settings."""
 
 
+def _aad_prefix(partner_id: uuid.UUID, member_number: str) -> bytes:
+    # Associated data is b"sanpo/member/v1|<partner id bytes>|<member number>|<field>".
+    return b"|".join((_AAD_VERSION, partner_id.bytes, member_number.encode(), b""))
+
+
 def _aad(partner_id: uuid.UUID, member_number: str, field: str) -> bytes:
-    return b"|".join((_AAD_VERSION, partner_id.bytes, member_number.encode(), field.encode()))
+    return _aad_prefix(partner_id, member_number) + field.encode()
+
+
+_FIELD_BYTES = tuple(field.encode() for field in PERSONAL_FIELDS)
 
 
 @cache
@@ -101,7 +109,8 @@ def seal(
     """
     random = os.urandom(32 + _NONCE * (len(PERSONAL_FIELDS) + 1))
     data_key, nonces = random[:32], random[32:]
-    aead = AESGCM(data_key)
+    encrypt = AESGCM(data_key).encrypt
+    prefix = _aad_prefix(partner_id, member_number)
     ciphertexts: dict[str, bytes | None] = {}
     for position, field in enumerate(PERSONAL_FIELDS):
         plaintext = values.get(field)
@@ -109,12 +118,12 @@ def seal(
             ciphertexts[field] = None
             continue
         nonce = nonces[position * _NONCE : (position + 1) * _NONCE]
-        aad = _aad(partner_id, member_number, field)
-        ciphertexts[field] = nonce + aead.encrypt(nonce, plaintext.encode(), aad)
+        aad = prefix + _FIELD_BYTES[position]
+        ciphertexts[field] = nonce + encrypt(nonce, plaintext.encode(), aad)
     key_id = current_master_key_id()
     wrap_nonce = nonces[-_NONCE:]
     wrapped = wrap_nonce + _aead(_master_key(key_id)).encrypt(
-        wrap_nonce, data_key, _aad(partner_id, member_number, "data_key")
+        wrap_nonce, data_key, prefix + b"data_key"
     )
     return SealedRecord(master_key_id=key_id, wrapped_key=wrapped, ciphertexts=ciphertexts)
 

@@ -19,7 +19,10 @@ produce two persons; they would need a merge that no flow asks for yet.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection, transaction
+from django.utils import timezone
 
 from partners.models import MemberAccount, Person
 
@@ -41,11 +44,23 @@ def _min_person_id() -> str:
     return "MIN(linked.person_id)"
 
 
-def _attach_to_existing(cursor: object, index: str) -> int:
+class _Target:
+    """Rows to give persons (``table``, keyed by ``key``), and the already linked accounts
+    they may join (``linked``: a query yielding kind, index_key_id, email_index, phone_index
+    and person_id). Both tables name their columns like the member table does."""
+
+    def __init__(self, *, table: str, key: str, linked: str, singles_where: str) -> None:
+        self.table = table
+        self.key = key
+        self.linked = linked
+        self.singles_where = singles_where
+
+
+def _attach_to_existing(cursor: Any, target: _Target, index: str) -> None:
     # A phone only links an account to a person none of whose accounts has another e-mail.
     guard = (
         f"""AND (unlinked.email_index IS NULL OR NOT EXISTS (
-                SELECT 1 FROM {_MEMBER} other
+                SELECT 1 FROM ({target.linked}) other
                 WHERE other.person_id = linked.person_id
                   AND other.email_index IS NOT NULL
                   AND (other.email_index <> unlinked.email_index
@@ -53,58 +68,58 @@ def _attach_to_existing(cursor: object, index: str) -> int:
         if index == "phone_index"
         else ""
     )
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         f"""
-        UPDATE {_MEMBER} SET person_id = found.person_id
+        UPDATE {target.table} SET person_id = found.person_id
         FROM (
-            SELECT unlinked.id AS id, {_min_person_id()} AS person_id
-            FROM {_MEMBER} unlinked
-            JOIN {_MEMBER} linked
+            SELECT unlinked.{target.key} AS match_id, {_min_person_id()} AS person_id
+            FROM {target.table} unlinked
+            JOIN ({target.linked}) linked
               ON linked.index_key_id = unlinked.index_key_id
              AND linked.{index} = unlinked.{index}
              AND linked.kind = unlinked.kind
-             AND linked.person_id IS NOT NULL
              {guard}
             WHERE unlinked.person_id IS NULL AND unlinked.{index} IS NOT NULL
-            GROUP BY unlinked.id
+            GROUP BY unlinked.{target.key}
         ) AS found
-        WHERE {_MEMBER}.id = found.id
+        WHERE {target.table}.{target.key} = found.match_id
         """
     )
-    return int(cursor.rowcount)  # type: ignore[attr-defined]
 
 
-def _group_into_new_persons(cursor: object, key_sql: str, where_sql: str, now: object) -> int:
-    """One new person per distinct ``key_sql`` among unlinked accounts matching ``where_sql``."""
-    cursor.execute("DROP TABLE IF EXISTS sanpo_new_person")  # type: ignore[attr-defined]
-    cursor.execute(  # type: ignore[attr-defined]
+def _group_into_new_persons(
+    cursor: Any, target: _Target, key_sql: str, where_sql: str, now: Any
+) -> int:
+    """One new person per distinct ``key_sql`` among unlinked rows matching ``where_sql``."""
+    cursor.execute("DROP TABLE IF EXISTS sanpo_new_person")
+    cursor.execute(
         f"""
         CREATE TEMPORARY TABLE sanpo_new_person AS
         SELECT grouped.match_key AS match_key, {_new_uuid_sql()} AS person_id
         FROM (
-            SELECT DISTINCT {key_sql} AS match_key FROM {_MEMBER}
+            SELECT DISTINCT {key_sql} AS match_key FROM {target.table}
             WHERE person_id IS NULL AND {where_sql}
         ) AS grouped
         """
     )
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         f"INSERT INTO {_PERSON} (id, created_at) SELECT person_id, %s FROM sanpo_new_person",
         [now],
     )
-    created = int(cursor.rowcount)  # type: ignore[attr-defined]
+    created = int(cursor.rowcount)
     if created:
         if connection.vendor == "postgresql":
-            cursor.execute("CREATE INDEX ON sanpo_new_person (match_key)")  # type: ignore[attr-defined]
-            cursor.execute("ANALYZE sanpo_new_person")  # type: ignore[attr-defined]
-        cursor.execute(  # type: ignore[attr-defined]
+            cursor.execute("CREATE INDEX ON sanpo_new_person (match_key)")
+            cursor.execute("ANALYZE sanpo_new_person")
+        cursor.execute(
             f"""
-            UPDATE {_MEMBER} SET person_id = sanpo_new_person.person_id
+            UPDATE {target.table} SET person_id = sanpo_new_person.person_id
             FROM sanpo_new_person
-            WHERE {_MEMBER}.person_id IS NULL AND {where_sql}
+            WHERE {target.table}.person_id IS NULL AND {where_sql}
               AND sanpo_new_person.match_key = {key_sql}
             """
         )
-    cursor.execute("DROP TABLE sanpo_new_person")  # type: ignore[attr-defined]
+    cursor.execute("DROP TABLE sanpo_new_person")
     return created
 
 
@@ -115,24 +130,56 @@ def _key(index: str) -> str:
     return f"kind || ':' || index_key_id || ':' || hex({index})"
 
 
+def _link(target: _Target) -> int:
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _attach_to_existing(cursor, target, "email_index")
+        _attach_to_existing(cursor, target, "phone_index")
+        created = _group_into_new_persons(
+            cursor, target, _key("email_index"), "email_index IS NOT NULL", now
+        )
+        _attach_to_existing(cursor, target, "phone_index")
+        created += _group_into_new_persons(
+            cursor, target, _key("phone_index"), "phone_index IS NOT NULL", now
+        )
+        created += _group_into_new_persons(cursor, target, target.key, target.singles_where, now)
+    return created
+
+
+_LINKED_COLUMNS = "kind, index_key_id, email_index, phone_index, person_id"
+
+
 def link_unlinked_members() -> int:
     """Give every unlinked, unerased account a person. Returns how many persons were created.
 
     Call inside the transaction that wrote the accounts, so nobody sees them half-linked.
     """
-    from django.utils import timezone
+    return _link(
+        _Target(
+            table=_MEMBER,
+            key="id",
+            linked=f"SELECT {_LINKED_COLUMNS} FROM {_MEMBER} WHERE person_id IS NOT NULL",
+            singles_where=f"status <> '{MemberAccount.Status.ERASED}'",
+        )
+    )
 
-    now = timezone.now()
-    erased = MemberAccount.Status.ERASED
-    with transaction.atomic(), connection.cursor() as cursor:
-        _attach_to_existing(cursor, "email_index")
-        _attach_to_existing(cursor, "phone_index")
-        created = _group_into_new_persons(
-            cursor, _key("email_index"), "email_index IS NOT NULL", now
+
+def link_staged_rows(table: str) -> int:
+    """Give persons to the rows of a narrow link table before they are inserted as accounts.
+
+    ``table`` has columns line (unique), kind, index_key_id, email_index, phone_index and
+    person_id; rows that already have a person keep it. The rows may join persons of existing
+    accounts or of each other. Matching here, on narrow rows, spares rewriting every wide,
+    heavily indexed member row a second time after a bulk insert. Returns persons created.
+    """
+    return _link(
+        _Target(
+            table=table,
+            key="line",
+            linked=(
+                f"SELECT {_LINKED_COLUMNS} FROM {_MEMBER} WHERE person_id IS NOT NULL "
+                f"UNION ALL SELECT {_LINKED_COLUMNS} FROM {table} WHERE person_id IS NOT NULL"
+            ),
+            singles_where="true",
         )
-        _attach_to_existing(cursor, "phone_index")
-        created += _group_into_new_persons(
-            cursor, _key("phone_index"), "phone_index IS NOT NULL", now
-        )
-        created += _group_into_new_persons(cursor, "id", f"status <> '{erased}'", now)
-    return created
+    )

@@ -41,7 +41,7 @@ from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner
 from partners.services.audit import audit_record
-from partners.services.matching import link_unlinked_members
+from partners.services.matching import link_staged_rows
 from partners.services.member_records import (
     COLUMNS,
     REQUIRED_COLUMNS,
@@ -550,8 +550,7 @@ def _finish(job: MemberImport, stage: _Stage, runner: uuid.UUID) -> None:
         # same rows, and two imports racing on one member number must not both "create" it.
         Partner.objects.select_for_update().get(pk=job.partner_id)
         stage.drop_invalid_rows()
-        counts = merge_staged_members(stage.table, partner_id=job.partner_id)
-        persons = link_unlinked_members()
+        counts, persons = apply_stage(stage)
         _checkpoint(
             job,
             runner,
@@ -587,55 +586,70 @@ class MergeCounts:
         self.unchanged = unchanged
 
 
-def merge_staged_members(table: str, *, partner_id: uuid.UUID) -> MergeCounts:
-    """Upsert a staging table into ``partner_id``'s member accounts in one statement.
+def apply_stage(stage: _Stage) -> tuple[MergeCounts, int]:
+    """Give the staged rows persons, then upsert them into the partner's member accounts.
 
-    Rows whose fingerprint is unchanged are not touched (re-import is a no-op); changed rows
-    lose their person link when their e-mail, phone or kind changed, so matching relinks them.
-    Erased accounts are never overwritten. Call inside a transaction, then link persons.
+    Matching runs first, on a narrow table of just the match columns, so each account is
+    written once, already linked; rows whose e-mail, phone and kind did not change keep the
+    person they had. Rows whose fingerprint is unchanged are not touched (re-import is a
+    no-op); erased accounts are never overwritten. Call inside a transaction. Returns the
+    counts and the number of persons created.
     """
-    ops = connection.ops
-    partner = _db_uuid(partner_id)
-    now = ops.adapt_datetimefield_value(timezone.now())
-    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    partner = _db_uuid(stage.partner_id)
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage.link_table}")
+        cursor.execute(
+            f"""
+            CREATE TABLE {stage.link_table} AS
+            SELECT s.line, s.kind, s.index_key_id, s.email_index, s.phone_index, m.person_id
+            FROM {stage.table} s
+            LEFT JOIN {_MEMBER} m
+              ON m.partner_id = %s AND m.member_number = s.member_number
+             AND m.kind = s.kind AND m.index_key_id = s.index_key_id
+             AND m.email_index {same} s.email_index AND m.phone_index {same} s.phone_index
+            """,
+            [partner],
+        )
+        table = stage.link_table
+        cursor.execute(f"CREATE UNIQUE INDEX {table}_line ON {table} (line)")
+        cursor.execute(f"CREATE INDEX {table}_person ON {table} (person_id)")
+        if stage.postgres:
+            cursor.execute(f"ANALYZE {stage.link_table}")
+    persons = link_staged_rows(stage.link_table)
+    return _merge(stage, partner), persons
+
+
+def _merge(stage: _Stage, partner: Any) -> MergeCounts:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     new_id = (
         "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
     )
     columns = ", ".join(SEALED_COLUMNS)
+    selected = ", ".join(f"s.{name}" for name in SEALED_COLUMNS)
     updates = ", ".join(f"{name} = excluded.{name}" for name in SEALED_COLUMNS[1:])
+    count = (
+        "COUNT(*) FILTER (WHERE {})" if stage.postgres else "SUM(CASE WHEN {} THEN 1 ELSE 0 END)"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT
-              COUNT(*) FILTER (WHERE m.id IS NULL),
-              COUNT(*) FILTER (WHERE m.record_digest = s.record_digest)
-            FROM {table} s
-            LEFT JOIN {_MEMBER} m ON m.partner_id = %s AND m.member_number = s.member_number
-            """
-            if connection.vendor == "postgresql"
-            else f"""
-            SELECT
-              SUM(CASE WHEN m.id IS NULL THEN 1 ELSE 0 END),
-              SUM(CASE WHEN m.record_digest = s.record_digest THEN 1 ELSE 0 END)
-            FROM {table} s
+            SELECT COUNT(*), {count.format("m.id IS NULL")},
+                   {count.format("m.record_digest = s.record_digest")}
+            FROM {stage.table} s
             LEFT JOIN {_MEMBER} m ON m.partner_id = %s AND m.member_number = s.member_number
             """,
             [partner],
         )
-        created, unchanged = (int(n or 0) for n in cursor.fetchone())
-        cursor.execute(f"SELECT COUNT(*) FROM {table}")
-        total = int(cursor.fetchone()[0])
+        total, created, unchanged = (int(n or 0) for n in cursor.fetchone())
         cursor.execute(
             f"""
             INSERT INTO {_MEMBER} (id, partner_id, {columns}, person_id, created_at, updated_at)
-            SELECT {new_id}, %s, {columns}, NULL, %s, %s FROM {table} WHERE true
+            SELECT {new_id}, %s, {selected}, l.person_id, %s, %s
+            FROM {stage.table} s JOIN {stage.link_table} l ON l.line = s.line
+            WHERE true
             ON CONFLICT (partner_id, member_number) DO UPDATE SET {updates},
-              person_id = CASE
-                WHEN {_MEMBER}.kind = excluded.kind
-                 AND {_MEMBER}.index_key_id = excluded.index_key_id
-                 AND NOT ({_MEMBER}.email_index {distinct} excluded.email_index)
-                 AND NOT ({_MEMBER}.phone_index {distinct} excluded.phone_index)
-                THEN {_MEMBER}.person_id END,
+              person_id = excluded.person_id,
               updated_at = excluded.updated_at
             WHERE {_MEMBER}.record_digest <> excluded.record_digest
               AND {_MEMBER}.status <> '{MemberAccount.Status.ERASED}'
@@ -656,6 +670,7 @@ class _Stage:
         self.partner_id = partner_id
         self.table = f"sanpo_import_{name.hex}"
         self.errors_table = f"sanpo_import_errors_{name.hex}"
+        self.link_table = f"sanpo_import_links_{name.hex}"
         self.postgres = connection.vendor == "postgresql"
 
     def _types(self) -> list[tuple[str, str]]:
@@ -684,6 +699,7 @@ class _Stage:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
             cursor.execute(f"DROP TABLE IF EXISTS {self.errors_table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {self.link_table}")
 
     def write_rows(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -788,7 +804,6 @@ def merge_member_rows(*, partner: Partner, rows: list[tuple[Any, ...]]) -> Merge
     with transaction.atomic():
         stage.create()
         stage.write_rows([(line, *row) for line, row in enumerate(rows, start=1)])
-        counts = merge_staged_members(stage.table, partner_id=partner.id)
-        link_unlinked_members()
+        counts, _ = apply_stage(stage)
         stage.drop()
     return counts

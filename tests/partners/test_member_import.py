@@ -950,15 +950,15 @@ def test_an_import_that_crashed_while_applying_resumes_and_applies_once(
     partner: Partner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = _create(partner, _csv(BASE))
-    real_link = member_import_module.link_unlinked_members
+    real_link = member_import_module.link_staged_rows
 
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise WorkerKilledError
 
-    monkeypatch.setattr(member_import_module, "link_unlinked_members", crash)
+    monkeypatch.setattr(member_import_module, "link_staged_rows", crash)
     with pytest.raises(WorkerKilledError):
         member_import_run(job_id=job.id)
-    monkeypatch.setattr(member_import_module, "link_unlinked_members", real_link)
+    monkeypatch.setattr(member_import_module, "link_staged_rows", real_link)
     job.refresh_from_db()
     assert job.status == MemberImport.Status.APPLYING
     assert MemberAccount.objects.count() == 0  # the apply is one transaction
