@@ -32,6 +32,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy .
 
+# Benchmarks print figures against a baseline measured in the same run; they are not tests.
+bench: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
+
 check: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) test

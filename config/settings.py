@@ -231,9 +231,9 @@ for _key in SANPO_ENCRYPTION_KEYS:
         ) from None
 # Member personal data (partners/pii.py). Keys are "<id>:<urlsafe base64 of 32 bytes>", newest
 # first; ids are short labels stored beside each row so old keys keep working until rotated away.
-# Master keys wrap each member's own data key (`manage.py rotate_member_master_keys` re-wraps);
-# blind-index keys make e-mail and phone matchable without decrypting (`manage.py
-# reindex_members` recomputes). The pseudonym key derives every partner's member ids; it never
+# Master keys wrap each member's own data key (`manage.py rotate_member_keys --master` re-wraps);
+# blind-index keys make e-mail and phone matchable without decrypting (`rotate_member_keys
+# --blind-index` recomputes). The pseudonym key derives every partner's member ids; it never
 # rotates, because partners store those ids.
 _INSECURE_MEMBER_MASTER_KEY = "dev1:c2FucG8tZGV2LW1hc3Rlci1rZXktbm90LXByb2Qtb2s="
 _INSECURE_BLIND_INDEX_KEY = "dev1:c2FucG8tZGV2LWJsaW5kLWluZGV4LWtleS1ub3QtcHI="

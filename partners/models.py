@@ -500,6 +500,9 @@ class MemberImport(models.Model):
     runner = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
+    staged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the whole file had been read and staged."
+    )
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -86,7 +86,7 @@ def _master_key(key_id: str) -> bytes:
             return bytes(key)
     raise UndecryptableError(
         f"Master key {key_id!r} is not in SANPO_MEMBER_MASTER_KEYS; it was removed before every "
-        "data key was re-wrapped (run `manage.py rotate_member_master_keys` first)."
+        "data key was re-wrapped (run `manage.py rotate_member_keys --master` first)."
     )
 
 

@@ -529,7 +529,7 @@ def _finish(job: MemberImport, stage: _Stage, runner: uuid.UUID) -> None:
                 stage.report_existing(erased_only=False)
             else:
                 stage.report_existing(erased_only=True)
-            _checkpoint(job, runner, status=MemberImport.Status.APPLYING)
+            _checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
     invalid = stage.count_invalid_lines()
     if invalid:
         _save_error_file(job, stage)

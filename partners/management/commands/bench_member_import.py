@@ -64,7 +64,7 @@ class Command(BaseCommand):
             admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{bench_db}"')
         self._manage(env, "migrate", "-v0")
-        self._manage(env, "seed_demo")
+        self._manage(env, "seed_demo", "--members", "0")
         with psycopg.connect(bench_dsn) as conn:
             server = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         self.stdout.write(
@@ -134,7 +134,8 @@ class Command(BaseCommand):
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             raise CommandError(f"import_members failed:\n{output}")
-        self.stdout.write(f"  {path.name}: {' '.join(output.split()[-14:])}")
+        summary = " ".join(line.strip() for line in output.splitlines()[1:])
+        self.stdout.write(f"  {path.name} ({seconds:.1f} s): {summary}")
         # ru_maxrss is in KiB on Linux.
         return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "output": output}
 

@@ -100,6 +100,10 @@ class Command(BaseCommand):
             f"unchanged {job.rows_unchanged:,}, invalid rows {job.rows_invalid:,}, "
             f"new persons {job.persons_linked:,}"
         )
+        if job.started_at and job.staged_at and job.finished_at:
+            staging = (job.staged_at - job.started_at).total_seconds()
+            applying = (job.finished_at - job.staged_at).total_seconds()
+            self.stdout.write(f"  read and staged in {staging:.1f} s, applied in {applying:.1f} s")
         if job.errors:
             self.stdout.write(f"  row errors: {job.errors.path}")
         if job.status == MemberImport.Status.REJECTED:
