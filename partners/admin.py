@@ -41,6 +41,7 @@ from partners.models import (
 from partners.netguard import resolve_target
 from partners.normalize import PREFECTURE_NAMES, PREFECTURES, InvalidValueError
 from partners.normalize import normalize_member_number as _normalize_member_number
+from partners.services.member_import import member_import_resume
 from partners.services.member_records import COLUMNS, MemberInvalidError, clean_member
 from partners.services.webhooks import validate_event_types
 
@@ -970,17 +971,12 @@ class MemberImportAdmin(ServiceErrorsAsMessages):
 
     @admin.action(description="Resume the selected unfinished imports", permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[MemberImport]) -> None:
-        from partners.tasks import run_member_import
-
         for job in queryset:
-            if job.is_finished:
-                messages.warning(request, f"{job.original_name} has finished: nothing to resume.")
-                continue
             try:
-                # Without a broker this runs the import now; with one, a worker picks it up.
-                run_member_import.delay(str(job.id))
-            except ApplicationError as exc:  # another run still holds the job
-                messages.error(request, f"{job.original_name}: {exc.message}")
+                # Without a broker this runs the import at commit; with one, a worker picks it up.
+                member_import_resume(job=job)
+            except ApplicationError as exc:  # finished, or another run still holds the job
+                messages.warning(request, f"{job.original_name}: {exc.message}")
             else:
                 messages.success(request, f"{job.original_name}: resumed.")
 

@@ -183,6 +183,27 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
     return job
 
 
+def member_import_resume(*, job: MemberImport) -> None:
+    """Hand an interrupted import to Celery again once this transaction commits.
+
+    Raises ApplicationError (conflict) if the job has finished or a live run still holds it;
+    the run itself checks again when it starts, so two resumes never run twice.
+    """
+    job.refresh_from_db()
+    if job.is_finished:
+        raise ApplicationError(ErrorCode.CONFLICT, "This import has finished: nothing to resume.")
+    if job.runner is not None and job.heartbeat_at and job.heartbeat_at > timezone.now() - LEASE:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"This import is still running (last progress at {job.heartbeat_at:%H:%M:%S} UTC); "
+            f"it can be resumed {int(LEASE.total_seconds() // 60)} minutes after it stops.",
+        )
+    from partners.tasks import run_member_import
+
+    job_id = str(job.id)
+    transaction.on_commit(lambda: run_member_import.delay(job_id))
+
+
 def _claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:
     now = timezone.now()
     with transaction.atomic():

@@ -1,6 +1,7 @@
 """Member bases in the alliance console: lists and forms that never decrypt, an audited "Show
 personal data" for the roles allowed to see it, erasure, and uploads of member base files."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from partners import services
 from partners.actors import Actor
@@ -543,15 +545,19 @@ def test_the_progress_page_of_a_running_import_refreshes_itself(
 
 @pytest.mark.usefixtures("eager_celery")
 def test_the_resume_action_runs_an_unfinished_import(
-    manager_client: Client, alliance_manager: User, partner: Partner
+    manager_client: Client,
+    alliance_manager: User,
+    partner: Partner,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     job = _pending_job(partner, alliance_manager)
 
-    response = manager_client.post(
-        _url("memberimport"),
-        {"action": "resume", "_selected_action": [str(job.pk)]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(
+            _url("memberimport"),
+            {"action": "resume", "_selected_action": [str(job.pk)]},
+            follow=True,
+        )
 
     assert _messages(response) == ["big.csv: resumed."]
     job.refresh_from_db()
@@ -569,3 +575,27 @@ def test_persons_are_listed_without_personal_data(manager_client: Client, partne
     result = response.context["cl"].result_list
     assert [(p.pk, p.account_count) for p in result] == [(member.person_id, 1)]
     _assert_no_personal_data(response.content.decode())
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_resume_action_refuses_a_finished_import_and_one_still_running(
+    manager_client: Client, alliance_manager: User, partner: Partner
+) -> None:
+    finished = _pending_job(partner, alliance_manager)
+    MemberImport.objects.filter(pk=finished.pk).update(status=MemberImport.Status.COMPLETED)
+    running = _pending_job(partner, alliance_manager)
+    MemberImport.objects.filter(pk=running.pk).update(
+        status=MemberImport.Status.STAGING, runner=uuid.uuid4(), heartbeat_at=timezone.now()
+    )
+
+    response = manager_client.post(
+        _url("memberimport"),
+        {"action": "resume", "_selected_action": [str(finished.pk), str(running.pk)]},
+        follow=True,
+    )
+
+    messages = sorted(_messages(response))
+    assert messages[0] == "big.csv: This import has finished: nothing to resume."
+    assert messages[1].startswith("big.csv: This import is still running")
+    running.refresh_from_db()
+    assert running.status == MemberImport.Status.STAGING  # untouched
