@@ -30,9 +30,19 @@ _MEMBER = MemberAccount._meta.db_table
 _PERSON = Person._meta.db_table
 
 
-def _new_uuid_sql() -> str:
+def new_uuid_sql() -> str:
+    """SQL for a fresh id in bulk inserts.
+
+    On PostgreSQL the id starts with the clock in milliseconds (then 80 random bits), like a
+    UUIDv7: a million inserted rows then land at the right edge of the primary-key and
+    foreign-key indexes instead of on random pages all over them, which is what makes bulk
+    inserts slow once those indexes outgrow shared buffers.
+    """
     if connection.vendor == "postgresql":
-        return "gen_random_uuid()"
+        return (
+            "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')"
+            " || substr(replace(gen_random_uuid()::text, '-', ''), 13))::uuid"
+        )
     # Django keeps UUIDs as 32 hex characters on SQLite.
     return "lower(hex(randomblob(16)))"
 
@@ -95,7 +105,7 @@ def _group_into_new_persons(
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE sanpo_new_person AS
-        SELECT grouped.match_key AS match_key, {_new_uuid_sql()} AS person_id
+        SELECT grouped.match_key AS match_key, {new_uuid_sql()} AS person_id
         FROM (
             SELECT DISTINCT {key_sql} AS match_key FROM {target.table}
             WHERE person_id IS NULL AND {where_sql}

@@ -41,7 +41,7 @@ from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner
 from partners.services.audit import audit_record
-from partners.services.matching import link_staged_rows
+from partners.services.matching import link_staged_rows, new_uuid_sql
 from partners.services.member_records import (
     COLUMNS,
     REQUIRED_COLUMNS,
@@ -643,9 +643,7 @@ def apply_stage(stage: _Stage) -> tuple[MergeCounts, int]:
 
 def _merge(stage: _Stage, partner: Any) -> MergeCounts:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    new_id = (
-        "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
-    )
+    new_id = new_uuid_sql()
     columns = ", ".join(SEALED_COLUMNS)
     selected = ", ".join(f"s.{name}" for name in SEALED_COLUMNS)
     updates = ", ".join(f"{name} = excluded.{name}" for name in SEALED_COLUMNS[1:])
