@@ -20,7 +20,6 @@ from partners.models import AuditEvent, MemberAccount, Partner
 from partners.normalize import InvalidValueError, normalize_member_number
 from partners.services.audit import audit_record
 from partners.services.matching import link_unlinked_members
-from partners.services.member_import import merge_member_rows
 from partners.services.member_records import (
     SEALED_COLUMNS,
     CleanMember,
@@ -30,6 +29,7 @@ from partners.services.member_records import (
     open_member,
     seal_member,
 )
+from partners.services.member_staging import merge_member_rows
 
 _INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index")
 _WRITTEN_FIELDS = SEALED_COLUMNS[1:]  # everything sealing sets except the immutable number

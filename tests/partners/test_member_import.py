@@ -29,6 +29,7 @@ from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner, Person
 from partners.services import member_erase, member_import_create, member_import_run
 from partners.services import member_import as member_import_module
+from partners.services import member_staging as member_staging_module
 from partners.services.member_records import COLUMNS, open_member
 from partners.synthetic import write_csv
 
@@ -898,7 +899,7 @@ def _crash_on_third_call(
     ("owner", "name", "after"),
     [
         (member_import_module, "_flush", False),
-        (member_import_module._Stage, "write_rows", True),
+        (member_staging_module.Stage, "write_rows", True),
     ],
     ids=["before the third chunk", "inside the third chunk's transaction"],
 )
@@ -950,15 +951,15 @@ def test_an_import_that_crashed_while_applying_resumes_and_applies_once(
     partner: Partner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job = _create(partner, _csv(BASE))
-    real_link = member_import_module.link_staged_rows
+    real_link = member_staging_module.link_staged_rows
 
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise WorkerKilledError
 
-    monkeypatch.setattr(member_import_module, "link_staged_rows", crash)
+    monkeypatch.setattr(member_staging_module, "link_staged_rows", crash)
     with pytest.raises(WorkerKilledError):
         member_import_run(job_id=job.id)
-    monkeypatch.setattr(member_import_module, "link_staged_rows", real_link)
+    monkeypatch.setattr(member_staging_module, "link_staged_rows", real_link)
     job.refresh_from_db()
     assert job.status == MemberImport.Status.APPLYING
     assert MemberAccount.objects.count() == 0  # the apply is one transaction
