@@ -1,7 +1,5 @@
-"""The alliance managers' console. Every change goes through partners.services, so the admin
-writes the same audit events and grants as the API; the audit log and delivery log are
-read-only. Member personal data is never loaded to list or edit accounts: it is decrypted only
-on an explicit, audited "Show personal data"."""
+"""Member bases: accounts (personal data only on an explicit, audited reveal), imports and
+persons."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -23,377 +21,19 @@ from django.utils.html import format_html
 
 from partners import pii, services
 from partners.actors import Actor
+from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
 from partners.errors import ApplicationError
 from partners.models import (
-    ApiKey,
-    ApiScope,
-    AuditEvent,
     MemberAccount,
     MemberImport,
     Partner,
-    PartnerContact,
     Person,
     StaffRole,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
 )
-from partners.netguard import resolve_target
 from partners.normalize import PREFECTURE_NAMES, PREFECTURES, InvalidValueError
 from partners.normalize import normalize_member_number as _normalize_member_number
 from partners.services.member_import import member_import_resume
 from partners.services.member_records import COLUMNS, MemberInvalidError, clean_member
-from partners.services.webhooks import validate_event_types
-
-
-def _adopt(obj: Any, created: Any) -> None:
-    # The admin goes on using the instance it built from the form (for its message, log entry
-    # and redirect); make it the row the service created.
-    obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
-    obj._state.adding = False
-    obj._state.db = created._state.db
-
-
-def _run(request: HttpRequest, action: Any, done: str) -> None:
-    try:
-        action()
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-
-
-class ServiceErrorsAsMessages(admin.ModelAdmin):
-    """A service refusal raised while saving (a limit, a state conflict) becomes an error
-    message on the same page instead of a server error; the admin's transaction has already
-    rolled back, so nothing of the refused change is kept."""
-
-    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().changeform_view(request, *args, **kwargs)
-        except ApplicationError as exc:
-            details = [
-                f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()
-            ]
-            messages.error(request, " ".join([exc.message, *details]))
-            return HttpResponseRedirect(request.get_full_path())
-
-
-class PartnerContactInline(admin.TabularInline):
-    model = PartnerContact
-    extra = 0
-
-
-@admin.register(Partner)
-class PartnerAdmin(ServiceErrorsAsMessages):
-    list_display = ["name_latin", "name_ja", "slug", "kind", "holds_customer_data", "status"]
-    list_filter = ["kind", "status", "holds_customer_data"]
-    search_fields = ["name_latin", "name_ja", "slug"]
-    readonly_fields = ["status", "status_changed_at", "created_at"]
-    inlines = [PartnerContactInline]
-    actions = ["suspend", "resume", "offboard"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Partner | None = None) -> Any:
-        if obj is not None:  # slug and kind name the guardian group and the host: fixed
-            return [*self.readonly_fields, "slug", "kind"]
-        return self.readonly_fields
-
-    def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
-        if change:
-            obj.save(update_fields=["name_ja", "name_latin", "holds_customer_data"])
-            return
-        created = services.partner_create(
-            slug=obj.slug,
-            name_ja=obj.name_ja,
-            name_latin=obj.name_latin,
-            kind=obj.kind,
-            holds_customer_data=obj.holds_customer_data,
-            actor=Actor.from_request(request),
-        )
-        _adopt(obj, created)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # partners are offboarded, never deleted: their history must stay
-
-    @admin.action(description="Suspend API access of the selected partners")
-    def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            _run(
-                request,
-                lambda p=partner: services.partner_suspend(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is suspended.",
-            )
-
-    @admin.action(description="Resume the selected partners")
-    def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            _run(
-                request,
-                lambda p=partner: services.partner_resume(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is active again.",
-            )
-
-    @admin.action(description="Offboard the selected partners (final)")
-    def offboard(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            _run(
-                request,
-                lambda p=partner: services.partner_offboard(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is offboarded.",
-            )
-
-
-@admin.register(StaffRole)
-class StaffRoleAdmin(ServiceErrorsAsMessages):
-    list_display = ["user", "role", "partner"]
-    list_filter = ["role", "partner"]
-    search_fields = ["user__username", "user__email"]
-    autocomplete_fields = ["user"]
-
-    def save_model(self, request: HttpRequest, obj: StaffRole, form: Any, change: bool) -> None:
-        role = services.staff_role_set(
-            user=obj.user,
-            role=StaffRole.Role(obj.role),
-            partner=obj.partner,
-            actor=Actor.from_request(request),
-        )
-        _adopt(obj, role)
-
-    def delete_model(self, request: HttpRequest, obj: StaffRole) -> None:
-        services.staff_role_remove(staff_role=obj, actor=Actor.from_request(request))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StaffRole]) -> None:
-        for staff_role in queryset:
-            self.delete_model(request, staff_role)
-
-
-class ApiKeyIssueForm(forms.ModelForm):
-    scopes = forms.MultipleChoiceField(
-        choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiScope.READ]
-    )
-
-    class Meta:
-        model = ApiKey
-        fields = ["partner", "name", "scopes", "expires_at"]
-
-
-@admin.register(ApiKey)
-class ApiKeyAdmin(ServiceErrorsAsMessages):
-    list_display = ["name", "partner", "masked", "scopes", "state", "expires_at", "last_used_at"]
-    list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "lookup", "partner__name_latin"]
-    actions = ["revoke", "rotate"]
-    readonly_fields = [
-        "partner",
-        "name",
-        "masked",
-        "scopes",
-        "created_at",
-        "created_by_user",
-        "created_by_key",
-        "expires_at",
-        "revoked_at",
-        "last_used_at",
-        "replaced_by",
-    ]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is None:
-            kwargs["form"] = ApiKeyIssueForm
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.readonly_fields if obj is not None else []
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return (
-            self.readonly_fields if obj is not None else ["partner", "name", "scopes", "expires_at"]
-        )
-
-    @admin.display(description="state")
-    def state(self, obj: ApiKey) -> str:
-        if obj.revoked_at:
-            return "revoked"
-        if obj.is_expired():
-            return "expired"
-        if obj.replaced_by_id:
-            return f"rotated, live until {timezone.localtime(obj.expires_at):%Y-%m-%d %H:%M}"
-        return "live"
-
-    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        if change:
-            return  # keys are immutable; revoke or rotate instead
-        issued = services.api_key_issue(
-            partner=obj.partner,
-            name=obj.name,
-            scopes=list(form.cleaned_data["scopes"]),
-            expires_at=obj.expires_at,
-            actor=Actor.from_request(request),
-        )
-        _adopt(obj, issued.api_key)
-        self._show_once(request, issued)
-
-    def _show_once(self, request: HttpRequest, issued: services.IssuedKey) -> None:
-        messages.warning(
-            request,
-            format_html(
-                "The key for {} is <code>{}</code>. Copy it now: it is stored only as a digest "
-                "and cannot be shown again.",
-                issued.api_key.partner.name_latin,
-                issued.plaintext,
-            ),
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # revoke instead: the audit log refers to keys
-
-    @admin.action(description="Revoke the selected keys now")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for api_key in queryset:
-            services.api_key_revoke(api_key=api_key, actor=Actor.from_request(request))
-        messages.success(request, f"Revoked {queryset.count()} key(s).")
-
-    @admin.action(description="Rotate the selected keys (old keys live on for the overlap)")
-    def rotate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        for api_key in queryset:
-            try:
-                issued = services.api_key_rotate(api_key=api_key, actor=Actor.from_request(request))
-            except ApplicationError as exc:
-                messages.error(request, f"{api_key}: {exc.message}")
-            else:
-                self._show_once(request, issued)
-
-
-class WebhookEndpointForm(forms.ModelForm):
-    """Refuses, as form errors, the URLs and event lists the webhook services would refuse."""
-
-    url = forms.URLField(max_length=500, assume_scheme="https")
-
-    class Meta:
-        model = WebhookEndpoint
-        fields = ["partner", "url", "description", "events", "is_active"]
-
-    def clean_url(self) -> str:
-        url: str = self.cleaned_data["url"]
-        if "url" in self.changed_data:
-            try:
-                resolve_target(url)
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from None
-        return url
-
-    def clean_events(self) -> Any:
-        events = self.cleaned_data.get("events")
-        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-            raise forms.ValidationError('Give a list of event types, e.g. ["api_key.issued"].')
-        try:
-            return validate_event_types(events)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.fields.get("events", [exc.message])) from None
-
-
-@admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ServiceErrorsAsMessages):
-    form = WebhookEndpointForm
-    list_display = ["url", "partner", "is_active", "created_at"]
-    list_filter = ["partner", "is_active"]
-    search_fields = ["url", "description", "partner__name_latin"]
-    fields = ["partner", "url", "description", "events", "is_active"]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return ["partner"] if obj is not None else []
-
-    def save_model(
-        self, request: HttpRequest, obj: WebhookEndpoint, form: Any, change: bool
-    ) -> None:
-        actor = Actor.from_request(request)
-        if change:
-            # Only what changed: an unchanged URL is not checked again, so an endpoint whose
-            # URL is refused now (say, its name no longer resolves) can still be disabled.
-            changed = set(form.changed_data)
-            services.webhook_endpoint_update(
-                endpoint=obj,
-                actor=actor,
-                url=obj.url if "url" in changed else None,
-                events=list(obj.events) if "events" in changed else None,
-                description=obj.description if "description" in changed else None,
-                is_active=obj.is_active if "is_active" in changed else None,
-            )
-            return
-        created = services.webhook_endpoint_create(
-            partner=obj.partner,
-            url=obj.url,
-            events=list(obj.events),
-            description=obj.description,
-            actor=actor,
-        )
-        _adopt(obj, created.endpoint)
-        messages.warning(
-            request,
-            format_html("The signing secret is <code>{}</code>. Copy it now.", created.secret),
-        )
-
-    def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
-        services.webhook_endpoint_delete(endpoint=obj, actor=Actor.from_request(request))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class WebhookAttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    fields = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = [
-        "event_type",
-        "endpoint",
-        "state",
-        "attempt_count",
-        "next_attempt_at",
-        "created_at",
-    ]
-    list_filter = ["state", "event_type", "endpoint__partner"]
-    search_fields = ["event_id", "endpoint__url"]
-    date_hierarchy = "created_at"
-    list_select_related = ["endpoint"]
-    inlines = [WebhookAttemptInline]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["occurred_at", "action", "outcome", "actor_label", "partner", "object_repr"]
-    list_filter = ["action", "outcome", "partner"]
-    search_fields = ["actor_label", "object_repr", "object_id"]
-    date_hierarchy = "occurred_at"
-    list_select_related = ["partner"]
-
-
-# --- member bases -----------------------------------------------------------------------------
 
 # Who may see a member's personal data in the console. A role rather than a model permission:
 # a permission can be ticked onto any user or group by hand, while a role is given only through
@@ -684,10 +324,10 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         values = form.service_values()
         if change:
             if values:
-                _adopt(obj, services.member_update(member=obj, values=values, actor=actor))
+                adopt(obj, services.member_update(member=obj, values=values, actor=actor))
             return
         partner = form.cleaned_data["partner"]
-        _adopt(obj, services.member_create(partner=partner, values=values, actor=actor))
+        adopt(obj, services.member_create(partner=partner, values=values, actor=actor))
 
     def get_urls(self) -> list[URLPattern]:
         reveal = path(
@@ -934,7 +574,7 @@ class MemberImportAdmin(ServiceErrorsAsMessages):
             mode=data["mode"],
             skip_invalid_rows=data["skip_invalid_rows"],
         )
-        _adopt(obj, job)
+        adopt(obj, job)
 
     def response_add(self, request: HttpRequest, obj: MemberImport, *args: Any) -> HttpResponse:
         messages.success(request, f"The import of {obj.original_name} has started.")

@@ -1,0 +1,52 @@
+"""Shared pieces of the console: services' refusals as messages, read-only admins."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+
+from partners.errors import ApplicationError
+
+
+def adopt(obj: Any, created: Any) -> None:
+    # The admin goes on using the instance it built from the form (for its message, log entry
+    # and redirect); make it the row the service created.
+    obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
+    obj._state.adding = False
+    obj._state.db = created._state.db
+
+
+def run_service(request: HttpRequest, action: Any, done: str) -> None:
+    try:
+        action()
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+
+
+class ServiceErrorsAsMessages(admin.ModelAdmin):
+    """A service refusal raised while saving (a limit, a state conflict) becomes an error
+    message on the same page instead of a server error; the admin's transaction has already
+    rolled back, so nothing of the refused change is kept."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            details = [
+                f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()
+            ]
+            messages.error(request, " ".join([exc.message, *details]))
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
