@@ -10,6 +10,8 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -260,3 +262,29 @@ def _fast_password_hasher(settings: Any) -> None:
 def _media_in_tmp(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Uploaded member files and error reports go to a temporary folder, never to var/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@contextmanager
+def celery_worker() -> Iterator[None]:
+    """A real Celery worker on the configured broker, in a thread of this process (celery's own
+    testing worker), so it reads the test's settings and writes to the test database. Use it
+    with ``django_db(transaction=True)``: on-commit hooks must really commit to reach it."""
+    from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
+    from django.db import connections
+
+    from config.celery import app
+
+    assert not app.conf.task_always_eager, "this test needs the broker, not eager tasks"
+
+    def close_worker_connections(**kwargs: Any) -> None:
+        # Runs in the worker thread after each task: leave no connection open behind the
+        # thread, so the test database can be flushed and dropped afterwards.
+        connections.close_all()
+
+    task_postrun.connect(close_worker_connections, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        task_postrun.disconnect(close_worker_connections)

@@ -12,16 +12,14 @@ import time
 from typing import Any
 
 import pytest
-from celery.contrib.testing.worker import start_worker
-from celery.signals import task_postrun
-from django.db import connections, transaction
+from django.db import transaction
 
-from config.celery import app
 from partners.actors import Actor
 from partners.models import MemberAccount, MemberImport, Partner
 from partners.services import member_import_create
 from partners.services.member_records import open_member
 from partners.synthetic import synthetic_members, write_csv
+from tests.conftest import celery_worker
 
 pytestmark = [pytest.mark.broker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -42,32 +40,22 @@ def _wait_until_finished(job: MemberImport) -> MemberImport:
 def test_a_worker_runs_an_import_enqueued_when_the_upload_commits(
     partner: Partner, partner_admin: Any, settings: Any, tmp_path: Any
 ) -> None:
-    assert not app.conf.task_always_eager, "this test needs the broker, not eager tasks"
     settings.MEDIA_ROOT = tmp_path
     settings.SANPO_IMPORT_CHUNK_ROWS = 120  # several chunks, each its own commit
     upload = io.BytesIO()
     write_csv(upload, count=ROWS, seed=11)
     upload.seek(0)
 
-    def close_worker_connections(**kwargs: Any) -> None:
-        # Leave no connection open behind the worker thread, so the test database can be
-        # flushed and dropped afterwards.
-        connections.close_all()
-
-    task_postrun.connect(close_worker_connections, weak=False)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            with transaction.atomic():
-                job = member_import_create(
-                    partner=partner,
-                    upload=upload,
-                    original_name="brand-members.csv",
-                    actor=Actor(user=partner_admin),
-                    enqueue=True,
-                )
-            job = _wait_until_finished(job)
-    finally:
-        task_postrun.disconnect(close_worker_connections)
+    with celery_worker():
+        with transaction.atomic():
+            job = member_import_create(
+                partner=partner,
+                upload=upload,
+                original_name="brand-members.csv",
+                actor=Actor(user=partner_admin),
+                enqueue=True,
+            )
+        job = _wait_until_finished(job)
 
     assert job.status == MemberImport.Status.COMPLETED, (job.status, job.failure)
     assert (job.rows_staged, job.rows_created, job.rows_updated, job.rows_invalid) == (
