@@ -48,9 +48,9 @@ def audit_event_list(*, partner: Partner | None = None) -> "QuerySet[AuditEvent]
 
 
 # Columns that are safe to read without decrypting: lists never load ciphertexts.
-MEMBER_SUMMARY_FIELDS = (
+MEMBER_CLEAR_FIELDS = (
     "id",
-    "partner_id",
+    "partner",
     "member_number",
     "kind",
     "status",
@@ -71,7 +71,7 @@ def member_list(
     updated_since: datetime | None = None,
 ) -> QuerySet[MemberAccount]:
     """A partner's own member accounts, newest number last, without personal data columns."""
-    members = MemberAccount.objects.filter(partner=partner).only(*MEMBER_SUMMARY_FIELDS)
+    members = MemberAccount.objects.filter(partner=partner).only(*MEMBER_CLEAR_FIELDS)
     if kind:
         members = members.filter(kind=kind)
     if status:

@@ -37,6 +37,8 @@ from functools import cache
 from itertools import islice
 from typing import Protocol
 
+from partners.services.member_records import COLUMNS
+
 __all__ = [
     "COLUMNS",
     "DEFAULT_TODAY",
@@ -46,21 +48,6 @@ __all__ = [
     "write_jsonl",
 ]
 
-COLUMNS: tuple[str, ...] = (
-    "member_number",
-    "kind",
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "postal_code",
-    "address",
-    "birth_date",
-    "prefecture",
-    "joined_on",
-    "last_active_on",
-    "status",
-)
 
 #: ``today`` used when none is given, so that output does not depend on the clock.
 DEFAULT_TODAY = datetime.date(2026, 11, 1)

@@ -19,7 +19,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from partners import pii, services
+from partners import pii, selectors, services
 from partners.actors import Actor
 from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
 from partners.errors import ApplicationError
@@ -69,20 +69,7 @@ def _run_each(
 # The only member columns the console reads to list, show or edit accounts. Ciphertexts, the
 # wrapped key and the blind indexes are loaded only to reveal (and by the services, which fetch
 # their own rows), so a page that needs none of them cannot leak or decrypt any.
-MEMBER_CLEAR_FIELDS = (
-    "id",
-    "partner",
-    "member_number",
-    "kind",
-    "status",
-    "birth_year",
-    "prefecture",
-    "joined_on",
-    "last_active_on",
-    "person",
-    "created_at",
-    "updated_at",
-)
+MEMBER_CLEAR_FIELDS = (*selectors.MEMBER_CLEAR_FIELDS, "person")
 _PERSONAL_LABELS = {
     "name": "Name",
     "name_kana": "Name (kana)",

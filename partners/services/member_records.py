@@ -27,16 +27,11 @@ from partners.normalize import (
     prefecture_of_address,
 )
 
+# The columns of an import file and the fields of the API's input, in this order.
 COLUMNS: tuple[str, ...] = (
     "member_number",
     "kind",
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "postal_code",
-    "address",
-    "birth_date",
+    *pii.PERSONAL_FIELDS,
     "prefecture",
     "joined_on",
     "last_active_on",
