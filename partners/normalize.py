@@ -15,6 +15,9 @@ import unicodedata
 
 
 class InvalidValueError(ValueError):
+    """A value that cannot be normalised. Messages never quote the value: they end up in import
+    error files and logs, where a member's personal data must not."""
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -44,6 +47,10 @@ _EMAIL = re.compile(
     r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MEMBER_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_RESERVED_NUMBERS = frozenset({"bulk"})
+# Lone surrogates come from broken JSON escapes; they cannot be stored or encrypted.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -55,10 +62,11 @@ def normalize_member_number(value: str) -> str:
     number = _nfkc(value)
     if not number:
         raise InvalidValueError("required", "A member number is required.")
-    if len(number) > 64 or _CONTROL.search(number) or " " in number:
+    # Member numbers travel in URL paths: letters, digits, "-", "_" and "." only.
+    if len(number) > 64 or not _MEMBER_NUMBER.match(number) or number in _RESERVED_NUMBERS:
         raise InvalidValueError(
             "invalid_member_number",
-            "A member number is at most 64 characters with no spaces or control characters.",
+            "A member number is 1-64 letters, digits, '-', '_' or '.' (not 'bulk').",
         )
     return number
 
@@ -67,7 +75,7 @@ def normalize_email(value: str) -> str:
     """Lower-case ASCII e-mail; full-width letters count as their ASCII twins."""
     email = _nfkc(value).lower()
     if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
-        raise InvalidValueError("invalid_email", f"{value!r} is not an e-mail address.")
+        raise InvalidValueError("invalid_email", "This is not an e-mail address.")
     return email
 
 
@@ -80,13 +88,13 @@ def normalize_phone(value: str) -> str:
         digits = "0" + digits[4:].removeprefix("0")
     # No Japanese number starts with 00 (that is the international prefix).
     if not digits.isascii() or not digits.isdigit() or digits[:1] != "0" or digits[:2] == "00":
-        raise InvalidValueError("invalid_phone", f"{value!r} is not a Japanese phone number.")
+        raise InvalidValueError("invalid_phone", "This is not a Japanese phone number.")
     # Mobile (070/080/090), IP (050) and 0800 numbers have 11 digits; everything else 10.
     expected = 11 if digits[:3] in ("070", "080", "090", "050") or digits[:4] == "0800" else 10
     if len(digits) != expected:
         raise InvalidValueError(
             "invalid_phone",
-            f"{value!r} is not a Japanese phone number: expected {expected} digits "
+            f"This is not a Japanese phone number: expected {expected} digits "
             "starting with 0 (or +81).",
         )
     return digits
@@ -95,14 +103,14 @@ def normalize_phone(value: str) -> str:
 def normalize_postal_code(value: str) -> str:
     digits = _PHONE_NOISE.sub("", _nfkc(value)).removeprefix("〒")
     if len(digits) != 7 or not digits.isascii() or not digits.isdigit():
-        raise InvalidValueError("invalid_postal_code", f"{value!r} is not a 7-digit postal code.")
+        raise InvalidValueError("invalid_postal_code", "This is not a 7-digit postal code.")
     return f"{digits[:3]}-{digits[3:]}"
 
 
 def normalize_text(value: str, *, max_length: int = 200) -> str:
     """Names and addresses: widths unified (half-width katakana, full-width ASCII), one space."""
     text = _SPACES.sub(" ", _nfkc(value))
-    if _CONTROL.search(text):
+    if _CONTROL.search(text) or _SURROGATE.search(text):
         raise InvalidValueError("invalid_text", "Control characters are not allowed.")
     if len(text) > max_length:
         raise InvalidValueError("too_long", f"At most {max_length} characters.")
@@ -115,7 +123,7 @@ def normalize_date(value: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise InvalidValueError("invalid_date", f"{value!r} is not a date (YYYY-MM-DD).") from None
+        raise InvalidValueError("invalid_date", "This is not a date (YYYY-MM-DD).") from None
 
 
 def normalize_prefecture(value: str) -> str:
@@ -125,7 +133,7 @@ def normalize_prefecture(value: str) -> str:
         return f"{int(text):02d}"
     if text in _PREFECTURE_BY_NAME:
         return _PREFECTURE_BY_NAME[text]
-    raise InvalidValueError("invalid_prefecture", f"{value!r} is not a prefecture code or name.")
+    raise InvalidValueError("invalid_prefecture", "This is not a prefecture code or name.")
 
 
 def prefecture_of_address(address: str) -> str | None:

@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from partners import pii
 from partners.actors import Actor
-from partners.models import AuditEvent, MemberAccount
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import AuditEvent, MemberAccount, MemberImport
 from partners.services.audit import audit_record
 from partners.services.member_records import clean_member, member_as_raw
 
@@ -46,6 +47,24 @@ def _id(member: MemberAccount) -> Any:
     return _db_value(member, "id")
 
 
+def _ensure_no_import_in_flight() -> None:
+    # Staged import rows are sealed and indexed under the keys current when they were read;
+    # applied after a rotation they would carry a key that is about to be removed.
+    unfinished = MemberImport.objects.exclude(
+        status__in=[
+            MemberImport.Status.COMPLETED,
+            MemberImport.Status.REJECTED,
+            MemberImport.Status.FAILED,
+        ]
+    ).count()
+    if unfinished:
+        raise ApplicationError(
+            ErrorCode.CONFLICT,
+            f"{unfinished} member import(s) are unfinished; let them finish (or resume them) "
+            "before rotating keys, or their rows would be applied under the old key.",
+        )
+
+
 def _batches(
     *,
     stale: dict[str, str],
@@ -53,6 +72,7 @@ def _batches(
     rewrite: Callable[[MemberAccount], None],
     progress: Progress | None,
 ) -> int:
+    _ensure_no_import_in_flight()
     done = 0
     last_id = None
     while True:
@@ -89,7 +109,9 @@ def _batches(
 def member_master_keys_rotate(
     *, actor: Actor, batch_size: int = 1000, progress: Progress | None = None
 ) -> int:
-    """Re-wrap every data key not yet under the current master key. Returns how many."""
+    """Re-wrap every data key not yet under the current master key. Returns how many.
+
+    Raises ApplicationError (conflict) while a member import is unfinished."""
     current = pii.current_master_key_id()
 
     def rewrap(member: MemberAccount) -> None:

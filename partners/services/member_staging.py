@@ -172,22 +172,19 @@ class Stage:
             )
 
     def report_duplicates_in_file(self) -> None:
-        aggregate = (
-            "string_agg(line::text, ', ' ORDER BY line)"
-            if self.postgres
-            else "group_concat(line, ', ')"
-        )
+        # One short message per line (the first line and the count, not every line), so a
+        # file that repeats one number a million times stays a million short errors.
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 INSERT INTO {self.errors_table} (line, column_name, code, message)
                 SELECT s.line, 'member_number', 'duplicate_in_file',
-                       'Member number ' || s.member_number || ' appears more than once in the '
-                       || 'file, on lines ' || d.lines || '.'
+                       'Member number ' || s.member_number || ' appears ' || d.times
+                       || ' times in the file (first on line ' || d.first_line || ').'
                 FROM {self.table} s
                 JOIN (
-                    SELECT member_number, {aggregate} AS lines FROM {self.table}
-                    GROUP BY member_number HAVING COUNT(*) > 1
+                    SELECT member_number, MIN(line) AS first_line, COUNT(*) AS times
+                    FROM {self.table} GROUP BY member_number HAVING COUNT(*) > 1
                 ) d ON d.member_number = s.member_number
                 """
             )

@@ -125,6 +125,7 @@ def member_update(
             "A member number never changes; deactivate this account and create a new one.",
             fields={"member_number": ["A member number never changes."]},
         )
+    _ensure_holds_members(member.partner)
     with transaction.atomic():
         member = MemberAccount.objects.select_for_update().get(pk=member.pk)
         _ensure_not_erased(member)

@@ -5,11 +5,12 @@ from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from partners import pii
 from partners.actors import Actor
-from partners.models import AuditEvent, MemberAccount, Partner, Person
+from partners.errors import ApplicationError
+from partners.models import AuditEvent, MemberAccount, MemberImport, Partner, Person
 from partners.services import member_create, member_erase
 from partners.services.member_keys import member_blind_indexes_rotate, member_master_keys_rotate
 from partners.services.member_records import open_member
@@ -123,3 +124,17 @@ def test_rotate_member_keys_command_reports_counts(
 
     assert "Re-wrapped 6 member data key(s)" in out.getvalue()
     assert set(MemberAccount.objects.values_list("master_key_id", flat=True)) == {"cmd"}
+
+
+def test_keys_do_not_rotate_while_an_import_is_unfinished(
+    partner: Partner, outsider: Partner, settings: Any
+) -> None:
+    _members(partner, outsider)
+    MemberImport.objects.create(partner=partner, original_name="half.csv", status="staging")
+    settings.SANPO_MEMBER_MASTER_KEYS = [_key("new"), *settings.SANPO_MEMBER_MASTER_KEYS]
+
+    with pytest.raises(ApplicationError, match="unfinished"):
+        member_master_keys_rotate(actor=Actor.system())
+    with pytest.raises(CommandError, match="unfinished"):
+        call_command("rotate_member_keys", "--blind-index", stdout=StringIO(), stderr=StringIO())
+    assert set(MemberAccount.objects.values_list("master_key_id", flat=True)) == {"dev1"}

@@ -299,7 +299,7 @@ def test_an_invalid_email_is_a_form_error_not_a_server_error(
     )
 
     assert response.status_code == 200
-    assert "is not an e-mail address" in response.context["adminform"].form.errors["email"][0]
+    assert "not an e-mail address" in response.context["adminform"].form.errors["email"][0]
     assert not MemberAccount.objects.exists()
 
 

@@ -160,7 +160,7 @@ def test_landline_toll_free_and_ip_numbers_keep_their_own_length(raw: str, expec
 def test_what_is_not_a_japanese_phone_number_is_refused(raw: str) -> None:
     error = _refused(normalize_phone, raw)
     assert error.code == "invalid_phone"
-    assert repr(raw) in error.message
+    assert repr(raw) not in error.message  # messages never quote personal data
 
 
 def test_a_wrong_length_names_the_length_expected() -> None:
@@ -227,6 +227,10 @@ def test_member_numbers_are_unified_in_width_and_refused_with_spaces_or_controls
     assert _refused(normalize_member_number, "  ").code == "required"
     assert _refused(normalize_member_number, "M 001").code == "invalid_member_number"
     assert _refused(normalize_member_number, "M\x00001").code == "invalid_member_number"
+    # Member numbers travel in URL paths: no slashes, no percent signs, and not the word "bulk".
+    for raw in ("A/1", "A%2F1", "bulk", "-1", "x" * 65):
+        assert _refused(normalize_member_number, raw).code == "invalid_member_number"
+    assert normalize_member_number("K-2026.001_a") == "K-2026.001_a"
     assert _refused(normalize_member_number, "M" * 65).code == "invalid_member_number"
     assert normalize_member_number("M" * 64) == "M" * 64
 

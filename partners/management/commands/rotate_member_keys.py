@@ -1,9 +1,17 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from partners.actors import Actor
+from partners.errors import ApplicationError
 from partners.services.member_keys import member_blind_indexes_rotate, member_master_keys_rotate
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 class Command(BaseCommand):
@@ -18,9 +26,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--blind-index", action="store_true", help="Recompute e-mail and phone indexes."
         )
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--batch-size", type=_positive, default=1000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._rotate(options)
+        except ApplicationError as error:
+            raise CommandError(error.message) from None
+
+    def _rotate(self, options: dict[str, Any]) -> None:
         if not options["master"] and not options["blind_index"]:
             options["master"] = options["blind_index"] = True
 
