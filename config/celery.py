@@ -20,6 +20,10 @@ app.conf.beat_schedule = {
         "task": "partners.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute=17),
     },
+    "partners-fail-abandoned-member-imports": {
+        "task": "partners.tasks.fail_abandoned_member_imports",
+        "schedule": crontab(minute=41, hour=3),
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from partners.models import WebhookDelivery
 from partners.services import idempotency_purge_expired, webhook_attempt_delivery
-from partners.services.member_import import member_import_run
+from partners.services.member_import import member_import_fail_abandoned, member_import_run
 
 # A pending delivery this far past its due time lost its task message (a worker died, the
 # broker was flushed); the sweeper hands it to Celery again.
@@ -45,3 +45,8 @@ def run_member_import(job_id: str) -> None:
     # acks_late: a worker that dies mid-import leaves the message to be redelivered, and the
     # run resumes from the job's last committed chunk once the dead run's lease expires.
     member_import_run(job_id=job_id)
+
+
+@shared_task
+def fail_abandoned_member_imports() -> int:
+    return member_import_fail_abandoned()

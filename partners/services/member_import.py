@@ -32,6 +32,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from partners import pii
@@ -54,6 +55,13 @@ logger = logging.getLogger(__name__)
 
 # A run that has not renewed its lease for this long is presumed dead and may be resumed.
 LEASE = timedelta(minutes=5)
+# An unfinished import nobody has touched for this long is failed and its file deleted.
+ABANDONED_AFTER = timedelta(days=7)
+_FINISHED = (
+    MemberImport.Status.COMPLETED,
+    MemberImport.Status.REJECTED,
+    MemberImport.Status.FAILED,
+)
 
 Progress = Callable[[MemberImport], None]
 
@@ -168,9 +176,45 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
     finally:
         if job.is_finished:
             stage.drop()
+            _discard_source(job)
     if progress is not None:
         progress(job)
     return job
+
+
+def _discard_source(job: MemberImport) -> None:
+    """Delete the uploaded file once its job has finished: it is the whole member base in
+    clear, and keeping it would outlive every erasure. Its name, size and SHA-256 stay."""
+    if job.source:
+        job.source.delete(save=False)
+        MemberImport.objects.filter(pk=job.pk).update(source="")
+
+
+def member_import_fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> int:
+    """Fail imports nobody has run for ``older_than``: drop their staging tables and delete
+    their files, so an abandoned upload does not keep a member base in clear. Returns how many.
+    """
+    cutoff = timezone.now() - older_than
+    abandoned = MemberImport.objects.exclude(status__in=_FINISHED).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
+    count = 0
+    for job in abandoned.select_related("partner"):
+        with transaction.atomic():
+            updated = MemberImport.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
+                status=MemberImport.Status.FAILED,
+                failure=f"Abandoned: nobody resumed this import for {older_than.days} days.",
+                finished_at=timezone.now(),
+                runner=None,
+            )
+            if not updated:
+                continue  # a run picked it up meanwhile
+            job.refresh_from_db()
+            _audit_finished(job)
+        Stage(name=job.id, partner_id=job.partner_id).drop()
+        _discard_source(job)
+        count += 1
+    return count
 
 
 def member_import_resume(*, job: MemberImport) -> None:

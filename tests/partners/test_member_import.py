@@ -15,6 +15,7 @@ import tracemalloc
 from collections.abc import Iterable
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1081,3 +1082,56 @@ def test_error_messages_never_quote_the_rejected_personal_data(partner: Partner)
     assert "secret.person" not in text
     assert "0311112222333" not in text
     assert {code for _, _, code in _codes(job)} == {"invalid_email", "invalid_phone"}
+
+
+@pytest.mark.parametrize("rows", [BASE, [dict(TARO, email="not-an-email")]], ids=["ok", "bad"])
+def test_the_uploaded_file_is_deleted_when_its_import_finishes(
+    partner: Partner, rows: list[Row]
+) -> None:
+    job = _create(partner, _csv(rows))
+    stored = job.source.path
+    assert Path(stored).read_bytes()  # the member base in clear, until the job finishes
+
+    job = member_import_run(job_id=job.id)
+
+    assert job.is_finished
+    assert not Path(stored).exists()
+    job.refresh_from_db()
+    assert not job.source
+    assert job.file_sha256  # what was imported stays on record
+
+
+def test_abandoned_imports_are_failed_and_their_files_and_tables_removed(
+    partner: Partner, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SANPO_IMPORT_CHUNK_ROWS = 1
+    job = _create(partner, _csv(BASE))
+    stored = job.source.path
+    calls: list[int] = []
+    real_flush = member_import_module._flush
+
+    def crash_after_first_chunk(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise WorkerKilledError
+        real_flush(*args, **kwargs)
+
+    monkeypatch.setattr(member_import_module, "_flush", crash_after_first_chunk)
+    with pytest.raises(WorkerKilledError):
+        member_import_run(job_id=job.id)
+    fresh = _create(partner, _csv(BASE))  # pending, recent: left alone
+    assert _staging_tables()
+    MemberImport.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - member_import_module.ABANDONED_AFTER - timedelta(hours=1)
+    )
+
+    assert member_import_module.member_import_fail_abandoned() == 1
+
+    job.refresh_from_db()
+    assert job.status == MemberImport.Status.FAILED
+    assert "Abandoned" in job.failure
+    assert not Path(stored).exists()
+    assert _staging_tables() == []
+    fresh.refresh_from_db()
+    assert fresh.status == MemberImport.Status.PENDING
+    assert MemberAccount.objects.count() == 0
