@@ -226,16 +226,27 @@ def member_import_resume(*, job: MemberImport) -> None:
     job.refresh_from_db()
     if job.is_finished:
         raise ApplicationError(ErrorCode.CONFLICT, "This import has finished: nothing to resume.")
-    if job.runner is not None and job.heartbeat_at and job.heartbeat_at > timezone.now() - LEASE:
+    if _lease_is_live(job):
         raise ApplicationError(
             ErrorCode.CONFLICT,
             f"This import is still running (last progress at {job.heartbeat_at:%H:%M:%S} UTC); "
-            f"it can be resumed {int(LEASE.total_seconds() // 60)} minutes after it stops.",
+            "it can be resumed once its lease runs out.",
         )
     from partners.tasks import run_member_import
 
     job_id = str(job.id)
     transaction.on_commit(lambda: run_member_import.delay(job_id))
+
+
+def _lease_is_live(job: MemberImport) -> bool:
+    """Whether a run still holds the job. Staging renews the lease with every chunk; the apply
+    is one long transaction that cannot, so it gets time in proportion to its rows."""
+    if job.runner is None or job.heartbeat_at is None:
+        return False
+    lease = LEASE
+    if job.status == MemberImport.Status.APPLYING:
+        lease += timedelta(milliseconds=job.rows_staged // 2)
+    return job.heartbeat_at > timezone.now() - lease
 
 
 def _claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:
@@ -244,7 +255,7 @@ def _claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:
         job = MemberImport.objects.select_for_update().select_related("partner").get(pk=job_id)
         if job.is_finished:
             return job
-        if job.runner is not None and job.heartbeat_at and job.heartbeat_at > now - LEASE:
+        if _lease_is_live(job):
             raise ApplicationError(
                 ErrorCode.CONFLICT,
                 f"Import {job.id} is being run by another worker (last seen "
@@ -368,19 +379,18 @@ def _flush(
 
 
 def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
+    if job.status != MemberImport.Status.APPLYING:
+        _checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
     with transaction.atomic():
-        if job.status != MemberImport.Status.APPLYING:
-            stage.report_duplicates_in_file()
-            if job.mode == MemberImport.Mode.CREATE:
-                stage.report_existing(erased_only=False)
-            else:
-                stage.report_existing(erased_only=True)
-            _checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
-    invalid = stage.count_invalid_lines()
-    if invalid:
-        _save_error_file(job, stage)
-    if invalid and not job.skip_invalid_rows:
-        with transaction.atomic():
+        # One apply at a time per member base, and the checks see what the upsert will see:
+        # two create-mode imports of one number cannot both pass them.
+        Partner.objects.select_for_update().get(pk=job.partner_id)
+        stage.report_duplicates_in_file()
+        stage.report_existing(erased_only=job.mode != MemberImport.Mode.CREATE)
+        invalid = stage.count_invalid_lines()
+        if invalid:
+            _save_error_file(job, stage)
+        if invalid and not job.skip_invalid_rows:
             _checkpoint(
                 job,
                 runner,
@@ -390,13 +400,9 @@ def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
                 errors=job.errors.name or "",
             )
             _audit_finished(job)
-        return
-    with transaction.atomic():
-        # One apply at a time per member base: the counts below and the upsert must see the
-        # same rows, and two imports racing on one member number must not both "create" it.
-        Partner.objects.select_for_update().get(pk=job.partner_id)
+            return
         stage.drop_invalid_rows()
-        counts, persons = apply_stage(stage)
+        counts, persons = apply_stage(stage, create_only=job.mode == MemberImport.Mode.CREATE)
         _checkpoint(
             job,
             runner,

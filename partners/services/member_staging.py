@@ -30,14 +30,15 @@ class MergeCounts:
         self.unchanged = unchanged
 
 
-def apply_stage(stage: Stage) -> tuple[MergeCounts, int]:
+def apply_stage(stage: Stage, *, create_only: bool = False) -> tuple[MergeCounts, int]:
     """Give the staged rows persons, then upsert them into the partner's member accounts.
 
     Matching runs first, on a narrow table of just the match columns, so each account is
     written once, already linked; rows whose e-mail, phone and kind did not change keep the
     person they had. Rows whose fingerprint is unchanged are not touched (re-import is a
-    no-op); erased accounts are never overwritten. Call inside a transaction. Returns the
-    counts and the number of persons created.
+    no-op); erased accounts are never overwritten; with ``create_only`` existing accounts are
+    never touched at all. Call inside a transaction. Returns the counts and the number of
+    persons created.
     """
     partner = _db_uuid(stage.partner_id)
     same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
@@ -61,10 +62,10 @@ def apply_stage(stage: Stage) -> tuple[MergeCounts, int]:
         if stage.postgres:
             cursor.execute(f"ANALYZE {stage.link_table}")
     persons = link_staged_rows(stage.link_table)
-    return _merge(stage, partner), persons
+    return _merge(stage, partner, create_only=create_only), persons
 
 
-def _merge(stage: Stage, partner: Any) -> MergeCounts:
+def _merge(stage: Stage, partner: Any, *, create_only: bool) -> MergeCounts:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     new_id = new_uuid_sql()
     columns = ", ".join(SEALED_COLUMNS)
@@ -84,20 +85,29 @@ def _merge(stage: Stage, partner: Any) -> MergeCounts:
             [partner],
         )
         total, created, unchanged = (int(n or 0) for n in cursor.fetchone())
+        if create_only:
+            # The import checked under the partner lock that none of these exist, but the
+            # API can create one meanwhile: such a row is skipped, never overwritten.
+            conflict = "DO NOTHING"
+        else:
+            conflict = f"""DO UPDATE SET {updates},
+              person_id = excluded.person_id,
+              updated_at = excluded.updated_at
+            WHERE {_MEMBER}.record_digest <> excluded.record_digest
+              AND {_MEMBER}.status <> '{MemberAccount.Status.ERASED}'"""
         cursor.execute(
             f"""
             INSERT INTO {_MEMBER} (id, partner_id, {columns}, person_id, created_at, updated_at)
             SELECT {new_id}, %s, {selected}, l.person_id, %s, %s
             FROM {stage.table} s JOIN {stage.link_table} l ON l.line = s.line
             WHERE true
-            ON CONFLICT (partner_id, member_number) DO UPDATE SET {updates},
-              person_id = excluded.person_id,
-              updated_at = excluded.updated_at
-            WHERE {_MEMBER}.record_digest <> excluded.record_digest
-              AND {_MEMBER}.status <> '{MemberAccount.Status.ERASED}'
+            ON CONFLICT (partner_id, member_number) {conflict}
             """,
             [partner, now, now],
         )
+        if create_only:
+            created = int(cursor.rowcount)
+            return MergeCounts(created=created, updated=0, unchanged=total - created)
     return MergeCounts(created=created, updated=total - created - unchanged, unchanged=unchanged)
 
 

@@ -28,7 +28,12 @@ from django.utils import timezone
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner, Person
-from partners.services import member_erase, member_import_create, member_import_run
+from partners.services import (
+    member_create,
+    member_erase,
+    member_import_create,
+    member_import_run,
+)
 from partners.services import member_import as member_import_module
 from partners.services import member_staging as member_staging_module
 from partners.services.member_records import COLUMNS, open_member
@@ -1135,3 +1140,30 @@ def test_abandoned_imports_are_failed_and_their_files_and_tables_removed(
     fresh.refresh_from_db()
     assert fresh.status == MemberImport.Status.PENDING
     assert MemberAccount.objects.count() == 0
+
+
+def test_create_mode_never_overwrites_a_member_created_while_the_import_applies(
+    partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = _create(partner, _csv(BASE), mode="create")
+    real_count = member_staging_module.Stage.count_invalid_lines
+
+    def api_creates_taro_meanwhile(stage: Any) -> int:
+        # After the checks passed, before the upsert: the partner's own API writes Taro.
+        invalid = real_count(stage)
+        member_create(
+            partner=partner,
+            values=dict(TARO, name="API 太郎", email="api.taro@example.jp"),
+            actor=Actor.system(),
+        )
+        return invalid
+
+    monkeypatch.setattr(
+        member_staging_module.Stage, "count_invalid_lines", api_creates_taro_meanwhile
+    )
+    job = member_import_run(job_id=job.id)
+
+    assert job.status == MemberImport.Status.COMPLETED
+    assert (job.rows_created, job.rows_updated, job.rows_unchanged) == (3, 0, 1)
+    taro = _members(partner)[TARO["member_number"]]
+    assert open_member(taro)["name"] == "API 太郎"  # the import did not overwrite it
