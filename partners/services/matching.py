@@ -1,20 +1,22 @@
 """Link member accounts to persons by blind index, in set-based SQL.
 
 Two accounts of the same kind are believed to be one person when their normalised e-mails are
-equal, or when their phone numbers are equal and at most one of them has an e-mail: a phone is
-often shared by a household, an e-mail rarely. Equality shows as equal blind indexes under the
-same index key. Matching works on the accounts that have no person yet (new, or whose e-mail,
-phone or kind changed):
+equal, or when they share a phone number and cannot disagree on e-mail: a phone is often shared
+by a household, an e-mail rarely. Equality shows as equal blind indexes under the same index
+key. A phone links only when exactly one person already holds it, when at most one e-mail is
+involved, and when it is not a switchboard or placeholder number (held by more than
+``PHONE_SHARE_LIMIT`` accounts). Matching works on the accounts that have no person yet (new,
+or whose e-mail, phone or kind changed):
 
 1. attach them to an existing person that shares their e-mail, then (as above) their phone;
 2. give each group of still-unlinked accounts sharing an e-mail a new person, attach the
-   e-mail-less ones sharing a phone with a linked account, then group the rest by phone;
-3. give every account left (no e-mail, no phone, no match) a person of its own.
+   e-mail-less ones by phone, then group the rest by phone;
+3. give every account left (no e-mail, no usable phone, no match) a person of its own.
 
-Each step is one statement over all rows concerned, never a Python loop over accounts, so it
-costs a few index joins whether a thousand or a million accounts arrive. Chains that only an
-account linked in the same step could bridge (A shares an e-mail with B, B a phone with C) may
-produce two persons; they would need a merge that no flow asks for yet.
+Each step is a few statements over all rows concerned (grouping first, so a phone shared by
+thousands costs one group, not thousands squared), never a Python loop over accounts. Chains
+that only an account linked in the same step could bridge (A shares an e-mail with B, B a
+phone with C) may produce two persons; they would need a merge that no flow asks for yet.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from partners.models import MemberAccount, Person
 
 _MEMBER = MemberAccount._meta.db_table
 _PERSON = Person._meta.db_table
+# More accounts than this on one phone number is a company switchboard or a placeholder such
+# as 03-0000-0000, not a household: such a phone links nobody.
+PHONE_SHARE_LIMIT = 10
 
 
 def new_uuid_sql() -> str:
@@ -66,18 +71,7 @@ class _Target:
         self.singles_where = singles_where
 
 
-def _attach_to_existing(cursor: Any, target: _Target, index: str) -> None:
-    # A phone only links an account to a person none of whose accounts has another e-mail.
-    guard = (
-        f"""AND (unlinked.email_index IS NULL OR NOT EXISTS (
-                SELECT 1 FROM ({target.linked}) other
-                WHERE other.person_id = linked.person_id
-                  AND other.email_index IS NOT NULL
-                  AND (other.email_index <> unlinked.email_index
-                       OR other.index_key_id <> unlinked.index_key_id)))"""
-        if index == "phone_index"
-        else ""
-    )
+def _attach_by_email(cursor: Any, target: _Target) -> None:
     cursor.execute(
         f"""
         UPDATE {target.table} SET person_id = found.person_id
@@ -86,15 +80,74 @@ def _attach_to_existing(cursor: Any, target: _Target, index: str) -> None:
             FROM {target.table} unlinked
             JOIN ({target.linked}) linked
               ON linked.index_key_id = unlinked.index_key_id
-             AND linked.{index} = unlinked.{index}
+             AND linked.email_index = unlinked.email_index
              AND linked.kind = unlinked.kind
-             {guard}
-            WHERE unlinked.person_id IS NULL AND unlinked.{index} IS NOT NULL
+            WHERE unlinked.person_id IS NULL AND unlinked.email_index IS NOT NULL
             GROUP BY unlinked.{target.key}
         ) AS found
         WHERE {target.table}.{target.key} = found.match_id
         """
     )
+
+
+_PHONE_KEY = "kind, index_key_id, phone_index"
+_SAME_PHONE = (
+    "{a}.kind = {b}.kind AND {a}.index_key_id = {b}.index_key_id "
+    "AND {a}.phone_index = {b}.phone_index"
+)
+
+
+def _attach_by_phone(cursor: Any, target: _Target) -> None:
+    """Attach unlinked accounts to the one person already holding their phone number."""
+    for table in ("sanpo_phone", "sanpo_phone_person", "sanpo_person_with_email"):
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    # The phones of unlinked accounts: how many accounts, and how many distinct e-mails.
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE sanpo_phone AS
+        SELECT {_PHONE_KEY}, COUNT(*) AS accounts, COUNT(DISTINCT email_index) AS emails
+        FROM {target.table}
+        WHERE person_id IS NULL AND phone_index IS NOT NULL
+        GROUP BY {_PHONE_KEY}
+        """
+    )
+    # The persons already holding each of those phones.
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE sanpo_phone_person AS
+        SELECT {", ".join(f"phone.{name}" for name in ("kind", "index_key_id", "phone_index"))},
+               phone.emails, {_min_person_id()} AS person_id,
+               COUNT(DISTINCT linked.person_id) AS persons, COUNT(*) + phone.accounts AS holders
+        FROM sanpo_phone phone
+        JOIN ({target.linked}) linked ON {_SAME_PHONE.format(a="linked", b="phone")}
+        GROUP BY phone.kind, phone.index_key_id, phone.phone_index, phone.emails,
+                 phone.accounts
+        """
+    )
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE sanpo_person_with_email AS
+        SELECT DISTINCT linked.person_id AS person_id
+        FROM sanpo_phone_person holder
+        JOIN ({target.linked}) linked ON linked.person_id = holder.person_id
+        WHERE linked.email_index IS NOT NULL
+        """
+    )
+    cursor.execute(
+        f"""
+        UPDATE {target.table} SET person_id = holder.person_id
+        FROM sanpo_phone_person holder
+        WHERE {target.table}.person_id IS NULL
+          AND {_SAME_PHONE.format(a=target.table, b="holder")}
+          AND holder.persons = 1
+          AND holder.holders <= {PHONE_SHARE_LIMIT}
+          AND ({target.table}.email_index IS NULL OR (
+                holder.emails = 1
+                AND holder.person_id NOT IN (SELECT person_id FROM sanpo_person_with_email)))
+        """
+    )
+    for table in ("sanpo_phone", "sanpo_phone_person", "sanpo_person_with_email"):
+        cursor.execute(f"DROP TABLE {table}")
 
 
 def _group_into_new_persons(
@@ -142,16 +195,29 @@ def _key(index: str) -> str:
 
 def _link(target: _Target) -> int:
     now = timezone.now()
+    # Not grouped into one person: phones too widely shared among the unlinked accounts.
+    not_crowded = (
+        "phone_index IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sanpo_crowded_phone crowded "
+        f"WHERE {_SAME_PHONE.format(a='crowded', b=target.table)})"
+    )
     with transaction.atomic(), connection.cursor() as cursor:
-        _attach_to_existing(cursor, target, "email_index")
-        _attach_to_existing(cursor, target, "phone_index")
+        _attach_by_email(cursor, target)
+        _attach_by_phone(cursor, target)
         created = _group_into_new_persons(
             cursor, target, _key("email_index"), "email_index IS NOT NULL", now
         )
-        _attach_to_existing(cursor, target, "phone_index")
-        created += _group_into_new_persons(
-            cursor, target, _key("phone_index"), "phone_index IS NOT NULL", now
+        _attach_by_phone(cursor, target)
+        cursor.execute("DROP TABLE IF EXISTS sanpo_crowded_phone")
+        cursor.execute(
+            f"""
+            CREATE TEMPORARY TABLE sanpo_crowded_phone AS
+            SELECT {_PHONE_KEY} FROM {target.table}
+            WHERE person_id IS NULL AND phone_index IS NOT NULL
+            GROUP BY {_PHONE_KEY} HAVING COUNT(*) > {PHONE_SHARE_LIMIT}
+            """
         )
+        created += _group_into_new_persons(cursor, target, _key("phone_index"), not_crowded, now)
+        cursor.execute("DROP TABLE sanpo_crowded_phone")
         created += _group_into_new_persons(cursor, target, target.key, target.singles_where, now)
     return created
 
