@@ -24,6 +24,10 @@ app.conf.beat_schedule = {
         "task": "partners.tasks.fail_abandoned_member_imports",
         "schedule": crontab(minute=41, hour=3),
     },
+    "partners-merge-persons-split-by-a-race": {
+        "task": "partners.tasks.merge_persons_split_by_a_race",
+        "schedule": crontab(minute="*/10"),
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),

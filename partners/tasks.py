@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from partners.models import WebhookDelivery
-from partners.services import idempotency_purge_expired, webhook_attempt_delivery
+from partners.services import idempotency_purge_expired, matching, webhook_attempt_delivery
 from partners.services.member_import import member_import_fail_abandoned, member_import_run
 
 # A pending delivery this far past its due time lost its task message (a worker died, the
@@ -50,3 +50,9 @@ def run_member_import(job_id: str) -> None:
 @shared_task
 def fail_abandoned_member_imports() -> int:
     return member_import_fail_abandoned()
+
+
+@shared_task
+def merge_persons_split_by_a_race() -> int:
+    # Looks back further than the schedule's period, so a missed run loses nothing.
+    return matching.merge_persons_split_by_a_race(since=timezone.now() - timedelta(hours=2))

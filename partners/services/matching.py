@@ -21,6 +21,7 @@ phone with C) may produce two persons; they would need a merge that no flow asks
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -52,11 +53,11 @@ def new_uuid_sql() -> str:
     return "lower(hex(randomblob(16)))"
 
 
-def _min_person_id() -> str:
+def _min_uuid(column: str) -> str:
     # PostgreSQL has no min(uuid); any one deterministic choice will do.
     if connection.vendor == "postgresql":
-        return "MIN(linked.person_id::text)::uuid"
-    return "MIN(linked.person_id)"
+        return f"MIN({column}::text)::uuid"
+    return f"MIN({column})"
 
 
 class _Target:
@@ -76,7 +77,7 @@ def _attach_by_email(cursor: Any, target: _Target) -> None:
         f"""
         UPDATE {target.table} SET person_id = found.person_id
         FROM (
-            SELECT unlinked.{target.key} AS match_id, {_min_person_id()} AS person_id
+            SELECT unlinked.{target.key} AS match_id, {_min_uuid("linked.person_id")} AS person_id
             FROM {target.table} unlinked
             JOIN ({target.linked}) linked
               ON linked.index_key_id = unlinked.index_key_id
@@ -116,7 +117,7 @@ def _attach_by_phone(cursor: Any, target: _Target) -> None:
         f"""
         CREATE TEMPORARY TABLE sanpo_phone_person AS
         SELECT {", ".join(f"phone.{name}" for name in ("kind", "index_key_id", "phone_index"))},
-               phone.emails, {_min_person_id()} AS person_id,
+               phone.emails, {_min_uuid("linked.person_id")} AS person_id,
                COUNT(DISTINCT linked.person_id) AS persons, COUNT(*) + phone.accounts AS holders
         FROM sanpo_phone phone
         JOIN ({target.linked}) linked ON {_SAME_PHONE.format(a="linked", b="phone")}
@@ -259,3 +260,64 @@ def link_staged_rows(table: str) -> int:
             singles_where="true",
         )
     )
+
+
+def merge_persons_split_by_a_race(*, since: datetime.datetime) -> int:
+    """Merge persons that share an e-mail, among accounts written since ``since``.
+
+    Two transactions that create accounts with one e-mail at the same moment cannot see each
+    other's rows, so each gives its account a new person. A periodic task runs this to make
+    them one: every account of the later persons moves to the earliest, and the emptied
+    persons are deleted. Returns how many persons were merged away.
+    """
+    merged = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for _ in range(5):  # a merge can reveal another; chains are short
+            for table in ("sanpo_split", "sanpo_person_merge"):
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(
+                f"""
+                CREATE TEMPORARY TABLE sanpo_split AS
+                SELECT m.kind, m.index_key_id, m.email_index, {_min_uuid("m.person_id")} AS keep
+                FROM {_MEMBER} m
+                JOIN (
+                    SELECT DISTINCT kind, index_key_id, email_index FROM {_MEMBER}
+                    WHERE updated_at >= %s AND email_index IS NOT NULL
+                ) recent
+                  ON recent.kind = m.kind AND recent.index_key_id = m.index_key_id
+                 AND recent.email_index = m.email_index
+                WHERE m.person_id IS NOT NULL
+                GROUP BY m.kind, m.index_key_id, m.email_index
+                HAVING COUNT(DISTINCT m.person_id) > 1
+                """,
+                [since],
+            )
+            cursor.execute(
+                f"""
+                CREATE TEMPORARY TABLE sanpo_person_merge AS
+                SELECT m.person_id AS old_id, {_min_uuid("split.keep")} AS new_id
+                FROM {_MEMBER} m
+                JOIN sanpo_split split
+                  ON split.kind = m.kind AND split.index_key_id = m.index_key_id
+                 AND split.email_index = m.email_index
+                WHERE m.person_id <> split.keep
+                GROUP BY m.person_id
+                """
+            )
+            cursor.execute("SELECT COUNT(*) FROM sanpo_person_merge")
+            found = int(cursor.fetchone()[0])
+            if not found:
+                break
+            cursor.execute(
+                f"""
+                UPDATE {_MEMBER} SET person_id = sanpo_person_merge.new_id
+                FROM sanpo_person_merge WHERE {_MEMBER}.person_id = sanpo_person_merge.old_id
+                """
+            )
+            cursor.execute(
+                f"DELETE FROM {_PERSON} WHERE id IN (SELECT old_id FROM sanpo_person_merge)"
+            )
+            merged += found
+        for table in ("sanpo_split", "sanpo_person_merge"):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    return merged

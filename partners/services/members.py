@@ -31,7 +31,6 @@ from partners.services.member_records import (
 )
 from partners.services.member_staging import merge_member_rows
 
-_INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index")
 _WRITTEN_FIELDS = SEALED_COLUMNS[1:]  # everything sealing sets except the immutable number
 
 
@@ -50,8 +49,8 @@ def _clean(raw: Mapping[str, Any]) -> CleanMember:
         raise _invalid(error) from None
 
 
-def _apply_sealed(member: MemberAccount, clean: CleanMember) -> list[str]:
-    """Set the sealed columns of ``member``; return the names of the columns that changed."""
+def _apply_sealed(member: MemberAccount, clean: CleanMember) -> None:
+    """Seal ``clean`` under a fresh data key into the columns of ``member``."""
     values = dict(
         zip(
             SEALED_COLUMNS,
@@ -59,14 +58,8 @@ def _apply_sealed(member: MemberAccount, clean: CleanMember) -> list[str]:
             strict=True,
         )
     )
-    changed = [
-        name
-        for name in ("kind", "status", *_INDEX_COLUMNS)
-        if getattr(member, name) != values[name]
-    ]
     for name, value in values.items():
         setattr(member, name, value)
-    return changed
 
 
 def _indexer() -> pii.BlindIndexer:
@@ -130,14 +123,19 @@ def member_update(
         member = MemberAccount.objects.select_for_update().get(pk=member.pk)
         _ensure_not_erased(member)
         raw = member_as_raw(member)
+        before = _clean(raw)
         if "address" in values and "prefecture" not in values:
             raw["prefecture"] = ""  # derive it again from the new address
         raw.update({name: "" if value is None else value for name, value in values.items()})
         clean = _clean(raw)
         if _indexer().record_digest(clean.digest_parts()) == bytes(member.record_digest):
             return member  # nothing changed: no new data key, no audit event, same updated_at
-        changed = _apply_sealed(member, clean)
-        relink = any(name in changed for name in (*_INDEX_COLUMNS, "kind"))
+        # Relink only when what matching compares changed, not merely the key of its index
+        # (mid-rotation): relinking then would split a person from accounts not re-indexed yet.
+        relink = before.kind != clean.kind or any(
+            before.personal.get(name) != clean.personal.get(name) for name in ("email", "phone")
+        )
+        _apply_sealed(member, clean)
         if relink:
             member.person = None
         member.updated_at = timezone.now()

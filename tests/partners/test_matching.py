@@ -15,7 +15,7 @@ from partners import pii
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner, Person
 from partners.services import member_create, member_erase
-from partners.services.matching import link_unlinked_members
+from partners.services.matching import link_unlinked_members, merge_persons_split_by_a_race
 from partners.services.member_records import SEALED_COLUMNS, clean_member, seal_member
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +323,25 @@ def test_different_emails_arriving_together_on_one_phone_do_not_all_join_its_per
 
     assert _person(mother) != _person(father)
     assert _person(landline_only) not in (_person(mother), _person(father))
+
+
+def test_persons_split_by_two_simultaneous_creates_are_merged_later(
+    partner: Partner, host: Partner, outsider: Partner
+) -> None:
+    # Two transactions that commit at the same moment each gave Hanako a new person.
+    first, second = Person.objects.create(), Person.objects.create()
+    at_host, at_brand = (
+        _unlinked(host, "H-1", email="hanako@example.jp"),
+        _unlinked(partner, "B-1", email="HANAKO@example.jp"),
+    )
+    at_host.person, at_brand.person = first, second
+    unrelated = _unlinked(outsider, "O-1", email="taro@example.jp")
+    unrelated.person = Person.objects.create()
+    _save(at_host, at_brand, unrelated)
+    since = at_host.updated_at - datetime.timedelta(minutes=1)
+
+    assert merge_persons_split_by_a_race(since=since) == 1
+
+    assert _person(at_host) == _person(at_brand)
+    assert Person.objects.count() == 2  # the emptied person is gone; Taro's is untouched
+    assert merge_persons_split_by_a_race(since=since) == 0

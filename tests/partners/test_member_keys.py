@@ -11,7 +11,7 @@ from partners import pii
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner, Person
-from partners.services import member_create, member_erase
+from partners.services import member_create, member_erase, member_update
 from partners.services.member_keys import member_blind_indexes_rotate, member_master_keys_rotate
 from partners.services.member_records import open_member
 
@@ -138,3 +138,19 @@ def test_keys_do_not_rotate_while_an_import_is_unfinished(
     with pytest.raises(CommandError, match="unfinished"):
         call_command("rotate_member_keys", "--blind-index", stdout=StringIO(), stderr=StringIO())
     assert set(MemberAccount.objects.values_list("master_key_id", flat=True)) == {"dev1"}
+
+
+def test_an_update_during_a_blind_index_rotation_keeps_the_person(
+    partner: Partner, outsider: Partner, settings: Any
+) -> None:
+    members = _members(partner, outsider)
+    person = MemberAccount.objects.get(pk=members[0].pk).person_id
+    settings.SANPO_BLIND_INDEX_KEYS = [_key("b2"), *settings.SANPO_BLIND_INDEX_KEYS]
+
+    # A name change re-indexes R0 under the new key before the rotation reaches O1 ...
+    member_update(member=members[0], values={"name": "鈴木 はなこ"}, actor=Actor.system())
+    member_blind_indexes_rotate(actor=Actor.system())
+
+    # ... and R0 stays the same person as O1, who shares its e-mail at the other partner.
+    assert MemberAccount.objects.get(pk=members[0].pk).person_id == person
+    assert MemberAccount.objects.get(pk=members[-1].pk).person_id == person
