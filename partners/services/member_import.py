@@ -419,6 +419,8 @@ def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
 
 
 def _save_error_file(job: MemberImport, stage: Stage) -> None:
+    if job.errors:  # written by a run that died before it could finish: replace it
+        job.errors.delete(save=False)
     with tempfile.TemporaryFile() as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, lineterminator="\n")

@@ -46,7 +46,7 @@ def apply_stage(stage: Stage, *, create_only: bool = False) -> tuple[MergeCounts
         cursor.execute(f"DROP TABLE IF EXISTS {stage.link_table}")
         cursor.execute(
             f"""
-            CREATE TABLE {stage.link_table} AS
+            {stage.create_table} {stage.link_table} AS
             SELECT s.line, s.kind, s.index_key_id, s.email_index, s.phone_index, m.person_id
             FROM {stage.table} s
             LEFT JOIN {_MEMBER} m
@@ -101,6 +101,9 @@ def _merge(stage: Stage, partner: Any, *, create_only: bool) -> MergeCounts:
             SELECT {new_id}, %s, {selected}, l.person_id, %s, %s
             FROM {stage.table} s JOIN {stage.link_table} l ON l.line = s.line
             WHERE true
+            -- One lock order for every writer: two bulk writes of the same new numbers
+            -- in different orders wait for each other instead of deadlocking.
+            ORDER BY s.member_number
             ON CONFLICT (partner_id, member_number) {conflict}
             """,
             [partner, now, now],
@@ -118,7 +121,9 @@ def _db_uuid(value: uuid.UUID) -> Any:
 class Stage:
     """The staging and error tables of one import (plain tables, dropped when it ends)."""
 
-    def __init__(self, *, name: uuid.UUID, partner_id: uuid.UUID) -> None:
+    def __init__(self, *, name: uuid.UUID, partner_id: uuid.UUID, temporary: bool = False) -> None:
+        # An import's tables outlive its transactions (it resumes); a bulk request's do not.
+        self.create_table = "CREATE TEMPORARY TABLE" if temporary else "CREATE TABLE"
         self.partner_id = partner_id
         self.table = f"sanpo_import_{name.hex}"
         self.errors_table = f"sanpo_import_errors_{name.hex}"
@@ -141,9 +146,9 @@ class Stage:
     def create(self) -> None:
         columns = ", ".join(f"{name} {kind}" for name, kind in self._types())
         with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+            cursor.execute(f"{self.create_table} IF NOT EXISTS {self.table} ({columns})")
             cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {self.errors_table} "
+                f"{self.create_table} IF NOT EXISTS {self.errors_table} "
                 "(line bigint, column_name text, code text, message text)"
             )
 
@@ -249,7 +254,7 @@ def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
 def merge_member_rows(*, partner: Partner, rows: list[tuple[Any, ...]]) -> MergeCounts:
     """Upsert already sealed rows (``seal_member`` output) and link persons, in the caller's
     transaction: the bulk API's path, sharing the import's SQL."""
-    stage = Stage(name=uuid.uuid4(), partner_id=partner.id)
+    stage = Stage(name=uuid.uuid4(), partner_id=partner.id, temporary=True)
     with transaction.atomic():
         stage.create()
         stage.write_rows([(line, *row) for line, row in enumerate(rows, start=1)])
