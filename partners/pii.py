@@ -37,17 +37,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-# The personal fields of a member account, in the order they are sealed. A field's name is part
-# of its associated data, so renaming one needs a re-encryption migration.
-PERSONAL_FIELDS = (
-    "name",
-    "name_kana",
-    "email",
-    "phone",
-    "postal_code",
-    "address",
-    "birth_date",
-)
+from partners.member_columns import PERSONAL_FIELDS
+
 _NONCE = 12
 _AAD_VERSION = b"sanpo/member/v1"
 _INDEX_BYTES = 16

@@ -37,7 +37,7 @@ from functools import cache
 from itertools import islice
 from typing import Protocol
 
-from partners.services.member_records import COLUMNS
+from partners.member_columns import COLUMNS
 
 __all__ = [
     "COLUMNS",

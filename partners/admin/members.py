@@ -23,6 +23,7 @@ from partners import pii, selectors, services
 from partners.actors import Actor
 from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
 from partners.errors import ApplicationError
+from partners.member_columns import COLUMNS
 from partners.models import (
     MemberAccount,
     MemberImport,
@@ -33,7 +34,7 @@ from partners.models import (
 from partners.normalize import PREFECTURE_NAMES, PREFECTURES, InvalidValueError
 from partners.normalize import normalize_member_number as _normalize_member_number
 from partners.services.member_import import member_import_resume
-from partners.services.member_records import COLUMNS, MemberInvalidError, clean_member
+from partners.services.member_records import MemberInvalidError, clean_member
 
 # Who may see a member's personal data in the console. A role rather than a model permission:
 # a permission can be ticked onto any user or group by hand, while a role is given only through

@@ -16,7 +16,7 @@ from typing import IO
 
 from django.conf import settings
 
-from partners.services.member_records import COLUMNS, REQUIRED_COLUMNS
+from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
 
 _SAMPLE_BYTES = 64 * 1024
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "shift_jis": "cp932", "sjis": "cp932"}

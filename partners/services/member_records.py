@@ -27,17 +27,6 @@ from partners.normalize import (
     prefecture_of_address,
 )
 
-# The columns of an import file and the fields of the API's input, in this order.
-COLUMNS: tuple[str, ...] = (
-    "member_number",
-    "kind",
-    *pii.PERSONAL_FIELDS,
-    "prefecture",
-    "joined_on",
-    "last_active_on",
-    "status",
-)
-REQUIRED_COLUMNS: tuple[str, ...] = ("member_number", "kind", "name")
 _KINDS = frozenset(MemberAccount.Kind.values)
 # Erased is the outcome of an erasure request, never something a file or a partner sets.
 _SETTABLE_STATUSES = frozenset((MemberAccount.Status.ACTIVE, MemberAccount.Status.INACTIVE))

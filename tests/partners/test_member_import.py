@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
+from partners.member_columns import COLUMNS
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner, Person
 from partners.services import (
     member_create,
@@ -36,7 +37,7 @@ from partners.services import (
 )
 from partners.services import member_import as member_import_module
 from partners.services import member_staging as member_staging_module
-from partners.services.member_records import COLUMNS, open_member
+from partners.services.member_records import open_member
 from partners.synthetic import write_csv
 
 pytestmark = pytest.mark.django_db

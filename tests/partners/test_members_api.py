@@ -18,9 +18,10 @@ from rest_framework.test import APIClient
 from partners import services
 from partners.actors import Actor
 from partners.api.members import MemberDetailApi, MemberRecordInput
+from partners.member_columns import COLUMNS
 from partners.models import AuditEvent, IdempotencyKey, MemberAccount, Partner
 from partners.pii import PERSONAL_FIELDS
-from partners.services.member_records import COLUMNS, open_member
+from partners.services.member_records import open_member
 from partners.services.members import MAX_BULK_MEMBERS
 from tests.conftest import Key, client_for
 from tests.factories import issue_key, make_partner
