@@ -56,9 +56,8 @@ def apply_stage(stage: Stage, *, create_only: bool = False) -> tuple[MergeCounts
             """,
             [partner],
         )
-        table = stage.link_table
-        cursor.execute(f"CREATE UNIQUE INDEX {table}_line ON {table} (line)")
-        cursor.execute(f"CREATE INDEX {table}_person ON {table} (person_id)")
+        # No indexes: matching rewrites most of these rows several times, and every join on
+        # them is a hash join over the whole table anyway.
         if stage.postgres:
             cursor.execute(f"ANALYZE {stage.link_table}")
     persons = link_staged_rows(stage.link_table)
