@@ -1,0 +1,387 @@
+"""Writes and the one question of consent: record, withdraw, check, verify.
+
+Every later feature asks ``consent_check`` at the moment it uses member data. Grants and
+withdrawals are appended to the member's hash chain under a lock on the member's row, and the
+materialised ``ConsentState`` changes in the same transaction, so a withdrawal is in force for
+every check the moment it commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent.models import Channel, ConsentEvent, ConsentState, PrivacyNotice, Purpose
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import MemberAccount, Partner
+
+GENESIS_HASH = "0" * 64
+# A member's device clock may run a little ahead of ours; more than this is a wrong timestamp.
+_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError(ErrorCode.VALIDATION_FAILED, message, fields={field: [message]})
+
+
+def _sha256(value: Any) -> str:
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- Notices ----------------------------------------------------------------------------------
+
+
+def notice_publish(
+    *,
+    version: int,
+    language: str,
+    text: str,
+    purposes: Iterable[str],
+    recipients: Iterable[Partner],
+    data_items: Iterable[str],
+    effective_at: datetime,
+) -> PrivacyNotice:
+    """Publish one language of a notice version. Raises ApplicationError (validation_failed)."""
+    conditions = {
+        "purposes": sorted(set(purposes)),
+        "recipients": sorted({partner.slug for partner in recipients}),
+        "data_items": sorted(set(data_items)),
+    }
+    unknown = set(conditions["purposes"]) - set(Purpose.objects.values_list("code", flat=True))
+    if unknown:
+        raise _invalid("purposes", f"Unknown purposes: {', '.join(sorted(unknown))}.")
+    if timezone.is_naive(effective_at):
+        raise _invalid("effective_at", "Give a timezone-aware time.")
+    notice = PrivacyNotice(
+        version=version,
+        language=language,
+        effective_at=effective_at,
+        text=text,
+        content_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        conditions=conditions,
+        conditions_sha256=_sha256(conditions),
+    )
+    notice.full_clean()
+    notice.save()
+    return notice
+
+
+def current_conditions(*, at: datetime | None = None) -> str | None:
+    """The conditions hash of the newest notice version in effect at ``at`` (now)."""
+    notice = (
+        PrivacyNotice.objects.filter(effective_at__lte=at or timezone.now())
+        .order_by("-version")
+        .values_list("conditions_sha256", flat=True)
+        .first()
+    )
+    return notice
+
+
+# --- Recording --------------------------------------------------------------------------------
+
+
+def _event_fields(event: ConsentEvent) -> dict[str, Any]:
+    """What the hash covers: everything the event says, in a canonical form."""
+    return {
+        "id": str(event.id),
+        "member": str(event.member_id),
+        "sequence": event.sequence,
+        "purpose": event.purpose_id,
+        "recipient": str(event.recipient_id),
+        "action": event.action,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+        "recorded_at": event.recorded_at.astimezone(UTC).isoformat(),
+        "channel": event.channel,
+        "captured_by": event.captured_by,
+        "captured_by_partner": str(event.captured_by_partner_id or ""),
+        "notice": str(event.notice_id or ""),
+        "expires_at": event.expires_at.astimezone(UTC).isoformat() if event.expires_at else "",
+        "jurisdiction": event.jurisdiction,
+        "previous_hash": event.previous_hash,
+    }
+
+
+def event_hash(event: ConsentEvent) -> str:
+    return _sha256(_event_fields(event))
+
+
+def _check_time(field: str, value: datetime, now: datetime) -> None:
+    if timezone.is_naive(value):
+        raise _invalid(field, "Give a timezone-aware time (with an offset, e.g. +09:00).")
+    if value > now + _CLOCK_SKEW:
+        raise _invalid(field, "This time is in the future.")
+
+
+def _append(
+    *,
+    member: MemberAccount,
+    purpose: Purpose,
+    recipient: Partner,
+    action: str,
+    occurred_at: datetime,
+    channel: str,
+    actor: Actor,
+    notice: PrivacyNotice | None = None,
+    expires_at: datetime | None = None,
+    jurisdiction: str = "JP",
+) -> ConsentEvent:
+    # The member's row is the chain's lock: one writer at a time extends it.
+    MemberAccount.objects.select_for_update().filter(pk=member.pk).values_list("pk").get()
+    last = (
+        ConsentEvent.objects.filter(member=member)
+        .order_by("-sequence")
+        .values_list("sequence", "hash")
+        .first()
+    )
+    sequence, previous_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    event = ConsentEvent(
+        id=uuid.uuid4(),
+        member=member,
+        sequence=sequence,
+        purpose=purpose,
+        recipient=recipient,
+        action=action,
+        occurred_at=occurred_at,
+        recorded_at=timezone.now(),
+        channel=channel,
+        captured_by=actor.label[:200],
+        captured_by_partner=actor.partner,
+        notice=notice,
+        expires_at=expires_at,
+        jurisdiction=jurisdiction,
+        previous_hash=previous_hash,
+    )
+    event.hash = event_hash(event)
+    event.save(force_insert=True)
+    ConsentState.objects.update_or_create(
+        member=member,
+        purpose=purpose,
+        recipient=recipient,
+        defaults={
+            "granted": action == ConsentEvent.Action.GRANTED,
+            "expires_at": expires_at,
+            "notice": notice,
+            "event": event,
+            "changed_at": event.recorded_at,
+        },
+    )
+    return event
+
+
+def _purpose(code: str) -> Purpose:
+    purpose = Purpose.objects.filter(code=code, active=True).first()
+    if purpose is None:
+        raise _invalid("purpose", f"There is no purpose {code!r}.")
+    return purpose
+
+
+def _channel(channel: str) -> str:
+    if channel not in Channel.values:
+        raise _invalid("channel", f"Give a channel: one of {', '.join(Channel.values)}.")
+    return channel
+
+
+def consent_grant(
+    *,
+    member: MemberAccount,
+    purpose_code: str,
+    recipient: Partner,
+    notice: PrivacyNotice,
+    channel: str,
+    occurred_at: datetime,
+    actor: Actor,
+    expires_at: datetime | None = None,
+    jurisdiction: str = "JP",
+) -> ConsentEvent:
+    """Record that ``member`` consented to ``purpose_code`` for ``recipient`` alone.
+
+    Raises ApplicationError (validation_failed) for an unknown purpose, an inactive recipient,
+    a notice that is not the one in effect or does not cover this purpose and recipient, a
+    naive or future time, an expiry before the grant, or a missing channel.
+    """
+    now = timezone.now()
+    purpose = _purpose(purpose_code)
+    _channel(channel)
+    _check_time("occurred_at", occurred_at, now)
+    if expires_at is not None:
+        _check_time("expires_at", expires_at, now + timedelta(days=36_500))
+        if expires_at <= occurred_at:
+            raise _invalid("expires_at", "A consent must expire after it was given.")
+    if not recipient.is_active:
+        raise _invalid("recipient", "This recipient cannot receive member data now.")
+    if member.status == MemberAccount.Status.ERASED:
+        raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+    if notice.conditions_sha256 != current_conditions(at=now):
+        raise _invalid(
+            "notice", "This notice version has been superseded; show the member the current one."
+        )
+    covered = notice.conditions
+    if purpose.code not in covered["purposes"] or recipient.slug not in covered["recipients"]:
+        raise _invalid("notice", "The notice the member saw does not cover this use.")
+    with transaction.atomic():
+        return _append(
+            member=member,
+            purpose=purpose,
+            recipient=recipient,
+            action=ConsentEvent.Action.GRANTED,
+            occurred_at=occurred_at,
+            channel=channel,
+            actor=actor,
+            notice=notice,
+            expires_at=expires_at,
+            jurisdiction=jurisdiction,
+        )
+
+
+def consent_withdraw(
+    *,
+    member: MemberAccount,
+    purpose_code: str,
+    recipient: Partner,
+    channel: str,
+    occurred_at: datetime,
+    actor: Actor,
+) -> ConsentEvent:
+    """Record a withdrawal; every check answers no from the moment this commits.
+
+    Raises ApplicationError: validation_failed (unknown purpose, naive or future time, channel),
+    conflict if there is no consent in force to withdraw.
+    """
+    purpose = _purpose(purpose_code)
+    _channel(channel)
+    _check_time("occurred_at", occurred_at, timezone.now())
+    with transaction.atomic():
+        state = (
+            ConsentState.objects.select_for_update()
+            .filter(member=member, purpose=purpose, recipient=recipient, granted=True)
+            .first()
+        )
+        if state is None:
+            raise ApplicationError(
+                ErrorCode.CONFLICT, "There is no consent in force for this purpose and recipient."
+            )
+        return _append(
+            member=member,
+            purpose=purpose,
+            recipient=recipient,
+            action=ConsentEvent.Action.WITHDRAWN,
+            occurred_at=occurred_at,
+            channel=channel,
+            actor=actor,
+        )
+
+
+# --- The one question -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str  # "consented", or why not: not_consented, withdrawn, expired, notice_changed,
+    # member_unavailable, recipient_unavailable
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def _decide(
+    row: tuple[bool, datetime | None, str | None, str] | None,
+    *,
+    at: datetime,
+    conditions: str | None,
+) -> Decision:
+    if row is None:
+        return Decision(False, "not_consented")
+    granted, expires_at, notice_conditions, member_status = row
+    if member_status != MemberAccount.Status.ACTIVE:
+        return Decision(False, "member_unavailable")
+    if not granted:
+        return Decision(False, "withdrawn")
+    if expires_at is not None and expires_at <= at:
+        return Decision(False, "expired")
+    if notice_conditions != conditions:
+        return Decision(False, "notice_changed")
+    return Decision(True, "consented")
+
+
+def consent_check(
+    *,
+    member_id: uuid.UUID,
+    purpose_code: str,
+    recipient: Partner,
+    at: datetime | None = None,
+) -> Decision:
+    """May member ``member_id``'s data be used for ``purpose_code`` by ``recipient`` now?"""
+    return consent_check_many(
+        member_ids=[member_id], purpose_code=purpose_code, recipient=recipient, at=at
+    )[member_id]
+
+
+def consent_check_many(
+    *,
+    member_ids: Iterable[uuid.UUID],
+    purpose_code: str,
+    recipient: Partner,
+    at: datetime | None = None,
+) -> dict[uuid.UUID, Decision]:
+    """The same question for many members at once, in one query."""
+    at = at or timezone.now()
+    ids = list(member_ids)
+    if not recipient.is_active:
+        return {member_id: Decision(False, "recipient_unavailable") for member_id in ids}
+    conditions = current_conditions(at=at)
+    states = ConsentState.objects.filter(
+        member_id__in=ids, purpose_id=purpose_code, recipient=recipient
+    ).values_list(
+        "member_id", "granted", "expires_at", "notice__conditions_sha256", "member__status"
+    )
+    rows = {row[0]: row[1:] for row in states}
+    return {
+        member_id: _decide(rows.get(member_id), at=at, conditions=conditions) for member_id in ids
+    }
+
+
+# --- Verification -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    member_id: uuid.UUID
+    sequence: int
+    event_id: uuid.UUID | None
+    problem: str
+
+
+def chain_verify(*, member: MemberAccount) -> ChainBreak | None:
+    """The first broken link of a member's consent chain, or None if it is intact.
+
+    Detects an event whose content no longer matches its hash (edited), a hash that does not
+    follow from the previous event (reordered, or one deleted in between), and a gap in the
+    sequence numbers (deleted).
+    """
+    previous_hash = GENESIS_HASH
+    expected = 1
+    for event in ConsentEvent.objects.filter(member=member).order_by("sequence").iterator():
+        if event.sequence != expected:
+            return ChainBreak(member.pk, expected, None, f"event #{expected} is missing")
+        if event.previous_hash != previous_hash:
+            return ChainBreak(
+                member.pk, event.sequence, event.id, "does not follow the event before it"
+            )
+        if event_hash(event) != event.hash:
+            return ChainBreak(
+                member.pk, event.sequence, event.id, "was changed after it was written"
+            )
+        previous_hash = event.hash
+        expected += 1
+    return None
