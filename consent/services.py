@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.utils import timezone
 
 from consent.models import Channel, ConsentEvent, ConsentState, PrivacyNotice, Purpose
@@ -321,10 +322,62 @@ def consent_check(
     recipient: Partner,
     at: datetime | None = None,
 ) -> Decision:
-    """May member ``member_id``'s data be used for ``purpose_code`` by ``recipient`` now?"""
-    return consent_check_many(
-        member_ids=[member_id], purpose_code=purpose_code, recipient=recipient, at=at
-    )[member_id]
+    """May member ``member_id``'s data be used for ``purpose_code`` by ``recipient`` now?
+
+    Every feature asks this at the moment of use, so it is one round trip: the member's state,
+    the member's and the recipient's status, and the notice in force, read together in a
+    prepared statement. Use ``consent_check_many`` for many members at once.
+    """
+    at = at or timezone.now()
+    params = [at, member_id, purpose_code, recipient.pk]
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        # A server-binding cursor, so PostgreSQL keeps the plan (Django's cursors bind on the
+        # client and re-plan every time): this is what makes single checks cheap.
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(_CHECK_SQL, params, prepare=True)
+            row = raw.fetchone()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_CHECK_SQL, [_sqlite(value) for value in params])
+            row = cursor.fetchone()
+    if row is None:
+        return Decision(False, "not_consented")
+    granted, expires_at, notice_conditions, member_status, recipient_status, current = row
+    if recipient_status != Partner.Status.ACTIVE:
+        return Decision(False, "recipient_unavailable")
+    if expires_at is not None:
+        expires_at = _aware(expires_at)
+    return _decide(
+        (bool(granted), expires_at, notice_conditions, member_status), at=at, conditions=current
+    )
+
+
+_CHECK_SQL = f"""
+    SELECT state.granted, state.expires_at, notice.conditions_sha256, member.status,
+           recipient.status,
+           (SELECT conditions_sha256 FROM {PrivacyNotice._meta.db_table}
+            WHERE effective_at <= %s ORDER BY version DESC LIMIT 1)
+    FROM {ConsentState._meta.db_table} state
+    JOIN {MemberAccount._meta.db_table} member ON member.id = state.member_id
+    JOIN {Partner._meta.db_table} recipient ON recipient.id = state.recipient_id
+    LEFT JOIN {PrivacyNotice._meta.db_table} notice ON notice.id = state.notice_id
+    WHERE state.member_id = %s AND state.purpose_id = %s AND state.recipient_id = %s
+"""  # noqa: S608 - table names are constants; values are parameters
+
+
+def _sqlite(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return value.hex
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _aware(value: datetime | str) -> datetime:
+    # SQLite hands back UTC as naive datetimes (or text); PostgreSQL gives aware ones.
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
 
 def consent_check_many(
@@ -334,18 +387,24 @@ def consent_check_many(
     recipient: Partner,
     at: datetime | None = None,
 ) -> dict[uuid.UUID, Decision]:
-    """The same question for many members at once, in one query."""
+    """The same question for many members at once: the notice in force, then one query."""
     at = at or timezone.now()
     ids = list(member_ids)
-    if not recipient.is_active:
-        return {member_id: Decision(False, "recipient_unavailable") for member_id in ids}
     conditions = current_conditions(at=at)
-    states = ConsentState.objects.filter(
+    query = ConsentState.objects.filter(
         member_id__in=ids, purpose_id=purpose_code, recipient=recipient
     ).values_list(
-        "member_id", "granted", "expires_at", "notice__conditions_sha256", "member__status"
+        "member_id",
+        "granted",
+        "expires_at",
+        "notice__conditions_sha256",
+        "member__status",
+        "recipient__status",  # read now, not from the caller's possibly stale object
     )
-    rows = {row[0]: row[1:] for row in states}
+    states = list(query)
+    rows = {row[0]: row[1:5] for row in states}
+    if any(row[5] != Partner.Status.ACTIVE for row in states):
+        return {member_id: Decision(False, "recipient_unavailable") for member_id in ids}
     return {
         member_id: _decide(rows.get(member_id), at=at, conditions=conditions) for member_id in ids
     }
