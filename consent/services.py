@@ -226,6 +226,12 @@ def consent_grant(
         raise _invalid(
             "notice", "This notice version has been superseded; show the member the current one."
         )
+    if occurred_at < notice.effective_at:
+        raise _invalid(
+            "occurred_at", "The member cannot have agreed to a notice not yet in effect."
+        )
+    if not jurisdiction or len(jurisdiction) > 8:
+        raise _invalid("jurisdiction", "Give a jurisdiction code of at most 8 characters.")
     covered = notice.conditions
     if purpose.code not in covered["purposes"] or recipient.slug not in covered["recipients"]:
         raise _invalid("notice", "The notice the member saw does not cover this use.")
@@ -271,6 +277,8 @@ def consent_withdraw(
             raise ApplicationError(
                 ErrorCode.CONFLICT, "There is no consent in force for this purpose and recipient."
             )
+        if occurred_at < state.event.occurred_at:
+            raise _invalid("occurred_at", "A consent cannot be withdrawn before it was given.")
         return _append(
             member=member,
             purpose=purpose,

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from partners.api import members, views
 
@@ -43,4 +43,5 @@ urlpatterns = [
         members.MemberDeactivateApi.as_view(),
         name="member-deactivate",
     ),
+    path("", include("consent.urls")),
 ]

@@ -270,3 +270,22 @@ def test_the_chain_detects_an_edited_or_deleted_event(
     with pytest.raises(CommandError, match="1 broken"):
         call_command("verify_consent_chains", stdout=out)
     assert "K-1" in out.getvalue()
+
+
+def test_a_withdrawal_dated_before_its_grant_is_refused(
+    hanako: MemberAccount, notice: PrivacyNotice, partner: Partner
+) -> None:
+    _grant(hanako, partner, notice, occurred_at=timezone.now() - timedelta(minutes=5))
+
+    with pytest.raises(ApplicationError) as refused:
+        consent_withdraw(
+            member=hanako,
+            purpose_code="cross_enrollment",
+            recipient=partner,
+            channel="preference_page",
+            occurred_at=timezone.now() - timedelta(hours=1),
+            actor=Actor.system(),
+        )
+
+    assert "occurred_at" in refused.value.fields
+    assert _check(hanako, partner).allowed

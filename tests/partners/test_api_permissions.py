@@ -10,13 +10,16 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from consent.models import ConsentEvent, ConsentState, PrivacyNotice
+from consent.services import consent_grant, notice_publish
 from partners import services
 from partners.actors import Actor
 from partners.models import (
@@ -42,7 +45,7 @@ class Endpoint:
     path: str  # with {partner_id}, {key_id}, {endpoint_id} or {member_number} for its object
     scope: str  # the scope it needs
     ok: int  # the status the partner itself gets
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | None = None  # string values may name {notice_id}
 
     @property
     def addresses_object(self) -> bool:
@@ -51,6 +54,7 @@ class Endpoint:
 
 WEBHOOK_BODY = {"url": HOOK_URL + "2", "events": ["api_key.issued"]}
 NEW_MEMBER = {"member_number": "BC-NEW-1", "kind": "household", "name": "新規 会員"}
+CONSENT = {"purpose": "cross_enrollment", "recipient": "brand-co", "channel": "partner_app"}
 
 ENDPOINTS = [
     Endpoint("me", "get", "/api/v1/me", "read", 200),
@@ -114,6 +118,33 @@ ENDPOINTS = [
     Endpoint(
         "member-deactivate", "post", "/api/v1/members/{member_number}/deactivate", "write", 200
     ),
+    Endpoint("consent-purposes", "get", "/api/v1/consent/purposes", "read", 200),
+    Endpoint("consent-notices", "get", "/api/v1/consent/notices/current", "read", 200),
+    Endpoint(
+        "consent-check",
+        "post",
+        "/api/v1/consent/check",
+        "read",
+        200,
+        {"purpose": "cross_enrollment", "members": ["BC-7731"]},
+    ),
+    Endpoint("member-consents", "get", "/api/v1/members/{member_number}/consents", "read", 200),
+    Endpoint(
+        "member-consent-grant",
+        "post",
+        "/api/v1/members/{member_number}/consents",
+        "write",
+        201,
+        {**CONSENT, "notice": "{notice_id}", "occurred_at": "2026-01-05T10:00:00+09:00"},
+    ),
+    Endpoint(
+        "member-consent-withdraw",
+        "post",
+        "/api/v1/members/{member_number}/consents/withdraw",
+        "write",
+        200,
+        {**CONSENT, "occurred_at": "2026-01-06T10:00:00+09:00"},
+    ),
 ]
 
 CALLERS = [
@@ -141,6 +172,7 @@ class World:
     outsider_endpoint: WebhookEndpoint
     delivery: WebhookDelivery
     member: MemberAccount
+    notice: PrivacyNotice
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -149,6 +181,7 @@ class World:
             "key_id": str(self.target_key.pk),
             "endpoint_id": str(self.endpoint.pk),
             "member_number": self.member.member_number,
+            "notice_id": str(self.notice.pk),
         }
 
 
@@ -180,6 +213,24 @@ def world(
         },
         actor=Actor.system(),
     )
+    notice = notice_publish(
+        version=1,
+        language="ja",
+        text="同意いただいた項目を提携先に提供します。",
+        purposes=["cross_enrollment"],
+        recipients=[partner],
+        data_items=["name", "email"],
+        effective_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    consent_grant(  # in force, so that a withdrawal has something to withdraw
+        member=member,
+        purpose_code="cross_enrollment",
+        recipient=partner,
+        notice=notice,
+        channel="partner_app",
+        occurred_at=datetime(2026, 1, 4, 10, 0, tzinfo=UTC),  # before the bodies' times below
+        actor=Actor.system(),
+    )
     protected = [
         str(partner.pk),
         partner.slug,
@@ -208,6 +259,7 @@ def world(
         outsider_endpoint=outsider_endpoint,
         delivery=delivery,
         member=member,
+        notice=notice,
         secrets=protected,
     )
 
@@ -267,10 +319,14 @@ def _expected(caller: str, endpoint: Endpoint) -> tuple[int, str | None]:
     return endpoint.ok, None
 
 
-def _call(client: APIClient, endpoint: Endpoint, path: str) -> Any:
+def _call(client: APIClient, endpoint: Endpoint, path: str, ids: dict[str, str]) -> Any:
     method = getattr(client, endpoint.method)
     if endpoint.method in {"post", "patch"}:
-        return method(path, endpoint.body or {}, format="json")
+        body = {
+            name: value.format(**ids) if isinstance(value, str) else value
+            for name, value in (endpoint.body or {}).items()
+        }
+        return method(path, body, format="json")
     return method(path)
 
 
@@ -289,6 +345,8 @@ def _state(world: World) -> tuple[Any, ...]:
         sorted(
             MemberAccount.objects.values_list("partner_id", "member_number", "status", "updated_at")
         ),
+        sorted(ConsentEvent.objects.values_list("pk", "hash")),
+        sorted(ConsentState.objects.values_list("pk", "granted", "event_id")),
     )
 
 
@@ -299,7 +357,7 @@ def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> Non
     before = _state(world)
     path = endpoint.path.format(**world.ids())
 
-    response = _call(client, endpoint, path)
+    response = _call(client, endpoint, path, world.ids())
 
     status, code = _expected(caller, endpoint)
     assert response.status_code == status, response.content
@@ -337,15 +395,29 @@ def test_another_partners_object_is_indistinguishable_from_a_missing_one(
     world: World, endpoint: Endpoint
 ) -> None:
     client = client_for(world.outsider_key)
-    not_yours = _call(client, endpoint, endpoint.path.format(**world.ids()))
+    not_yours = _call(client, endpoint, endpoint.path.format(**world.ids()), world.ids())
     assert not_yours.status_code == 404
     for path in _missing_id_paths(endpoint):
-        missing = _call(client, endpoint, path)
+        missing = _call(client, endpoint, path, world.ids())
         assert missing.status_code == 404, path
         assert missing.content == not_yours.content, path
     # The partner itself, asking for a missing id, gets the very same answer too.
     for path in _missing_id_paths(endpoint):
-        assert _call(client_for(world.owner_key), endpoint, path).content == not_yours.content
+        owner = _call(client_for(world.owner_key), endpoint, path, world.ids())
+        assert owner.content == not_yours.content
+
+
+def _views(patterns: list[Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """Every route and its view class, through included URL modules (consent's)."""
+    found = []
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found.extend(_views(pattern.url_patterns, route))
+        else:
+            assert isinstance(pattern, URLPattern)
+            found.append((route, pattern.callback.view_class))  # type: ignore[attr-defined]
+    return found
 
 
 def test_the_matrix_covers_every_route_and_method() -> None:
@@ -355,9 +427,8 @@ def test_the_matrix_covers_every_route_and_method() -> None:
         (re.sub(r"\{[^}]+\}", "<>", e.path.removeprefix("/api/v1/")), e.method) for e in ENDPOINTS
     }
     routes = set()
-    for pattern in urlpatterns:
-        route = re.sub(r"<[^>]+>", "<>", str(pattern.pattern))
-        view = pattern.callback.view_class  # type: ignore[attr-defined]
+    for raw_route, view in _views(urlpatterns):
+        route = re.sub(r"<[^>]+>", "<>", raw_route)
         for method in ("get", "post", "put", "patch", "delete"):
             if hasattr(view, method):
                 routes.add((route, method))

@@ -1,0 +1,534 @@
+"""Consent endpoints: the purpose catalogue, the notice in force, recording and withdrawing a
+member's consent, and the one question ("may I use these members' data for this purpose now?").
+
+Partners act only on their own member accounts. The host's portal records consents on the
+member's behalf for any recipient; a partner brand records only consents it collected itself,
+in its own channels, with itself as the recipient. Consent events are never changed or deleted
+through the API: a change of mind is a new grant or a withdrawal.
+"""
+
+from typing import Any, cast
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.access import access_member_ids_by_numbers, normalize_member_number
+from consent.models import Channel, ConsentEvent, ConsentState, PrivacyNotice, Purpose
+from consent.services import consent_check_many, consent_grant, consent_withdraw
+from partners.access import access_member_by_number
+from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
+from partners.api.members import NamedChoiceField
+from partners.errors import ApplicationError, ErrorCode, validation_failed
+from partners.models import ApiScope, MemberAccount, Partner
+from partners.services.members import MAX_BULK_MEMBERS
+
+READ = ApiScope.READ.value
+WRITE = ApiScope.WRITE.value
+
+RECEIPT_VERSION = "KI-CR-v1.1.0"
+# The channels a partner brand collects consent in itself; the host portal is the host's, and
+# the preference page is Sanpo's own.
+BRAND_CHANNELS = frozenset(
+    {Channel.PARTNER_APP, Channel.PAPER, Channel.CALL_CENTRE, Channel.STAFF_VISIT}
+)
+DECISION_REASONS = [
+    "consented",
+    "not_consented",
+    "withdrawn",
+    "expired",
+    "notice_changed",
+    "member_unavailable",
+    "recipient_unavailable",
+    "not_found",
+]
+
+
+def _channel_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(schema_name="ConsentChannelEnum", choices=Channel.choices, **kwargs)
+
+
+def _language_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="NoticeLanguageEnum", choices=PrivacyNotice.Language.choices, **kwargs
+    )
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its offset. DRF would read a naive time in the server's
+    zone; a consent record must say exactly when, so a naive time is refused instead."""
+
+    def enforce_timezone(self, value: Any) -> Any:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise serializers.ValidationError(
+                "Give a timezone-aware time (with an offset, e.g. +09:00).", code="naive"
+            )
+        return super().enforce_timezone(value)
+
+
+def _serializer(name: str, doc: str, fields: dict[str, Any]) -> type[serializers.Serializer]:
+    # The consent receipt's field names are Kantara's own (camelCase); building the class with
+    # type() keeps them as they are without renaming every attribute for the linter.
+    return cast(
+        type[serializers.Serializer],
+        type(name, (serializers.Serializer,), {"__doc__": doc, **fields}),
+    )
+
+
+# --- Output ----------------------------------------------------------------------------------
+
+
+class PurposeOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Purpose
+        fields = ["code", "name_ja", "name_en", "description_ja", "description_en"]
+
+
+class NoticeConditionsOutput(serializers.Serializer):
+    purposes = serializers.ListField(child=serializers.CharField(), help_text="Purpose codes.")
+    recipients = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of the partners the data may go to."
+    )
+    data_items = serializers.ListField(
+        child=serializers.CharField(), help_text="The member data items covered."
+    )
+
+
+class NoticeOutput(serializers.ModelSerializer):
+    language = _language_field()
+    conditions = NoticeConditionsOutput()
+
+    class Meta:
+        model = PrivacyNotice
+        fields = [
+            "id",
+            "version",
+            "language",
+            "effective_at",
+            "content_sha256",
+            "conditions",
+            "text",
+        ]
+
+
+class ConsentStateOutput(serializers.Serializer):
+    purpose = serializers.CharField(source="purpose_id")
+    recipient = serializers.CharField(source="recipient.slug", help_text="The partner's slug.")
+    granted = serializers.BooleanField(
+        help_text="True from a grant until its withdrawal. A granted consent past its expiry, "
+        "or given under a notice since superseded, is not in force: ask `consent/check`."
+    )
+    expires_at = serializers.DateTimeField(allow_null=True)
+    notice_version = serializers.IntegerField(
+        source="notice.version", allow_null=True, help_text="Null after a withdrawal."
+    )
+    changed_at = serializers.DateTimeField()
+
+
+class ConsentEventOutput(serializers.ModelSerializer):
+    member_number = serializers.CharField(source="member.member_number")
+    action = NamedChoiceField(schema_name="ConsentActionEnum", choices=ConsentEvent.Action.choices)
+    purpose = serializers.CharField(source="purpose_id")
+    recipient = serializers.CharField(source="recipient.slug")
+    channel = _channel_field()
+
+    class Meta:
+        model = ConsentEvent
+        fields = [
+            "id",
+            "member_number",
+            "sequence",
+            "action",
+            "purpose",
+            "recipient",
+            "channel",
+            "occurred_at",
+            "recorded_at",
+            "previous_hash",
+            "hash",
+        ]
+
+
+ConsentReceiptControllerOutput = _serializer(
+    "ConsentReceiptControllerOutput",
+    "The company that collected the consent.",
+    {"piiController": serializers.CharField()},
+)
+
+ConsentReceiptPurposeOutput = _serializer(
+    "ConsentReceiptPurposeOutput",
+    "What the member agreed to, for one recipient.",
+    {
+        "purpose": serializers.CharField(help_text="The purpose's name, in the notice language."),
+        "consentType": serializers.CharField(),
+        "piiCategory": serializers.ListField(
+            child=serializers.CharField(), help_text="The data items of the notice."
+        ),
+        "primaryPurpose": serializers.BooleanField(),
+        "termination": serializers.CharField(
+            help_text="The expiry (ISO 8601), or `on withdrawal`."
+        ),
+        "thirdPartyDisclosure": serializers.BooleanField(),
+        "thirdPartyName": serializers.CharField(help_text="The recipient's name."),
+    },
+)
+
+ConsentReceiptServiceOutput = _serializer(
+    "ConsentReceiptServiceOutput",
+    "One purpose code and what it covers.",
+    {
+        "service": serializers.CharField(help_text="The purpose code."),
+        "purposes": ConsentReceiptPurposeOutput(many=True),
+    },
+)
+
+ConsentReceiptOutput = _serializer(
+    "ConsentReceiptOutput",
+    "A consent receipt in the fields of the Kantara Initiative Consent Receipt v1.1, with the "
+    "event's place in the member's hash chain (`chainHash`, `sequence`).",
+    {
+        "version": serializers.CharField(),
+        "jurisdiction": serializers.CharField(),
+        "consentTimestamp": serializers.IntegerField(help_text="Unix seconds."),
+        "collectionMethod": _channel_field(),
+        "consentReceiptID": serializers.UUIDField(help_text="The consent event's id."),
+        "publicKey": serializers.CharField(allow_null=True),
+        "language": _language_field(),
+        "piiPrincipalId": serializers.CharField(help_text="`<partner slug>:<member number>`."),
+        "piiControllers": ConsentReceiptControllerOutput(many=True),
+        "policyUrl": serializers.CharField(allow_null=True),
+        "services": ConsentReceiptServiceOutput(many=True),
+        "sensitive": serializers.BooleanField(),
+        "spiCat": serializers.ListField(child=serializers.CharField()),
+        "chainHash": serializers.CharField(help_text="The event's hash in the member's chain."),
+        "sequence": serializers.IntegerField(help_text="The event's number in the chain."),
+    },
+)
+
+
+def _receipt(event: ConsentEvent, *, caller: Partner, member: MemberAccount) -> dict[str, Any]:
+    notice = event.notice
+    assert notice is not None  # a grant always names its notice (a check constraint says so)
+    purpose = event.purpose
+    recipient = event.recipient
+    termination = (
+        serializers.DateTimeField().to_representation(event.expires_at)
+        if event.expires_at is not None
+        else "on withdrawal"
+    )
+    receipt = {
+        "version": RECEIPT_VERSION,
+        "jurisdiction": event.jurisdiction,
+        "consentTimestamp": int(event.occurred_at.timestamp()),
+        "collectionMethod": event.channel,
+        "consentReceiptID": event.id,
+        "publicKey": None,
+        "language": notice.language,
+        "piiPrincipalId": f"{caller.slug}:{member.member_number}",
+        "piiControllers": [{"piiController": caller.name_latin}],
+        "policyUrl": None,
+        "services": [
+            {
+                "service": purpose.code,
+                "purposes": [
+                    {
+                        "purpose": purpose.name_ja if notice.language == "ja" else purpose.name_en,
+                        "consentType": "EXPLICIT",
+                        "piiCategory": notice.conditions["data_items"],
+                        "primaryPurpose": True,
+                        "termination": termination,
+                        "thirdPartyDisclosure": True,
+                        "thirdPartyName": recipient.name_latin,
+                    }
+                ],
+            }
+        ],
+        "sensitive": False,
+        "spiCat": [],
+        "chainHash": event.hash,
+        "sequence": event.sequence,
+    }
+    return dict(ConsentReceiptOutput(receipt).data)
+
+
+# --- Rules -----------------------------------------------------------------------------------
+
+
+def _recipient(slug: str) -> Partner:
+    recipient = Partner.objects.filter(slug=slug).first()
+    if recipient is None:
+        raise validation_failed("recipient", "Unknown recipient.")
+    return recipient
+
+
+def _notice(notice_id: Any) -> PrivacyNotice:
+    notice = PrivacyNotice.objects.filter(pk=notice_id).first()
+    if notice is None:
+        raise validation_failed("notice", "Unknown notice.")
+    return notice
+
+
+def _check_may_record(caller: Partner, *, recipient: Partner, channel: str) -> None:
+    """Refuse a consent (or withdrawal) the caller may not record. The host's portal records on
+    the member's behalf for any recipient; a brand only what it collected itself, for itself."""
+    if channel == Channel.PREFERENCE_PAGE:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "Only the member's own preference page records through the preference_page channel.",
+        )
+    if caller.kind == Partner.Kind.HOST:
+        return
+    if recipient.pk != caller.pk:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "A partner brand records consents only with itself as the recipient; consents for "
+            "other recipients are recorded through the host's portal.",
+        )
+    if channel not in BRAND_CHANNELS:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "A partner brand records consents only through its own channels: "
+            f"{', '.join(sorted(BRAND_CHANNELS))}.",
+        )
+
+
+# --- Endpoints -------------------------------------------------------------------------------
+
+
+class PurposeListOutput(serializers.Serializer):
+    results = PurposeOutput(many=True)
+
+
+class PurposeListApi(PartnerEndpoint):
+    """The purposes a member can consent to."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=PurposeListOutput,
+        operation_id="consent_purposes_list",
+        description="The purpose catalogue, by code. Codes are stable.",
+    )
+    def get(self, request: Request) -> Response:
+        purposes = Purpose.objects.filter(active=True).order_by("code")
+        return Response({"results": PurposeOutput(purposes, many=True).data})
+
+
+class NoticeListOutput(serializers.Serializer):
+    results = NoticeOutput(many=True)
+
+
+class NoticeCurrentApi(PartnerEndpoint):
+    """The privacy notice in force now, one per language."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=NoticeListOutput,
+        operation_id="consent_notices_current",
+        description="For each language, the newest notice in effect whose conditions are the "
+        "current ones: the notices a member may be shown before consenting. A consent names "
+        "the notice id the member saw.",
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        newest = PrivacyNotice.objects.filter(effective_at__lte=now).order_by("-version").first()
+        notices: list[PrivacyNotice] = []
+        if newest is not None:
+            # A later version that only rewords one language keeps the conditions, so another
+            # language's earlier version is still good to show.
+            candidates = PrivacyNotice.objects.filter(
+                effective_at__lte=now,
+                conditions_sha256=newest.conditions_sha256,
+            ).order_by("language", "-version")
+            seen: set[str] = set()
+            for notice in candidates:
+                if notice.language not in seen:
+                    seen.add(notice.language)
+                    notices.append(notice)
+        return Response({"results": NoticeOutput(notices, many=True).data})
+
+
+class MemberConsentListOutput(serializers.Serializer):
+    results = ConsentStateOutput(many=True)
+
+
+class MemberConsentListApi(PartnerEndpoint):
+    """The consents of one of the caller's own members. Events are append-only: there is no
+    update or delete here, only a new grant (POST) or a withdrawal (``consents/withdraw``)."""
+
+    required_scopes = {"GET": READ, "POST": WRITE}
+
+    class ConsentGrantInput(StrictInputSerializer):
+        purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
+        recipient = serializers.SlugField(
+            max_length=50, help_text="The slug of the one partner the data may go to."
+        )
+        notice = serializers.UUIDField(help_text="The id of the notice the member saw.")
+        channel = _channel_field(help_text="Where the member gave the consent.")
+        occurred_at = AwareDateTimeField(
+            help_text="When the member consented: ISO 8601 with an offset, not in the future."
+        )
+        expires_at = AwareDateTimeField(
+            required=False, allow_null=True, help_text="When the consent lapses; none if absent."
+        )
+        jurisdiction = serializers.RegexField(
+            r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+            max_length=8,
+            required=False,
+            default="JP",
+            help_text="ISO 3166 country (or subdivision) whose law the consent is given under.",
+        )
+
+    @extend_schema(
+        responses=MemberConsentListOutput,
+        operation_id="member_consents_list",
+        description="The current consent of the member for each purpose and recipient ever "
+        "consented to, granted or withdrawn.",
+    )
+    def get(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        states = (
+            ConsentState.objects.filter(member=member)
+            .select_related("recipient", "notice")
+            .order_by("purpose_id", "recipient__slug")
+        )
+        return Response({"results": ConsentStateOutput(states, many=True).data})
+
+    @extend_schema(
+        request=ConsentGrantInput,
+        responses={201: ConsentReceiptOutput},
+        operation_id="member_consents_create",
+        description="Record that the member consented to one purpose for one recipient, under "
+        "the notice they saw (which must be the one in force and cover both). The host's "
+        "portal records for any recipient; a partner brand only for itself, through its own "
+        "channels (`partner_app`, `paper`, `call_centre`, `staff_visit`), or gets 403.",
+    )
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        data = self.ConsentGrantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        recipient = _recipient(values["recipient"])
+        _check_may_record(self.partner, recipient=recipient, channel=values["channel"])
+        event = consent_grant(
+            member=member,
+            purpose_code=values["purpose"],
+            recipient=recipient,
+            notice=_notice(values["notice"]),
+            channel=values["channel"],
+            occurred_at=values["occurred_at"],
+            actor=self.actor,
+            expires_at=values.get("expires_at"),
+            jurisdiction=values["jurisdiction"],
+        )
+        body = _receipt(event, caller=self.partner, member=member)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class MemberConsentWithdrawApi(PartnerEndpoint):
+    """Withdraw one consent of one of the caller's own members."""
+
+    required_scopes = {"POST": WRITE}
+
+    class ConsentWithdrawInput(StrictInputSerializer):
+        purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
+        recipient = serializers.SlugField(max_length=50, help_text="The recipient's slug.")
+        channel = _channel_field(help_text="Where the member withdrew.")
+        occurred_at = AwareDateTimeField(
+            help_text="When the member withdrew: ISO 8601 with an offset, not in the future."
+        )
+
+    @extend_schema(
+        request=ConsentWithdrawInput,
+        responses=ConsentEventOutput,
+        operation_id="member_consents_withdraw",
+        description="In force for every check from the moment it returns. The same rules as "
+        "recording apply to who may record it; no consent in force is a 409 conflict.",
+    )
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        data = self.ConsentWithdrawInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        recipient = _recipient(values["recipient"])
+        _check_may_record(self.partner, recipient=recipient, channel=values["channel"])
+        event = consent_withdraw(
+            member=member,
+            purpose_code=values["purpose"],
+            recipient=recipient,
+            channel=values["channel"],
+            occurred_at=values["occurred_at"],
+            actor=self.actor,
+        )
+        return Response(ConsentEventOutput(event).data)
+
+
+class ConsentCheckApi(PartnerEndpoint):
+    """The one question, for the caller as recipient: may I use these members' data for this
+    purpose now? A read, sent as POST only because a thousand member numbers do not fit in a
+    URL."""
+
+    required_scopes = {"POST": READ}
+
+    class ConsentCheckInput(StrictInputSerializer):
+        purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
+        members = serializers.ListField(
+            child=serializers.CharField(max_length=64),
+            min_length=1,
+            max_length=MAX_BULK_MEMBERS,
+            help_text="Member numbers of your own base.",
+        )
+
+    class ConsentCheckOutput(serializers.Serializer):
+        class ConsentCheckResultOutput(serializers.Serializer):
+            member_number = serializers.CharField(help_text="As sent.")
+            allowed = serializers.BooleanField()
+            reason = NamedChoiceField(
+                schema_name="ConsentDecisionReasonEnum",
+                choices=DECISION_REASONS,
+                help_text="`consented` when allowed; otherwise why not. `not_found`: no such "
+                "member in your base.",
+            )
+
+        results = ConsentCheckResultOutput(many=True, help_text="One per number, in order.")
+
+    def _run_idempotently(
+        self, handler: Handler, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        # The answer must be the current one: replaying a stored "allowed" after a withdrawal
+        # would break the promise that a withdrawal is in force for every check at once. So an
+        # Idempotency-Key is neither required nor stored here; a retry simply asks again.
+        return self._run_atomically(handler, request, *args, **kwargs)
+
+    @extend_schema(
+        request=ConsentCheckInput,
+        responses=ConsentCheckOutput,
+        operation_id="consent_check",
+        description="Whether each of your members' data may be used by you, for this purpose, "
+        "now. Needs only the read scope; an Idempotency-Key is ignored.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.ConsentCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        purpose_code: str = data.validated_data["purpose"]
+        numbers: list[str] = data.validated_data["members"]
+        if not Purpose.objects.filter(code=purpose_code, active=True).exists():
+            raise validation_failed("purpose", f"There is no purpose {purpose_code!r}.")
+        member_ids = access_member_ids_by_numbers(self.partner, numbers)
+        decisions = consent_check_many(
+            member_ids=set(member_ids.values()), purpose_code=purpose_code, recipient=self.partner
+        )
+        results = []
+        for number in numbers:
+            member_id = member_ids.get(normalize_member_number(number))
+            if member_id is None:
+                results.append({"member_number": number, "allowed": False, "reason": "not_found"})
+                continue
+            decision = decisions[member_id]
+            results.append(
+                {"member_number": number, "allowed": decision.allowed, "reason": decision.reason}
+            )
+        return Response(self.ConsentCheckOutput({"results": results}).data)

@@ -1,0 +1,143 @@
+"""Benchmark: the consent check, single and batched, against a bare database round trip.
+
+Runs in a database of its own (``<database>_bench_consent``, recreated each run): the demo
+alliance with a synthetic host base, a notice, and consents for half of the members. It then
+reports, in one process: prepared ``SELECT 1`` round trips per second (the floor any single
+check pays), single ``consent_check`` calls per second, and ``consent_check_many`` checks per
+second in batches of 1,000.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from consent.services import consent_check, consent_check_many, consent_grant, notice_publish
+from partners.actors import Actor
+from partners.models import MemberAccount, Partner
+
+
+class Command(BaseCommand):
+    help = "Measure consent checks per second against bare round trips (see module doc)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--members", type=int, default=10_000)
+        parser.add_argument("--checks", type=int, default=20_000)
+        parser.add_argument("--child", action="store_true", help=argparse_hidden())
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["child"]:
+            self._measure(options["checks"])
+            return
+        source = settings.DATABASES["default"]
+        if source["ENGINE"] != "django.db.backends.postgresql":
+            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
+        name = f"{source['NAME']}_bench_consent"
+        admin = psycopg.conninfo.make_conninfo(
+            dbname="postgres",
+            user=source.get("USER") or None,
+            host=source.get("HOST") or None,
+            port=str(source.get("PORT") or "") or None,
+        )
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        user = source.get("USER") or ""
+        at = "@" if user else ""
+        port = f":{source['PORT']}" if source.get("PORT") else ""
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{user}{at}{source.get('HOST') or ''}{port}/{name}",
+        }
+        env.pop("CELERY_BROKER_URL", None)
+        for step in (["migrate", "-v0"], ["seed_demo", "--members", str(options["members"])]):
+            subprocess.run(  # noqa: S603 - our own manage.py
+                [sys.executable, "manage.py", *step],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                cwd=settings.BASE_DIR,
+            )
+        subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", "bench_consent_check", "--child", "--checks",
+             str(options["checks"])],
+            env=env,
+            check=True,
+            cwd=settings.BASE_DIR,
+        )  # fmt: skip
+
+    def _measure(self, checks: int) -> None:
+        host = Partner.objects.get(kind=Partner.Kind.HOST)
+        brand = Partner.objects.get(slug="midori-fitness")
+        notice = notice_publish(
+            version=1,
+            language="ja",
+            text="ベンチマーク用の通知",
+            purposes=["cross_enrollment"],
+            recipients=[host, brand],
+            data_items=["name", "email"],
+            effective_at=timezone.now() - timedelta(days=1),
+        )
+        members = list(MemberAccount.objects.filter(partner=host).values_list("pk", flat=True))
+        started = time.perf_counter()
+        with transaction.atomic():
+            for member in MemberAccount.objects.filter(pk__in=members[::2]):
+                consent_grant(
+                    member=member,
+                    purpose_code="cross_enrollment",
+                    recipient=brand,
+                    notice=notice,
+                    channel="host_portal",
+                    occurred_at=timezone.now() - timedelta(minutes=1),
+                    actor=Actor.system(),
+                )
+        granted = len(members[::2])
+        grant_rate = granted / (time.perf_counter() - started)
+
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as raw:
+            started = time.perf_counter()
+            for _ in range(checks):
+                raw.execute("SELECT 1", prepare=True)
+                raw.fetchone()
+            floor = checks / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        allowed = 0
+        for n in range(checks):
+            member_id = members[n % len(members)]
+            allowed += consent_check(
+                member_id=member_id, purpose_code="cross_enrollment", recipient=brand
+            ).allowed
+        single = checks / (time.perf_counter() - started)
+
+        started = time.perf_counter()
+        for start in range(0, checks, 1000):
+            batch = [members[(start + k) % len(members)] for k in range(1000)]
+            consent_check_many(member_ids=batch, purpose_code="cross_enrollment", recipient=brand)
+        batched = checks / (time.perf_counter() - started)
+
+        self.stdout.write(
+            f"{len(members):,} members, {granted:,} consents recorded ({grant_rate:,.0f}/s); "
+            f"{checks:,} checks each way, {allowed:,} allowed"
+        )
+        for label, rate in (
+            ("prepared SELECT 1 round trips", floor),
+            ("consent_check (single)", single),
+            ("consent_check_many (1,000)", batched),
+        ):
+            self.stdout.write(f"  {label:<30} {rate:>10,.0f} /s  ({rate / floor:.2f}x baseline)")
+
+
+def argparse_hidden() -> str:
+    import argparse
+
+    return argparse.SUPPRESS

@@ -1,0 +1,21 @@
+"""Consent endpoints, included in the partner API under /api/v1/."""
+
+from django.urls import path
+
+from consent import api
+
+urlpatterns = [
+    path("consent/purposes", api.PurposeListApi.as_view(), name="consent-purposes"),
+    path("consent/notices/current", api.NoticeCurrentApi.as_view(), name="consent-notices"),
+    path("consent/check", api.ConsentCheckApi.as_view(), name="consent-check"),
+    path(
+        "members/<str:member_number>/consents",
+        api.MemberConsentListApi.as_view(),
+        name="member-consents",
+    ),
+    path(
+        "members/<str:member_number>/consents/withdraw",
+        api.MemberConsentWithdrawApi.as_view(),
+        name="member-consents-withdraw",
+    ),
+]
