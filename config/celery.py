@@ -28,6 +28,10 @@ app.conf.beat_schedule = {
         "task": "partners.tasks.merge_persons_split_by_a_race",
         "schedule": crontab(minute="*/10"),
     },
+    "consent-resend-unacknowledged-withdrawals": {
+        "task": "consent.tasks.resend_unacknowledged_withdrawals",
+        "schedule": crontab(minute=23),
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),

@@ -1,4 +1,4 @@
-"""How the consent API obtains a partner's own member accounts in bulk.
+"""How the consent API obtains a partner's own member accounts in bulk, and its withdrawals.
 
 One account at a time goes through ``partners.access.access_member_by_number``; the consent
 check asks about up to a thousand at once, and must answer in one query for all of them.
@@ -8,6 +8,8 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 
+from consent.models import WithdrawalNotice
+from partners.errors import not_found
 from partners.models import MemberAccount, Partner
 
 
@@ -27,3 +29,19 @@ def access_member_ids_by_numbers(
         "member_number", "pk"
     )
     return dict(rows)
+
+
+def access_withdrawal_by_id(principal: Partner, withdrawal_id: str) -> WithdrawalNotice:
+    """A withdrawal sent to ``principal``; anyone else's, like a missing one, is a 404."""
+    try:
+        event_id = uuid.UUID(str(withdrawal_id))
+    except ValueError:
+        raise not_found("withdrawal") from None
+    found = (
+        WithdrawalNotice.objects.select_related("event")
+        .filter(event_id=event_id, recipient=principal)
+        .first()
+    )
+    if found is None:
+        raise not_found("withdrawal")
+    return found

@@ -10,14 +10,31 @@ through the API: a change of mind is a new grant or a withdrawal.
 from typing import Any, cast
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.access import access_member_ids_by_numbers, normalize_member_number
-from consent.models import Channel, ConsentEvent, ConsentState, PrivacyNotice, Purpose
-from consent.services import consent_check_many, consent_grant, consent_withdraw
+from consent.access import (
+    access_member_ids_by_numbers,
+    access_withdrawal_by_id,
+    normalize_member_number,
+)
+from consent.models import (
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    PrivacyNotice,
+    Purpose,
+    WithdrawalNotice,
+)
+from consent.services import (
+    consent_check_many,
+    consent_grant,
+    consent_withdraw,
+    withdrawal_acknowledge,
+    withdrawal_due,
+)
 from partners.access import access_member_by_number
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.members import NamedChoiceField
@@ -532,3 +549,51 @@ class ConsentCheckApi(PartnerEndpoint):
                 {"member_number": number, "allowed": decision.allowed, "reason": decision.reason}
             )
         return Response(self.ConsentCheckOutput({"results": results}).data)
+
+
+class WithdrawalOutput(serializers.Serializer):
+    withdrawal_id = serializers.UUIDField(source="event_id")
+    member = serializers.CharField(
+        source="member_pseudonym", help_text="The member's pseudonymous id for your company."
+    )
+    purpose = serializers.CharField(source="event.purpose_id")
+    withdrawn_at = serializers.DateTimeField(source="event.occurred_at")
+    acknowledge_by = serializers.SerializerMethodField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    times_sent = serializers.IntegerField()
+
+    def get_acknowledge_by(self, notice: WithdrawalNotice) -> str:
+        return withdrawal_due(notice).isoformat()
+
+    def get_overdue(self, notice: WithdrawalNotice) -> bool:
+        return notice.acknowledged_at is None and withdrawal_due(notice) < timezone.now()
+
+
+class WithdrawalListApi(PartnerEndpoint):
+    """Withdrawals of consents your company received data under; `?pending=true` for the ones
+    you have not acknowledged yet."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("pending", bool, required=False)],
+        responses=WithdrawalOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
+        if request.query_params.get("pending") in ("true", "1"):
+            notices = notices.filter(acknowledged_at__isnull=True)
+        return self.paginated(notices.order_by("created_at"), WithdrawalOutput)
+
+
+class WithdrawalAcknowledgeApi(PartnerEndpoint):
+    """Confirm that your company stopped using the member's data. Repeating it is harmless."""
+
+    required_scopes = {"POST": WRITE}
+
+    @extend_schema(request=None, responses=WithdrawalOutput)
+    def post(self, request: Request, withdrawal_id: str) -> Response:
+        notice = access_withdrawal_by_id(self.partner, withdrawal_id)
+        notice = withdrawal_acknowledge(notice=notice, actor=self.actor)
+        return Response(WithdrawalOutput(notice).data)

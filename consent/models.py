@@ -154,3 +154,33 @@ class ConsentState(models.Model):
     def __str__(self) -> str:
         state = "granted" if self.granted else "withdrawn"
         return f"{self.purpose_id} → {self.recipient_id}: {state}"
+
+
+class WithdrawalNotice(models.Model):
+    """A withdrawal sent to the partner that received the data, until it confirms that it
+    stopped using it. Sent as a ``consent.withdrawn`` webhook; re-sent while unacknowledged,
+    and overdue once ``SANPO_WITHDRAWAL_ACK_HOURS`` have passed."""
+
+    event = models.OneToOneField(
+        ConsentEvent, on_delete=models.PROTECT, related_name="withdrawal_notice"
+    )
+    recipient = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    member_pseudonym = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(default=timezone.now)
+    times_sent = models.PositiveIntegerField(default=1)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="consent_withdrawal_unacked",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Withdrawal {self.event_id} → {self.recipient_id}"

@@ -17,13 +17,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from consent.models import Channel, ConsentEvent, ConsentState, PrivacyNotice, Purpose
+from consent.models import (
+    Channel,
+    ConsentEvent,
+    ConsentState,
+    PrivacyNotice,
+    Purpose,
+    WithdrawalNotice,
+)
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
+from partners.pii import pseudonym_for
+from partners.services import webhook_emit
 
 GENESIS_HASH = "0" * 64
 # A member's device clock may run a little ahead of ours; more than this is a wrong timestamp.
@@ -279,7 +290,7 @@ def consent_withdraw(
             )
         if occurred_at < state.event.occurred_at:
             raise _invalid("occurred_at", "A consent cannot be withdrawn before it was given.")
-        return _append(
+        event = _append(
             member=member,
             purpose=purpose,
             recipient=recipient,
@@ -288,6 +299,64 @@ def consent_withdraw(
             channel=channel,
             actor=actor,
         )
+        notice = WithdrawalNotice.objects.create(
+            event=event,
+            recipient=recipient,
+            member_pseudonym=pseudonym_for(member.pk, recipient.pk),
+            created_at=event.recorded_at,
+            last_sent_at=event.recorded_at,
+        )
+        _send_withdrawal(notice)
+        return event
+
+
+def _send_withdrawal(notice: WithdrawalNotice) -> None:
+    # The recipient knows the member only by its own pseudonymous id, never by the owner's
+    # member number.
+    webhook_emit(
+        partner=notice.recipient,
+        event_type="consent.withdrawn",
+        data={
+            "withdrawal_id": str(notice.event_id),
+            "member": notice.member_pseudonym,
+            "purpose": notice.event.purpose_id,
+            "withdrawn_at": notice.event.occurred_at.isoformat(),
+            "acknowledge_by": withdrawal_due(notice).isoformat(),
+        },
+    )
+
+
+def withdrawal_due(notice: WithdrawalNotice) -> datetime:
+    return notice.created_at + timedelta(hours=settings.SANPO_WITHDRAWAL_ACK_HOURS)
+
+
+def withdrawal_acknowledge(*, notice: WithdrawalNotice, actor: Actor) -> WithdrawalNotice:
+    """The recipient confirms it stopped using the data. Repeating it changes nothing."""
+    with transaction.atomic():
+        notice = WithdrawalNotice.objects.select_for_update().get(pk=notice.pk)
+        if notice.acknowledged_at is None:
+            notice.acknowledged_at = timezone.now()
+            notice.acknowledged_by = actor.label[:200]
+            notice.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    return notice
+
+
+def withdrawals_resend_unacknowledged(*, now: datetime | None = None) -> int:
+    """Send again every unacknowledged withdrawal last sent more than the resend interval ago
+    (the periodic task). Returns how many were sent."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.SANPO_WITHDRAWAL_RESEND_HOURS)
+    sent = 0
+    stale = WithdrawalNotice.objects.filter(acknowledged_at__isnull=True, last_sent_at__lt=cutoff)
+    for notice in stale.select_related("recipient", "event")[:1000]:
+        with transaction.atomic():
+            claimed = WithdrawalNotice.objects.filter(
+                pk=notice.pk, last_sent_at=notice.last_sent_at, acknowledged_at__isnull=True
+            ).update(last_sent_at=now, times_sent=F("times_sent") + 1)
+            if claimed:
+                _send_withdrawal(notice)
+                sent += 1
+    return sent
 
 
 # --- The one question -------------------------------------------------------------------------

@@ -8,6 +8,12 @@ urlpatterns = [
     path("consent/purposes", api.PurposeListApi.as_view(), name="consent-purposes"),
     path("consent/notices/current", api.NoticeCurrentApi.as_view(), name="consent-notices"),
     path("consent/check", api.ConsentCheckApi.as_view(), name="consent-check"),
+    path("consent/withdrawals", api.WithdrawalListApi.as_view(), name="consent-withdrawals"),
+    path(
+        "consent/withdrawals/<str:withdrawal_id>/acknowledge",
+        api.WithdrawalAcknowledgeApi.as_view(),
+        name="consent-withdrawal-acknowledge",
+    ),
     path(
         "members/<str:member_number>/consents",
         api.MemberConsentListApi.as_view(),

@@ -18,8 +18,8 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consent.models import ConsentEvent, ConsentState, PrivacyNotice
-from consent.services import consent_grant, notice_publish
+from consent.models import ConsentEvent, ConsentState, PrivacyNotice, WithdrawalNotice
+from consent.services import consent_grant, consent_withdraw, notice_publish
 from partners import services
 from partners.actors import Actor
 from partners.models import (
@@ -145,6 +145,14 @@ ENDPOINTS = [
         200,
         {**CONSENT, "occurred_at": "2026-01-06T10:00:00+09:00"},
     ),
+    Endpoint("consent-withdrawals", "get", "/api/v1/consent/withdrawals", "read", 200),
+    Endpoint(
+        "consent-withdrawal-acknowledge",
+        "post",
+        "/api/v1/consent/withdrawals/{withdrawal_id}/acknowledge",
+        "write",
+        200,
+    ),
 ]
 
 CALLERS = [
@@ -173,6 +181,7 @@ class World:
     delivery: WebhookDelivery
     member: MemberAccount
     notice: PrivacyNotice
+    withdrawal: WithdrawalNotice
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -182,6 +191,7 @@ class World:
             "endpoint_id": str(self.endpoint.pk),
             "member_number": self.member.member_number,
             "notice_id": str(self.notice.pk),
+            "withdrawal_id": str(self.withdrawal.event_id),
         }
 
 
@@ -217,7 +227,7 @@ def world(
         version=1,
         language="ja",
         text="同意いただいた項目を提携先に提供します。",
-        purposes=["cross_enrollment"],
+        purposes=["cross_enrollment", "co_marketing_contact"],
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=datetime(2025, 1, 1, tzinfo=UTC),
@@ -231,6 +241,18 @@ def world(
         occurred_at=datetime(2026, 1, 4, 10, 0, tzinfo=UTC),  # before the bodies' times below
         actor=Actor.system(),
     )
+    for action in (consent_grant, consent_withdraw):  # a withdrawal sent to the partner
+        options: dict[str, Any] = {"notice": notice} if action is consent_grant else {}
+        action(
+            member=member,
+            purpose_code="co_marketing_contact",
+            recipient=partner,
+            channel="partner_app",
+            occurred_at=datetime(2026, 1, 4, 10, 0, tzinfo=UTC),
+            actor=Actor.system(),
+            **options,
+        )
+    withdrawal = WithdrawalNotice.objects.get(recipient=partner)
     protected = [
         str(partner.pk),
         partner.slug,
@@ -260,6 +282,7 @@ def world(
         delivery=delivery,
         member=member,
         notice=notice,
+        withdrawal=withdrawal,
         secrets=protected,
     )
 
@@ -347,6 +370,7 @@ def _state(world: World) -> tuple[Any, ...]:
         ),
         sorted(ConsentEvent.objects.values_list("pk", "hash")),
         sorted(ConsentState.objects.values_list("pk", "granted", "event_id")),
+        sorted(WithdrawalNotice.objects.values_list("pk", "acknowledged_at")),
     )
 
 
@@ -380,7 +404,13 @@ def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> Non
 
 
 def _missing_id_paths(endpoint: Endpoint) -> list[str]:
-    ids = {"partner_id": "", "key_id": "", "endpoint_id": "", "member_number": ""}
+    ids = {
+        "partner_id": "",
+        "key_id": "",
+        "endpoint_id": "",
+        "member_number": "",
+        "withdrawal_id": "",
+    }
     paths = []
     for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):
         paths.append(endpoint.path.format(**dict.fromkeys(ids, missing)))
