@@ -264,6 +264,16 @@ def _media_in_tmp(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> No
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: Any) -> None:
+    # Pages link their CSS through the static-files storage; without DEBUG that is the manifest
+    # storage, which needs `collectstatic` first. The tests need no real files.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @contextmanager
 def celery_worker() -> Iterator[None]:
     """A real Celery worker on the configured broker, in a thread of this process (celery's own

@@ -18,16 +18,6 @@ from tests.conftest import Key, client_for
 KEY_PATTERN = re.compile(r"sanpo_[0-9A-Za-z]{10}_[0-9A-Za-z]{38}")
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings: Any) -> None:
-    # Admin pages link their CSS through the static-files storage; without DEBUG that is the
-    # manifest storage, which needs `collectstatic` first. The tests need no real files.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def manager_client(alliance_manager: Any) -> Client:
     client = Client()

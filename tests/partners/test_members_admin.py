@@ -24,17 +24,6 @@ PHONE = "09087654321"
 ADDRESS = "東京都千代田区霞が関9-9-9"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files_and_media(settings: Any, tmp_path: Any) -> None:
-    # Admin pages link their CSS through the static-files storage; without DEBUG that is the
-    # manifest storage, which needs `collectstatic` first. Uploads go to a throw-away MEDIA_ROOT.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 def _login(user: User) -> Client:
     client = Client()
     client.force_login(user)

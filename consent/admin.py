@@ -1,0 +1,55 @@
+"""Consent rows in the console: read-only, always. A consent event is never edited or deleted,
+from here or anywhere (a change of mind is a new event); compliance reviewers read the record on
+the compliance pages."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from consent.models import ConsentEvent, ConsentState, PrivacyNotice, Purpose, WithdrawalNotice
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Purpose)
+class PurposeAdmin(ReadOnly):
+    list_display = ["code", "name_ja", "name_en", "active"]
+
+
+@admin.register(PrivacyNotice)
+class PrivacyNoticeAdmin(ReadOnly):
+    list_display = ["version", "language", "effective_at", "conditions_sha256"]
+    list_filter = ["language"]
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ReadOnly):
+    list_display = ["recorded_at", "member", "sequence", "action", "purpose", "recipient"]
+    list_filter = ["action", "purpose", "recipient", "channel"]
+    list_select_related = ["member", "recipient", "purpose"]
+    search_fields = ["member__member_number", "hash"]
+    date_hierarchy = "recorded_at"
+
+
+@admin.register(ConsentState)
+class ConsentStateAdmin(ReadOnly):
+    list_display = ["member", "purpose", "recipient", "granted", "expires_at", "changed_at"]
+    list_filter = ["granted", "purpose", "recipient"]
+    list_select_related = ["member", "recipient", "purpose"]
+
+
+@admin.register(WithdrawalNotice)
+class WithdrawalNoticeAdmin(ReadOnly):
+    list_display = ["created_at", "recipient", "times_sent", "acknowledged_at"]
+    list_filter = ["recipient"]
+    list_select_related = ["recipient"]
