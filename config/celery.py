@@ -32,6 +32,10 @@ app.conf.beat_schedule = {
         "task": "consent.tasks.resend_unacknowledged_withdrawals",
         "schedule": crontab(minute=23),
     },
+    "consent-purge-expired-provision-records": {
+        "task": "consent.tasks.purge_expired_provision_records",
+        "schedule": crontab(minute=7, hour=4),
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),

@@ -7,7 +7,14 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from consent.models import ConsentEvent, ConsentState, PrivacyNotice, Purpose, WithdrawalNotice
+from consent.models import (
+    ConsentEvent,
+    ConsentState,
+    PrivacyNotice,
+    ProvisionRecord,
+    Purpose,
+    WithdrawalNotice,
+)
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -53,3 +60,11 @@ class WithdrawalNoticeAdmin(ReadOnly):
     list_display = ["created_at", "recipient", "times_sent", "acknowledged_at"]
     list_filter = ["recipient"]
     list_select_related = ["recipient"]
+
+
+@admin.register(ProvisionRecord)
+class ProvisionRecordAdmin(ReadOnly):
+    list_display = ["provided_at", "provider", "recipient", "purpose", "retain_until"]
+    list_filter = ["provider", "recipient", "purpose"]
+    list_select_related = ["provider", "recipient", "purpose"]
+    date_hierarchy = "provided_at"

@@ -184,3 +184,34 @@ class WithdrawalNotice(models.Model):
 
     def __str__(self) -> str:
         return f"Withdrawal {self.event_id} → {self.recipient_id}"
+
+
+class ProvisionRecord(models.Model):
+    """One provision of a member's data to another company, as APPI requires both sides to
+    record it: what the provider gave whom, when, under which consent; and how the recipient
+    obtained it. Written in the transaction of the provision; kept until ``retain_until``."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    provided_at = models.DateTimeField(default=timezone.now, db_index=True)
+    provider = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        MemberAccount, on_delete=models.PROTECT, related_name="provision_records"
+    )
+    member_pseudonym = models.CharField(
+        max_length=40, help_text="The member as the recipient knows them."
+    )
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="+")
+    data_items = models.JSONField()
+    consent_event = models.ForeignKey(ConsentEvent, on_delete=models.PROTECT, related_name="+")
+    recipient_obtained_from = models.CharField(
+        max_length=300, help_text="The recipient's record: from whom and how it was obtained."
+    )
+    recorded_by = models.CharField(max_length=200)
+    retain_until = models.DateField(db_index=True)
+
+    class Meta:
+        ordering = ["-provided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provided_at:%Y-%m-%d} {self.provider_id} → {self.recipient_id}"

@@ -27,6 +27,7 @@ from consent.models import (
     ConsentEvent,
     ConsentState,
     PrivacyNotice,
+    ProvisionRecord,
     Purpose,
     WithdrawalNotice,
 )
@@ -521,3 +522,64 @@ def chain_verify(*, member: MemberAccount) -> ChainBreak | None:
         previous_hash = event.hash
         expected += 1
     return None
+
+
+# --- Provision records ------------------------------------------------------------------------
+
+
+def provision_record(
+    *,
+    member: MemberAccount,
+    recipient: Partner,
+    purpose_code: str,
+    data_items: Iterable[str],
+    actor: Actor,
+    at: datetime | None = None,
+) -> ProvisionRecord:
+    """Check consent and record that ``member``'s ``data_items`` go to ``recipient``.
+
+    Call it inside the transaction that provides the data, so the record exists exactly when
+    the provision does. Raises ApplicationError: permission_denied (with the reason) when there
+    is no consent in force at this moment, validation_failed when the items go beyond what the
+    notice the member consented under names.
+    """
+    at = at or timezone.now()
+    items = sorted(set(data_items))
+    decision = consent_check(
+        member_id=member.pk, purpose_code=purpose_code, recipient=recipient, at=at
+    )
+    if not decision.allowed:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            f"The member's consent does not allow this provision ({decision.reason}).",
+        )
+    state = ConsentState.objects.select_related("event", "notice").get(
+        member=member, purpose_id=purpose_code, recipient=recipient
+    )
+    allowed_items = set(state.notice.conditions["data_items"]) if state.notice else set()
+    if not items or not set(items) <= allowed_items:
+        raise _invalid("data_items", "Only items named in the notice the member agreed to.")
+    provider = member.partner
+    return ProvisionRecord.objects.create(
+        provided_at=at,
+        provider=provider,
+        recipient=recipient,
+        member=member,
+        member_pseudonym=pseudonym_for(member.pk, recipient.pk),
+        purpose_id=purpose_code,
+        data_items=items,
+        consent_event=state.event,
+        recipient_obtained_from=(
+            f"{provider.name_latin} ({provider.name_ja}), through Sanpo, under the member's "
+            f"consent {state.event_id}"
+        )[:300],
+        recorded_by=actor.label[:200],
+        retain_until=(at + timedelta(days=settings.SANPO_PROVISION_RETENTION_DAYS)).date(),
+    )
+
+
+def provision_records_purge(*, today: datetime | None = None) -> int:
+    """Delete provision records past their retention (the daily task). Returns how many."""
+    day = (today or timezone.now()).date()
+    deleted, _ = ProvisionRecord.objects.filter(retain_until__lt=day).delete()
+    return deleted

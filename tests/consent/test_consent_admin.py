@@ -6,10 +6,17 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from consent.models import ConsentEvent, ConsentState, PrivacyNotice, Purpose, WithdrawalNotice
+from consent.models import (
+    ConsentEvent,
+    ConsentState,
+    PrivacyNotice,
+    ProvisionRecord,
+    Purpose,
+    WithdrawalNotice,
+)
 
 pytestmark = pytest.mark.django_db
-MODELS = [Purpose, PrivacyNotice, ConsentEvent, ConsentState, WithdrawalNotice]
+MODELS = [Purpose, PrivacyNotice, ConsentEvent, ConsentState, WithdrawalNotice, ProvisionRecord]
 
 
 @pytest.fixture

@@ -1,0 +1,123 @@
+"""Provision records: written only when consent allows the provision at that moment, naming
+the consent relied on and both sides of the exchange, and purged after their retention."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from consent.models import ConsentEvent, ProvisionRecord
+from consent.services import (
+    consent_grant,
+    consent_withdraw,
+    notice_publish,
+    provision_record,
+    provision_records_purge,
+)
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import MemberAccount, Partner
+from partners.pii import member_id_from_pseudonym
+from partners.services import member_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hanako(host: Partner, partner: Partner) -> MemberAccount:
+    member = member_create(
+        partner=host,
+        values={"member_number": "K-5", "kind": "household", "name": "佐藤 花子"},
+        actor=Actor.system(),
+    )
+    notice = notice_publish(
+        version=1,
+        language="ja",
+        text="氏名とメールアドレスを提携先に提供します。",
+        purposes=["cross_enrollment"],
+        recipients=[partner],
+        data_items=["name", "email"],
+        effective_at=timezone.now() - timedelta(days=3),
+    )
+    consent_grant(
+        member=member,
+        purpose_code="cross_enrollment",
+        recipient=partner,
+        notice=notice,
+        channel="host_portal",
+        occurred_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
+    )
+    return member
+
+
+def _provide(member: MemberAccount, recipient: Partner, **extra: Any) -> ProvisionRecord:
+    options: dict[str, Any] = {"purpose_code": "cross_enrollment", "data_items": ["name"]}
+    options.update(extra)
+    return provision_record(member=member, recipient=recipient, actor=Actor.system(), **options)
+
+
+def test_a_consented_provision_is_recorded_with_both_sides_and_the_consent_relied_on(
+    hanako: MemberAccount, host: Partner, partner: Partner, settings: Any
+) -> None:
+    record = _provide(hanako, partner, data_items=["email", "name", "name"])
+
+    grant = ConsentEvent.objects.get(member=hanako, action="granted")
+    assert (record.provider, record.recipient, record.consent_event) == (host, partner, grant)
+    assert record.data_items == ["email", "name"]
+    assert member_id_from_pseudonym(record.member_pseudonym, partner.pk) == hanako.pk
+    assert host.name_latin in record.recipient_obtained_from
+    expected = (record.provided_at + timedelta(days=settings.SANPO_PROVISION_RETENTION_DAYS)).date()
+    assert record.retain_until == expected
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"purpose_code": "co_marketing_contact"}, {"data_items": ["address"]}, {"data_items": []}],
+    ids=["no consent for the purpose", "item not in the notice", "no items"],
+)
+def test_a_provision_beyond_the_consent_is_refused_and_not_recorded(
+    hanako: MemberAccount, partner: Partner, change: dict[str, Any]
+) -> None:
+    with pytest.raises(ApplicationError):
+        _provide(hanako, partner, **change)
+
+    assert not ProvisionRecord.objects.exists()
+
+
+def test_after_a_withdrawal_nothing_more_is_provided_and_earlier_records_stay(
+    hanako: MemberAccount, partner: Partner, outsider: Partner
+) -> None:
+    _provide(hanako, partner)
+    with pytest.raises(ApplicationError) as elsewhere:
+        _provide(hanako, outsider)
+    assert elsewhere.value.code == ErrorCode.PERMISSION_DENIED
+    consent_withdraw(
+        member=hanako,
+        purpose_code="cross_enrollment",
+        recipient=partner,
+        channel="preference_page",
+        occurred_at=timezone.now(),
+        actor=Actor.system(),
+    )
+
+    with pytest.raises(ApplicationError) as refused:
+        _provide(hanako, partner)
+
+    assert "withdrawn" in refused.value.message
+    assert ProvisionRecord.objects.count() == 1
+
+
+def test_records_are_purged_only_after_their_retention(
+    hanako: MemberAccount, partner: Partner
+) -> None:
+    kept = _provide(hanako, partner)
+    expired = _provide(hanako, partner)
+    ProvisionRecord.objects.filter(pk=expired.pk).update(
+        retain_until=timezone.now().date() - timedelta(days=1)
+    )
+
+    assert provision_records_purge() == 1
+
+    assert list(ProvisionRecord.objects.values_list("pk", flat=True)) == [kept.pk]
