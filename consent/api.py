@@ -7,8 +7,10 @@ in its own channels, with itself as the recipient. Consent events are never chan
 through the API: a change of mind is a new grant or a withdrawal.
 """
 
+from datetime import timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -28,6 +30,7 @@ from consent.models import (
     Purpose,
     WithdrawalNotice,
 )
+from consent.preferences import preference_link_token
 from consent.services import (
     consent_check_many,
     consent_grant,
@@ -597,3 +600,29 @@ class WithdrawalAcknowledgeApi(PartnerEndpoint):
         notice = access_withdrawal_by_id(self.partner, withdrawal_id)
         notice = withdrawal_acknowledge(notice=notice, actor=self.actor)
         return Response(WithdrawalOutput(notice).data)
+
+
+class PreferenceLinkOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="Send this to the member; it works for them alone.")
+    expires_at = serializers.DateTimeField()
+
+
+class PreferenceLinkApi(PartnerEndpoint):
+    """A link to the member's preference page, where they see who may use which of their data
+    for what and withdraw with one click. It needs no log-in, so give it to the member only."""
+
+    required_scopes = {"POST": WRITE}
+    # The link is a credential for the member's page: never stored for Idempotency-Key replay.
+    idempotency_redact = ("url",)
+
+    @extend_schema(request=None, responses={201: PreferenceLinkOutput})
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        if member.status == MemberAccount.Status.ERASED:
+            raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+        token = preference_link_token(member)
+        output = {
+            "url": request.build_absolute_uri(f"/preferences/{token}/"),
+            "expires_at": timezone.now() + timedelta(hours=settings.SANPO_PREFERENCE_LINK_HOURS),
+        }
+        return Response(PreferenceLinkOutput(output).data, status=status.HTTP_201_CREATED)

@@ -20,6 +20,11 @@ urlpatterns = [
         name="member-consents",
     ),
     path(
+        "members/<str:member_number>/preference-link",
+        api.PreferenceLinkApi.as_view(),
+        name="member-preference-link",
+    ),
+    path(
         "members/<str:member_number>/consents/withdraw",
         api.MemberConsentWithdrawApi.as_view(),
         name="member-consents-withdraw",

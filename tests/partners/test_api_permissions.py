@@ -145,6 +145,13 @@ ENDPOINTS = [
         200,
         {**CONSENT, "occurred_at": "2026-01-06T10:00:00+09:00"},
     ),
+    Endpoint(
+        "member-preference-link",
+        "post",
+        "/api/v1/members/{member_number}/preference-link",
+        "write",
+        201,
+    ),
     Endpoint("consent-withdrawals", "get", "/api/v1/consent/withdrawals", "read", 200),
     Endpoint(
         "consent-withdrawal-acknowledge",

@@ -1,0 +1,40 @@
+"""The member's preference page: a signed, expiring link for one member, with no log-in.
+
+The host's portal asks the API for a link (``preference_link_issue``); the page lists which
+companies may use which of the member's data for what, and withdraws any of it with one click.
+The link names one member account and nothing else: the signature covers the member id and the
+time it was issued, and only the two views here accept it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+
+from partners.models import MemberAccount
+
+_SALT = "sanpo.consent.preference-link"
+
+
+def preference_link_token(member: MemberAccount) -> str:
+    return signing.TimestampSigner(salt=_SALT).sign(member.pk.hex)
+
+
+def preference_link_member(token: str) -> MemberAccount | None:
+    """The member a token was issued for, or None if it is tampered with, expired, or the
+    member is gone or erased."""
+    max_age = timedelta(hours=settings.SANPO_PREFERENCE_LINK_HOURS)
+    try:
+        member_hex = signing.TimestampSigner(salt=_SALT).unsign(token, max_age=max_age)
+        member_id = uuid.UUID(hex=member_hex)
+    except (signing.BadSignature, ValueError):
+        return None
+    return (
+        MemberAccount.objects.select_related("partner")
+        .exclude(status=MemberAccount.Status.ERASED)
+        .filter(pk=member_id)
+        .first()
+    )

@@ -1,0 +1,133 @@
+"""The member's preference page (see ``consent.preferences``): server-rendered, no log-in, in
+Japanese or English, readable on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from consent.models import ConsentState, Purpose
+from consent.preferences import preference_link_member
+from consent.services import consent_withdraw
+from partners.actors import Actor
+from partners.errors import ApplicationError
+from partners.models import MemberAccount, Partner
+
+TEXT = {
+    "ja": {
+        "title": "情報の提供先と利用目的",
+        "intro": "あなたの情報を利用できる会社と目的の一覧です。いつでも取り消せます。",
+        "company": "提供先",
+        "purpose": "利用目的",
+        "items": "提供する情報",
+        "until": "有効期限",
+        "none": "現在、提供に同意している会社はありません。",
+        "withdraw": "同意を取り消す",
+        "withdrawn": "同意を取り消しました。提供先にもすぐに通知されます。",
+        "switch": "English",
+        "no_expiry": "取り消すまで",
+    },
+    "en": {
+        "title": "Who may use your data, and for what",
+        "intro": "These companies may use your data for these purposes. You can withdraw at any "
+        "time.",
+        "company": "Company",
+        "purpose": "Purpose",
+        "items": "Data provided",
+        "until": "Valid until",
+        "none": "You have not agreed to share your data with any company.",
+        "withdraw": "Withdraw consent",
+        "withdrawn": "Your consent is withdrawn; the company is told at once.",
+        "switch": "日本語",
+        "no_expiry": "until you withdraw",
+    },
+}
+ITEM_NAMES = {
+    "ja": {"name": "氏名", "name_kana": "フリガナ", "email": "メールアドレス", "phone": "電話番号",
+           "postal_code": "郵便番号", "address": "住所", "birth_date": "生年月日"},
+    "en": {"name": "name", "name_kana": "name (kana)", "email": "e-mail", "phone": "phone",
+           "postal_code": "postal code", "address": "address", "birth_date": "date of birth"},
+}  # fmt: skip
+
+
+def _member_or_404(token: str) -> MemberAccount:
+    member = preference_link_member(token)
+    if member is None:
+        # Tampered, expired or for an erased member: one answer for all, naming nobody.
+        raise Http404("This link is not valid or has expired.")
+    return member
+
+
+def _language(request: HttpRequest) -> str:
+    return "en" if request.GET.get("lang") == "en" else "ja"
+
+
+@never_cache
+@require_GET
+def preference_page(request: HttpRequest, token: str) -> HttpResponse:
+    member = _member_or_404(token)
+    lang = _language(request)
+    now = timezone.now()
+    states = (
+        ConsentState.objects.filter(member=member, granted=True)
+        .select_related("purpose", "recipient", "notice")
+        .order_by("recipient__name_latin", "purpose_id")
+    )
+    rows: list[dict[str, Any]] = []
+    for state in states:
+        if state.expires_at is not None and state.expires_at <= now:
+            continue
+        items = state.notice.conditions["data_items"] if state.notice else []
+        rows.append(
+            {
+                "recipient": state.recipient,
+                "recipient_name": state.recipient.name_ja
+                if lang == "ja"
+                else state.recipient.name_latin,
+                "purpose": state.purpose,
+                "purpose_name": state.purpose.name_ja if lang == "ja" else state.purpose.name_en,
+                "items": [ITEM_NAMES[lang].get(item, item) for item in items],
+                "expires_at": state.expires_at,
+            }
+        )
+    response = render(
+        request,
+        "consent/preferences.html",
+        {
+            "token": token,
+            "lang": lang,
+            "other_lang": "en" if lang == "ja" else "ja",
+            "t": TEXT[lang],
+            "rows": rows,
+            "done": request.GET.get("done") == "1",
+        },
+    )
+    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    return response
+
+
+@never_cache
+@require_POST
+def preference_withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    member = _member_or_404(token)
+    purpose = Purpose.objects.filter(code=request.POST.get("purpose", "")).first()
+    recipient = Partner.objects.filter(slug=request.POST.get("recipient", "")).first()
+    if purpose is None or recipient is None:
+        raise Http404("No such consent.")
+    try:
+        consent_withdraw(
+            member=member,
+            purpose_code=purpose.code,
+            recipient=recipient,
+            channel="preference_page",
+            occurred_at=timezone.now(),
+            actor=Actor.from_request(request),
+        )
+    except ApplicationError:
+        raise Http404("No such consent.") from None
+    return redirect(f"{request.path.rsplit('/withdraw', 1)[0]}/?lang={_language(request)}&done=1")
