@@ -7,19 +7,17 @@ check pays), single ``consent_check`` calls per second, and ``consent_check_many
 second in batches of 1,000.
 """
 
-import os
-import subprocess
-import sys
+import argparse
 import time
 from datetime import timedelta
 from typing import Any
 
 import psycopg
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.bench import BenchDatabase
 from consent.services import consent_check, consent_check_many, consent_grant, notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
@@ -31,48 +29,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--members", type=int, default=10_000)
         parser.add_argument("--checks", type=int, default=20_000)
-        parser.add_argument("--child", action="store_true", help=argparse_hidden())
+        parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["child"]:
             self._measure(options["checks"])
             return
-        source = settings.DATABASES["default"]
-        if source["ENGINE"] != "django.db.backends.postgresql":
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
-        name = f"{source['NAME']}_bench_consent"
-        admin = psycopg.conninfo.make_conninfo(
-            dbname="postgres",
-            user=source.get("USER") or None,
-            host=source.get("HOST") or None,
-            port=str(source.get("PORT") or "") or None,
+        bench = BenchDatabase("bench_consent")
+        bench.recreate()
+        bench.manage("migrate", "-v0")
+        bench.manage("seed_demo", "--members", str(options["members"]))
+        bench.manage(
+            "bench_consent_check", "--child", "--checks", str(options["checks"]), quiet=False
         )
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        user = source.get("USER") or ""
-        at = "@" if user else ""
-        port = f":{source['PORT']}" if source.get("PORT") else ""
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"postgres://{user}{at}{source.get('HOST') or ''}{port}/{name}",
-        }
-        env.pop("CELERY_BROKER_URL", None)
-        for step in (["migrate", "-v0"], ["seed_demo", "--members", str(options["members"])]):
-            subprocess.run(  # noqa: S603 - our own manage.py
-                [sys.executable, "manage.py", *step],
-                env=env,
-                check=True,
-                stdout=subprocess.DEVNULL,
-                cwd=settings.BASE_DIR,
-            )
-        subprocess.run(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", "bench_consent_check", "--child", "--checks",
-             str(options["checks"])],
-            env=env,
-            check=True,
-            cwd=settings.BASE_DIR,
-        )  # fmt: skip
 
     def _measure(self, checks: int) -> None:
         host = Partner.objects.get(kind=Partner.Kind.HOST)
@@ -135,9 +104,3 @@ class Command(BaseCommand):
             ("consent_check_many (1,000)", batched),
         ):
             self.stdout.write(f"  {label:<30} {rate:>10,.0f} /s  ({rate / floor:.2f}x baseline)")
-
-
-def argparse_hidden() -> str:
-    import argparse
-
-    return argparse.SUPPRESS

@@ -26,6 +26,7 @@ import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.bench import BenchDatabase
 from partners.synthetic import COLUMNS, write_csv
 
 _BASELINE_COLUMNS = ", ".join(
@@ -49,22 +50,14 @@ class Command(BaseCommand):
         parser.add_argument("--workdir", default=None, help="Where to write the CSV files.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        source = settings.DATABASES["default"]
-        if source["ENGINE"] != "django.db.backends.postgresql":
-            raise CommandError("The benchmark needs PostgreSQL: set DATABASE_URL.")
-        bench_db = f"{source['NAME']}_bench"
-        admin_dsn = _dsn(source, "postgres")
-        bench_dsn = _dsn(source, bench_db)
-        env = {**os.environ, "DATABASE_URL": _url(source, bench_db)}
-        env.pop("CELERY_BROKER_URL", None)
+        bench = BenchDatabase("bench")
+        bench_dsn, env = bench.dsn, bench.env
         workdir = Path(options["workdir"] or tempfile.mkdtemp(prefix="sanpo-bench-"))
         workdir.mkdir(parents=True, exist_ok=True)
 
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{bench_db}"')
-        self._manage(env, "migrate", "-v0")
-        self._manage(env, "seed_demo", "--members", "0")
+        bench.recreate()
+        bench.manage("migrate", "-v0")
+        bench.manage("seed_demo", "--members", "0")
         with psycopg.connect(bench_dsn) as conn:
             server = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
         self.stdout.write(
@@ -108,15 +101,6 @@ class Command(BaseCommand):
             "encryption, indexing or matching."
         )
 
-    def _manage(self, env: dict[str, str], *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "manage.py", *args],
-            env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            cwd=settings.BASE_DIR,
-        )
-
     def _import(self, env: dict[str, str], slug: str, path: Path) -> dict[str, Any]:
         started = time.perf_counter()
         child = subprocess.Popen(
@@ -155,21 +139,3 @@ def _raw_copy(dsn: str, path: Path) -> float:
         conn.execute("DROP TABLE bench_raw_copy")
         conn.commit()
     return seconds
-
-
-def _dsn(source: Any, name: str) -> str:
-    return psycopg.conninfo.make_conninfo(
-        dbname=name,
-        user=source.get("USER") or None,
-        password=source.get("PASSWORD") or None,
-        host=source.get("HOST") or None,
-        port=str(source.get("PORT") or "") or None,
-    )
-
-
-def _url(source: Any, name: str) -> str:
-    user = source.get("USER") or ""
-    password = f":{source['PASSWORD']}" if source.get("PASSWORD") else ""
-    at = "@" if user else ""
-    port = f":{source['PORT']}" if source.get("PORT") else ""
-    return f"postgres://{user}{password}{at}{source.get('HOST') or ''}{port}/{name}"
