@@ -1,34 +1,13 @@
-"""How the consent API obtains a partner's own member accounts in bulk, and its withdrawals.
+"""How the consent API obtains a withdrawal sent to the calling partner.
 
-One account at a time goes through ``partners.access.access_member_by_number``; the consent
-check asks about up to a thousand at once, and must answer in one query for all of them.
+Member accounts, one or many, come through ``partners.access``.
 """
 
-import unicodedata
 import uuid
-from collections.abc import Iterable
 
 from consent.models import WithdrawalNotice
 from partners.errors import not_found
-from partners.models import MemberAccount, Partner
-
-
-def normalize_member_number(member_number: str) -> str:
-    # The same normalisation as ``access_member_by_number``, so a number that finds an account
-    # there finds it here too.
-    return unicodedata.normalize("NFKC", member_number).strip()
-
-
-def access_member_ids_by_numbers(
-    principal: Partner, member_numbers: Iterable[str]
-) -> dict[str, uuid.UUID]:
-    """The ids of those of ``member_numbers`` that are accounts of the principal's own base,
-    keyed by the normalised number. Numbers of other bases are absent, like missing ones."""
-    numbers = {normalize_member_number(number) for number in member_numbers}
-    rows = MemberAccount.objects.filter(partner=principal, member_number__in=numbers).values_list(
-        "member_number", "pk"
-    )
-    return dict(rows)
+from partners.models import Partner
 
 
 def access_withdrawal_by_id(principal: Partner, withdrawal_id: str) -> WithdrawalNotice:

@@ -17,11 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.access import (
-    access_member_ids_by_numbers,
-    access_withdrawal_by_id,
-    normalize_member_number,
-)
+from consent.access import access_withdrawal_by_id
 from consent.models import (
     Channel,
     ConsentEvent,
@@ -38,7 +34,7 @@ from consent.services import (
     withdrawal_acknowledge,
     withdrawal_due,
 )
-from partners.access import access_member_by_number
+from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.members import NamedChoiceField
 from partners.errors import ApplicationError, ErrorCode, validation_failed
@@ -543,7 +539,7 @@ class ConsentCheckApi(PartnerEndpoint):
         )
         results = []
         for number in numbers:
-            member_id = member_ids.get(normalize_member_number(number))
+            member_id = member_ids.get(number)
             if member_id is None:
                 results.append({"member_number": number, "allowed": False, "reason": "not_found"})
                 continue
