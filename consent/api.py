@@ -36,7 +36,7 @@ from consent.services import (
 )
 from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
-from partners.api.members import NamedChoiceField
+from partners.api.fields import NamedChoiceField
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -20,6 +19,7 @@ from rest_framework.response import Response
 from partners import pii, selectors, services
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination
 from partners.models import ApiScope, MemberAccount
 from partners.normalize import age_band
@@ -33,30 +33,6 @@ _SETTABLE_STATUSES = [
     (MemberAccount.Status.ACTIVE.value, MemberAccount.Status.ACTIVE.label),
     (MemberAccount.Status.INACTIVE.value, MemberAccount.Status.INACTIVE.label),
 ]
-
-
-class NamedChoiceField(serializers.ChoiceField):
-    """A choice field that the schema describes as the enum component ``schema_name``.
-
-    drf-spectacular names an enum after its field, so the member ``kind`` and ``status`` would
-    collide with the partner's (a schema warning, which CI fails on) and rename those. Naming
-    them here keeps each name next to its choices and leaves the existing enums as they are.
-    """
-
-    def __init__(self, *, schema_name: str, **kwargs: Any) -> None:
-        self.schema_name = schema_name
-        super().__init__(**kwargs)
-
-
-class NamedChoiceFieldSchema(OpenApiSerializerFieldExtension):
-    target_class = NamedChoiceField
-
-    def get_name(self) -> str:
-        name: str = self.target.schema_name
-        return name
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return {"type": "string", "enum": list(self.target.choices)}
 
 
 def _kind_field(**kwargs: Any) -> NamedChoiceField:

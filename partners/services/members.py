@@ -230,8 +230,10 @@ def member_erase(*, member: MemberAccount, actor: Actor) -> MemberAccount:
 def member_reveal(*, member: MemberAccount, actor: Actor, purpose: str) -> dict[str, str | None]:
     """Decrypt a member's personal data for a person allowed to see it, and log that they did.
 
-    The audit event is committed even if the caller's request fails afterwards, because the data
-    has been shown. Raises pii.UndecryptableError for an erased account.
+    The audit event is written in the caller's transaction; call this outside any transaction
+    that could still roll back after the data is shown (the admin's reveal view runs in
+    autocommit), so the record of the viewing always stays. Raises pii.UndecryptableError for
+    an erased account.
     """
     personal = open_member(member)
     audit_record(
