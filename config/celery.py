@@ -36,6 +36,10 @@ app.conf.beat_schedule = {
         "task": "consent.tasks.purge_expired_provision_records",
         "schedule": crontab(minute=7, hour=4),
     },
+    "consent-verify-chains": {
+        "task": "consent.tasks.verify_consent_chains",
+        "schedule": crontab(minute=31, hour=2),
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),

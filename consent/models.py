@@ -77,6 +77,8 @@ class Channel(models.TextChoices):
     CALL_CENTRE = "call_centre", "Call centre"
     STAFF_VISIT = "staff_visit", "Delivery staff visit"
     PREFERENCE_PAGE = "preference_page", "Preference page"
+    # Only for the withdrawals an erasure makes; nobody grants consent through it.
+    DATA_SUBJECT_REQUEST = "data_subject_request", "Data-subject request"
 
 
 class ConsentEvent(models.Model):
@@ -215,3 +217,62 @@ class ProvisionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provided_at:%Y-%m-%d} {self.provider_id} → {self.recipient_id}"
+
+
+class DataSubjectRequest(models.Model):
+    """A member's request to see (access) or erase (erasure) what the federation holds about
+    them. Only written once the requester's identity matched the member's record, so every row
+    here is a verified request; it is due ``SANPO_DSR_DUE_DAYS`` after it was received."""
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access"
+        ERASURE = "erasure", "Erasure"
+
+    class Status(models.TextChoices):
+        VERIFIED = "verified", "Verified, in progress"
+        COMPLETED = "completed", "Completed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    member = models.ForeignKey(
+        MemberAccount, on_delete=models.PROTECT, related_name="data_subject_requests"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VERIFIED)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    due_at = models.DateTimeField()
+    received_via = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.CharField(max_length=200)
+    verified_with = models.JSONField(
+        help_text="Which facts matched the member's record (names of fields, never values)."
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=Q(status="verified"), name="consent_dsr_open_due"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.id} ({self.status})"
+
+
+class ChainVerification(models.Model):
+    """One run of the consent chain verification over every member: when, how many chains it
+    read, and the first broken links it found. The compliance pages show the latest run."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chains_checked = models.PositiveIntegerField(default=0)
+    events_checked = models.PositiveBigIntegerField(default=0)
+    breaks = models.JSONField(
+        default=list, help_text="The first broken link of each broken chain, at most 1,000."
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Chain verification {self.started_at:%Y-%m-%d %H:%M}"

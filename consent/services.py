@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from consent.models import (
+    ChainVerification,
     Channel,
     ConsentEvent,
     ConsentState,
@@ -522,6 +523,35 @@ def chain_verify(*, member: MemberAccount) -> ChainBreak | None:
         previous_hash = event.hash
         expected += 1
     return None
+
+
+MAX_RECORDED_BREAKS = 1000
+
+
+def chains_verify_all() -> ChainVerification:
+    """Verify every member's consent chain and record the run (the nightly task and the
+    ``verify_consent_chains`` command); the compliance pages show the latest."""
+    run = ChainVerification.objects.create()
+    member_ids = ConsentEvent.objects.values_list("member_id", flat=True).distinct()
+    members = MemberAccount.objects.filter(pk__in=member_ids).select_related("partner")
+    for member in members.order_by("partner__slug", "member_number").iterator(chunk_size=500):
+        run.chains_checked += 1
+        problem = chain_verify(member=member)
+        if problem is not None and len(run.breaks) < MAX_RECORDED_BREAKS:
+            run.breaks.append(
+                {
+                    "member_id": str(member.pk),
+                    "partner": member.partner.slug,
+                    "member_number": member.member_number,
+                    "sequence": problem.sequence,
+                    "event_id": str(problem.event_id) if problem.event_id else None,
+                    "problem": problem.problem,
+                }
+            )
+    run.events_checked = ConsentEvent.objects.filter(recorded_at__lte=run.started_at).count()
+    run.finished_at = timezone.now()
+    run.save()
+    return run
 
 
 # --- Provision records ------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 from celery import shared_task
 
-from consent.services import provision_records_purge, withdrawals_resend_unacknowledged
+from consent.services import (
+    chains_verify_all,
+    provision_records_purge,
+    withdrawals_resend_unacknowledged,
+)
 
 
 @shared_task
@@ -11,3 +15,9 @@ def resend_unacknowledged_withdrawals() -> int:
 @shared_task
 def purge_expired_provision_records() -> int:
     return provision_records_purge()
+
+
+@shared_task
+def verify_consent_chains() -> int:
+    """Nightly: verify every chain and record the run; returns how many are broken."""
+    return len(chains_verify_all().breaks)

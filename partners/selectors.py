@@ -3,8 +3,9 @@ principal was granted, with related rows loaded in the same query."""
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from partners import pii
 from partners.access import granted
 from partners.models import (
     ApiKey,
@@ -15,6 +16,7 @@ from partners.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from partners.normalize import InvalidValueError, normalize_email, normalize_phone
 
 
 def partner_list(*, principal: Partner) -> "QuerySet[Partner]":
@@ -79,6 +81,34 @@ def member_list(
     if updated_since:
         members = members.filter(updated_at__gte=updated_since)
     return members.order_by("member_number")
+
+
+def member_find_by_contact(
+    *, email: str = "", phone: str = "", partner: Partner | None = None
+) -> QuerySet[MemberAccount]:
+    """Accounts whose e-mail or phone is the given one, found through the keyed blind indexes
+    (never by decrypting and scanning). Values are normalised as on input; a value that cannot
+    be an e-mail or phone finds nothing. Each account is indexed under one configured key, and
+    a key rotation may be half-way, so every configured key is asked.
+    """
+    try:
+        email_norm = normalize_email(email) if email else ""
+        phone_norm = normalize_phone(phone) if phone else ""
+    except InvalidValueError:
+        return MemberAccount.objects.none()
+    match = Q()
+    for key_id in pii.index_key_ids():
+        indexer = pii.BlindIndexer(key_id)
+        if email_norm:
+            match |= Q(index_key_id=key_id, email_index=indexer.email(email_norm))
+        if phone_norm:
+            match |= Q(index_key_id=key_id, phone_index=indexer.phone(phone_norm))
+    if not match:
+        return MemberAccount.objects.none()
+    members = MemberAccount.objects.filter(match).only(*MEMBER_CLEAR_FIELDS)
+    if partner is not None:
+        members = members.filter(partner=partner)
+    return members.select_related("partner").order_by("partner__slug", "member_number")
 
 
 def member_import_list(*, partner: Partner) -> QuerySet[MemberImport]:

@@ -2,29 +2,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consent.models import ConsentEvent
-from consent.services import chain_verify
-from partners.models import MemberAccount
+from consent.services import chains_verify_all
 
 
 class Command(BaseCommand):
     help = (
         "Check every member's consent chain and report the first broken link of each: an event "
-        "changed, reordered or deleted after it was written. Exits non-zero if any is broken."
+        "changed, reordered or deleted after it was written. Records the run for the compliance "
+        "pages. Exits non-zero if any chain is broken."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        member_ids = ConsentEvent.objects.values_list("member_id", flat=True).distinct()
-        checked = broken = 0
-        for member in MemberAccount.objects.filter(pk__in=member_ids).select_related("partner"):
-            checked += 1
-            problem = chain_verify(member=member)
-            if problem is not None:
-                broken += 1
-                self.stdout.write(
-                    f"{member.partner.slug} {member.member_number}: event #{problem.sequence} "
-                    f"{problem.problem}"
-                )
-        self.stdout.write(f"{checked} chain(s) checked, {broken} broken.")
-        if broken:
-            raise CommandError(f"{broken} broken consent chain(s).")
+        run = chains_verify_all()
+        for found in run.breaks:
+            self.stdout.write(
+                f"{found['partner']} {found['member_number']}: event #{found['sequence']} "
+                f"{found['problem']}"
+            )
+        self.stdout.write(f"{run.chains_checked} chain(s) checked, {len(run.breaks)} broken.")
+        if run.breaks:
+            raise CommandError(f"{len(run.breaks)} broken consent chain(s).")
