@@ -284,6 +284,9 @@ SANPO_WITHDRAWAL_RESEND_HOURS = env_int("SANPO_WITHDRAWAL_RESEND_HOURS", 6, mini
 SANPO_PROVISION_RETENTION_DAYS = env_int("SANPO_PROVISION_RETENTION_DAYS", 3 * 365 + 1, minimum=1)
 # How long a member's preference-page link works after the host's portal asked for it.
 SANPO_PREFERENCE_LINK_HOURS = env_int("SANPO_PREFERENCE_LINK_HOURS", 24, minimum=1)
+# A data-subject request must be answered within this many days of being received (GDPR: one
+# month; APPI: without delay). The compliance pages flag open requests past it.
+SANPO_DSR_DUE_DAYS = env_int("SANPO_DSR_DUE_DAYS", 30, minimum=1)
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)
 SANPO_IMPORT_MAX_LINE_BYTES = env_int("SANPO_IMPORT_MAX_LINE_BYTES", 65_536, minimum=1024)
 SANPO_IMPORT_MAX_UPLOAD_BYTES = env_int("SANPO_IMPORT_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)

@@ -12,16 +12,19 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.access import access_withdrawal_by_id
+from consent.access import access_data_request_by_id, access_withdrawal_by_id
+from consent.data_requests import data_request_export, data_request_submit
 from consent.models import (
     Channel,
     ConsentEvent,
     ConsentState,
+    DataSubjectRequest,
     PrivacyNotice,
     Purpose,
     WithdrawalNotice,
@@ -37,6 +40,7 @@ from consent.services import (
 from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.pagination import CappedCursorPagination
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS
@@ -293,6 +297,11 @@ def _check_may_record(caller: Partner, *, recipient: Partner, channel: str) -> N
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
             "Only the member's own preference page records through the preference_page channel.",
+        )
+    if channel == Channel.DATA_SUBJECT_REQUEST:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "Withdrawals through data_subject_request come from an erasure request only.",
         )
     if caller.kind == Partner.Kind.HOST:
         return
@@ -622,3 +631,143 @@ class PreferenceLinkApi(PartnerEndpoint):
             "expires_at": timezone.now() + timedelta(hours=settings.SANPO_PREFERENCE_LINK_HOURS),
         }
         return Response(PreferenceLinkOutput(output).data, status=status.HTTP_201_CREATED)
+
+
+# --- Data-subject requests -------------------------------------------------------------------
+
+
+class DataRequestOutput(serializers.ModelSerializer):
+    member_number = serializers.CharField(source="member.member_number")
+    kind = NamedChoiceField(
+        schema_name="DataRequestKindEnum", choices=DataSubjectRequest.Kind.choices
+    )
+    status = NamedChoiceField(
+        schema_name="DataRequestStatusEnum",
+        choices=DataSubjectRequest.Status.choices,
+        help_text="`verified`: identity checked, being answered; `completed`: the export was "
+        "delivered, or the erasure done.",
+    )
+    verified_with = serializers.ListField(
+        child=serializers.CharField(), help_text="Which facts matched the member's record."
+    )
+
+    class Meta:
+        model = DataSubjectRequest
+        fields = [
+            "id",
+            "member_number",
+            "kind",
+            "status",
+            "received_at",
+            "due_at",
+            "completed_at",
+            "verified_with",
+        ]
+
+
+class DataRequestPagination(CappedCursorPagination):
+    ordering = "-received_at"
+
+
+class MemberDataRequestApi(PartnerEndpoint):
+    """A data-subject request of one of the caller's own members, passed on by the partner
+    that holds their account (its portal, call centre or counter)."""
+
+    required_scopes = {"POST": WRITE}
+
+    class DataRequestInput(StrictInputSerializer):
+        class IdentityInput(StrictInputSerializer):
+            email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+            phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+            birth_date = serializers.CharField(
+                max_length=20, required=False, allow_blank=True, help_text="YYYY-MM-DD."
+            )
+
+        kind = NamedChoiceField(
+            schema_name="DataRequestKindEnum", choices=DataSubjectRequest.Kind.choices
+        )
+        identity = IdentityInput(
+            help_text="What the requester says about themselves: at least two of e-mail, phone "
+            "and birth date, each of which must match the member's record."
+        )
+
+    @extend_schema(
+        request=DataRequestInput,
+        responses={201: DataRequestOutput, 200: DataRequestOutput},
+        operation_id="member_data_requests_create",
+        description="Verifies the requester's identity against the member's record, then records "
+        "the request (201), or returns the open one it repeats (200) — verified just the "
+        "same. An erasure runs at once: the member's personal data becomes unreadable, every "
+        "consent is withdrawn and every recipient told. Repeating an erasure is harmless. A "
+        "mismatch is 403 `identity_not_verified` and records nothing.",
+    )
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        data = self.DataRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        found, created = data_request_submit(
+            member=member,
+            kind=values["kind"],
+            identity=values["identity"],
+            received_via=self.partner,
+            actor=self.actor,
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(DataRequestOutput(found).data, status=code)
+
+
+class DataRequestListApi(PartnerEndpoint):
+    """Data-subject requests of the caller's own members, newest first."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=DataSubjectRequest.Status.values, required=False)
+        ],
+        responses=DataRequestOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(
+            "member"
+        )
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in DataSubjectRequest.Status.values:
+                raise validation_failed("status", "Give a status: verified or completed.")
+            found = found.filter(status=wanted)
+        paginator = DataRequestPagination()
+        page: Any = paginator.paginate_queryset(found, request, view=self)
+        return paginator.get_paginated_response(DataRequestOutput(page, many=True).data)
+
+
+class DataRequestDetailApi(PartnerEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(responses=DataRequestOutput)
+    def get(self, request: Request, request_id: str) -> Response:
+        found = access_data_request_by_id(self.partner, request_id)
+        return Response(DataRequestOutput(found).data)
+
+
+class DataRequestExportApi(PartnerEndpoint):
+    """Everything the federation holds about the member of an access request, for the holder
+    to hand to the member. Opening the personal data is logged; the first export completes the
+    request."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="A JSON document (`format`: `sanpo-data-subject-export/1`): the account and "
+        "its personal data, the consent history and current consents with every recipient, the "
+        "ids recipients know the member by, provision records, withdrawals sent and the "
+        "member's requests. 409 for an erasure request or an account erased since.",
+    )
+    def get(self, request: Request, request_id: str) -> Response:
+        found = access_data_request_by_id(self.partner, request_id)
+        document = data_request_export(request=found, actor=self.actor)
+        response = Response(document)
+        response["Cache-Control"] = "no-store"
+        return response

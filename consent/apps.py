@@ -7,6 +7,7 @@ class ConsentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from consent import receivers  # noqa: F401 - connects the signal receivers
         from partners.webhook_events import register_event_types
 
         register_event_types(
@@ -14,6 +15,10 @@ class ConsentConfig(AppConfig):
                 "consent.withdrawn": (
                     "A member withdrew consent for data your company received: stop using it, "
                     "then acknowledge the withdrawal."
-                )
+                ),
+                "consent.member_erased": (
+                    "A member whose data your company received was erased at their request: "
+                    "delete what you hold about them."
+                ),
             }
         )

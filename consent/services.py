@@ -225,7 +225,8 @@ def consent_grant(
     """
     now = timezone.now()
     purpose = _purpose(purpose_code)
-    _channel(channel)
+    if _channel(channel) == Channel.DATA_SUBJECT_REQUEST:
+        raise _invalid("channel", "Consent is never given through a data-subject request.")
     _check_time("occurred_at", occurred_at, now)
     if expires_at is not None:
         _check_time("expires_at", expires_at, now + timedelta(days=36_500))
@@ -310,6 +311,52 @@ def consent_withdraw(
         )
         _send_withdrawal(notice)
         return event
+
+
+def consents_withdraw_all(
+    *, member: MemberAccount, channel: str, actor: Actor
+) -> list[ConsentEvent]:
+    """Withdraw every consent the member has given (an erasure): each recipient is sent its
+    withdrawal as for any other. Expired grants are withdrawn too, so no recipient is left
+    without word that the member is gone."""
+    now = timezone.now()
+    states = (
+        ConsentState.objects.filter(member=member, granted=True)
+        .select_related("recipient", "event")
+        .order_by("recipient__slug", "purpose_id")
+    )
+    return [
+        consent_withdraw(
+            member=member,
+            purpose_code=state.purpose_id,
+            recipient=state.recipient,
+            channel=channel,
+            # A grant stamped a little ahead by the member's clock still comes first.
+            occurred_at=max(now, state.event.occurred_at),
+            actor=actor,
+        )
+        for state in states
+    ]
+
+
+def erasure_notify_recipients(*, member: MemberAccount) -> list[Partner]:
+    """Tell every partner that was ever meant to receive the erased member's data to delete it
+    (``consent.member_erased``), under the id it knows the member by. Returns them."""
+    recipient_ids = set(
+        ConsentState.objects.filter(member=member).values_list("recipient_id", flat=True)
+    ) | set(ProvisionRecord.objects.filter(member=member).values_list("recipient_id", flat=True))
+    recipient_ids.discard(member.partner_id)
+    recipients = list(Partner.objects.filter(pk__in=recipient_ids).order_by("slug"))
+    for recipient in recipients:
+        webhook_emit(
+            partner=recipient,
+            event_type="consent.member_erased",
+            data={
+                "member": pseudonym_for(member.pk, recipient.pk),
+                "erased_at": member.updated_at.isoformat(),
+            },
+        )
+    return recipients
 
 
 def _send_withdrawal(notice: WithdrawalNotice) -> None:

@@ -24,6 +24,22 @@ urlpatterns = [
         api.PreferenceLinkApi.as_view(),
         name="member-preference-link",
     ),
+    path("data-requests", api.DataRequestListApi.as_view(), name="data-requests"),
+    path(
+        "data-requests/<str:request_id>",
+        api.DataRequestDetailApi.as_view(),
+        name="data-request-detail",
+    ),
+    path(
+        "data-requests/<str:request_id>/export",
+        api.DataRequestExportApi.as_view(),
+        name="data-request-export",
+    ),
+    path(
+        "members/<str:member_number>/data-requests",
+        api.MemberDataRequestApi.as_view(),
+        name="member-data-requests",
+    ),
     path(
         "members/<str:member_number>/consents/withdraw",
         api.MemberConsentWithdrawApi.as_view(),

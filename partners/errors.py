@@ -26,6 +26,10 @@ class ErrorCode(models.TextChoices):
     METHOD_NOT_ALLOWED = "method_not_allowed", "This method is not allowed here."
     NOT_ACCEPTABLE = "not_acceptable", "Only application/json responses are available."
     CONFLICT = "conflict", "The request conflicts with the current state."
+    IDENTITY_NOT_VERIFIED = (
+        "identity_not_verified",
+        "The requester's identity did not match the member's record.",
+    )
     IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", "Send an Idempotency-Key header."
     IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid", "The Idempotency-Key is not valid."
     IDEMPOTENCY_KEY_REUSED = (
@@ -58,6 +62,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.IDENTITY_NOT_VERIFIED: 403,
     ErrorCode.IDEMPOTENCY_KEY_REQUIRED: 400,
     ErrorCode.IDEMPOTENCY_KEY_INVALID: 400,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,

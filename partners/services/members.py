@@ -30,6 +30,7 @@ from partners.services.member_records import (
     seal_member,
 )
 from partners.services.member_staging import merge_member_rows
+from partners.signals import member_erased
 
 _WRITTEN_FIELDS = SEALED_COLUMNS[1:]  # everything sealing sets except the immutable number
 
@@ -224,6 +225,7 @@ def member_erase(*, member: MemberAccount, actor: Actor) -> MemberAccount:
             partner=member.partner,
             target=member,
         )
+        member_erased.send(sender=MemberAccount, member=member, actor=actor)
     return member
 
 

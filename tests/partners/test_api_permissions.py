@@ -18,7 +18,14 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consent.models import ConsentEvent, ConsentState, PrivacyNotice, WithdrawalNotice
+from consent.data_requests import data_request_submit
+from consent.models import (
+    ConsentEvent,
+    ConsentState,
+    DataSubjectRequest,
+    PrivacyNotice,
+    WithdrawalNotice,
+)
 from consent.services import consent_grant, consent_withdraw, notice_publish
 from partners import services
 from partners.actors import Actor
@@ -55,6 +62,8 @@ class Endpoint:
 WEBHOOK_BODY = {"url": HOOK_URL + "2", "events": ["api_key.issued"]}
 NEW_MEMBER = {"member_number": "BC-NEW-1", "kind": "household", "name": "新規 会員"}
 CONSENT = {"purpose": "cross_enrollment", "recipient": "brand-co", "channel": "partner_app"}
+
+IDENTITY = {"email": "hanako.member@brand.example", "birth_date": "1984-05-06"}
 
 ENDPOINTS = [
     Endpoint("me", "get", "/api/v1/me", "read", 200),
@@ -154,6 +163,19 @@ ENDPOINTS = [
     ),
     Endpoint("consent-withdrawals", "get", "/api/v1/consent/withdrawals", "read", 200),
     Endpoint(
+        "member-data-request",
+        "post",
+        "/api/v1/members/{member_number}/data-requests",
+        "write",
+        200,  # repeats the open access request of the world, after verifying again
+        {"kind": "access", "identity": IDENTITY},
+    ),
+    Endpoint("data-requests", "get", "/api/v1/data-requests", "read", 200),
+    Endpoint("data-request-detail", "get", "/api/v1/data-requests/{request_id}", "read", 200),
+    Endpoint(
+        "data-request-export", "get", "/api/v1/data-requests/{request_id}/export", "read", 200
+    ),
+    Endpoint(
         "consent-withdrawal-acknowledge",
         "post",
         "/api/v1/consent/withdrawals/{withdrawal_id}/acknowledge",
@@ -189,6 +211,7 @@ class World:
     member: MemberAccount
     notice: PrivacyNotice
     withdrawal: WithdrawalNotice
+    data_request: DataSubjectRequest
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -199,6 +222,7 @@ class World:
             "member_number": self.member.member_number,
             "notice_id": str(self.notice.pk),
             "withdrawal_id": str(self.withdrawal.event_id),
+            "request_id": str(self.data_request.pk),
         }
 
 
@@ -227,7 +251,15 @@ def world(
             "kind": "household",
             "name": "会員 花子",
             "email": "hanako.member@brand.example",
+            "birth_date": "1984-05-06",
         },
+        actor=Actor.system(),
+    )
+    data_request, _ = data_request_submit(
+        member=member,
+        kind="access",
+        identity=IDENTITY,
+        received_via=partner,
         actor=Actor.system(),
     )
     notice = notice_publish(
@@ -290,6 +322,7 @@ def world(
         member=member,
         notice=notice,
         withdrawal=withdrawal,
+        data_request=data_request,
         secrets=protected,
     )
 
@@ -378,6 +411,7 @@ def _state(world: World) -> tuple[Any, ...]:
         sorted(ConsentEvent.objects.values_list("pk", "hash")),
         sorted(ConsentState.objects.values_list("pk", "granted", "event_id")),
         sorted(WithdrawalNotice.objects.values_list("pk", "acknowledged_at")),
+        sorted(DataSubjectRequest.objects.values_list("pk", "status")),
     )
 
 
@@ -417,6 +451,7 @@ def _missing_id_paths(endpoint: Endpoint) -> list[str]:
         "endpoint_id": "",
         "member_number": "",
         "withdrawal_id": "",
+        "request_id": "",
     }
     paths = []
     for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):
