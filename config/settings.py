@@ -284,6 +284,10 @@ SANPO_WITHDRAWAL_RESEND_HOURS = env_int("SANPO_WITHDRAWAL_RESEND_HOURS", 6, mini
 SANPO_PROVISION_RETENTION_DAYS = env_int("SANPO_PROVISION_RETENTION_DAYS", 3 * 365 + 1, minimum=1)
 # How long a member's preference-page link works after the host's portal asked for it.
 SANPO_PREFERENCE_LINK_HOURS = env_int("SANPO_PREFERENCE_LINK_HOURS", 24, minimum=1)
+# Each process caches consent states for the single check, kept current by PostgreSQL
+# LISTEN/NOTIFY (consent.check_cache); off, every check is a database round trip.
+SANPO_CONSENT_CACHE = env_bool("SANPO_CONSENT_CACHE", True)
+SANPO_CONSENT_CACHE_MEMBERS = env_int("SANPO_CONSENT_CACHE_MEMBERS", 200_000, minimum=1)
 # A data-subject request must be answered within this many days of being received (GDPR: one
 # month; APPI: without delay). The compliance pages flag open requests past it.
 SANPO_DSR_DUE_DAYS = env_int("SANPO_DSR_DUE_DAYS", 30, minimum=1)

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from consent import check_cache
 from consent.models import (
     ChainVerification,
     Channel,
@@ -87,6 +88,7 @@ def notice_publish(
     )
     notice.full_clean()
     notice.save()
+    transaction.on_commit(check_cache.cache.clear)
     return notice
 
 
@@ -189,6 +191,8 @@ def _append(
             "changed_at": event.recorded_at,
         },
     )
+    # Other processes hear of it from PostgreSQL; this one forgets at once.
+    transaction.on_commit(check_cache.forget_member_on_commit(member.pk))
     return event
 
 
@@ -450,23 +454,17 @@ def consent_check(
 ) -> Decision:
     """May member ``member_id``'s data be used for ``purpose_code`` by ``recipient`` now?
 
-    Every feature asks this at the moment of use, so it is one round trip: the member's state,
-    the member's and the recipient's status, and the notice in force, read together in a
-    prepared statement. Use ``consent_check_many`` for many members at once.
+    Every feature asks this at the moment of use. Outside a transaction the answer comes from
+    this process's cache, which PostgreSQL keeps current (``consent.check_cache``); inside one,
+    or without a listening cache, it is one prepared round trip reading the member's state, the
+    member's and the recipient's status and the notice in force together. Use
+    ``consent_check_many`` for many members at once.
     """
     at = at or timezone.now()
+    if not connection.in_atomic_block and check_cache.cache.usable():
+        return _check_cached(member_id, purpose_code, recipient.pk, at)
     params = [at, member_id, purpose_code, recipient.pk]
-    connection.ensure_connection()
-    if connection.vendor == "postgresql":
-        # A server-binding cursor, so PostgreSQL keeps the plan (Django's cursors bind on the
-        # client and re-plan every time): this is what makes single checks cheap.
-        with psycopg.Cursor(connection.connection) as raw:
-            raw.execute(_CHECK_SQL, params, prepare=True)
-            row = raw.fetchone()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_CHECK_SQL, [_sqlite(value) for value in params])
-            row = cursor.fetchone()
+    row = _fetch_one(_CHECK_SQL, params)
     if row is None:
         return Decision(False, "not_consented")
     granted, expires_at, notice_conditions, member_status, recipient_status, current = row
@@ -478,6 +476,57 @@ def consent_check(
         (bool(granted), expires_at, notice_conditions, member_status), at=at, conditions=current
     )
 
+
+def _fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        # A server-binding cursor, so PostgreSQL keeps the plan (Django's cursors bind on the
+        # client and re-plan every time): this is what makes single checks cheap.
+        with psycopg.Cursor(connection.connection) as raw:
+            raw.execute(sql, params, prepare=True)
+            row: tuple[Any, ...] | None = raw.fetchone()
+            return row
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_sqlite(value) for value in params])
+        row = cursor.fetchone()
+        return row
+
+
+def _check_cached(
+    member_id: uuid.UUID, purpose_code: str, recipient_id: uuid.UUID, at: datetime
+) -> Decision:
+    cache = check_cache.cache
+    generation = cache.generation  # before any read, so a read that raced a change is dropped
+    recipients, notices = cache.recipients(), cache.notices()
+    if recipients is None or notices is None:
+        recipients = dict(Partner.objects.values_list("pk", "status"))
+        notices = sorted(
+            PrivacyNotice.objects.values_list("effective_at", "version", "conditions_sha256"),
+            key=lambda notice: notice[1],
+            reverse=True,
+        )
+        cache.store_tables(recipients, notices, generation=generation)
+    row = cache.state(member_id, purpose_code, recipient_id)
+    if row is check_cache.MISSING:
+        found = _fetch_one(_STATE_SQL, [member_id, purpose_code, recipient_id])
+        row = (bool(found[0]), found[1], found[2], found[3]) if found is not None else None
+        cache.store_state(member_id, purpose_code, recipient_id, row, generation=generation)
+    if row is None:
+        return Decision(False, "not_consented")
+    if recipients.get(recipient_id) != Partner.Status.ACTIVE:
+        return Decision(False, "recipient_unavailable")
+    # The notice in force is the newest version already effective (as in _CHECK_SQL).
+    current = next((sha for effective_at, _, sha in notices if effective_at <= at), None)
+    return _decide(row, at=at, conditions=current)
+
+
+_STATE_SQL = f"""
+    SELECT state.granted, state.expires_at, notice.conditions_sha256, member.status
+    FROM {ConsentState._meta.db_table} state
+    JOIN {MemberAccount._meta.db_table} member ON member.id = state.member_id
+    LEFT JOIN {PrivacyNotice._meta.db_table} notice ON notice.id = state.notice_id
+    WHERE state.member_id = %s AND state.purpose_id = %s AND state.recipient_id = %s
+"""  # noqa: S608 - table names are constants; values are parameters
 
 _CHECK_SQL = f"""
     SELECT state.granted, state.expires_at, notice.conditions_sha256, member.status,
@@ -604,6 +653,7 @@ def chains_verify_all() -> ChainVerification:
 # --- Provision records ------------------------------------------------------------------------
 
 
+@transaction.atomic
 def provision_record(
     *,
     member: MemberAccount,
@@ -622,17 +672,22 @@ def provision_record(
     """
     at = at or timezone.now()
     items = sorted(set(data_items))
+    # Hold the consent state row until the transaction ends: a withdrawal, which locks it
+    # too, then waits for this provision or is seen by it, never slips in between.
+    state = (
+        ConsentState.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("event", "notice")
+        .filter(member=member, purpose_id=purpose_code, recipient=recipient)
+        .first()
+    )
     decision = consent_check(
         member_id=member.pk, purpose_code=purpose_code, recipient=recipient, at=at
     )
-    if not decision.allowed:
+    if state is None or not decision.allowed:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
             f"The member's consent does not allow this provision ({decision.reason}).",
         )
-    state = ConsentState.objects.select_related("event", "notice").get(
-        member=member, purpose_id=purpose_code, recipient=recipient
-    )
     allowed_items = set(state.notice.conditions["data_items"]) if state.notice else set()
     if not items or not set(items) <= allowed_items:
         raise _invalid("data_items", "Only items named in the notice the member agreed to.")

@@ -47,6 +47,16 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_consent_listener(django_db_setup: Any) -> Iterator[None]:
+    """The consent cache listens on a connection of its own; close it before the test
+    database is dropped (pytest-django tears django_db_setup down after this)."""
+    yield
+    from consent.check_cache import cache
+
+    cache.stop()
+
+
 @dataclass
 class Key:
     partner: Partner

@@ -2,22 +2,26 @@
 
 Runs in a database of its own (``<database>_bench_consent``, recreated each run): the demo
 alliance with a synthetic host base, a notice, and consents for half of the members. It then
-reports, in one process: prepared ``SELECT 1`` round trips per second (the floor any single
-check pays), single ``consent_check`` calls per second, and ``consent_check_many`` checks per
-second in batches of 1,000.
+reports, in one process: prepared ``SELECT 1`` round trips per second (the floor any check that
+reads the database pays), single ``consent_check`` calls per second reading the database (in a
+transaction), filling the per-process cache and answered from it, ``consent_check_many`` checks
+per second in batches of 1,000, and how long a change committed by another connection takes to
+reach the cache.
 """
 
 import argparse
+import statistics
 import time
 from datetime import timedelta
 from typing import Any
 
 import psycopg
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from config.bench import BenchDatabase
+from consent import check_cache
 from consent.services import consent_check, consent_check_many, consent_grant, notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
@@ -79,14 +83,27 @@ class Command(BaseCommand):
                 raw.fetchone()
             floor = checks / (time.perf_counter() - started)
 
-        started = time.perf_counter()
-        allowed = 0
-        for n in range(checks):
-            member_id = members[n % len(members)]
-            allowed += consent_check(
-                member_id=member_id, purpose_code="cross_enrollment", recipient=brand
-            ).allowed
-        single = checks / (time.perf_counter() - started)
+        def singles() -> tuple[float, int]:
+            started = time.perf_counter()
+            allowed = 0
+            for n in range(checks):
+                allowed += consent_check(
+                    member_id=members[n % len(members)],
+                    purpose_code="cross_enrollment",
+                    recipient=brand,
+                ).allowed
+            return checks / (time.perf_counter() - started), allowed
+
+        with transaction.atomic():  # inside a transaction every check reads the database
+            uncached, allowed = singles()
+        if not check_cache.cache.usable():
+            raise CommandError("The consent cache's listener did not start.")
+        check_cache.cache.clear()
+        cold, _ = singles()  # the first pass over the members fills the cache
+        warm, warm_allowed = singles()
+        if warm_allowed != allowed:
+            raise CommandError("Cached and uncached checks disagree.")
+        latency = self._notification_latency(members[0], brand)
 
         started = time.perf_counter()
         for start in range(0, checks, 1000):
@@ -100,7 +117,39 @@ class Command(BaseCommand):
         )
         for label, rate in (
             ("prepared SELECT 1 round trips", floor),
-            ("consent_check (single)", single),
+            ("consent_check, database", uncached),
+            ("consent_check, cache filling", cold),
+            ("consent_check, cache warm", warm),
             ("consent_check_many (1,000)", batched),
         ):
             self.stdout.write(f"  {label:<30} {rate:>10,.0f} /s  ({rate / floor:.2f}x baseline)")
+        latency.sort()
+        self.stdout.write(
+            f"  a change committed elsewhere reaches the cache in {statistics.median(latency):.2f} "
+            f"ms median, {latency[int(len(latency) * 0.99)]:.2f} ms p99 "
+            f"({len(latency)} changes)"
+        )
+
+    def _notification_latency(self, member_id: Any, brand: Partner) -> list[float]:
+        """Milliseconds from the commit of a change in another connection until this
+        process's cache has forgotten the member."""
+        cache = check_cache.cache
+        samples = []
+        with psycopg.connect(
+            check_cache._conninfo(connection.settings_dict, "bench"), autocommit=True
+        ) as other:
+            for _ in range(200):
+                consent_check(member_id=member_id, purpose_code="cross_enrollment", recipient=brand)
+                if cache.state(member_id, "cross_enrollment", brand.pk) is check_cache.MISSING:
+                    raise CommandError("The check did not fill the cache.")
+                other.execute(
+                    "UPDATE consent_consentstate SET changed_at = changed_at WHERE member_id = %s",
+                    [member_id],
+                )
+                committed = time.perf_counter()
+                while (
+                    cache.state(member_id, "cross_enrollment", brand.pk) is not check_cache.MISSING
+                ):
+                    time.sleep(0)
+                samples.append((time.perf_counter() - committed) * 1000)
+        return samples
