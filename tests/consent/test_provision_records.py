@@ -1,13 +1,15 @@
 """Provision records: written only when consent allows the provision at that moment, naming
 the consent relied on and both sides of the exchange, and purged after their retention."""
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
-from consent.models import ConsentEvent, ProvisionRecord
+from consent.models import ConsentEvent, ProvisionRecord, Purpose
 from consent.services import (
     consent_grant,
     consent_withdraw,
@@ -26,6 +28,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def hanako(host: Partner, partner: Partner) -> MemberAccount:
+    return _consented_member(host, partner)
+
+
+def _consented_member(host: Partner, partner: Partner) -> MemberAccount:
     member = member_create(
         partner=host,
         values={"member_number": "K-5", "kind": "household", "name": "佐藤 花子"},
@@ -121,3 +127,63 @@ def test_records_are_purged_only_after_their_retention(
     assert provision_records_purge() == 1
 
     assert list(ProvisionRecord.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_waits_for_a_provision_in_flight_and_never_slips_in_between(
+    host: Partner, partner: Partner
+) -> None:
+    # A transactional test starts from empty tables: the purposes' seed migration is gone too.
+    Purpose.objects.get_or_create(
+        code="cross_enrollment", defaults={"name_ja": "相互入会", "name_en": "Cross enrollment"}
+    )
+    member = _consented_member(host, partner)
+    provided = threading.Event()
+    finish = threading.Event()
+    results: dict[str, Any] = {}
+
+    def provide() -> None:
+        try:
+            with transaction.atomic():
+                results["record"] = _provide(member, partner)
+                provided.set()
+                assert finish.wait(timeout=20)
+        except BaseException as exc:  # surfaced by the main thread
+            results["provide_error"] = exc
+        finally:
+            connection.close()
+
+    def withdraw() -> None:
+        try:
+            results["withdrawal"] = consent_withdraw(
+                member=member,
+                purpose_code="cross_enrollment",
+                recipient=partner,
+                channel="host_portal",
+                occurred_at=timezone.now(),
+                actor=Actor.system(),
+            )
+        except BaseException as exc:
+            results["withdraw_error"] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=provide)
+    first.start()
+    try:
+        assert provided.wait(timeout=20), "the provision never happened"
+        second = threading.Thread(target=withdraw)
+        second.start()
+        second.join(timeout=0.5)
+        assert second.is_alive(), "the withdrawal did not wait for the provision in flight"
+    finally:
+        finish.set()
+        first.join(timeout=20)
+    second.join(timeout=20)
+
+    assert "provide_error" not in results, results.get("provide_error")
+    assert "withdraw_error" not in results, results.get("withdraw_error")
+    assert results["withdrawal"].recorded_at > results["record"].provided_at
+    with pytest.raises(ApplicationError):  # and from now on, nothing more goes out
+        _provide(member, partner)
