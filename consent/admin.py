@@ -8,8 +8,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from consent.models import (
+    ChainVerification,
     ConsentEvent,
     ConsentState,
+    DataSubjectRequest,
     PrivacyNotice,
     ProvisionRecord,
     Purpose,
@@ -68,3 +70,16 @@ class ProvisionRecordAdmin(ReadOnly):
     list_filter = ["provider", "recipient", "purpose"]
     list_select_related = ["provider", "recipient", "purpose"]
     date_hierarchy = "provided_at"
+
+
+@admin.register(DataSubjectRequest)
+class DataSubjectRequestAdmin(ReadOnly):
+    list_display = ["received_at", "kind", "status", "member", "due_at", "completed_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["member"]
+    date_hierarchy = "received_at"
+
+
+@admin.register(ChainVerification)
+class ChainVerificationAdmin(ReadOnly):
+    list_display = ["started_at", "finished_at", "chains_checked", "events_checked"]

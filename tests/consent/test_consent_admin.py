@@ -7,8 +7,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from consent.models import (
+    ChainVerification,
     ConsentEvent,
     ConsentState,
+    DataSubjectRequest,
     PrivacyNotice,
     ProvisionRecord,
     Purpose,
@@ -16,7 +18,16 @@ from consent.models import (
 )
 
 pytestmark = pytest.mark.django_db
-MODELS = [Purpose, PrivacyNotice, ConsentEvent, ConsentState, WithdrawalNotice, ProvisionRecord]
+MODELS = [
+    Purpose,
+    PrivacyNotice,
+    ConsentEvent,
+    ConsentState,
+    WithdrawalNotice,
+    ProvisionRecord,
+    DataSubjectRequest,
+    ChainVerification,
+]
 
 
 @pytest.fixture
