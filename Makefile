@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo_consents
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 test: $(STAMP)
