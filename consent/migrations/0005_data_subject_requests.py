@@ -8,49 +8,115 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consent', '0004_provision_records'),
-        ('partners', '0002_member_bases'),
+        ("consent", "0004_provision_records"),
+        ("partners", "0002_member_bases"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChainVerification',
+            name="ChainVerification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('chains_checked', models.PositiveIntegerField(default=0)),
-                ('events_checked', models.PositiveBigIntegerField(default=0)),
-                ('breaks', models.JSONField(default=list, help_text='The first broken link of each broken chain, at most 1,000.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("chains_checked", models.PositiveIntegerField(default=0)),
+                ("events_checked", models.PositiveBigIntegerField(default=0)),
+                (
+                    "breaks",
+                    models.JSONField(
+                        default=list,
+                        help_text="The first broken link of each broken chain, at most 1,000.",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
+                "ordering": ["-started_at"],
             },
         ),
         migrations.AlterField(
-            model_name='consentevent',
-            name='channel',
-            field=models.CharField(choices=[('host_portal', 'Host portal'), ('partner_app', 'Partner app'), ('paper', 'Paper form'), ('call_centre', 'Call centre'), ('staff_visit', 'Delivery staff visit'), ('preference_page', 'Preference page'), ('data_subject_request', 'Data-subject request')], max_length=20),
+            model_name="consentevent",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("host_portal", "Host portal"),
+                    ("partner_app", "Partner app"),
+                    ("paper", "Paper form"),
+                    ("call_centre", "Call centre"),
+                    ("staff_visit", "Delivery staff visit"),
+                    ("preference_page", "Preference page"),
+                    ("data_subject_request", "Data-subject request"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.CreateModel(
-            name='DataSubjectRequest',
+            name="DataSubjectRequest",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(choices=[('access', 'Access'), ('erasure', 'Erasure')], max_length=10)),
-                ('status', models.CharField(choices=[('verified', 'Verified, in progress'), ('completed', 'Completed')], default='verified', max_length=10)),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('due_at', models.DateTimeField()),
-                ('requested_by', models.CharField(max_length=200)),
-                ('verified_with', models.JSONField(help_text="Which facts matched the member's record (names of fields, never values).")),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='data_subject_requests', to='partners.memberaccount')),
-                ('received_via', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='partners.partner')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("access", "Access"), ("erasure", "Erasure")], max_length=10
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("verified", "Verified, in progress"), ("completed", "Completed")],
+                        default="verified",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("requested_by", models.CharField(max_length=200)),
+                (
+                    "verified_with",
+                    models.JSONField(
+                        help_text="Which facts matched the member's record (names of fields, never values)."
+                    ),
+                ),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="data_subject_requests",
+                        to="partners.memberaccount",
+                    ),
+                ),
+                (
+                    "received_via",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="partners.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(condition=models.Q(('status', 'verified')), fields=['due_at'], name='consent_dsr_open_due')],
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "verified")),
+                        fields=["due_at"],
+                        name="consent_dsr_open_due",
+                    )
+                ],
             },
         ),
     ]
