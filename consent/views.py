@@ -16,7 +16,7 @@ from consent.preferences import preference_link_member
 from consent.services import consent_withdraw
 from partners.actors import Actor
 from partners.errors import ApplicationError
-from partners.models import MemberAccount, Partner
+from partners.models import Partner
 
 TEXT = {
     "ja": {
@@ -55,12 +55,10 @@ ITEM_NAMES = {
 }  # fmt: skip
 
 
-def _member_or_404(token: str) -> MemberAccount:
-    member = preference_link_member(token)
-    if member is None:
-        # Tampered, expired or for an erased member: one answer for all, naming nobody.
-        raise Http404("This link is not valid or has expired.")
-    return member
+def _link_invalid(request: HttpRequest) -> HttpResponse:
+    # Tampered, expired or for an erased member: one answer for all, naming nobody, in both
+    # languages since we cannot tell which the member reads.
+    return render(request, "consent/link_invalid.html", status=404)
 
 
 def _language(request: HttpRequest) -> str:
@@ -70,7 +68,9 @@ def _language(request: HttpRequest) -> str:
 @never_cache
 @require_GET
 def preference_page(request: HttpRequest, token: str) -> HttpResponse:
-    member = _member_or_404(token)
+    member = preference_link_member(token)
+    if member is None:
+        return _link_invalid(request)
     lang = _language(request)
     now = timezone.now()
     states = (
@@ -95,7 +95,9 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
                 "expires_at": state.expires_at,
             }
         )
-    response = render(
+    # The token is in the URL: the site-wide Referrer-Policy (same-origin) keeps it from other
+    # sites. Not no-referrer: browsers then post forms with "Origin: null", which CSRF refuses.
+    return render(
         request,
         "consent/preferences.html",
         {
@@ -107,14 +109,14 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
             "done": request.GET.get("done") == "1",
         },
     )
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
-    return response
 
 
 @never_cache
 @require_POST
 def preference_withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    member = _member_or_404(token)
+    member = preference_link_member(token)
+    if member is None:
+        return _link_invalid(request)
     purpose = Purpose.objects.filter(code=request.POST.get("purpose", "")).first()
     recipient = Partner.objects.filter(slug=request.POST.get("recipient", "")).first()
     if purpose is None or recipient is None:

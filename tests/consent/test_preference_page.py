@@ -86,6 +86,8 @@ def test_the_member_sees_their_consents_in_japanese_or_english_and_withdraws_one
     )
 
     assert "Your consent is withdrawn" in done.content.decode()
+    # The token in the URL goes to no other site (and forms still post with a real Origin).
+    assert done["Referrer-Policy"] == "same-origin"
     assert partner.name_latin not in done.content.decode()
     check = consent_check(member_id=hanako.pk, purpose_code="profile_sharing", recipient=partner)
     assert check.reason == "withdrawn"
@@ -129,7 +131,12 @@ def test_a_bad_link_reaches_nothing(
         assert consent_check(member_id=jiro.pk, purpose_code="profile_sharing", recipient=partner)
         return
     in_force = ConsentState.objects.filter(granted=True).count()  # erasure withdrew Hanako's
-    assert Client().get(page).status_code == 404
+    refused = Client().get(page)
+    assert refused.status_code == 404
+    # In both languages, since we cannot tell which the member reads, and naming nobody.
+    assert "このリンクは使えません" in refused.content.decode()
+    assert "This link does not work" in refused.content.decode()
+    assert "佐藤" not in refused.content.decode()
     assert Client().post(page + "withdraw", body).status_code == 404
     assert ConsentState.objects.filter(granted=True).count() == in_force  # the link changed nothing
 
