@@ -40,6 +40,10 @@ app.conf.beat_schedule = {
         "task": "consent.tasks.verify_consent_chains",
         "schedule": crontab(minute=31, hour=2),
     },
+    "federation-expire-agreements": {
+        "task": "federation.tasks.expire_agreements",
+        "schedule": crontab(minute=5, hour=15),  # 00:05 in Japan; beat counts in UTC
+    },
     "partners-requeue-stalled-webhook-deliveries": {
         "task": "partners.tasks.requeue_stalled_webhook_deliveries",
         "schedule": crontab(minute="*/5"),
