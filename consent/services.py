@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from consent import check_cache
@@ -90,6 +90,16 @@ def notice_publish(
     notice.save()
     transaction.on_commit(check_cache.cache.clear)
     return notice
+
+
+def notice_in_force(*, at: datetime | None = None) -> PrivacyNotice | None:
+    """The newest notice version in effect at ``at`` (now), in any language: every language
+    of a version carries the same conditions."""
+    return (
+        PrivacyNotice.objects.filter(effective_at__lte=at or timezone.now())
+        .order_by("-version")
+        .first()
+    )
 
 
 def current_conditions(*, at: datetime | None = None) -> str | None:
@@ -583,6 +593,25 @@ def consent_check_many(
     return {
         member_id: _decide(rows.get(member_id), at=at, conditions=conditions) for member_id in ids
     }
+
+
+def consented_member_ids(
+    *, purpose_code: str, recipient: Partner, at: datetime | None = None
+) -> QuerySet[ConsentState, uuid.UUID]:
+    """The ids of every member whose consent allows ``purpose_code`` for ``recipient`` at
+    ``at``, as a subquery for set-based features (bulk enrollment, campaign targeting, overlap):
+    the rules of ``consent_check``, applied in SQL."""
+    at = at or timezone.now()
+    conditions = current_conditions(at=at)
+    states = ConsentState.objects.filter(
+        purpose_id=purpose_code,
+        recipient_id=recipient.pk,
+        granted=True,
+        member__status=MemberAccount.Status.ACTIVE,
+        notice__conditions_sha256=conditions,
+        recipient__status=Partner.Status.ACTIVE,  # read now, not from the caller's object
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+    return states.values_list("member_id", flat=True)
 
 
 # --- Verification -----------------------------------------------------------------------------

@@ -23,5 +23,11 @@ class FederationConfig(AppConfig):
                 "agreement.resumed": "A suspended agreement is active again.",
                 "agreement.terminated": "An agreement was terminated.",
                 "agreement.expired": "An agreement's terms ran out.",
+                "enrollment.requested": "A member of a partner joins your program: read the "
+                "fields you may receive through the API, then confirm with your member number.",
+                "enrollment.confirmed": "A partner confirmed a member you enrolled with it.",
+                "enrollment.ended": "An enrollment ended: the partner reads nothing more.",
+                "enrollment.batch_completed": "A partner enrolled many members with your "
+                "program at once: list them through the API.",
             }
         )

@@ -26,6 +26,14 @@ class ErrorCode(models.TextChoices):
     METHOD_NOT_ALLOWED = "method_not_allowed", "This method is not allowed here."
     NOT_ACCEPTABLE = "not_acceptable", "Only application/json responses are available."
     CONFLICT = "conflict", "The request conflicts with the current state."
+    NO_AGREEMENT = (
+        "no_agreement",
+        "No active agreement between these companies allows this.",
+    )
+    CONSENT_REQUIRED = (
+        "consent_required",
+        "The member has not consented to this use, or withdrew.",
+    )
     IDENTITY_NOT_VERIFIED = (
         "identity_not_verified",
         "The requester's identity did not match the member's record.",
@@ -63,6 +71,8 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.CONFLICT: 409,
     ErrorCode.IDENTITY_NOT_VERIFIED: 403,
+    ErrorCode.NO_AGREEMENT: 403,
+    ErrorCode.CONSENT_REQUIRED: 403,
     ErrorCode.IDEMPOTENCY_KEY_REQUIRED: 400,
     ErrorCode.IDEMPOTENCY_KEY_INVALID: 400,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,

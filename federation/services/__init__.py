@@ -1,4 +1,4 @@
-"""Writes of the federation: agreements (and, as they arrive, enrollment and overlap)."""
+"""Writes of the federation: agreements, and mutual member enrollment."""
 
 from federation.services.agreements import (
     PartyInput,
@@ -13,6 +13,15 @@ from federation.services.agreements import (
     version_update,
     version_withdraw,
 )
+from federation.services.enrollment import (
+    enrollment_batch_run,
+    enrollment_batch_start,
+    enrollment_confirm,
+    enrollment_end,
+    enrollment_fields,
+    enrollment_member_data,
+    enrollment_request,
+)
 
 __all__ = [
     "PartyInput",
@@ -21,6 +30,13 @@ __all__ = [
     "agreement_suspend",
     "agreement_terminate",
     "agreements_expire",
+    "enrollment_batch_run",
+    "enrollment_batch_start",
+    "enrollment_confirm",
+    "enrollment_end",
+    "enrollment_fields",
+    "enrollment_member_data",
+    "enrollment_request",
     "version_draft",
     "version_propose",
     "version_sign",

@@ -19,12 +19,13 @@ from consent.services import (
     consent_check_many,
     consent_grant,
     consent_withdraw,
+    consented_member_ids,
     notice_publish,
 )
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
-from partners.services import member_create, member_erase, partner_suspend
+from partners.services import member_create, member_deactivate, member_erase, partner_suspend
 
 pytestmark = pytest.mark.django_db
 
@@ -291,3 +292,41 @@ def test_a_withdrawal_dated_before_its_grant_is_refused(
 
     assert "occurred_at" in refused.value.fields
     assert _check(hanako, partner).allowed
+
+
+def test_the_set_based_form_agrees_with_the_check(
+    host: Partner, notice: PrivacyNotice, partner: Partner
+) -> None:
+    members = [
+        member_create(
+            partner=host,
+            values={"member_number": f"S-{n}", "kind": "household", "name": "会員"},
+            actor=Actor.system(),
+        )
+        for n in range(5)
+    ]
+    _grant(members[0], partner, notice)  # in force
+    _grant(members[1], partner, notice)
+    consent_withdraw(
+        member=members[1],
+        purpose_code="cross_enrollment",
+        recipient=partner,
+        channel=PORTAL,
+        occurred_at=timezone.now(),
+        actor=Actor.system(),
+    )
+    _grant(members[2], partner, notice, expires_at=timezone.now() + timedelta(hours=1))
+    _grant(members[3], partner, notice)
+    member_deactivate(member=members[3], actor=Actor.system())
+    later = timezone.now() + timedelta(hours=2)  # members[2]'s consent has expired by then
+
+    found = set(consented_member_ids(purpose_code="cross_enrollment", recipient=partner, at=later))
+    decisions = consent_check_many(
+        member_ids=[m.pk for m in members],
+        purpose_code="cross_enrollment",
+        recipient=partner,
+        at=later,
+    )
+
+    assert found == {members[0].pk}
+    assert found == {member_id for member_id, decision in decisions.items() if decision.allowed}

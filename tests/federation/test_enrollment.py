@@ -1,0 +1,333 @@
+"""Mutual member enrollment: only under an active agreement, with the member's consent to
+cross-enrollment and profile sharing, and only the fields both the agreement and the notice
+allow; the target reads them under its own pseudonymous id, each read checked and recorded."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from consent.models import ProvisionRecord
+from consent.services import consent_grant, consent_withdraw, notice_publish
+from federation import services
+from federation.models import Agreement, Enrollment, EnrollmentBatch
+from federation.services import PartyInput
+from partners import services as partner_services
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import MemberAccount, Partner, WebhookDelivery
+from partners.pii import member_id_from_pseudonym
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system()
+TODAY = timezone.localdate()
+HOOK_URL = "http://127.0.0.1:9/enrollments"  # loopback is allowed in tests; nothing listens
+
+
+def _member(host: Partner, number: str, **values: Any) -> MemberAccount:
+    return partner_services.member_create(
+        partner=host,
+        values={
+            "member_number": number,
+            "kind": "household",
+            "name": "佐藤 花子",
+            "email": f"{number.lower()}@example.jp",
+            "phone": "09011112222",
+            "birth_date": "1985-03-04",
+            "address": "東京都千代田区1-1",
+            **values,
+        },
+        actor=SYSTEM,
+    )
+
+
+def _consent(member: MemberAccount, brand: Partner, *purposes: str) -> None:
+    notice = notice_in_force_or_publish(brand)
+    for purpose in purposes:
+        consent_grant(
+            member=member,
+            purpose_code=purpose,
+            recipient=brand,
+            notice=notice,
+            channel="host_portal",
+            occurred_at=timezone.now() - timedelta(minutes=5),
+            actor=SYSTEM,
+        )
+
+
+def notice_in_force_or_publish(brand: Partner) -> Any:
+    from consent.models import PrivacyNotice
+
+    existing = PrivacyNotice.objects.first()
+    if existing is not None:
+        return existing
+    return notice_publish(
+        version=1,
+        language="ja",
+        text="氏名、メールアドレス、年代を提携先に提供します。",
+        purposes=["cross_enrollment", "profile_sharing"],
+        recipients=[brand],
+        data_items=["name", "email", "age_band", "prefecture"],
+        effective_at=timezone.now() - timedelta(days=1),
+    )
+
+
+@pytest.fixture
+def agreement(host: Partner, partner: Partner) -> Agreement:
+    for who in (host, partner):
+        partner_services.webhook_endpoint_create(
+            partner=who,
+            url=HOOK_URL,
+            events=[
+                "enrollment.requested",
+                "enrollment.confirmed",
+                "enrollment.ended",
+                "enrollment.batch_completed",
+            ],
+            actor=SYSTEM,
+        )
+    notice_in_force_or_publish(partner)
+    agreement = services.agreement_create(
+        title="Host and Brand",
+        host=host,
+        parties=[
+            PartyInput(host, "Host contact", "alliance@host.example"),
+            PartyInput(partner, "Brand contact", "alliance@brand.example"),
+        ],
+        terms={
+            "data_flows": [
+                {
+                    "provider": host.slug,
+                    "recipient": partner.slug,
+                    "purpose": "cross_enrollment",
+                    # The phone is agreed, but no member consented to it under the notice.
+                    "fields": ["name", "email", "age_band", "phone"],
+                }
+            ]
+        },
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        actor=SYSTEM,
+    )
+    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
+    for who in (host, partner):
+        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
+    agreement.refresh_from_db()
+    return agreement
+
+
+@pytest.fixture
+def hanako(host: Partner, partner: Partner, agreement: Agreement) -> MemberAccount:
+    member = _member(host, "K-1")
+    _consent(member, partner, "cross_enrollment", "profile_sharing")
+    return member
+
+
+def test_an_enrolled_member_reaches_the_target_with_only_the_allowed_fields(
+    hanako: MemberAccount, partner: Partner
+) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+
+    # Agreed and noticed: name, e-mail, age band. The phone was agreed but never noticed.
+    assert enrollment.fields == ["age_band", "email", "name"]
+    (told,) = WebhookDelivery.objects.filter(event_type="enrollment.requested")
+    assert told.endpoint.partner == partner
+    assert member_id_from_pseudonym(told.payload["data"]["member"], partner.pk) == hanako.pk
+    assert "K-1" not in str(told.payload)  # the host's number stays the host's
+    assert "佐藤" not in str(told.payload)  # no personal data rests in the delivery log
+
+    data = services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
+
+    assert data["fields"] == {"age_band": "40-49", "email": "k-1@example.jp", "name": "佐藤 花子"}
+    assert member_id_from_pseudonym(data["member"], partner.pk) == hanako.pk
+    (record,) = ProvisionRecord.objects.all()
+    assert (record.recipient, record.member, record.data_items) == (
+        partner,
+        hanako,
+        ["age_band", "email", "name"],
+    )
+
+
+def test_asking_for_a_field_the_agreement_does_not_allow_is_refused(
+    hanako: MemberAccount, partner: Partner
+) -> None:
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_request(
+            member=hanako, target=partner, fields=["name", "address"], actor=SYSTEM
+        )
+
+    assert refused.value.code == ErrorCode.VALIDATION_FAILED
+    assert "address" in refused.value.fields["fields"][0]
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("missing", ["cross_enrollment", "profile_sharing"])
+def test_both_consents_are_needed(
+    host: Partner, partner: Partner, agreement: Agreement, missing: str
+) -> None:
+    member = _member(host, "K-2")
+    _consent(member, partner, *({"cross_enrollment", "profile_sharing"} - {missing}))
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert missing in refused.value.message
+    assert not Enrollment.objects.exists()
+    assert not WebhookDelivery.objects.filter(event_type="enrollment.requested").exists()
+
+
+def test_without_an_agreement_nothing_happens(
+    host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    member = _member(host, "K-3")
+    _consent(member, partner, "cross_enrollment", "profile_sharing")
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    assert not Enrollment.objects.exists()
+
+
+@pytest.mark.parametrize("how", ["suspended", "expired", "terminated"])
+def test_an_agreement_that_is_not_in_force_stops_enrollment_and_reading(
+    hanako: MemberAccount, partner: Partner, agreement: Agreement, how: str
+) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+    if how == "suspended":
+        services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+    elif how == "terminated":
+        services.agreement_terminate(agreement=agreement, reason="Ended", actor=SYSTEM)
+    else:
+        agreement.versions.update(
+            valid_until=TODAY - timedelta(days=1), effective_from=TODAY - timedelta(days=30)
+        )
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
+    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    services.enrollment_end(enrollment=enrollment, reason="test", actor=SYSTEM)
+    with pytest.raises(ApplicationError):
+        services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
+    assert not ProvisionRecord.objects.exists()
+
+
+def test_a_withdrawal_stops_the_sharing_at_once(hanako: MemberAccount, partner: Partner) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+    consent_withdraw(
+        member=hanako,
+        purpose_code="profile_sharing",
+        recipient=partner,
+        channel="preference_page",
+        occurred_at=timezone.now(),
+        actor=SYSTEM,
+    )
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert not ProvisionRecord.objects.exists()
+
+
+def test_an_ended_enrollment_shares_nothing_more(hanako: MemberAccount, partner: Partner) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+    services.enrollment_end(enrollment=enrollment, reason="member left", actor=SYSTEM)
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.CONFLICT
+    ended = WebhookDelivery.objects.filter(event_type="enrollment.ended")
+    assert ended.count() == 2  # the source and the target
+
+
+def test_a_second_request_for_the_same_member_is_a_conflict(
+    hanako: MemberAccount, partner: Partner
+) -> None:
+    services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.CONFLICT
+    assert Enrollment.objects.count() == 1
+
+
+def test_the_target_confirms_with_its_own_number_once(
+    hanako: MemberAccount, host: Partner, partner: Partner
+) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+
+    services.enrollment_confirm(enrollment=enrollment, target_member_number="MF-9", actor=SYSTEM)
+    again = services.enrollment_confirm(
+        enrollment=enrollment, target_member_number="MF-9", actor=SYSTEM
+    )
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_confirm(
+            enrollment=enrollment, target_member_number="MF-10", actor=SYSTEM
+        )
+
+    assert again.status == Enrollment.Status.CONFIRMED
+    assert again.target_member_number == "MF-9"
+    assert refused.value.code == ErrorCode.CONFLICT
+    (told,) = WebhookDelivery.objects.filter(event_type="enrollment.confirmed")
+    assert told.endpoint.partner == host
+
+
+def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 3)
+    consented = [_member(host, f"B-{n}") for n in range(7)]
+    for member in consented:
+        _consent(member, partner, "cross_enrollment", "profile_sharing")
+    only_one = _member(host, "B-X1")
+    _consent(only_one, partner, "cross_enrollment")
+    _member(host, "B-X2")
+    already = consented[0]
+    services.enrollment_request(member=already, target=partner, fields=None, actor=SYSTEM)
+    numbers = [m.member_number for m in consented] + ["B-X1", "B-X2", "NOBODY"]
+
+    batch = services.enrollment_batch_start(
+        source=host, target=partner, member_numbers=numbers, fields=["name"], actor=SYSTEM
+    )
+    batch = services.enrollment_batch_run(batch=batch)
+
+    assert batch.status == EnrollmentBatch.Status.DONE
+    assert (batch.total, batch.processed, batch.enrolled) == (10, 10, 6)
+    enrolled = Enrollment.objects.filter(batch=batch)
+    assert {e.member.member_number for e in enrolled} == {f"B-{n}" for n in range(1, 7)}
+    assert all(e.fields == ["name"] for e in enrolled)
+    assert Enrollment.objects.filter(member=already).count() == 1  # not enrolled twice
+    (told,) = WebhookDelivery.objects.filter(event_type="enrollment.batch_completed")
+    assert told.payload["data"]["enrolled"] == 6
+    # Running it again finds nothing left to do.
+    assert services.enrollment_batch_run(batch=batch).enrolled == 6
+
+
+def test_a_batch_under_no_agreement_fails_cleanly(
+    host: Partner, partner: Partner, agreement: Agreement
+) -> None:
+    batch = services.enrollment_batch_start(
+        source=host, target=partner, member_numbers=["K-1"], fields=None, actor=SYSTEM
+    )
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+
+    batch = services.enrollment_batch_run(batch=batch)
+
+    assert batch.status == EnrollmentBatch.Status.FAILED
+    assert "No active agreement" in batch.error
+    assert not Enrollment.objects.exists()
