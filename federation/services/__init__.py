@@ -1,4 +1,4 @@
-"""Writes of the federation: agreements, and mutual member enrollment."""
+"""Writes of the federation: agreements, mutual member enrollment, and base overlap."""
 
 from federation.services.agreements import (
     PartyInput,
@@ -22,8 +22,14 @@ from federation.services.enrollment import (
     enrollment_member_data,
     enrollment_request,
 )
+from federation.services.overlap import (
+    OverlapResult,
+    overlap_counts,
+    overlap_visibility_set,
+)
 
 __all__ = [
+    "OverlapResult",
     "PartyInput",
     "agreement_create",
     "agreement_resume",
@@ -37,6 +43,8 @@ __all__ = [
     "enrollment_fields",
     "enrollment_member_data",
     "enrollment_request",
+    "overlap_counts",
+    "overlap_visibility_set",
     "version_draft",
     "version_propose",
     "version_sign",

@@ -1,0 +1,154 @@
+"""Overlap between two member bases: how many of my members are also yours, in counts only.
+
+The match runs in the database over the keyed blind indexes (equal e-mail or equal phone under
+the same index key), never over decrypted data, and counts only members who consented to
+overlap matching with the other party, on both sides.
+
+Disclosure control, the rule:
+1. The other party must allow the asker counts (``OverlapVisibility``), and an active agreement
+   must let it give the asker ``overlap_matching``; its ``overlap.min_cell`` is the threshold.
+2. One breakdown at a time, from a fixed set (none, age band, prefecture, kind): no filters, so
+   no two questions differ by a small group of members.
+3. Primary suppression: every cell below the threshold is withheld, and so is the total (and
+   then every cell).
+4. Complementary suppression: the total is shown, so if a breakdown withholds exactly one cell,
+   the smallest shown cell is withheld too, and the two cannot be told apart by subtracting
+   the others from the total.
+5. Every question is logged (``OverlapQuery``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, CharField, Count, Exists, F, OuterRef, QuerySet, Value, When
+from django.utils import timezone
+
+from consent.services import consented_member_ids
+from federation.models import OverlapQuery, OverlapVisibility
+from federation.selectors import TermsInForce, terms_in_force
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode, validation_failed
+from partners.models import MemberAccount, Partner
+
+PURPOSE = "overlap_matching"
+BREAKDOWNS = ("age_band", "prefecture", "kind")
+
+
+@dataclass(frozen=True)
+class OverlapResult:
+    total: int | None  # None: withheld
+    cells: dict[str, int | None]  # segment → count, None where withheld
+    min_cell: int
+    breakdown: str
+
+
+def overlap_visibility_set(
+    *, owner: Partner, viewer: Partner, level: str, actor: Actor
+) -> OverlapVisibility:
+    """``owner`` decides how much of its base ``viewer`` may see in overlap."""
+    if level not in OverlapVisibility.Level.values:
+        raise validation_failed("level", "Give a level: nothing or counts.")
+    if owner.pk == viewer.pk:
+        raise validation_failed("viewer", "A company always sees its own base.")
+    visibility, _ = OverlapVisibility.objects.update_or_create(
+        owner=owner,
+        viewer=viewer,
+        defaults={"level": level, "updated_at": timezone.now(), "updated_by": actor.label[:200]},
+    )
+    return visibility
+
+
+def _age_band() -> Case:
+    # partners.normalize.age_band, in SQL: the first matching band wins.
+    year = timezone.localdate().year
+    bands = [When(birth_year__isnull=True, then=Value("unknown"))]
+    bands.append(When(birth_year__gt=year - 20, then=Value("under-20")))
+    for low in range(20, 80, 10):
+        # birth_year in (year - low - 9 .. year - low): age low..low+9
+        bands.append(When(birth_year__gte=year - low - 9, then=Value(f"{low}-{low + 9}")))
+    return Case(*bands, default=Value("80+"), output_field=CharField())
+
+
+def _matched(asker: Partner, other: Partner) -> QuerySet[MemberAccount]:
+    """The asker's members that are also the other's, both sides consenting, as one query."""
+    theirs = MemberAccount.objects.filter(
+        partner=other,
+        status=MemberAccount.Status.ACTIVE,
+        pk__in=consented_member_ids(purpose_code=PURPOSE, recipient=asker),
+        index_key_id=OuterRef("index_key_id"),
+    )
+    return MemberAccount.objects.filter(
+        partner=asker,
+        status=MemberAccount.Status.ACTIVE,
+        pk__in=consented_member_ids(purpose_code=PURPOSE, recipient=other),
+    ).filter(
+        Exists(theirs.filter(email_index=OuterRef("email_index")))
+        | Exists(theirs.filter(phone_index=OuterRef("phone_index")))
+    )
+
+
+def _suppress(counts: dict[str, int], min_cell: int) -> tuple[int | None, dict[str, int | None]]:
+    total = sum(counts.values())
+    if total < min_cell:
+        return None, dict.fromkeys(counts)
+    cells: dict[str, int | None] = {
+        key: (value if value >= min_cell else None) for key, value in counts.items()
+    }
+    withheld = [key for key, value in cells.items() if value is None]
+    if len(withheld) == 1:
+        shown = [key for key, value in cells.items() if value is not None]
+        if shown:
+            smallest = min(shown, key=lambda key: (counts[key], key))
+            cells[smallest] = None
+    return total, cells
+
+
+def overlap_counts(
+    *, asker: Partner, other: Partner, breakdown: str, actor: Actor
+) -> OverlapResult:
+    """How many of ``asker``'s members are also ``other``'s, broken down by one segment of the
+    asker's members (``""`` for the total alone). Raises ApplicationError: validation_failed,
+    no_agreement, permission_denied (the other party shares no counts with the asker)."""
+    if breakdown and breakdown not in BREAKDOWNS:
+        raise validation_failed("breakdown", f"One of: {', '.join(BREAKDOWNS)}, or none.")
+    if asker.pk == other.pk:
+        raise validation_failed("other", "Ask about another company's base.")
+    terms: TermsInForce | None = terms_in_force(provider=other, recipient=asker, purpose=PURPOSE)
+    if terms is None:
+        raise ApplicationError(
+            ErrorCode.NO_AGREEMENT,
+            f"No active agreement lets {other.slug} share overlap counts with {asker.slug}.",
+        )
+    level = (
+        OverlapVisibility.objects.filter(owner=other, viewer=asker)
+        .values_list("level", flat=True)
+        .first()
+    )
+    if level != OverlapVisibility.Level.COUNTS:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED, f"{other.slug} shares no overlap counts with you."
+        )
+    matched = _matched(asker, other)
+    counts: dict[str, int]
+    if breakdown:
+        segment: Any = _age_band() if breakdown == "age_band" else F(breakdown)
+        rows = matched.annotate(segment=segment).values("segment").annotate(n=Count("pk"))
+        counts = {str(row["segment"] or "unknown"): row["n"] for row in rows.order_by("segment")}
+    else:
+        counts = {"all": matched.count()}
+    total, cells = _suppress(counts, terms.min_cell)
+    with transaction.atomic():
+        OverlapQuery.objects.create(
+            asker=asker,
+            other=other,
+            agreement=terms.agreement,
+            breakdown=breakdown,
+            min_cell=terms.min_cell,
+            cells=len(cells),
+            suppressed=sum(1 for value in cells.values() if value is None),
+            asked_by=actor.label[:200],
+        )
+    return OverlapResult(total=total, cells=cells, min_cell=terms.min_cell, breakdown=breakdown)
