@@ -1,7 +1,7 @@
 """The compliance pages, under /compliance/. Every list page has a ``.csv`` twin (the same view
-as ``?format=csv``)."""
+as ``?format=csv``), but for the member search, whose CSV is a POST like the search itself."""
 
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import LogoutView
 from django.urls import path, reverse_lazy
 
 from consent.compliance import views
@@ -11,17 +11,14 @@ app_name = "compliance"
 urlpatterns = [
     path(
         "login/",
-        LoginView.as_view(
-            template_name="compliance/login.html",
-            next_page=reverse_lazy("compliance:dashboard"),
-        ),
+        views.ComplianceLoginView.as_view(next_page=reverse_lazy("compliance:dashboard")),
         name="login",
     ),
     path("logout/", LogoutView.as_view(next_page=reverse_lazy("compliance:login")), name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("counts.csv", views.dashboard, {"fmt": "csv"}, name="counts-csv"),
     path("search/", views.search, name="search"),
-    path("search.csv", views.search, {"fmt": "csv"}, name="search-csv"),
+    path("search.csv", views.search_csv, name="search-csv"),
     path("members/<uuid:member_id>/", views.member_detail, name="member"),
     path("members/<uuid:member_id>/reveal/", views.member_reveal_view, name="member-reveal"),
     path(

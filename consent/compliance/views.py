@@ -1,18 +1,23 @@
 """The compliance pages: read-only, server-rendered, no JavaScript, printable.
 
 Every list is also a CSV download (``?format=csv`` or the list's ``.csv`` address) built from
-the same selector as the page. Nothing here writes except the reveal, which goes through
-``partners.services.member_reveal`` and so leaves an audit event naming the reviewer.
+the same selector as the page; the member search and its CSV are POST forms instead, so that
+what was searched for stays out of URLs. Nothing here writes except the reveal, which goes
+through ``partners.services.member_reveal`` and so leaves an audit event naming the reviewer.
+The log-in form refuses more guesses after a few failures (``access.login_locked_out``).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -20,10 +25,16 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consent.compliance import export, selectors
-from consent.compliance.access import compliance_reviewer_required
+from consent.compliance.access import (
+    LOGIN_LOCKOUT_SECONDS,
+    compliance_reviewer_required,
+    login_failure_record,
+    login_failures_forget,
+    login_locked_out,
+)
 from consent.compliance.selectors import RequestFilter, SearchBy
 from consent.models import DataSubjectRequest
 from consent.services import chain_verify
@@ -43,6 +54,8 @@ PERSONAL_LABELS = {
     "birth_date": "Date of birth",
 }
 MASK = "●●●● (hidden)"
+
+logger = logging.getLogger(__name__)
 
 
 # --- Plumbing ---------------------------------------------------------------------------------
@@ -98,6 +111,55 @@ def reviewer_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
     return never_cache(require_GET(compliance_reviewer_required(view)))
 
 
+# --- Logging in -------------------------------------------------------------------------------
+
+
+def _client_address(request: HttpRequest) -> str:
+    # The address the audit log records too: behind our TLS proxy, the client's, as
+    # config.middleware takes it from the entry the proxy appended to X-Forwarded-For.
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+class ComplianceLoginView(LoginView):
+    """Django's log-in form, which turns guessers away for a while: after
+    ``LOGIN_FAILURES_ALLOWED`` failures for a user name (in any case) or from an address, the
+    next attempts get a 429 without their password being checked at all, even a right one.
+
+    Failed log-ins go to the application log, not the audit log: ``AuditEvent`` has no action
+    for them. The user name is logged, never the password.
+    """
+
+    template_name = "compliance/login.html"
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))
+        address = _client_address(request)
+        if not login_locked_out(username=username, ip=address):
+            return super().post(request, *args, **kwargs)
+        logger.warning(
+            "Compliance log-in refused, too many failures: user name %r from %s",
+            username[:200],
+            address,
+        )
+        # An unbound form: showing a bound one's errors would check the password after all.
+        form = self.get_form_class()(request, initial={"username": username})
+        context = self.get_context_data(form=form, locked_out=True)
+        response = self.render_to_response(context, status=429)
+        response["Retry-After"] = str(LOGIN_LOCKOUT_SECONDS)
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        username = str(form.data.get("username", ""))
+        address = _client_address(self.request)
+        login_failure_record(username=username, ip=address)
+        logger.warning("Compliance log-in failed: user name %r from %s", username[:200], address)
+        return super().form_invalid(form)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        login_failures_forget(username=form.cleaned_data["username"])
+        return super().form_valid(form)
+
+
 # --- Dashboard --------------------------------------------------------------------------------
 
 
@@ -133,31 +195,56 @@ class SearchForm(forms.Form):
     by = forms.ChoiceField(label="Search by", choices=SearchBy.CHOICES, required=False)
 
 
-@reviewer_page
-def search(request: HttpRequest, fmt: str | None = None) -> HttpResponseBase:
-    form = SearchForm(request.GET)
-    query, by = "", SearchBy.ANY
-    if form.is_valid():
-        query = form.cleaned_data["q"].strip()
-        by = form.cleaned_data["by"] or SearchBy.ANY
-    results = selectors.member_search(query=query, by=by) if query else []
-    if _wants_csv(request, fmt):
-        # The file is named for the list, never for the e-mail or phone searched for.
-        return export.csv_response(export.SEARCH_RESULTS, results)
-    # The e-mail or phone searched for is in this page's address. The site-wide
-    # Referrer-Policy (same-origin) keeps it from other sites; "no-referrer" would go further
-    # but makes browsers send "Origin: null" with the log-out form, which CSRF refuses.
+def search_page(
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """The member search and its CSV, which take an e-mail address or phone number, so only
+    ever in a POST body: never in a URL, and so never in access logs, proxies or browser
+    history. An anonymous visitor comes back to the bare search page after logging in, not to
+    the address asked for (which may carry a query) nor to the CSV (which is only a POST)."""
+
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        checked = compliance_reviewer_required(view, return_to="compliance:search")
+        return never_cache(require_http_methods(list(methods))(checked))
+
+    return decorate
+
+
+def _searched(form: SearchForm) -> tuple[str, str, list[MemberAccount]]:
+    if not form.is_valid():
+        return "", SearchBy.ANY, []
+    query = form.cleaned_data["q"].strip()
+    by = form.cleaned_data["by"] or SearchBy.ANY
+    return query, by, selectors.member_search(query=query, by=by) if query else []
+
+
+@search_page("GET", "POST")
+def search(request: HttpRequest) -> HttpResponseBase:
+    # A GET shows the empty form, whatever its query string says.
+    form = SearchForm(request.POST) if request.method == "POST" else SearchForm()
+    query, by, results = _searched(form)
+    # The results are this POST's response, not a redirect to a page whose address would
+    # have to carry the query.
     return render(
         request,
         "compliance/search.html",
         {
             "form": form,
             "query": query,
+            "by": by,
             "results": results,
             "limit": selectors.MAX_SEARCH_RESULTS,
-            "csv_url": _csv_url(request, reverse("compliance:search-csv")),
         },
     )
+
+
+@search_page("POST")
+def search_csv(request: HttpRequest) -> HttpResponseBase:
+    """The search results as CSV, from the hidden form on the results page (a POST, for the
+    same reason as the search)."""
+    _query, _by, results = _searched(SearchForm(request.POST))
+    # The file is named for the list, never for the e-mail or phone searched for.
+    return export.csv_response(export.SEARCH_RESULTS, results)
 
 
 # --- Member page ------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The compliance pages in a real browser: a reviewer logs in through the form, finds a member
-by e-mail, reads the consent timeline, reveals the personal data for a reason and downloads a
-CSV; partner staff who log in are refused; and the member page fits a phone.
+by e-mail (which stays out of the address bar) and downloads the results, reads the consent
+timeline, reveals the personal data for a reason and downloads a CSV; partner staff who log in
+are refused; and the member page fits a phone.
 
 tests/consent/test_compliance_pages.py covers the rules through Django's test client; these
 tests cover what only a browser does: the log-in and CSRF cookies, following the pages' own
@@ -86,6 +87,18 @@ def test_a_reviewer_finds_a_member_reads_the_record_reveals_and_exports(
     results = page.locator("table tbody tr")
     expect(results).to_have_count(1)
     expect(results).to_contain_text("Host Co")
+    expect(page).to_have_url(re.compile(r"/compliance/search/$"))
+    assert EMAIL.lower() not in page.url.lower()
+
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download CSV").click()
+    found = downloading.value
+    assert found.suggested_filename.startswith("sanpo-member-search-")
+    assert "hanako" not in found.suggested_filename.lower()
+    text = Path(found.path()).read_bytes().decode("utf-8-sig")
+    assert text.splitlines()[1:] == ["host-co,Host Co,K-1,household,active"]
+    assert EMAIL.lower() not in page.url.lower()
+
     results.get_by_role("link", name="K-1").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Member K-1")
@@ -129,7 +142,7 @@ def test_partner_staff_who_log_in_are_refused(page: Page, partner_admin: User) -
     _log_in_through_the_form(page, partner_admin.username)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
-    response = page.goto("/compliance/search/?q=K-1")
+    response = page.goto("/compliance/search/")
     assert response is not None
     assert response.status == 403
     expect(page.locator("body")).to_contain_text("only for compliance reviewers")

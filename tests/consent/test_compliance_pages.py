@@ -1,12 +1,15 @@
 """The compliance pages: compliance reviewers, and only they, read the consent record of any
 member (timeline, current states, provisions, withdrawals, chain, data-subject requests), find
 members by number, e-mail or phone, reveal personal data for a recorded reason, and download
-every list as CSV. Read-only, bounded in queries, and never a byte of personal data in a CSV.
+every list as CSV. Read-only, bounded in queries, and never a byte of personal data in a CSV,
+nor what was searched for in a URL. The log-in form turns password guessers away.
 """
 
 import csv
 import io
+import logging
 import re
+import time
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -19,6 +22,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from consent.compliance.access import LOGIN_LOCKOUT_SECONDS, LOGIN_WINDOW_SECONDS
 from consent.compliance.export import cell
 from consent.models import (
     ConsentEvent,
@@ -36,7 +40,7 @@ from consent.services import (
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner, StaffRole
 from partners.services import member_create, member_erase, staff_role_set
-from tests.factories import make_partner, make_user
+from tests.factories import make_partner, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -203,8 +207,7 @@ def _pages(world: World) -> list[str]:
         "/compliance/",
         "/compliance/?format=csv",
         "/compliance/counts.csv",
-        "/compliance/search/?q=K-1",
-        "/compliance/search.csv?q=K-1",
+        "/compliance/search/",
         member,
         *(_member_url(world.hanako, f"{name}.csv") for name in ("timeline", "states")),
         *(_member_url(world.hanako, f"{name}.csv") for name in ("provisions", "withdrawals")),
@@ -216,6 +219,14 @@ def _pages(world: World) -> list[str]:
         "/compliance/requests/",
         "/compliance/requests.csv?status=verified",
     ]
+
+
+# The member search and its CSV are POST forms, so that what was searched for stays out of URLs.
+SEARCHES = [
+    ("/compliance/search/", {"q": "K-1", "by": ""}),
+    ("/compliance/search/", {"q": EMAIL, "by": "email"}),
+    ("/compliance/search.csv", {"q": "K-1", "by": "any"}),
+]
 
 
 def test_only_compliance_reviewers_see_any_page(
@@ -241,6 +252,17 @@ def test_only_compliance_reviewers_see_any_page(
             assert "only for compliance reviewers" in refused.content.decode()
             assert "Hanako" not in refused.content.decode()
         assert reviewer.get(url).status_code == 200, url
+
+    for url, data in SEARCHES:
+        away = anonymous.post(url, data)
+        assert away.status_code == 302, url
+        assert away["Location"] == "/compliance/login/?next=/compliance/search/", url
+        for username, client in clients.items():
+            refused = client.post(url, data)
+            assert refused.status_code == 403, (url, username)
+            assert "only for compliance reviewers" in refused.content.decode()
+            assert "host-co" not in refused.content.decode()
+        assert reviewer.post(url, data).status_code == 200, url
 
 
 def test_the_reveal_is_refused_to_everyone_else_and_records_nothing(
@@ -304,13 +326,153 @@ def test_a_login_without_next_lands_on_the_dashboard(compliance_reviewer: User) 
     assert (response.status_code, response["Location"]) == (302, "/compliance/")
 
 
+# --- Log-in throttling ----------------------------------------------------------------------
+
+RIGHT = "correct horse battery staple"  # tests.factories.UserFactory's
+
+
+def _log_in(username: str, password: str, *, ip: str, client: Client | None = None) -> Any:
+    return (client or Client()).post(
+        "/compliance/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
+    )
+
+
+def _refused(response: Any) -> bool:
+    if response.status_code != 429:
+        return False
+    page = response.content.decode()
+    assert "Too many failed log-ins" in page
+    assert "did not match" not in page
+    assert response["Retry-After"] == str(LOGIN_LOCKOUT_SECONDS)
+    return True
+
+
+def _logged_in(response: Any) -> bool:
+    return (response.status_code, response.get("Location")) == (302, "/compliance/")
+
+
+def test_five_failed_log_ins_lock_the_user_name_out_even_with_the_right_password(
+    compliance_reviewer: User,
+) -> None:
+    guesser = Client()
+    for n in range(5):
+        wrong = _log_in("carol-reviewer", f"guess {n}", ip="203.0.113.7", client=guesser)
+        assert wrong.status_code == 200, n
+        assert "did not match" in wrong.content.decode()
+
+    assert _refused(_log_in("carol-reviewer", RIGHT, ip="203.0.113.7", client=guesser))
+    assert guesser.get("/compliance/").status_code == 302  # not logged in
+    assert guesser.get("/compliance/login/").status_code == 200  # the form still shows
+    # The user name, in any case, from anywhere.
+    assert _refused(_log_in("CAROL-Reviewer", RIGHT, ip="198.51.100.1"))
+    assert _refused(_log_in("carol-reviewer", RIGHT, ip="198.51.100.2"))
+
+    # Another reviewer, from another address, still logs in.
+    make_staff("dave-reviewer", StaffRole.Role.COMPLIANCE_REVIEWER)
+    dave = Client()
+    assert _logged_in(_log_in("dave-reviewer", RIGHT, ip="198.51.100.3", client=dave))
+    assert dave.get("/compliance/").status_code == 200
+
+
+def test_five_failed_log_ins_from_one_address_lock_the_address_out(
+    compliance_reviewer: User,
+) -> None:
+    for n in range(5):
+        assert _log_in(f"guess-{n}", "guess", ip="203.0.113.9").status_code == 200
+
+    assert _refused(_log_in("carol-reviewer", RIGHT, ip="203.0.113.9"))
+    assert _logged_in(_log_in("carol-reviewer", RIGHT, ip="203.0.113.10"))
+
+
+def test_a_successful_log_in_resets_the_user_names_count(compliance_reviewer: User) -> None:
+    # Every attempt from another address, so only the user name's count can lock anyone out.
+    for n in range(4):
+        assert _log_in("carol-reviewer", "guess", ip=f"192.0.2.{n}").status_code == 200
+    assert _logged_in(_log_in("carol-reviewer", RIGHT, ip="192.0.2.100"))
+
+    # Without the reset, the first of these would be the fifth failure and the second a 429.
+    for n in range(4, 8):
+        assert _log_in("carol-reviewer", "guess", ip=f"192.0.2.{n}").status_code == 200, n
+    assert _logged_in(_log_in("carol-reviewer", RIGHT, ip="192.0.2.101"))
+    for n in range(8, 13):
+        assert _log_in("carol-reviewer", "guess", ip=f"192.0.2.{n}").status_code == 200, n
+    assert _refused(_log_in("carol-reviewer", RIGHT, ip="192.0.2.102"))
+
+
+class _CacheClock:
+    """The clock of Django's local-memory cache, moved by hand: counters expire by it."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from django.core.cache import caches
+        from django.core.cache.backends import base, locmem
+
+        if not isinstance(caches["default"], locmem.LocMemCache):
+            pytest.skip("moves the clock of Django's local-memory cache (REDIS_URL is set)")
+        self.now = time.time()
+        for module in (base, locmem):
+            monkeypatch.setattr(module, "time", self)
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_counts_and_the_lock_out_last_fifteen_minutes(
+    compliance_reviewer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _CacheClock(monkeypatch)
+
+    # Four failures, and the window passes: the count starts again.
+    for _ in range(4):
+        assert _log_in("carol-reviewer", "guess", ip="203.0.113.20").status_code == 200
+    clock.advance(LOGIN_WINDOW_SECONDS + 1)
+    for _ in range(4):
+        assert _log_in("carol-reviewer", "guess", ip="203.0.113.20").status_code == 200
+    assert _logged_in(_log_in("carol-reviewer", RIGHT, ip="203.0.113.21"))
+
+    # The fifth failure, late in the window, still locks out for the whole fifteen minutes.
+    for _ in range(4):
+        assert _log_in("carol-reviewer", "guess", ip="203.0.113.30").status_code == 200
+    clock.advance(14 * 60)
+    assert _log_in("carol-reviewer", "guess", ip="203.0.113.30").status_code == 200
+    clock.advance(LOGIN_LOCKOUT_SECONDS - 60)
+    assert _refused(_log_in("carol-reviewer", RIGHT, ip="203.0.113.31"))
+    clock.advance(61)
+    assert _logged_in(_log_in("carol-reviewer", RIGHT, ip="203.0.113.31"))
+
+
+def test_failed_log_ins_are_logged_with_the_user_name_but_never_the_password(
+    compliance_reviewer: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    audited = AuditEvent.objects.count()
+    with caplog.at_level(logging.WARNING, logger="consent.compliance.views"):
+        for _ in range(6):
+            _log_in("carol-reviewer", "hunter2-secret", ip="203.0.113.5")
+
+    messages = [r.getMessage() for r in caplog.records if r.name == "consent.compliance.views"]
+    failed = "Compliance log-in failed: user name 'carol-reviewer' from 203.0.113.5"
+    refused = "Compliance log-in refused, too many failures: user name 'carol-reviewer' from "
+    assert messages == [failed] * 5 + [refused + "203.0.113.5"]
+    assert "hunter2" not in caplog.text
+    assert AuditEvent.objects.count() == audited  # it has no action for failed log-ins
+
+
 def test_the_pages_offer_no_way_to_change_the_record(world: World, reviewer: Client) -> None:
     world.make_withdrawal_overdue()
     world.request(world.hanako, "access", received_days_ago=40, due_in_days=-10)
-    allowed_posts = {"/compliance/logout/", _member_url(world.hanako, "reveal/")}
+    allowed_posts = {
+        "/compliance/logout/",
+        _member_url(world.hanako, "reveal/"),
+        "/compliance/search/",
+        "/compliance/search.csv",
+    }
+    search_results = reviewer.post("/compliance/search/", {"q": "K-1"})
+    assert "Download CSV" in search_results.content.decode()
 
-    for url in _pages(world):
-        response = reviewer.get(url)
+    responses = [(url, reviewer.get(url)) for url in _pages(world)]
+    for url, response in [*responses, ("search results", search_results)]:
         if response.streaming:
             continue
         page = response.content.decode()
@@ -324,9 +486,12 @@ def test_the_pages_offer_no_way_to_change_the_record(world: World, reviewer: Cli
         assert "<script" not in page.lower(), url
         assert not re.search(r"https?://", page), f"outside resource on {url}"
 
-    # The list pages answer only GET.
+    # The list pages answer only GET; the search GET and POST; its CSV only POST.
     for url in ("/compliance/", _member_url(world.hanako), "/compliance/requests/"):
         assert reviewer.post(url).status_code == 405
+        assert reviewer.put(url).status_code == 405
+        assert reviewer.delete(url).status_code == 405
+    for url in ("/compliance/search/", "/compliance/search.csv"):
         assert reviewer.put(url).status_code == 405
         assert reviewer.delete(url).status_code == 405
 
@@ -335,9 +500,9 @@ def test_the_pages_offer_no_way_to_change_the_record(world: World, reviewer: Cli
 
 
 def _found(reviewer: Client, query: str, by: str = "") -> list[tuple[str, str]]:
-    response = reviewer.get("/compliance/search/", {"q": query, "by": by})
+    response = reviewer.post("/compliance/search/", {"q": query, "by": by})
     assert response.status_code == 200
-    assert response["Referrer-Policy"] == "same-origin"  # the query stays on this site
+    assert "no-store" in response["Cache-Control"]
     rows = re.findall(
         r'<td data-label="Partner">.*?\((?P<slug>[\w-]+)\)</span></td>\s*'
         r'<td data-label="Member number"><a href="[^"]+">(?P<number>[^<]+)</a>',
@@ -393,7 +558,7 @@ def test_other_values_find_nobody(world: World, reviewer: Client, query: str, by
 
 
 def test_search_results_export_without_the_searched_value(world: World, reviewer: Client) -> None:
-    response = reviewer.get("/compliance/search/", {"q": EMAIL, "format": "csv"})
+    response = reviewer.post("/compliance/search.csv", {"q": EMAIL, "by": "any"})
     assert EMAIL not in response["Content-Disposition"]
     assert _csv(response) == [
         {
@@ -404,6 +569,63 @@ def test_search_results_export_without_the_searched_value(world: World, reviewer
             "status": "active",
         }
     ]
+
+
+def _urls(page: str) -> list[str]:
+    return re.findall(r'(?:href|action|src)="([^"]*)"', page)
+
+
+def test_what_was_searched_for_never_appears_in_a_url(
+    world: World, reviewer: Client, partner_admin: User
+) -> None:
+    searched = reviewer.post("/compliance/search/", {"q": EMAIL, "by": ""})
+
+    # The results are the POST's own response, not a redirect to an address with the query.
+    assert searched.status_code == 200
+    assert not searched.has_header("Location")
+    page = searched.content.decode()
+    assert 'href="' + _member_url(world.hanako) + '"' in page
+    # The CSV button posts the query back in the form, not in its address.
+    assert f'<input type="hidden" name="q" value="{EMAIL}">' in page
+    assert '<input type="hidden" name="by" value="any">' in page
+    assert _urls(page)
+    for url in _urls(page):
+        assert "hanako" not in url.lower(), url
+
+
+@pytest.mark.parametrize("query", [EMAIL, PHONE])
+def test_a_search_in_the_address_searches_nothing(
+    world: World, reviewer: Client, partner_admin: User, query: str
+) -> None:
+    for params in ({"q": query}, {"q": query, "by": "any", "format": "csv"}):
+        shown = reviewer.get("/compliance/search/", params)
+        assert shown.status_code == 200
+        assert shown["Content-Type"].startswith("text/html")
+        page = shown.content.decode()
+        assert "Find a member" in page
+        assert "<h2>Results</h2>" not in page
+        assert "host-co" not in page
+        assert query not in page
+        assert 'name="q" value=""' in page
+
+    # Nor does it travel on: not into the log-in redirect, nor into the 403 page.
+    away = Client().get("/compliance/search/", {"q": query})
+    assert away.status_code == 302
+    assert away["Location"] == "/compliance/login/?next=/compliance/search/"
+    refused = _as(partner_admin).get("/compliance/search/", {"q": query})
+    assert refused.status_code == 403
+    assert query not in refused.content.decode()
+
+
+def test_the_search_csv_is_a_post_only(world: World, reviewer: Client) -> None:
+    assert reviewer.get("/compliance/search.csv").status_code == 405
+    assert reviewer.get("/compliance/search.csv", {"q": "K-1"}).status_code == 405
+    assert reviewer.post("/compliance/search.csv", {"q": "K-1"}).status_code == 200
+    # An empty query is an empty list, not an error.
+    assert _csv(reviewer.post("/compliance/search.csv", {"q": " "})) == []
+    # The anonymous visitor comes back to the search page, where a GET makes sense.
+    away = Client().post("/compliance/search.csv", {"q": EMAIL})
+    assert away["Location"] == "/compliance/login/?next=/compliance/search/"
 
 
 # --- The member page ------------------------------------------------------------------------
@@ -778,8 +1000,7 @@ def busy_world(world: World, host: Partner) -> World:
 LIST_QUERY_BOUNDS = {
     "/compliance/": 9,
     "/compliance/counts.csv": 4,
-    "/compliance/search/?q=K-1": 5,
-    "/compliance/search/?q=hanako.sato@example.jp": 4,
+    "/compliance/search/": 3,
     "/compliance/withdrawals/overdue/": 6,
     "/compliance/withdrawals/overdue.csv": 4,
     "/compliance/chain/": 5,
@@ -787,6 +1008,11 @@ LIST_QUERY_BOUNDS = {
     "/compliance/requests/": 5,
     "/compliance/requests.csv": 4,
 }
+SEARCH_QUERY_BOUNDS = [
+    ("/compliance/search/", {"q": "K-1"}, 5),
+    ("/compliance/search/", {"q": EMAIL}, 4),
+    ("/compliance/search.csv", {"q": "K-1"}, 5),
+]
 
 
 def test_list_pages_cost_a_fixed_number_of_queries(
@@ -795,6 +1021,11 @@ def test_list_pages_cost_a_fixed_number_of_queries(
     for url, bound in LIST_QUERY_BOUNDS.items():
         with django_assert_max_num_queries(bound, info=url):
             response = reviewer.get(url)
+            assert response.status_code == 200
+            assert _text(response)
+    for url, data, bound in SEARCH_QUERY_BOUNDS:
+        with django_assert_max_num_queries(bound, info=f"{url} {data}"):
+            response = reviewer.post(url, data)
             assert response.status_code == 200
             assert _text(response)
 
@@ -849,9 +1080,10 @@ def test_consents_under_a_superseded_notice_are_shown_as_not_in_force(
 
 def test_no_page_loads_a_ciphertext(busy_world: World, reviewer: Client) -> None:
     # Only the reveal decrypts; lists and CSVs never even read the sealed columns.
-    for url in _pages(busy_world):
+    requests = [(url, None) for url in _pages(busy_world)] + SEARCHES
+    for url, data in requests:
         with CaptureQueriesContext(connection) as queries:
-            assert _text(reviewer.get(url))
+            assert _text(reviewer.get(url) if data is None else reviewer.post(url, data))
         for query in queries.captured_queries:
             assert "_sealed" not in query["sql"], url
             assert "wrapped_key" not in query["sql"], url
