@@ -1,0 +1,101 @@
+"""The lifecycle actions on an agreement's page: each reads the POST of its form, calls one
+service and returns the message to show. A refusal is an ApplicationError, which the page shows
+as an error message."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest
+
+from federation import services
+from federation.models import Agreement, AgreementVersion
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
+
+# How a signature recorded by a manager was given: there is no e-signature in the console.
+SIGNED_HOW = ("on paper", "in person")
+
+
+def error_text(exc: ApplicationError) -> str:
+    details = [f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()]
+    return " ".join([exc.message, *details])
+
+
+def _refused(message: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> ApplicationError:
+    return ApplicationError(code, message)
+
+
+def _version(request: HttpRequest, agreement: Agreement) -> AgreementVersion:
+    # The page names the version it showed, so a stale page never acts on another one.
+    number = request.POST.get("version", "")
+    version = agreement.versions.filter(number=int(number)).first() if number.isdigit() else None
+    if version is None:
+        raise _refused("No such version.", ErrorCode.NOT_FOUND)
+    return version
+
+
+def propose(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    version = services.version_propose(version=_version(request, agreement), actor=actor)
+    return f"v{version.number} is proposed: every party is asked to sign it."
+
+
+def withdraw(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    version = services.version_withdraw(version=_version(request, agreement), actor=actor)
+    return f"v{version.number} is withdrawn."
+
+
+def sign(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    version = _version(request, agreement)
+    try:
+        partner_id = uuid.UUID(request.POST.get("partner", ""))
+    except ValueError:
+        raise _refused("Choose the party that signed.") from None
+    party = version.parties.select_related("partner").filter(partner_id=partner_id).first()
+    if party is None:
+        raise _refused("That company is not a party to this version.", ErrorCode.NOT_FOUND)
+    how = request.POST.get("how", "")
+    if how not in SIGNED_HOW:
+        raise _refused(f"Say how the party signed: {' or '.join(SIGNED_HOW)}.")
+    name = request.POST.get("signed_by", "").strip()
+    # The service appends who recorded it, "(user <manager>)"; this part says how it was given.
+    version = services.version_sign(
+        version=version,
+        partner=party.partner,
+        signed_by=f"{name}, {how}" if name else "",
+        actor=actor,
+    )
+    done = f"The signature of {party.partner.slug} on v{version.number} is recorded."
+    if version.status == AgreementVersion.Status.SIGNED:
+        done += f" Every party has signed v{version.number}."
+    return done
+
+
+def suspend(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    services.agreement_suspend(
+        agreement=agreement, reason=request.POST.get("reason", ""), actor=actor
+    )
+    return "The agreement is suspended: nothing it allows may happen until it is resumed."
+
+
+def resume(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    services.agreement_resume(agreement=agreement, actor=actor)
+    return "The agreement is active again."
+
+
+def terminate(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
+    services.agreement_terminate(
+        agreement=agreement, reason=request.POST.get("reason", ""), actor=actor
+    )
+    return "The agreement is terminated."
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Agreement, Actor], str]] = {
+    "propose": propose,
+    "withdraw": withdraw,
+    "sign": sign,
+    "suspend": suspend,
+    "resume": resume,
+    "terminate": terminate,
+}

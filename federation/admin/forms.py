@@ -1,0 +1,190 @@
+"""The forms of the agreement console: the terms of a version and its parties.
+
+Plain forms, not model forms: an agreement and its versions are written only by
+``federation.services``, which validate the terms against the parties and the purpose
+catalogue. These forms check only what the services cannot be given (a date, JSON that parses)
+and then place the services' refusals next to the fields they name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from federation.models import AgreementVersion
+from federation.services import PartyInput
+from partners.errors import ApplicationError
+from partners.models import Partner
+
+# Blank party rows offered below the filled ones: there is no JavaScript to add rows.
+EXTRA_PARTY_ROWS = 2
+
+
+def example_terms(host: Partner | None) -> dict[str, Any]:
+    """A terms document of the shape ``federation.terms`` documents, to start from. Its
+    recipient is a placeholder: the manager names a party's slug there."""
+    provider = host.slug if host is not None else "host-slug"
+    return {
+        "data_flows": [
+            {
+                "provider": provider,
+                "recipient": "partner-slug",
+                "purpose": "cross_enrollment",
+                "fields": ["name", "email", "age_band"],
+                "legal_basis": "consent",
+            }
+        ],
+        "coin": {"exchange": False, "programs": {}},
+        "referral": {"fee_yen": "500", "fee_percent": None, "attribution_days": 30},
+        "overlap": {"min_cell": 50},
+    }
+
+
+def terms_text(document: Any) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _partners() -> QuerySet[Partner]:
+    # Offboarded companies sign nothing any more; a suspended one is listed so that the
+    # service's own refusal ("... is not active") explains why it cannot be a party.
+    return Partner.objects.exclude(status=Partner.Status.OFFBOARDED).order_by("slug")
+
+
+class PartnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.slug} — {obj.name_latin}"
+
+
+class VersionForm(forms.Form):
+    """The terms of one version. ``creating`` adds the agreement's own title and host."""
+
+    title = forms.CharField(max_length=200)
+    host = PartnerChoiceField(queryset=Partner.objects.filter(kind=Partner.Kind.HOST))
+    effective_from = forms.DateField(help_text="YYYY-MM-DD; today or later when proposed.")
+    valid_until = forms.DateField(help_text="YYYY-MM-DD")
+    summary = forms.CharField(
+        max_length=300, required=False, help_text="What this version changes, in a sentence."
+    )
+    terms = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 90, "class": "vLargeTextField"}),
+        help_text="The terms document as JSON: data flows (provider and recipient are party "
+        "slugs), coin, referral and overlap. Every problem is listed by its path.",
+    )
+
+    def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not creating:
+            del self.fields["title"]
+            del self.fields["host"]
+
+    def clean_terms(self) -> Any:
+        raw = self.cleaned_data["terms"]
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
+
+
+class PartyForm(forms.Form):
+    """One company bound by the version and its contact for the agreement. A blank row is no
+    party, so a company is removed by clearing its row."""
+
+    partner = PartnerChoiceField(queryset=_partners(), required=False, label="Company")
+    contact_name = forms.CharField(max_length=200, required=False)
+    contact_email = forms.EmailField(required=False, label="Contact e-mail")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("partner") is not None:
+            for name in ("contact_name", "contact_email"):
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Give the party's contact.")
+        elif cleaned.get("contact_name") or cleaned.get("contact_email"):
+            self.add_error("partner", "Choose the company of this contact.")
+        return cleaned
+
+
+PartyFormSet = forms.formset_factory(PartyForm, extra=EXTRA_PARTY_ROWS)
+
+
+def party_rows(version: AgreementVersion | None, host: Partner | None) -> list[dict[str, Any]]:
+    """The rows a form starts with: the parties of ``version`` (with their contacts), or only
+    the host for a new agreement."""
+    if version is not None:
+        parties = sorted(
+            version.parties.select_related("partner"),
+            key=lambda party: (party.partner != host, party.partner.slug),  # the host first
+        )
+        return [
+            {
+                "partner": party.partner,
+                "contact_name": party.contact_name,
+                "contact_email": party.contact_email,
+            }
+            for party in parties
+        ]
+    return [{"partner": host}] if host is not None else []
+
+
+def version_initial(version: AgreementVersion | None, host: Partner | None) -> dict[str, Any]:
+    if version is not None:
+        return {
+            "effective_from": version.effective_from,
+            "valid_until": version.valid_until,
+            "summary": version.summary,
+            "terms": terms_text(version.terms),
+        }
+    today: date = timezone.localdate()
+    return {
+        "host": host,
+        "effective_from": today,
+        "valid_until": today + timedelta(days=365),
+        "terms": terms_text(example_terms(host)),
+    }
+
+
+def parties_from(formset: Any) -> list[PartyInput]:
+    return [
+        PartyInput(
+            partner=form.cleaned_data["partner"],
+            contact_name=form.cleaned_data["contact_name"],
+            contact_email=form.cleaned_data["contact_email"],
+        )
+        for form in formset.forms
+        if form.cleaned_data.get("partner") is not None
+    ]
+
+
+def place_errors(exc: ApplicationError, form: forms.Form) -> list[str]:
+    """Put a service's refusal next to the fields it names: ``terms.<path>`` on the terms
+    field with its path, other fields on themselves. Returns the errors that belong to the
+    parties as a whole ("parties"), which the page shows above the party rows."""
+    party_errors: list[str] = []
+    if not exc.fields:
+        form.add_error(None, exc.message)
+        return party_errors
+    for key, messages in exc.fields.items():
+        for message in _as_list(messages):
+            if key == "parties":
+                party_errors.append(message)
+            elif key.startswith("terms.") and "terms" in form.fields:
+                form.add_error("terms", f"{key.removeprefix('terms.')}: {message}")
+            elif key in form.fields:
+                form.add_error(key, message)
+            else:
+                form.add_error(None, f"{key}: {message}")
+    return party_errors
+
+
+def _as_list(messages: Any) -> Iterable[str]:
+    if isinstance(messages, str):
+        return [messages]
+    return [str(message) for message in messages]
