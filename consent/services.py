@@ -595,22 +595,34 @@ def consent_check_many(
     }
 
 
+def consenting_states(
+    *, purpose_code: str, recipient: Partner, at: datetime | None = None
+) -> QuerySet[ConsentState]:
+    """The consent states in force for ``purpose_code`` and ``recipient`` at ``at``: the rules
+    of ``consent_check``, applied in SQL, for set-based features (bulk enrollment, campaign
+    targeting, overlap) to filter on or to join members through."""
+    at = at or timezone.now()
+    conditions = current_conditions(at=at)
+    return (
+        ConsentState.objects.filter(
+            purpose_id=purpose_code,
+            recipient_id=recipient.pk,
+            granted=True,
+            member__status=MemberAccount.Status.ACTIVE,
+            notice__conditions_sha256=conditions,
+            recipient__status=Partner.Status.ACTIVE,  # read now, not from the caller's object
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+        .order_by()
+    )
+
+
 def consented_member_ids(
     *, purpose_code: str, recipient: Partner, at: datetime | None = None
 ) -> QuerySet[ConsentState, uuid.UUID]:
-    """The ids of every member whose consent allows ``purpose_code`` for ``recipient`` at
-    ``at``, as a subquery for set-based features (bulk enrollment, campaign targeting, overlap):
-    the rules of ``consent_check``, applied in SQL."""
-    at = at or timezone.now()
-    conditions = current_conditions(at=at)
-    states = ConsentState.objects.filter(
-        purpose_id=purpose_code,
-        recipient_id=recipient.pk,
-        granted=True,
-        member__status=MemberAccount.Status.ACTIVE,
-        notice__conditions_sha256=conditions,
-        recipient__status=Partner.Status.ACTIVE,  # read now, not from the caller's object
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+    """The ids of the members whose consent is in force (``consenting_states``), as a
+    subquery."""
+    states = consenting_states(purpose_code=purpose_code, recipient=recipient, at=at)
     return states.values_list("member_id", flat=True)
 
 

@@ -1,0 +1,231 @@
+"""Benchmark: the overlap of a 1,000,000-member base with a 5,000,000-member base.
+
+Runs in a database of its own (``<database>_bench_overlap``, recreated each run). The demo
+alliance gives the companies; the two bases are generated in SQL (blind indexes are 16 bytes
+like the real ones; 30% of the smaller base is also in the larger one, a fifth of those matched
+by phone alone; 80% of each base consented to overlap matching with the other party). It then
+times, in one process and on the same data:
+
+- the baseline: the plain SQL join of the two bases on the e-mail index, counting matches;
+- ``overlap_counts``: the same question as the service asks it, with both consents and the
+  phone index, as a total and broken down by age band.
+
+Each is run three times; the best time counts (the data is cached after the first run).
+"""
+
+import argparse
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.utils import timezone
+
+from config.bench import BenchDatabase
+from consent.models import PrivacyNotice
+from consent.services import notice_publish
+from federation import services
+from federation.services import PartyInput
+from partners import pii
+from partners.actors import Actor
+from partners.models import Partner
+
+SYSTEM = Actor.system()
+
+
+class Command(BaseCommand):
+    help = "Time the overlap of two large member bases against a plain SQL join (see doc)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--small", type=int, default=1_000_000, help="Members of the host.")
+        parser.add_argument("--large", type=int, default=5_000_000, help="Members of the brand.")
+        parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["child"]:
+            self._measure(options["small"], options["large"])
+            return
+        bench = BenchDatabase("bench_overlap")
+        bench.recreate()
+        bench.manage("migrate", "-v0")
+        bench.manage("seed_demo", "--members", "0")
+        bench.manage(
+            "bench_overlap",
+            "--child",
+            "--small",
+            str(options["small"]),
+            "--large",
+            str(options["large"]),
+            quiet=False,
+        )
+
+    def _measure(self, small: int, large: int) -> None:
+        host = Partner.objects.get(kind=Partner.Kind.HOST)
+        brand = Partner.objects.get(slug="tsubame-travel")
+        self._agree(host, brand)
+        started = time.perf_counter()
+        self._generate(host, small, offset=0, prefix="H")
+        # The larger base starts where 30% of the smaller one is still ahead of it.
+        self._generate(brand, large, offset=int(small * 0.7), prefix="T")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        generated = time.perf_counter() - started
+        self.stdout.write(
+            f"{small:,} host members and {large:,} brand members generated in {generated:.0f} s"
+        )
+
+        def baseline() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    """
+                    SELECT count(*) FROM partners_memberaccount a
+                    JOIN partners_memberaccount b
+                      ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
+                    WHERE a.partner_id = %s AND b.partner_id = %s
+                    """,
+                    [host.pk, brand.pk],
+                )
+                return int(cursor.fetchone()[0])
+
+        def total() -> int:
+            result = services.overlap_counts(asker=host, other=brand, breakdown="", actor=SYSTEM)
+            return result.total or 0
+
+        def by_age() -> int:
+            result = services.overlap_counts(
+                asker=host, other=brand, breakdown="age_band", actor=SYSTEM
+            )
+            return result.total or 0
+
+        base_seconds, base_count = _best(baseline)
+        rows = [("plain join on the e-mail index (baseline)", base_seconds, base_count)]
+        for label, run in (("overlap_counts, total", total), ("overlap_counts, by age", by_age)):
+            seconds, count = _best(run)
+            rows.append((label, seconds, count))
+        for label, seconds, count in rows:
+            self.stdout.write(
+                f"  {label:<44} {seconds:7.2f} s  {count:>9,} matched  "
+                f"({seconds / base_seconds:.2f}x baseline)"
+            )
+        self.stdout.write(
+            "  (the baseline counts e-mail matches in both bases regardless of consent; the "
+            "service adds phone matches and counts consented members only)"
+        )
+
+    def _agree(self, host: Partner, brand: Partner) -> None:
+        notice_publish(
+            version=1,
+            language="ja",
+            text="ベンチマーク用の通知",
+            purposes=["overlap_matching"],
+            recipients=[host, brand],
+            data_items=["age_band"],
+            effective_at=timezone.now() - timedelta(days=1),
+        )
+        today = timezone.localdate()
+        agreement = services.agreement_create(
+            title="Benchmark overlap",
+            host=host,
+            parties=[
+                PartyInput(host, "Bench", "bench@host.example"),
+                PartyInput(brand, "Bench", "bench@brand.example"),
+            ],
+            terms={
+                "data_flows": [
+                    {
+                        "provider": brand.slug,
+                        "recipient": host.slug,
+                        "purpose": "overlap_matching",
+                        "fields": ["age_band"],
+                    }
+                ]
+            },
+            effective_from=today,
+            valid_until=today + timedelta(days=30),
+            actor=SYSTEM,
+        )
+        version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
+        for party in (host, brand):
+            services.version_sign(version=version, partner=party, signed_by="Bench", actor=SYSTEM)
+        services.overlap_visibility_set(owner=brand, viewer=host, level="counts", actor=SYSTEM)
+
+    def _generate(self, partner: Partner, count: int, *, offset: int, prefix: str) -> None:
+        """``count`` members whose people are numbered ``offset + 1`` on; the consent of 80% of
+        them to overlap matching with the other party."""
+        other = Partner.objects.exclude(pk=partner.pk).get(slug__in=["kirari", "tsubame-travel"])
+        notice = PrivacyNotice.objects.get()
+        with connection.cursor() as cursor:
+            # Generated rows need no cache invalidation: no process caches this throw-away
+            # database's consents, and millions of notifications would only slow the load.
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute(
+                """
+                INSERT INTO partners_memberaccount (
+                    id, partner_id, member_number, kind, status, master_key_id, wrapped_key,
+                    index_key_id, email_index, phone_index, record_digest, birth_year,
+                    prefecture, created_at, updated_at)
+                SELECT gen_random_uuid(), %(partner)s, %(prefix)s || n,
+                       CASE WHEN n %% 7 = 0 THEN 'business' ELSE 'household' END,
+                       'active', 'bench', '\\x00'::bytea, %(key)s,
+                       -- one person in five is known here by phone alone
+                       CASE WHEN n %% 5 = 0 AND %(prefix)s = 'T' THEN NULL
+                            ELSE decode(md5('mail' || (n + %(offset)s)), 'hex') END,
+                       decode(md5('tel' || (n + %(offset)s)), 'hex'),
+                       '\\x00'::bytea, 1940 + (n + %(offset)s) %% 65,
+                       lpad(((n + %(offset)s) %% 47 + 1)::text, 2, '0'), now(), now()
+                FROM generate_series(1, %(count)s) AS n
+                """,
+                {
+                    "partner": partner.pk,
+                    "prefix": prefix,
+                    "key": pii.current_index_key_id(),
+                    "offset": offset,
+                    "count": count,
+                },
+            )
+            cursor.execute(
+                """
+                CREATE TEMP TABLE bench_consent AS
+                SELECT gen_random_uuid() AS event_id, id AS member_id
+                FROM partners_memberaccount
+                WHERE partner_id = %(partner)s AND hashtext(member_number) %% 5 <> 0
+                """,
+                {"partner": partner.pk},
+            )
+            cursor.execute(
+                """
+                INSERT INTO consent_consentevent (
+                    id, member_id, sequence, purpose_id, recipient_id, action, occurred_at,
+                    recorded_at, channel, captured_by, notice_id, jurisdiction, previous_hash,
+                    hash)
+                SELECT event_id, member_id, 1, 'overlap_matching', %(other)s, 'granted',
+                       now() - interval '1 hour', now(), 'paper', 'bench', %(notice)s, 'JP',
+                       repeat('0', 64), encode(sha256(event_id::text::bytea), 'hex')
+                FROM bench_consent
+                """,
+                {"other": other.pk, "notice": notice.pk},
+            )
+            cursor.execute(
+                """
+                INSERT INTO consent_consentstate (
+                    member_id, purpose_id, recipient_id, granted, notice_id, event_id,
+                    changed_at)
+                SELECT member_id, 'overlap_matching', %(other)s, true, %(notice)s, event_id,
+                       now()
+                FROM bench_consent
+                """,
+                {"other": other.pk, "notice": notice.pk},
+            )
+            cursor.execute("DROP TABLE bench_consent")
+            cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _best(run: Callable[[], int]) -> tuple[float, int]:
+    best, result = float("inf"), 0
+    for _ in range(3):
+        started = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - started)
+    return best, result
