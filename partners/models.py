@@ -320,6 +320,16 @@ class AuditEvent(models.Model):
         MEMBER_IMPORT_STARTED = "member_import.started", "Member import started"
         MEMBER_IMPORT_FINISHED = "member_import.finished", "Member import finished"
         MEMBER_KEYS_ROTATED = "member.keys_rotated", "Member keys rotated"
+        AGREEMENT_CREATED = "agreement.created", "Agreement created"
+        AGREEMENT_VERSION_DRAFTED = "agreement.version_drafted", "Agreement version drafted"
+        AGREEMENT_VERSION_CHANGED = "agreement.version_changed", "Agreement draft changed"
+        AGREEMENT_PROPOSED = "agreement.proposed", "Agreement version proposed"
+        AGREEMENT_WITHDRAWN = "agreement.withdrawn", "Agreement version withdrawn"
+        AGREEMENT_SIGNED = "agreement.signed", "Agreement version signed by a party"
+        AGREEMENT_SUSPENDED = "agreement.suspended", "Agreement suspended"
+        AGREEMENT_RESUMED = "agreement.resumed", "Agreement resumed"
+        AGREEMENT_TERMINATED = "agreement.terminated", "Agreement terminated"
+        AGREEMENT_EXPIRED = "agreement.expired", "Agreement expired"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -20,8 +20,8 @@ from federation.models import Agreement, AgreementParty, AgreementVersion
 from federation.terms import TermsError, terms_clean, terms_hash
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import Partner
-from partners.services import partner_grant, webhook_emit
+from partners.models import AuditEvent, Partner
+from partners.services import audit_record, partner_grant, webhook_emit
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,23 @@ def _invalid(
 
 def _conflict(message: str) -> ApplicationError:
     return ApplicationError(ErrorCode.CONFLICT, message)
+
+
+def _audit(
+    action: AuditEvent.Action,
+    actor: Actor,
+    agreement: Agreement,
+    *,
+    partner: Partner | None = None,
+    **detail: Any,
+) -> None:
+    audit_record(
+        action=action,
+        actor=actor,
+        partner=partner or agreement.host,
+        target=agreement,
+        detail=detail,
+    )
 
 
 def _clean_version(
@@ -126,6 +143,7 @@ def agreement_create(
             created_by=actor.label[:200],
         )
         _write_parties(version, parties)
+        _audit(AuditEvent.Action.AGREEMENT_CREATED, actor, agreement, version=1)
     return agreement
 
 
@@ -168,6 +186,9 @@ def version_draft(
             created_by=actor.label[:200],
         )
         _write_parties(version, parties)
+        _audit(
+            AuditEvent.Action.AGREEMENT_VERSION_DRAFTED, actor, agreement, version=version.number
+        )
     return version
 
 
@@ -198,6 +219,12 @@ def version_update(
         version.summary = summary[:300]
         version.save()
         _write_parties(version, parties)
+        _audit(
+            AuditEvent.Action.AGREEMENT_VERSION_CHANGED,
+            actor,
+            version.agreement,
+            version=version.number,
+        )
     return version
 
 
@@ -258,6 +285,7 @@ def version_propose(
             _set_status(agreement, Agreement.Status.PROPOSED)
         version.agreement = agreement
         _tell_parties(version, "agreement.proposed")
+        _audit(AuditEvent.Action.AGREEMENT_PROPOSED, actor, agreement, version=version.number)
     return version
 
 
@@ -284,6 +312,7 @@ def version_withdraw(*, version: AgreementVersion, actor: Actor) -> AgreementVer
         if was_proposed:
             version.agreement = agreement
             _tell_parties(version, "agreement.withdrawn")
+        _audit(AuditEvent.Action.AGREEMENT_WITHDRAWN, actor, agreement, version=version.number)
     return version
 
 
@@ -323,6 +352,14 @@ def version_sign(
         party.save(update_fields=["signed_at", "signed_by"])
         version.agreement = agreement
         _tell_parties(version, "agreement.signed", signed_by_party=partner.slug)
+        _audit(
+            AuditEvent.Action.AGREEMENT_SIGNED,
+            actor,
+            agreement,
+            partner=partner,
+            version=version.number,
+            signed_by=party.signed_by,
+        )
         if not version.parties.filter(signed_at__isnull=True).exists():
             version.status = AgreementVersion.Status.SIGNED
             version.signed_at = now
@@ -341,6 +378,8 @@ def agreement_suspend(*, agreement: Agreement, reason: str, actor: Actor) -> Agr
         to=Agreement.Status.SUSPENDED,
         reason=reason,
         event_type="agreement.suspended",
+        audit=AuditEvent.Action.AGREEMENT_SUSPENDED,
+        actor=actor,
     )
 
 
@@ -351,6 +390,8 @@ def agreement_resume(*, agreement: Agreement, actor: Actor) -> Agreement:
         to=Agreement.Status.ACTIVE,
         reason="",
         event_type="agreement.resumed",
+        audit=AuditEvent.Action.AGREEMENT_RESUMED,
+        actor=actor,
     )
 
 
@@ -367,6 +408,8 @@ def agreement_terminate(*, agreement: Agreement, reason: str, actor: Actor) -> A
         to=Agreement.Status.TERMINATED,
         reason=reason,
         event_type="agreement.terminated",
+        audit=AuditEvent.Action.AGREEMENT_TERMINATED,
+        actor=actor,
     )
     agreement.versions.filter(
         status__in=[AgreementVersion.Status.DRAFT, AgreementVersion.Status.PROPOSED]
@@ -381,6 +424,8 @@ def _transition(
     to: str,
     reason: str,
     event_type: str,
+    audit: AuditEvent.Action,
+    actor: Actor,
 ) -> Agreement:
     if to != Agreement.Status.ACTIVE and not reason.strip():
         raise _invalid({"reason": ["Give the reason; every party is told it."]})
@@ -399,6 +444,7 @@ def _transition(
         if latest is not None:
             latest.agreement = agreement
             _tell_parties(latest, event_type, reason=reason.strip()[:300])
+        _audit(audit, actor, agreement, reason=reason.strip()[:300])
     return agreement
 
 
@@ -430,5 +476,6 @@ def agreements_expire(*, today: date | None = None) -> int:
             if latest is not None:
                 latest.agreement = locked
                 _tell_parties(latest, "agreement.expired")
+            _audit(AuditEvent.Action.AGREEMENT_EXPIRED, Actor.system(), locked)
             expired += 1
     return expired

@@ -15,7 +15,7 @@ from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import Partner, WebhookDelivery
+from partners.models import AuditEvent, Partner, WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -407,3 +407,35 @@ def test_validity_must_end_after_it_starts(host: Partner, partner: Partner) -> N
         _agreement(host, partner, valid_until=TODAY - timedelta(days=1))
     assert refused.value.fields is not None
     assert "valid_until" in refused.value.fields
+
+
+def test_every_change_of_an_agreement_is_in_the_audit_log(
+    host: Partner, partner: Partner, alliance_manager: Any
+) -> None:
+    manager = Actor(user=alliance_manager)
+    agreement = services.agreement_create(
+        title="Audited",
+        host=host,
+        parties=_parties(host, partner),
+        terms=_terms(host, partner),
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=30),
+        actor=manager,
+    )
+    version = services.version_propose(version=agreement.versions.get(), actor=manager)
+    _sign_all(version, host, partner)
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=manager)
+
+    logged = list(
+        AuditEvent.objects.filter(object_id=str(agreement.pk), action__startswith="agreement.")
+        .order_by("occurred_at", "id")
+        .values_list("action", "partner__slug")
+    )
+    assert logged == [
+        ("agreement.created", host.slug),
+        ("agreement.proposed", host.slug),
+        ("agreement.signed", host.slug),
+        ("agreement.signed", partner.slug),
+        ("agreement.suspended", host.slug),
+    ]
+    assert AuditEvent.objects.filter(actor_user=alliance_manager, action="agreement.suspended")
