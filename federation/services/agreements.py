@@ -348,7 +348,9 @@ def version_sign(
         if agreement.status in (Agreement.Status.TERMINATED, Agreement.Status.EXPIRED):
             raise _conflict("This agreement has ended.")
         party.signed_at = now
-        party.signed_by = f"{signed_by.strip()[:120]} ({actor.label})"[:200]
+        # Every party reads this: name the channel, not the key (the audit log has the key).
+        how = "through the API" if actor.api_key is not None else f"recorded by {actor.label}"
+        party.signed_by = f"{signed_by.strip()[:120]} ({how})"[:200]
         party.save(update_fields=["signed_at", "signed_by"])
         version.agreement = agreement
         _tell_parties(version, "agreement.signed", signed_by_party=partner.slug)

@@ -44,4 +44,5 @@ urlpatterns = [
         name="member-deactivate",
     ),
     path("", include("consent.urls")),
+    path("", include("federation.urls")),
 ]

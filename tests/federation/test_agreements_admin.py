@@ -273,8 +273,8 @@ def test_the_lifecycle_through_the_console(
     assert version.status == AgreementVersion.Status.SIGNED
     signed_by = dict(version.parties.values_list("partner__slug", "signed_by"))
     assert signed_by == {
-        host.slug: "Hana Host, CEO, on paper (user alice-manager)",
-        partner.slug: "Ben Brand, in person (user alice-manager)",
+        host.slug: "Hana Host, CEO, on paper (recorded by user alice-manager)",
+        partner.slug: "Ben Brand, in person (recorded by user alice-manager)",
     }
     assert f"v1, until {version.valid_until:%Y-%m-%d}" in manager_client.get(LIST).content.decode()
 
@@ -380,7 +380,7 @@ def test_versions_and_signatures_side_by_side_and_their_diff(
         partner.slug: ["signed", "not proposed yet"],
     }
     content = page.content.decode()
-    assert "Signatory (system)" in content
+    assert "Signatory (recorded by system)" in content
     assert "diff/?old=1&amp;new=2" in content
 
     diff = manager_client.get(_url(agreement, "diff"), {"old": 1, "new": 2})

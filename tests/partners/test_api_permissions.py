@@ -27,6 +27,8 @@ from consent.models import (
     WithdrawalNotice,
 )
 from consent.services import consent_grant, consent_withdraw, notice_publish
+from federation import services as federation_services
+from federation.models import Agreement, AgreementParty, AgreementVersion
 from partners import services
 from partners.actors import Actor
 from partners.models import (
@@ -53,6 +55,7 @@ class Endpoint:
     scope: str  # the scope it needs
     ok: int  # the status the partner itself gets
     body: dict[str, Any] | None = None  # string values may name {notice_id}
+    query: str = ""  # a query string, which may name ids too
 
     @property
     def addresses_object(self) -> bool:
@@ -182,6 +185,31 @@ ENDPOINTS = [
         "write",
         200,
     ),
+    Endpoint("agreement-list", "get", "/api/v1/agreements", "read", 200),
+    Endpoint("agreement-detail", "get", "/api/v1/agreements/{agreement_id}", "read", 200),
+    Endpoint(
+        "agreement-version-detail",
+        "get",
+        "/api/v1/agreements/{agreement_id}/versions/{number}",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "agreement-version-sign",
+        "post",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/sign",
+        "admin",
+        200,
+        {"signed_by": "鈴木 一郎 (代表取締役)"},
+    ),
+    Endpoint(
+        "agreement-version-diff",
+        "get",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/diff",
+        "read",
+        200,
+        query="against={against}",
+    ),
 ]
 
 CALLERS = [
@@ -212,6 +240,7 @@ class World:
     notice: PrivacyNotice
     withdrawal: WithdrawalNotice
     data_request: DataSubjectRequest
+    agreement: Agreement  # version 1 signed by the host and the partner, version 2 proposed
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -223,12 +252,61 @@ class World:
             "notice_id": str(self.notice.pk),
             "withdrawal_id": str(self.withdrawal.event_id),
             "request_id": str(self.data_request.pk),
+            "agreement_id": str(self.agreement.pk),
+            "number": "2",
+            "against": "1",
         }
+
+
+def _agreement(host: Partner, partner: Partner) -> Agreement:
+    """An agreement of the host and the partner (never the outsider): version 1 in force,
+    version 2 awaiting both signatures."""
+    today = timezone.localdate()
+    parties = [
+        federation_services.PartyInput(company, f"{company.slug} alliance desk", email)
+        for company, email in ((host, "alliance@host.example"), (partner, "deals@brand.example"))
+    ]
+
+    def terms(min_cell: int) -> dict[str, Any]:
+        flow = {"provider": host.slug, "recipient": partner.slug, "purpose": "cross_enrollment"}
+        return {"data_flows": [{**flow, "fields": ["email"]}], "overlap": {"min_cell": min_cell}}
+
+    agreement = federation_services.agreement_create(
+        title="Brand Co loyalty alliance",
+        host=host,
+        parties=parties,
+        terms=terms(50),
+        effective_from=today,
+        valid_until=today + timedelta(days=365),
+        actor=Actor.system(),
+    )
+    first = federation_services.version_propose(
+        version=agreement.versions.get(number=1), actor=Actor.system()
+    )
+    for company in (host, partner):
+        federation_services.version_sign(
+            version=first, partner=company, signed_by="Signatory", actor=Actor.system()
+        )
+    second = federation_services.version_draft(
+        agreement=agreement,
+        parties=parties,
+        terms=terms(100),
+        effective_from=today,
+        valid_until=today + timedelta(days=365),
+        actor=Actor.system(),
+    )
+    federation_services.version_propose(version=second, actor=Actor.system())
+    return agreement
 
 
 @pytest.fixture
 def world(
-    partner: Partner, outsider: Partner, partner_key: Key, partner_read_key: Key, outsider_key: Key
+    host: Partner,
+    partner: Partner,
+    outsider: Partner,
+    partner_key: Key,
+    partner_read_key: Key,
+    outsider_key: Key,
 ) -> World:
     target = issue_key(partner, name="integration key").api_key
     endpoint = services.webhook_endpoint_create(
@@ -292,6 +370,7 @@ def world(
             **options,
         )
     withdrawal = WithdrawalNotice.objects.get(recipient=partner)
+    agreement = _agreement(host, partner)
     protected = [
         str(partner.pk),
         partner.slug,
@@ -308,6 +387,10 @@ def world(
         member.member_number,
         "hanako.member@brand.example",
         "会員 花子",
+        str(agreement.pk),
+        agreement.title,
+        "deals@brand.example",
+        "brand-co alliance desk",
     ]
     return World(
         partner=partner,
@@ -323,6 +406,7 @@ def world(
         notice=notice,
         withdrawal=withdrawal,
         data_request=data_request,
+        agreement=agreement,
         secrets=protected,
     )
 
@@ -384,6 +468,8 @@ def _expected(caller: str, endpoint: Endpoint) -> tuple[int, str | None]:
 
 def _call(client: APIClient, endpoint: Endpoint, path: str, ids: dict[str, str]) -> Any:
     method = getattr(client, endpoint.method)
+    if endpoint.query:
+        path = f"{path}?{endpoint.query.format(**ids)}"
     if endpoint.method in {"post", "patch"}:
         body = {
             name: value.format(**ids) if isinstance(value, str) else value
@@ -412,6 +498,9 @@ def _state(world: World) -> tuple[Any, ...]:
         sorted(ConsentState.objects.values_list("pk", "granted", "event_id")),
         sorted(WithdrawalNotice.objects.values_list("pk", "acknowledged_at")),
         sorted(DataSubjectRequest.objects.values_list("pk", "status")),
+        sorted(Agreement.objects.values_list("pk", "status", "updated_at")),
+        sorted(AgreementVersion.objects.values_list("pk", "status", "signed_at")),
+        sorted(AgreementParty.objects.values_list("pk", "signed_at", "signed_by")),
     )
 
 
@@ -452,6 +541,8 @@ def _missing_id_paths(endpoint: Endpoint) -> list[str]:
         "member_number": "",
         "withdrawal_id": "",
         "request_id": "",
+        "agreement_id": "",
+        "number": "",
     }
     paths = []
     for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):

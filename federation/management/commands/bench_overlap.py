@@ -113,8 +113,11 @@ class Command(BaseCommand):
                         WHERE a.partner_id = %s AND b.partner_id = %s
                     ) matched
                     """,
-                    ["overlap_matching", host.pk, brand.pk, brand.pk, host.pk]
-                    + [host.pk, brand.pk] * 2,
+                    [
+                        "overlap_matching",
+                        *(host.pk, brand.pk, brand.pk, host.pk),
+                        *(host.pk, brand.pk) * 2,
+                    ],
                 )
                 return int(cursor.fetchone()[0])
 
