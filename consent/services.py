@@ -617,6 +617,31 @@ def consenting_states(
     )
 
 
+def consent_in_force_sql(
+    *, member_column: str, purpose_code: str, recipient: Partner, at: datetime | None = None
+) -> tuple[str, list[Any]]:
+    """``consenting_states`` as an SQL condition on ``member_column`` (a trusted column name),
+    for raw set-based queries that probe candidates one index lookup each instead of reading
+    every consent of the recipient. The member's own status is the caller's to check."""
+    at = at or timezone.now()
+    conditions = current_conditions(at=at)
+    if (
+        conditions is None
+        or not Partner.objects.filter(pk=recipient.pk, status=Partner.Status.ACTIVE).exists()
+    ):
+        return "1 = 0", []
+    sql = f"""EXISTS (
+        SELECT 1 FROM {ConsentState._meta.db_table} c
+        JOIN {PrivacyNotice._meta.db_table} n ON n.id = c.notice_id
+        WHERE c.member_id = {member_column} AND c.purpose_id = %s AND c.recipient_id = %s
+          AND c.granted AND (c.expires_at IS NULL OR c.expires_at > %s)
+          AND n.conditions_sha256 = %s)"""  # noqa: S608 - constants; values are parameters
+    params: list[Any] = [purpose_code, recipient.pk, at, conditions]
+    if connection.vendor != "postgresql":
+        params = [_sqlite(value) for value in params]
+    return sql, params
+
+
 def consented_member_ids(
     *, purpose_code: str, recipient: Partner, at: datetime | None = None
 ) -> QuerySet[ConsentState, uuid.UUID]:

@@ -19,19 +19,19 @@ Disclosure control, the rule:
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, CharField, F, QuerySet, Value, When
 from django.utils import timezone
 
-from consent.services import consenting_states
+from consent.services import consent_in_force_sql
 from federation.models import OverlapQuery, OverlapVisibility
 from federation.selectors import TermsInForce, terms_in_force
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import Partner
+from partners.models import MemberAccount, Partner
 
 PURPOSE = "overlap_matching"
 BREAKDOWNS = ("age_band", "prefecture", "kind")
@@ -61,61 +61,59 @@ def overlap_visibility_set(
     return visibility
 
 
-def _age_band(birth_year: str) -> Case:
-    # partners.normalize.age_band, in SQL: the first matching band wins.
+def _segment_sql(breakdown: str) -> tuple[str, list[Any]]:
+    """The asker's member's segment in SQL (``a`` is its row): partners.normalize.age_band's
+    bands, the prefecture code, the kind, or one segment for the total."""
+    if breakdown == "prefecture":
+        return "a.prefecture", []
+    if breakdown == "kind":
+        return "a.kind", []
+    if breakdown != "age_band":
+        return "'all'", []
     year = timezone.localdate().year
-    bands = [When(**{f"{birth_year}__isnull": True}, then=Value("unknown"))]
-    bands.append(When(**{f"{birth_year}__gt": year - 20}, then=Value("under-20")))
+    cases = ["WHEN a.birth_year IS NULL THEN 'unknown'", "WHEN a.birth_year > %s THEN 'under-20'"]
+    params: list[Any] = [year - 20]
     for low in range(20, 80, 10):
         # Born from year - low - 9 to year - low: aged low to low + 9.
-        bands.append(When(**{f"{birth_year}__gte": year - low - 9}, then=Value(f"{low}-{low + 9}")))
-    return Case(*bands, default=Value("80+"), output_field=CharField())
-
-
-def _segment(breakdown: str) -> Any:
-    if breakdown == "age_band":
-        return _age_band("member__birth_year")
-    return F(f"member__{breakdown}") if breakdown else Value("all")
-
-
-def _consenting(member_of: Partner, towards: Partner, segment: Any) -> QuerySet[Any]:
-    """``member_of``'s active members who consented to overlap matching with ``towards``,
-    read from the consent states (the narrower table) joined to their accounts."""
-    return (
-        consenting_states(purpose_code=PURPOSE, recipient=towards)
-        .filter(member__partner=member_of)
-        .annotate(segment=segment)
-        .values(
-            "member_id",
-            "member__index_key_id",
-            "member__email_index",
-            "member__phone_index",
-            "segment",
-        )
-    )
+        cases.append(f"WHEN a.birth_year >= %s THEN '{low}-{low + 9}'")
+        params.append(year - low - 9)
+    return f"CASE {' '.join(cases)} ELSE '80+' END", params
 
 
 def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[str, int]:
     """Count, per segment, the asker's members matched in the other's base by e-mail or by
-    phone index: two equi-joins (hash joins over millions of rows) and a union, rather than an
-    OR of two correlated lookups per member. The two sides are inlined, not materialised, so
-    the planner joins the tables and their indexes directly (measured: 1.6 times faster)."""
-    mine_sql, mine_params = _consenting(asker, other, _segment(breakdown)).query.sql_with_params()
-    theirs_sql, theirs_params = _consenting(other, asker, Value("")).query.sql_with_params()
-    columns = "(id, index_key_id, email_index, phone_index, segment)"
-    on = "t.index_key_id = m.index_key_id AND t.{0} = m.{0}"
+    phone index, both sides consenting.
+
+    Matching first: two equi-joins of the bases on the blind indexes (hash joins, as cheap as
+    a plain join), then the consents of the matched pairs only, one index lookup each. Reading
+    every consent of both parties first was 1.6 times slower at 1M by 5M members.
+    """
+    segment, segment_params = _segment_sql(breakdown)
+    mine_ok, mine_params = consent_in_force_sql(
+        member_column="p.mine", purpose_code=PURPOSE, recipient=other
+    )
+    theirs_ok, theirs_params = consent_in_force_sql(
+        member_column="p.theirs", purpose_code=PURPOSE, recipient=asker
+    )
+    table = MemberAccount._meta.db_table
+    match = f"""
+        SELECT a.id AS mine, b.id AS theirs, {segment} AS segment
+        FROM {table} a JOIN {table} b
+          ON b.index_key_id = a.index_key_id AND b.{{0}} = a.{{0}}
+        WHERE a.partner_id = %s AND b.partner_id = %s AND a.status = %s AND b.status = %s
+    """  # noqa: S608 - constants; values are parameters
+    sides = [asker.pk, other.pk, MemberAccount.Status.ACTIVE, MemberAccount.Status.ACTIVE]
+    if connection.vendor != "postgresql":
+        sides = [value.hex if isinstance(value, uuid.UUID) else value for value in sides]
     sql = f"""
-        WITH mine {columns} AS NOT MATERIALIZED ({mine_sql}),
-        theirs {columns} AS NOT MATERIALIZED ({theirs_sql}),
-        matched AS (
-            SELECT m.id, m.segment FROM mine m JOIN theirs t ON {on.format("email_index")}
-            UNION
-            SELECT m.id, m.segment FROM mine m JOIN theirs t ON {on.format("phone_index")}
-        )
-        SELECT segment, count(*) FROM matched GROUP BY segment ORDER BY segment
-    """  # noqa: S608 - built from the ORM's own SQL; every value is a parameter
+        WITH pairs AS ({match.format("email_index")} UNION {match.format("phone_index")})
+        SELECT p.segment, count(DISTINCT p.mine) FROM pairs p
+        WHERE {mine_ok} AND {theirs_ok}
+        GROUP BY p.segment ORDER BY p.segment
+    """  # noqa: S608 - built from constants and the consent module's condition
+    params = [*segment_params, *sides, *segment_params, *sides, *mine_params, *theirs_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*mine_params, *theirs_params])
+        cursor.execute(sql, params)
         return {str(segment or "unknown"): int(count) for segment, count in cursor.fetchall()}
 
 
