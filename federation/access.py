@@ -8,10 +8,18 @@ Missing and not-yours give the same 404.
 """
 
 import re
+import uuid
+from typing import Literal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
-from federation.models import Agreement, AgreementParty, AgreementVersion
+from federation.models import (
+    Agreement,
+    AgreementParty,
+    AgreementVersion,
+    Enrollment,
+    EnrollmentBatch,
+)
 from partners.access import access_object
 from partners.errors import not_found
 from partners.models import Partner
@@ -67,3 +75,89 @@ def access_version_by_number(
         raise not_found("agreement version")
     version.agreement = agreement
     return version
+
+
+# --- Enrollment -------------------------------------------------------------------------------
+#
+# Enrollments are not granted one by one (a campaign enrolls thousands): the two companies an
+# enrollment joins are its ``source`` and ``target`` columns, and nobody else sees it.
+
+EnrollmentRole = Literal["party", "target"]
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def enrollments_visible_to(principal: Partner) -> QuerySet[Enrollment]:
+    """The enrollments ``principal`` is the source or the target of, with the source's member
+    number as ``member_number`` (which only the source may be shown)."""
+    return (
+        Enrollment.objects.filter(Q(source=principal) | Q(target=principal))
+        .select_related("source", "target")
+        .annotate(member_number=F("member__member_number"))
+    )
+
+
+def access_enrollment_by_id(
+    principal: Partner, enrollment_id: str, *, role: EnrollmentRole = "party"
+) -> Enrollment:
+    """An enrollment ``principal`` is a party to; with ``role="target"``, only one it is the
+    target of (reading the member's data, confirming). Anything else, like a missing id, is
+    404: to the source, the target's door does not exist."""
+    pk = _uuid(enrollment_id)
+    if pk is None:
+        raise not_found("enrollment")
+    found = enrollments_visible_to(principal).filter(pk=pk)
+    if role == "target":
+        found = found.filter(target=principal)
+    enrollment = found.first()
+    if enrollment is None:
+        raise not_found("enrollment")
+    return enrollment
+
+
+def access_enrollment_batch_by_id(principal: Partner, batch_id: str) -> EnrollmentBatch:
+    """A batch ``principal`` started (the source) or receives (the target); others are 404."""
+    pk = _uuid(batch_id)
+    if pk is None:
+        raise not_found("enrollment batch")
+    batch = (
+        EnrollmentBatch.objects.filter(Q(source=principal) | Q(target=principal))
+        .filter(pk=pk)
+        .select_related("source", "target")
+        .first()
+    )
+    if batch is None:
+        raise not_found("enrollment batch")
+    return batch
+
+
+# --- Counterparties -------------------------------------------------------------------------
+
+
+def counterparties_of(principal: Partner) -> QuerySet[Partner]:
+    """The companies ``principal`` shares an agreement with: named with it in a version it can
+    read (``versions_visible_to``), whatever the agreement's status now. These are the only
+    other companies whose slugs a partner learns from the API (``/agreements``)."""
+    named = AgreementParty.objects.filter(version__in=versions_visible_to(principal)).values(
+        "partner_id"
+    )
+    return Partner.objects.filter(pk__in=named).exclude(pk=principal.pk)
+
+
+def access_counterparty_by_slug(principal: Partner, slug: str) -> Partner:
+    """A company ``principal`` shares an agreement with, or ``principal`` itself, by slug.
+
+    A company it has no agreement with answers exactly like a slug nobody has (404), so the
+    API never confirms that a company is in the alliance to one that has no business with it.
+    """
+    if slug == principal.slug:
+        return principal
+    found = counterparties_of(principal).filter(slug=slug).first()
+    if found is None:
+        raise not_found("partner")
+    return found

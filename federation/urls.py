@@ -1,8 +1,9 @@
-"""Agreement endpoints, included in the partner API under /api/v1/."""
+"""Federation endpoints (agreements, enrollment, overlap), included in the partner API under
+/api/v1/."""
 
 from django.urls import path
 
-from federation import api
+from federation import api, api_enrollment, api_overlap
 
 urlpatterns = [
     path("agreements", api.AgreementListApi.as_view(), name="agreement-list"),
@@ -23,5 +24,44 @@ urlpatterns = [
         "agreements/<str:agreement_id>/versions/<str:number>/diff",
         api.AgreementVersionDiffApi.as_view(),
         name="agreement-version-diff",
+    ),
+    path("enrollments", api_enrollment.EnrollmentListApi.as_view(), name="enrollment-list"),
+    # Before enrollments/<enrollment_id>, which would otherwise take "bulk" for an id.
+    path("enrollments/bulk", api_enrollment.EnrollmentBulkApi.as_view(), name="enrollment-bulk"),
+    path(
+        "enrollments/<str:enrollment_id>",
+        api_enrollment.EnrollmentDetailApi.as_view(),
+        name="enrollment-detail",
+    ),
+    path(
+        "enrollments/<str:enrollment_id>/member",
+        api_enrollment.EnrollmentMemberApi.as_view(),
+        name="enrollment-member",
+    ),
+    path(
+        "enrollments/<str:enrollment_id>/confirm",
+        api_enrollment.EnrollmentConfirmApi.as_view(),
+        name="enrollment-confirm",
+    ),
+    path(
+        "enrollments/<str:enrollment_id>/end",
+        api_enrollment.EnrollmentEndApi.as_view(),
+        name="enrollment-end",
+    ),
+    path(
+        "enrollment-batches/<str:batch_id>",
+        api_enrollment.EnrollmentBatchDetailApi.as_view(),
+        name="enrollment-batch-detail",
+    ),
+    path("overlap", api_overlap.OverlapApi.as_view(), name="overlap"),
+    path(
+        "overlap/visibility",
+        api_overlap.OverlapVisibilityListApi.as_view(),
+        name="overlap-visibility-list",
+    ),
+    path(
+        "overlap/visibility/<str:viewer_slug>",
+        api_overlap.OverlapVisibilityDetailApi.as_view(),
+        name="overlap-visibility-detail",
     ),
 ]

@@ -18,8 +18,9 @@ def _address(settings: Any, hops: int, forwarded: str | None) -> str:
         seen["address"] = request.META["REMOTE_ADDR"]
         return HttpResponse()
 
-    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
-    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", **extra)
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")
+    if forwarded is not None:
+        request.META["HTTP_X_FORWARDED_FOR"] = forwarded
     ProxiedClientAddressMiddleware(view)(request)
     return seen["address"]
 

@@ -11,6 +11,7 @@ withdrawing consent or suspending the agreement stops the sharing at once.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -39,7 +40,7 @@ PURPOSE = "cross_enrollment"
 # Joining a program means the target receives the member's profile: both consents are needed.
 REQUIRED_CONSENTS = ("cross_enrollment", "profile_sharing")
 LIVE = (Enrollment.Status.ACTIVE, Enrollment.Status.CONFIRMED)
-MAX_BATCH_MEMBERS = 100_000
+MAX_BATCH_MEMBERS = 50_000  # fits the 1 MiB request body limit with 18-character numbers
 BATCH_CHUNK = 5_000
 
 
@@ -61,9 +62,10 @@ def enrollment_fields(
     no_agreement, or validation_failed naming the fields that are not allowed."""
     if source.pk == target.pk:
         raise validation_failed("target", "A member is already in its own company's program.")
+    # The agreement first: a company with none learns nothing about the target from the answer.
+    terms = _terms(source, target)
     if not target.is_active or not target.holds_customer_data:
         raise validation_failed("target", "This company runs no member program to join.")
-    terms = _terms(source, target)
     notice = notice_in_force()
     noticed = set(notice.conditions["data_items"]) if notice is not None else set()
     allowed = sorted(set(terms.fields) & noticed)
@@ -267,7 +269,8 @@ def enrollment_batch_start(
             "member_numbers", f"Give from 1 to {MAX_BATCH_MEMBERS:,} member numbers."
         )
     _, wanted = enrollment_fields(source=source, target=target, requested=fields)
-    numbers = sorted({str(number) for number in member_numbers})
+    # Spelt as the single lookup reads them: width and surrounding spaces do not matter.
+    numbers = sorted({unicodedata.normalize("NFKC", str(n)).strip() for n in member_numbers})
     with transaction.atomic():
         batch = EnrollmentBatch.objects.create(
             source=source,

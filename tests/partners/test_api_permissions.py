@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -24,11 +26,20 @@ from consent.models import (
     ConsentState,
     DataSubjectRequest,
     PrivacyNotice,
+    ProvisionRecord,
     WithdrawalNotice,
 )
 from consent.services import consent_grant, consent_withdraw, notice_publish
 from federation import services as federation_services
-from federation.models import Agreement, AgreementParty, AgreementVersion
+from federation.models import (
+    Agreement,
+    AgreementParty,
+    AgreementVersion,
+    Enrollment,
+    EnrollmentBatch,
+    OverlapQuery,
+    OverlapVisibility,
+)
 from partners import services
 from partners.actors import Actor
 from partners.models import (
@@ -40,6 +51,7 @@ from partners.models import (
     WebhookEndpoint,
     WebhookSecret,
 )
+from partners.pii import pseudonym_for
 from tests.conftest import Key, client_for
 from tests.factories import issue_key, make_partner
 
@@ -56,6 +68,10 @@ class Endpoint:
     ok: int  # the status the partner itself gets
     body: dict[str, Any] | None = None  # string values may name {notice_id}
     query: str = ""  # a query string, which may name ids too
+    # What another partner gets when the object it names is in the body or the query rather
+    # than the path (a member number, a company it has no agreement with); by default it is
+    # served like the partner itself, in its own scope.
+    stranger: tuple[int, str] | None = None
 
     @property
     def addresses_object(self) -> bool:
@@ -210,6 +226,64 @@ ENDPOINTS = [
         200,
         query="against={against}",
     ),
+    Endpoint("enrollment-list", "get", "/api/v1/enrollments", "read", 200),
+    Endpoint(
+        "enrollment-create",
+        "post",
+        "/api/v1/enrollments",
+        "write",
+        201,
+        {"member_number": "BC-7731", "target": "host-co"},
+        stranger=(404, "not_found"),  # the member number is not in its base
+    ),
+    Endpoint(
+        "enrollment-bulk",
+        "post",
+        "/api/v1/enrollments/bulk",
+        "write",
+        202,
+        {"target": "host-co", "member_numbers": ["BC-7731"]},
+        stranger=(403, "no_agreement"),
+    ),
+    Endpoint("enrollment-detail", "get", "/api/v1/enrollments/{enrollment_id}", "read", 200),
+    Endpoint("enrollment-member", "get", "/api/v1/enrollments/{enrollment_id}/member", "read", 200),
+    Endpoint(
+        "enrollment-confirm",
+        "post",
+        "/api/v1/enrollments/{enrollment_id}/confirm",
+        "write",
+        200,
+        {"member_number": "BC-LINKED-1"},
+    ),
+    Endpoint(
+        "enrollment-end",
+        "post",
+        "/api/v1/enrollments/{enrollment_id}/end",
+        "write",
+        200,
+        {"reason": "the member left"},
+    ),
+    Endpoint(
+        "enrollment-batch-detail", "get", "/api/v1/enrollment-batches/{batch_id}", "read", 200
+    ),
+    Endpoint(
+        "overlap",
+        "get",
+        "/api/v1/overlap",
+        "read",
+        200,
+        query="other=host-co&breakdown=kind",
+        stranger=(403, "no_agreement"),
+    ),
+    Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
+    Endpoint(
+        "overlap-visibility-set",
+        "put",
+        "/api/v1/overlap/visibility/{viewer_slug}",
+        "admin",
+        200,
+        {"level": "counts"},
+    ),
 ]
 
 CALLERS = [
@@ -241,6 +315,8 @@ class World:
     withdrawal: WithdrawalNotice
     data_request: DataSubjectRequest
     agreement: Agreement  # version 1 signed by the host and the partner, version 2 proposed
+    enrollment: Enrollment  # a host member in the partner's program
+    batch: EnrollmentBatch  # a queued campaign of the host into the partner's program
     secrets: list[str] = field(default_factory=list)  # strings no refusal may contain
 
     def ids(self) -> dict[str, str]:
@@ -255,12 +331,16 @@ class World:
             "agreement_id": str(self.agreement.pk),
             "number": "2",
             "against": "1",
+            "enrollment_id": str(self.enrollment.pk),
+            "batch_id": str(self.batch.pk),
+            "viewer_slug": self.enrollment.source.slug,  # the host, the partner's counterparty
         }
 
 
 def _agreement(host: Partner, partner: Partner) -> Agreement:
     """An agreement of the host and the partner (never the outsider): version 1 in force,
-    version 2 awaiting both signatures."""
+    version 2 awaiting both signatures. Each may enroll its members in the other's program,
+    and the host may give the partner overlap counts."""
     today = timezone.localdate()
     parties = [
         federation_services.PartyInput(company, f"{company.slug} alliance desk", email)
@@ -268,8 +348,18 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
     ]
 
     def terms(min_cell: int) -> dict[str, Any]:
-        flow = {"provider": host.slug, "recipient": partner.slug, "purpose": "cross_enrollment"}
-        return {"data_flows": [{**flow, "fields": ["email"]}], "overlap": {"min_cell": min_cell}}
+        flows = [
+            (host, partner, "cross_enrollment", ["email"]),
+            (partner, host, "cross_enrollment", ["email"]),
+            (host, partner, "overlap_matching", ["kind"]),
+        ]
+        return {
+            "data_flows": [
+                {"provider": p.slug, "recipient": r.slug, "purpose": purpose, "fields": fields}
+                for p, r, purpose, fields in flows
+            ],
+            "overlap": {"min_cell": min_cell},
+        }
 
     agreement = federation_services.agreement_create(
         title="Brand Co loyalty alliance",
@@ -344,8 +434,8 @@ def world(
         version=1,
         language="ja",
         text="同意いただいた項目を提携先に提供します。",
-        purposes=["cross_enrollment", "co_marketing_contact"],
-        recipients=[partner],
+        purposes=["cross_enrollment", "co_marketing_contact", "profile_sharing"],
+        recipients=[partner, host],
         data_items=["name", "email"],
         effective_at=datetime(2025, 1, 1, tzinfo=UTC),
     )
@@ -371,6 +461,24 @@ def world(
         )
     withdrawal = WithdrawalNotice.objects.get(recipient=partner)
     agreement = _agreement(host, partner)
+    # The partner's member may join the host's program (enrollment-create)...
+    _consent_to_enrollment(member, host, notice, "partner_app")
+    # ... and a host member is in the partner's program, with a campaign queued.
+    host_member = services.member_create(
+        partner=host,
+        values={"member_number": "HC-1", "kind": "household", "name": "主催 太郎"},
+        actor=Actor.system(),
+    )
+    _consent_to_enrollment(host_member, partner, notice, "host_portal")
+    enrollment = federation_services.enrollment_request(
+        member=host_member, target=partner, fields=None, actor=Actor.system()
+    )
+    batch = federation_services.enrollment_batch_start(
+        source=host, target=partner, member_numbers=["HC-1"], fields=None, actor=Actor.system()
+    )
+    federation_services.overlap_visibility_set(
+        owner=host, viewer=partner, level="counts", actor=Actor.system()
+    )
     protected = [
         str(partner.pk),
         partner.slug,
@@ -391,6 +499,10 @@ def world(
         agreement.title,
         "deals@brand.example",
         "brand-co alliance desk",
+        str(enrollment.pk),
+        str(batch.pk),
+        pseudonym_for(host_member.pk, partner.pk),
+        "主催 太郎",
     ]
     return World(
         partner=partner,
@@ -407,8 +519,25 @@ def world(
         withdrawal=withdrawal,
         data_request=data_request,
         agreement=agreement,
+        enrollment=enrollment,
+        batch=batch,
         secrets=protected,
     )
+
+
+def _consent_to_enrollment(
+    member: MemberAccount, target: Partner, notice: PrivacyNotice, channel: str
+) -> None:
+    for purpose in ("cross_enrollment", "profile_sharing"):
+        consent_grant(
+            member=member,
+            purpose_code=purpose,
+            recipient=target,
+            notice=notice,
+            channel=channel,
+            occurred_at=datetime(2026, 1, 4, 10, 0, tzinfo=UTC),
+            actor=Actor.system(),
+        )
 
 
 def _typo(plaintext: str) -> str:
@@ -463,6 +592,8 @@ def _expected(caller: str, endpoint: Endpoint) -> tuple[int, str | None]:
         return 403, "insufficient_scope"
     if caller == "other_partner" and endpoint.addresses_object:
         return 404, "not_found"
+    if caller == "other_partner" and endpoint.stranger is not None:
+        return endpoint.stranger
     return endpoint.ok, None
 
 
@@ -470,7 +601,7 @@ def _call(client: APIClient, endpoint: Endpoint, path: str, ids: dict[str, str])
     method = getattr(client, endpoint.method)
     if endpoint.query:
         path = f"{path}?{endpoint.query.format(**ids)}"
-    if endpoint.method in {"post", "patch"}:
+    if endpoint.method in {"post", "put", "patch"}:
         body = {
             name: value.format(**ids) if isinstance(value, str) else value
             for name, value in (endpoint.body or {}).items()
@@ -501,12 +632,26 @@ def _state(world: World) -> tuple[Any, ...]:
         sorted(Agreement.objects.values_list("pk", "status", "updated_at")),
         sorted(AgreementVersion.objects.values_list("pk", "status", "signed_at")),
         sorted(AgreementParty.objects.values_list("pk", "signed_at", "signed_by")),
+        sorted(Enrollment.objects.values_list("pk", "status", "target_member_number")),
+        sorted(EnrollmentBatch.objects.values_list("pk", "status", "enrolled")),
+        sorted(OverlapVisibility.objects.values_list("owner_id", "viewer_id", "level")),
+        ProvisionRecord.objects.count(),
+        OverlapQuery.objects.count(),
     )
 
 
-@pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
-def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> None:
+def test_permission_matrix(world: World, endpoint: Endpoint) -> None:
+    """Every caller against this endpoint. The world is built once per endpoint and each
+    caller runs in a savepoint rolled back after it, so no caller sees another's changes."""
+    for caller in CALLERS:
+        with transaction.atomic():
+            _check_caller(world, endpoint, caller)
+            transaction.set_rollback(True)
+        cache.clear()  # rate-limit counters and anything cached about the rolled-back caller
+
+
+def _check_caller(world: World, endpoint: Endpoint, caller: str) -> None:
     client = _client_for_caller(caller, world)
     before = _state(world)
     path = endpoint.path.format(**world.ids())
@@ -514,23 +659,23 @@ def test_permission_matrix(world: World, endpoint: Endpoint, caller: str) -> Non
     response = _call(client, endpoint, path, world.ids())
 
     status, code = _expected(caller, endpoint)
-    assert response.status_code == status, response.content
+    assert response.status_code == status, (caller, response.content)
     if code is None:
         if status == 204:
-            assert response.content == b""
+            assert response.content == b"", caller
         return
     body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str)
-    assert body["error"]["message"]
+    assert set(body) == {"error"}, caller
+    assert body["error"]["code"] == code, caller
+    assert isinstance(body["error"]["message"], str), caller
+    assert body["error"]["message"], caller
     # A refusal changes nothing and names nothing of the partner it protects.
-    assert _state(world) == before
+    assert _state(world) == before, caller
     text = response.content.decode()
     for secret in world.secrets:
-        assert secret not in text, f"{secret!r} leaked in a refusal"
+        assert secret not in text, f"{secret!r} leaked in a refusal to {caller}"
     if status == 401:
-        assert response["WWW-Authenticate"] == 'Bearer realm="sanpo"'
+        assert response["WWW-Authenticate"] == 'Bearer realm="sanpo"', caller
 
 
 def _missing_id_paths(endpoint: Endpoint) -> list[str]:
@@ -543,6 +688,9 @@ def _missing_id_paths(endpoint: Endpoint) -> list[str]:
         "request_id": "",
         "agreement_id": "",
         "number": "",
+        "enrollment_id": "",
+        "batch_id": "",
+        "viewer_slug": "",
     }
     paths = []
     for missing in (str(uuid.uuid4()), "not-a-uuid", "1"):

@@ -1,0 +1,201 @@
+"""Overlap endpoints: how many of my members are also another company's, in counts only, and
+how much of my own base I let each company see that way.
+
+The disclosure rule lives in ``federation.services.overlap``: counts only, one breakdown at a
+time, small cells withheld. Here a company names the other by slug; one it has no agreement
+with answers like a slug nobody has, as when no agreement is in force (403 ``no_agreement``).
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from federation.access import access_counterparty_by_slug, counterparties_of
+from federation.models import OverlapVisibility
+from federation.services import overlap_counts, overlap_visibility_set
+from federation.services.overlap import BREAKDOWNS
+from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.api.fields import NamedChoiceField
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import ApiScope, Partner
+
+READ = ApiScope.READ.value
+ADMIN = ApiScope.ADMIN.value
+
+
+def _other(asker: Partner, slug: str) -> Partner:
+    # As the service words a company whose agreement is not in force, so that a stranger or a
+    # slug nobody has cannot be told from one.
+    try:
+        return access_counterparty_by_slug(asker, slug)
+    except ApplicationError as missing:
+        if missing.code != ErrorCode.NOT_FOUND:
+            raise
+        raise ApplicationError(
+            ErrorCode.NO_AGREEMENT,
+            f"No active agreement lets {slug} share overlap counts with {asker.slug}.",
+        ) from None
+
+
+def _level_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="OverlapVisibilityLevelEnum",
+        choices=OverlapVisibility.Level.choices,
+        **kwargs,
+    )
+
+
+class OverlapOutput(serializers.Serializer):
+    class OverlapCellOutput(serializers.Serializer):
+        segment = serializers.CharField(
+            help_text="The segment of your members: `all` without a breakdown; an age band "
+            "(`30-39`, `unknown`), a prefecture code or a kind otherwise."
+        )
+        count = serializers.IntegerField(
+            allow_null=True, help_text="Null where withheld (below `min_cell`, or complementary)."
+        )
+
+    other = serializers.CharField(help_text="The other company's slug.")
+    breakdown = serializers.CharField(help_text="The breakdown asked for; empty for the total.")
+    min_cell = serializers.IntegerField(
+        help_text="The agreement's threshold: smaller counts are withheld."
+    )
+    total = serializers.IntegerField(
+        allow_null=True,
+        help_text="Your members also in the other's base (both consenting); null when below "
+        "`min_cell`, and then every cell is null too.",
+    )
+    cells = OverlapCellOutput(many=True)
+
+
+class OverlapVisibilityOutput(serializers.Serializer):
+    viewer = serializers.CharField(help_text="The slug of the company that may ask.")
+    level = _level_field(
+        help_text="`counts`: it may count how many of its members are also yours; `nothing` "
+        "(the default): it may not ask at all."
+    )
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="Null: never set.")
+
+
+class OverlapVisibilityListOutput(serializers.Serializer):
+    results = OverlapVisibilityOutput(many=True)
+
+
+def _visibility_view(visibility: OverlapVisibility) -> dict[str, Any]:
+    return {
+        "viewer": visibility.viewer.slug,
+        "level": visibility.level,
+        "updated_at": visibility.updated_at,
+    }
+
+
+class OverlapApi(PartnerEndpoint):
+    """How many of your members are also another company's."""
+
+    required_scopes = {"GET": READ}
+
+    class OverlapFilters(serializers.Serializer):
+        other = serializers.SlugField(
+            max_length=50, help_text="The slug of the company whose base to compare with."
+        )
+        breakdown = NamedChoiceField(
+            schema_name="OverlapBreakdownEnum",
+            choices=["", *BREAKDOWNS],
+            required=False,
+            allow_blank=True,
+            help_text="One segment of your members to break the count down by; empty or absent "
+            "for the total alone.",
+        )
+
+    @extend_schema(
+        parameters=[OverlapFilters],
+        responses=OverlapOutput,
+        operation_id="overlap_counts",
+        description="Counts only, never who: members of yours matched in the other's base (by "
+        "e-mail or phone, through the blind indexes) who consented to `overlap_matching` on "
+        "both sides. Every cell below the agreement's `min_cell` is withheld (null), and so is "
+        "the total when it is below; when exactly one cell would be withheld, the smallest "
+        "shown cell is withheld with it. 403 `no_agreement` unless an active agreement lets the "
+        "other company give you `overlap_matching` (also for a company you have no agreement "
+        "with); 403 `permission_denied` unless it lets you see counts "
+        "(`PUT /overlap/visibility/{your slug}` on its side). Every answered question is logged.",
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.OverlapFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        other = _other(self.partner, filters.validated_data["other"])
+        breakdown = filters.validated_data.get("breakdown", "")
+        result = overlap_counts(
+            asker=self.partner, other=other, breakdown=breakdown, actor=self.actor
+        )
+        body = {
+            "other": other.slug,
+            "breakdown": result.breakdown,
+            "min_cell": result.min_cell,
+            "total": result.total,
+            "cells": [
+                {"segment": segment, "count": count} for segment, count in result.cells.items()
+            ],
+        }
+        return Response(OverlapOutput(body).data)
+
+
+class OverlapVisibilityListApi(PartnerEndpoint):
+    """What each company you share an agreement with may see of your base in overlap."""
+
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=OverlapVisibilityListOutput,
+        operation_id="overlap_visibility_list",
+        description="One entry per company you share an agreement with (and any you set "
+        "before), by slug; `nothing` where you never allowed anything.",
+    )
+    def get(self, request: Request) -> Response:
+        settings = {
+            visibility.viewer_id: _visibility_view(visibility)
+            for visibility in OverlapVisibility.objects.filter(owner=self.partner).select_related(
+                "viewer"
+            )
+        }
+        for company in counterparties_of(self.partner).exclude(pk__in=list(settings)):
+            settings[company.pk] = {
+                "viewer": company.slug,
+                "level": OverlapVisibility.Level.NOTHING,
+                "updated_at": None,
+            }
+        results = sorted(settings.values(), key=lambda view: str(view["viewer"]))
+        return Response(OverlapVisibilityListOutput({"results": results}).data)
+
+
+class OverlapVisibilityDetailApi(PartnerEndpoint):
+    """Decide how much of your base one company may see in overlap."""
+
+    required_scopes = {"PUT": ADMIN}
+
+    class OverlapVisibilityInput(StrictInputSerializer):
+        level = _level_field()
+
+    @extend_schema(
+        request=OverlapVisibilityInput,
+        responses=OverlapVisibilityOutput,
+        operation_id="overlap_visibility_set",
+        description="Needs the admin scope: it decides what another company learns about your "
+        "base. `counts` lets the viewer count its members that are also yours (under an "
+        "agreement that lets you give it `overlap_matching`); `nothing` stops it at once. Only "
+        "a company you share an agreement with; any other slug is 404.",
+    )
+    def put(self, request: Request, viewer_slug: str) -> Response:
+        viewer = access_counterparty_by_slug(self.partner, viewer_slug)
+        data = self.OverlapVisibilityInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        visibility = overlap_visibility_set(
+            owner=self.partner,
+            viewer=viewer,
+            level=data.validated_data["level"],
+            actor=self.actor,
+        )
+        return Response(OverlapVisibilityOutput(_visibility_view(visibility)).data)
