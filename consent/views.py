@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from consent.models import ConsentState, Purpose
+from consent.notices import published_notices
 from consent.preferences import preference_link_member
 from consent.services import consent_withdraw
 from partners.actors import Actor
@@ -30,6 +31,7 @@ TEXT = {
         "withdraw": "同意を取り消す",
         "withdrawn": "同意を取り消しました。提供先にもすぐに通知されます。",
         "switch": "English",
+        "notices": "共同利用について",
         "no_expiry": "取り消すまで",
     },
     "en": {
@@ -44,6 +46,7 @@ TEXT = {
         "withdraw": "Withdraw consent",
         "withdrawn": "Your consent is withdrawn; the company is told at once.",
         "switch": "日本語",
+        "notices": "Joint use of your data",
         "no_expiry": "until you withdraw",
     },
 }
@@ -106,6 +109,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
             "other_lang": "en" if lang == "ja" else "ja",
             "t": TEXT[lang],
             "rows": rows,
+            "notices": published_notices(member, lang),
             "done": request.GET.get("done") == "1",
         },
     )

@@ -7,8 +7,11 @@ class FederationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from consent.notices import register_notice_source
+        from federation.notices import joint_use_notices
         from partners.webhook_events import register_event_types
 
+        register_notice_source(joint_use_notices)
         register_event_types(
             {
                 "agreement.proposed": "A version of an agreement your company is party to "

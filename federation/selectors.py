@@ -126,6 +126,26 @@ def _active_agreements_of(*partners: Partner) -> QuerySet[Agreement]:
     )
 
 
+def joint_use_flows_of(
+    partner: Partner, *, day: date | None = None
+) -> list[tuple[Agreement, dict[str, Any]]]:
+    """The joint-use data flows in force today that ``partner`` takes part in (as provider or
+    recipient), with their agreement: their notices are published to its members."""
+    day = day or timezone.localdate()
+    found = []
+    for agreement in _active_agreements_of(partner):
+        version = version_in_force(agreement, day)
+        if version is None:
+            continue
+        for flow in version.terms["data_flows"]:
+            if flow["legal_basis"] == "joint_use" and partner.slug in (
+                flow["provider"],
+                flow["recipient"],
+            ):
+                found.append((agreement, flow))
+    return found
+
+
 def agreement_list(*, principal: Partner, status: str | None = None) -> QuerySet[Agreement]:
     """The agreements ``principal`` is (or was) a party to, newest first."""
     agreements = granted(principal, Agreement.objects.select_related("host"))

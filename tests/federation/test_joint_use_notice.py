@@ -1,0 +1,93 @@
+"""A joint-use flow's public notice (APPI 共同利用) is shown on the preference page of the
+members of the companies that use the data jointly, while the agreement is in force."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from consent.preferences import preference_link_token
+from federation import services
+from federation.models import Agreement
+from federation.services import PartyInput
+from partners import services as partner_services
+from partners.actors import Actor
+from partners.models import MemberAccount, Partner
+
+pytestmark = pytest.mark.django_db
+SYSTEM = Actor.system()
+TODAY = timezone.localdate()
+NOTICE = {
+    "data_items": "年代、都道府県、購入履歴",
+    "users_scope": "きらりホームサービスおよびブランド社",
+    "purpose_of_use": "共同の商品調査",
+    "responsible_name": "きらりホームサービス株式会社",
+    "responsible_address": "東京都千代田区架空町1-1",
+    "responsible_representative": "代表取締役 架空 太郎",
+}
+
+
+@pytest.fixture
+def agreement(host: Partner, partner: Partner) -> Agreement:
+    agreement = services.agreement_create(
+        title="共同調査の取り決め",
+        host=host,
+        parties=[
+            PartyInput(host, "Host contact", "alliance@host.example"),
+            PartyInput(partner, "Brand contact", "alliance@brand.example"),
+        ],
+        terms={
+            "data_flows": [
+                {
+                    "provider": host.slug,
+                    "recipient": partner.slug,
+                    "purpose": "research_survey",
+                    "fields": ["age_band", "prefecture"],
+                    "legal_basis": "joint_use",
+                    "joint_use": NOTICE,
+                }
+            ]
+        },
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        actor=SYSTEM,
+    )
+    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
+    for who in (host, partner):
+        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
+    agreement.refresh_from_db()
+    return agreement
+
+
+def _page(member: MemberAccount, lang: str = "ja") -> str:
+    response = Client().get(f"/preferences/{preference_link_token(member)}/?lang={lang}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _member(partner: Partner, number: str) -> MemberAccount:
+    return partner_services.member_create(
+        partner=partner,
+        values={"member_number": number, "kind": "household", "name": "会員"},
+        actor=SYSTEM,
+    )
+
+
+def test_the_joint_use_notice_is_on_the_members_page_while_in_force(
+    agreement: Agreement, host: Partner, outsider: Partner
+) -> None:
+    hanako = _member(host, "K-1")
+
+    page = _page(hanako)
+    english = _page(hanako, "en")
+
+    assert "共同利用について" in page
+    for text in NOTICE.values():
+        assert text in page
+    assert "管理について責任を有する者" in page
+    assert "Responsible for its management" in english
+    assert "共同利用" not in _page(_member(outsider, "O-1"))  # not its company's data
+
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+    assert NOTICE["purpose_of_use"] not in _page(hanako)
