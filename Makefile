@@ -39,6 +39,8 @@ bench: $(STAMP)
 		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_consent_check
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_overlap
 
 check: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
