@@ -330,6 +330,7 @@ class AuditEvent(models.Model):
         AGREEMENT_RESUMED = "agreement.resumed", "Agreement resumed"
         AGREEMENT_TERMINATED = "agreement.terminated", "Agreement terminated"
         AGREEMENT_EXPIRED = "agreement.expired", "Agreement expired"
+        OVERLAP_VISIBILITY_SET = "overlap.visibility_set", "Overlap visibility set"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

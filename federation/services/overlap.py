@@ -31,7 +31,8 @@ from federation.models import OverlapQuery, OverlapVisibility
 from federation.selectors import TermsInForce, terms_in_force
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner
+from partners.services import audit_record
 
 PURPOSE = "overlap_matching"
 BREAKDOWNS = ("age_band", "prefecture", "kind")
@@ -53,11 +54,23 @@ def overlap_visibility_set(
         raise validation_failed("level", "Give a level: nothing or counts.")
     if owner.pk == viewer.pk:
         raise validation_failed("viewer", "A company always sees its own base.")
-    visibility, _ = OverlapVisibility.objects.update_or_create(
-        owner=owner,
-        viewer=viewer,
-        defaults={"level": level, "updated_at": timezone.now(), "updated_by": actor.label[:200]},
-    )
+    with transaction.atomic():
+        visibility, _ = OverlapVisibility.objects.update_or_create(
+            owner=owner,
+            viewer=viewer,
+            defaults={
+                "level": level,
+                "updated_at": timezone.now(),
+                "updated_by": actor.label[:200],
+            },
+        )
+        audit_record(
+            action=AuditEvent.Action.OVERLAP_VISIBILITY_SET,
+            actor=actor,
+            partner=owner,
+            target=visibility,
+            detail={"viewer": viewer.slug, "level": level},
+        )
     return visibility
 
 

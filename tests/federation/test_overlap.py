@@ -16,7 +16,7 @@ from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -209,3 +209,15 @@ def test_the_suppression_rule(counts: dict[str, int], expected: Any) -> None:
     from federation.services.overlap import _suppress
 
     assert _suppress(counts, 10) == expected
+
+
+def test_a_change_of_visibility_is_in_the_audit_log(
+    alliance: Agreement, host: Partner, partner: Partner
+) -> None:
+    services.overlap_visibility_set(owner=partner, viewer=host, level="nothing", actor=SYSTEM)
+
+    logged = AuditEvent.objects.filter(action="overlap.visibility_set").order_by("id")
+    assert [(e.partner, e.detail["level"]) for e in logged] == [
+        (partner, "counts"),
+        (partner, "nothing"),
+    ]
