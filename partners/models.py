@@ -331,6 +331,10 @@ class AuditEvent(models.Model):
         AGREEMENT_TERMINATED = "agreement.terminated", "Agreement terminated"
         AGREEMENT_EXPIRED = "agreement.expired", "Agreement expired"
         OVERLAP_VISIBILITY_SET = "overlap.visibility_set", "Overlap visibility set"
+        ENROLLMENT_REQUESTED = "enrollment.requested", "Member enrolled with a partner"
+        ENROLLMENT_CONFIRMED = "enrollment.confirmed", "Enrollment confirmed by the target"
+        ENROLLMENT_ENDED = "enrollment.ended", "Enrollment ended"
+        ENROLLMENT_BATCH_STARTED = "enrollment.batch_started", "Enrollment batch started"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

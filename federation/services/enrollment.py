@@ -30,10 +30,10 @@ from federation.selectors import TermsInForce, terms_in_force
 from federation.terms import PERSONAL_FIELDS
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner
 from partners.normalize import InvalidValueError, age_band, normalize_member_number
 from partners.pii import pseudonym_for
-from partners.services import webhook_emit
+from partners.services import audit_record, webhook_emit
 from partners.services.member_records import open_member
 
 PURPOSE = "cross_enrollment"
@@ -127,6 +127,13 @@ def enrollment_request(
                 fields=wanted,
                 requested_by=actor.label[:200],
             )
+            audit_record(
+                action=AuditEvent.Action.ENROLLMENT_REQUESTED,
+                actor=actor,
+                partner=source,
+                target=enrollment,
+                detail={"target": target.slug, "fields": wanted},
+            )
             webhook_emit(
                 partner=target,
                 event_type="enrollment.requested",
@@ -214,6 +221,12 @@ def enrollment_confirm(
             enrollment.target_member_number = number
             enrollment.confirmed_at = timezone.now()
             enrollment.save(update_fields=["status", "target_member_number", "confirmed_at"])
+            audit_record(
+                action=AuditEvent.Action.ENROLLMENT_CONFIRMED,
+                actor=actor,
+                partner=enrollment.target,
+                target=enrollment,
+            )
             webhook_emit(
                 partner=enrollment.source,
                 event_type="enrollment.confirmed",
@@ -236,6 +249,13 @@ def enrollment_end(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enro
         enrollment.ended_at = timezone.now()
         enrollment.ended_reason = (reason.strip() or "ended")[:300]
         enrollment.save(update_fields=["status", "ended_at", "ended_reason"])
+        audit_record(
+            action=AuditEvent.Action.ENROLLMENT_ENDED,
+            actor=actor,
+            partner=actor.partner or enrollment.source,
+            target=enrollment,
+            detail={"reason": enrollment.ended_reason},
+        )
         for partner in (enrollment.source, enrollment.target):
             webhook_emit(
                 partner=partner,
@@ -279,6 +299,13 @@ def enrollment_batch_start(
             fields=wanted,
             total=len(numbers),
             requested_by=actor.label[:200],
+        )
+        audit_record(
+            action=AuditEvent.Action.ENROLLMENT_BATCH_STARTED,
+            actor=actor,
+            partner=source,
+            target=batch,
+            detail={"target": target.slug, "members": len(numbers)},
         )
         transaction.on_commit(lambda: run_enrollment_batch.delay(str(batch.pk)))
     return batch

@@ -16,7 +16,7 @@ from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import MemberAccount, Partner, WebhookDelivery
+from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery
 from partners.pii import member_id_from_pseudonym
 
 pytestmark = pytest.mark.django_db
@@ -331,3 +331,20 @@ def test_a_batch_under_no_agreement_fails_cleanly(
     assert batch.status == EnrollmentBatch.Status.FAILED
     assert "No active agreement" in batch.error
     assert not Enrollment.objects.exists()
+
+
+def test_every_enrollment_change_is_in_the_audit_log(
+    hanako: MemberAccount, host: Partner, partner: Partner
+) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+    services.enrollment_confirm(enrollment=enrollment, target_member_number="MF-1", actor=SYSTEM)
+    services.enrollment_end(enrollment=enrollment, reason="member left", actor=SYSTEM)
+
+    logged = AuditEvent.objects.filter(object_id=str(enrollment.pk)).order_by("id")
+    assert [(e.action, e.partner) for e in logged] == [
+        ("enrollment.requested", host),
+        ("enrollment.confirmed", partner),
+        ("enrollment.ended", host),
+    ]
