@@ -8,6 +8,7 @@ with answers like a slug nobody has, as when no agreement is in force (403 ``no_
 
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -38,6 +39,25 @@ def _other(asker: Partner, slug: str) -> Partner:
             ErrorCode.NO_AGREEMENT,
             f"No active agreement lets {slug} share overlap counts with {asker.slug}.",
         ) from None
+
+
+def _refuse_slicing(query: QueryDict) -> None:
+    # A count narrowed by a filter, or crossed with a second breakdown, could be subtracted from
+    # the plain count to reveal a withheld cell, so such a question is refused rather than
+    # answered as if the extra part were not there.
+    narrowing = sorted(set(query) - {"other", "breakdown"})
+    if narrowing:
+        raise ApplicationError(
+            ErrorCode.DISCLOSURE_REFUSED,
+            f"Overlap counts take no filters ({', '.join(narrowing)}): a narrowed count taken "
+            "from the whole one could reveal a withheld cell. Ask for one breakdown instead.",
+        )
+    breakdowns = query.getlist("breakdown")
+    if len(breakdowns) > 1 or any("," in breakdown for breakdown in breakdowns):
+        raise ApplicationError(
+            ErrorCode.DISCLOSURE_REFUSED,
+            "One breakdown at a time: crossing two could reveal a withheld cell.",
+        )
 
 
 def _level_field(**kwargs: Any) -> NamedChoiceField:
@@ -121,9 +141,12 @@ class OverlapApi(PartnerEndpoint):
         "shown cell is withheld with it. 403 `no_agreement` unless an active agreement lets the "
         "other company give you `overlap_matching` (also for a company you have no agreement "
         "with); 403 `permission_denied` unless it lets you see counts "
-        "(`PUT /overlap/visibility/{your slug}` on its side). Every answered question is logged.",
+        "(`PUT /overlap/visibility/{your slug}` on its side). 400 `disclosure_refused` for any "
+        "other parameter (a filter) or a second breakdown: narrowed counts could be subtracted "
+        "to reveal a withheld cell. Every answered question is logged.",
     )
     def get(self, request: Request) -> Response:
+        _refuse_slicing(request.query_params)
         filters = self.OverlapFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         other = _other(self.partner, filters.validated_data["other"])

@@ -34,6 +34,10 @@ class ErrorCode(models.TextChoices):
         "consent_required",
         "The member has not consented to this use, or withdrew.",
     )
+    DISCLOSURE_REFUSED = (
+        "disclosure_refused",
+        "The question could reveal a count that is withheld.",
+    )
     IDENTITY_NOT_VERIFIED = (
         "identity_not_verified",
         "The requester's identity did not match the member's record.",
@@ -71,6 +75,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.CONFLICT: 409,
     ErrorCode.IDENTITY_NOT_VERIFIED: 403,
+    ErrorCode.DISCLOSURE_REFUSED: 400,
     ErrorCode.NO_AGREEMENT: 403,
     ErrorCode.CONSENT_REQUIRED: 403,
     ErrorCode.IDEMPOTENCY_KEY_REQUIRED: 400,

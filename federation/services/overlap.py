@@ -8,7 +8,10 @@ Disclosure control, the rule:
 1. The other party must allow the asker counts (``OverlapVisibility``), and an active agreement
    must let it give the asker ``overlap_matching``; its ``overlap.min_cell`` is the threshold.
 2. One breakdown at a time, from a fixed set (none, age band, prefecture, kind): no filters, so
-   no two questions differ by a small group of members.
+   no two questions differ by a small group of members (the API refuses a filter or a second
+   breakdown with ``disclosure_refused`` rather than ignoring it). The rule holds for one
+   moment: asked again later, a count moves by the members who joined or left the overlap
+   meanwhile, which is what a company watching the alliance's effect wants to see.
 3. Primary suppression: every cell below the threshold is withheld, and so is the total (and
    then every cell).
 4. Complementary suppression: the total is shown, so if a breakdown withholds exactly one cell,

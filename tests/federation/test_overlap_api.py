@@ -169,6 +169,11 @@ def test_a_small_overlap_is_withheld_entirely(
         ("host", "other=Brand%20Co", 400, "validation_failed"),
         ("outsider", "other=brand-co", 403, "no_agreement"),
         ("hidden", "other=brand-co", 403, "permission_denied"),
+        # Narrowed or crossed, a count could be subtracted to reveal a withheld cell.
+        ("host", "other=brand-co&prefecture=13", 400, "disclosure_refused"),
+        ("host", "other=brand-co&breakdown=age_band&kind=business", 400, "disclosure_refused"),
+        ("host", "other=brand-co&breakdown=age_band&breakdown=kind", 400, "disclosure_refused"),
+        ("host", "other=brand-co&breakdown=age_band,prefecture", 400, "disclosure_refused"),
     ],
 )
 def test_a_refused_question_is_answered_with_a_clear_4xx_and_not_logged(
