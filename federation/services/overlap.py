@@ -100,9 +100,12 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
     """Count, per segment, the asker's members matched in the other's base by e-mail or by
     phone index, both sides consenting.
 
-    Matching first: two equi-joins of the bases on the blind indexes (hash joins, as cheap as
-    a plain join), then the consents of the matched pairs only, one index lookup each. Reading
-    every consent of both parties first was 1.6 times slower at 1M by 5M members.
+    Matching first: two equi-joins of the bases on the blind indexes (parallel hash joins, each
+    as cheap as a plain join), then the consents of the matched pairs only, one index lookup
+    each, in the same parallel workers; duplicates go in the final count. At 1M by 5M members
+    this measured 1.6 times faster than reading every consent of both parties first, and 1.1
+    times faster than removing duplicate pairs before the consent lookups (which then run in
+    one process).
     """
     segment, segment_params = _segment_sql(breakdown)
     mine_ok, mine_params = consent_in_force_sql(
@@ -122,13 +125,18 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
     if connection.vendor != "postgresql":
         sides = [value.hex if isinstance(value, uuid.UUID) else value for value in sides]
     sql = f"""
-        WITH pairs AS ({match.format("email_index")} UNION {match.format("phone_index")})
-        SELECT p.segment, count(DISTINCT p.mine) FROM pairs p
+        SELECT p.segment, count(DISTINCT p.mine)
+        FROM ({match.format("email_index")} UNION ALL {match.format("phone_index")}) p
         WHERE {mine_ok} AND {theirs_ok}
         GROUP BY p.segment ORDER BY p.segment
     """  # noqa: S608 - built from constants and the consent module's condition
     params = [*segment_params, *sides, *segment_params, *sides, *mine_params, *theirs_params]
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner's row estimates for the double join are far too high, which makes it
+            # JIT-compile the query: 1.5 s of 6.4 s at 1M by 5M members, for a query bound by
+            # hash joins that compiled code does not speed up.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return {str(segment or "unknown"): int(count) for segment, count in cursor.fetchall()}
 

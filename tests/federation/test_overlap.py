@@ -129,7 +129,7 @@ def test_the_overlap_counts_people_in_both_bases_who_consented_on_both_sides(
 
     assert result.total == 13
     assert result.cells == {"all": 13}
-    assert len(queries) <= 12  # the matching itself is one query, whatever the base sizes
+    assert len(queries) <= 13  # the matching itself is one query, whatever the base sizes
     (logged,) = OverlapQuery.objects.all()
     assert (logged.asker, logged.other, logged.min_cell) == (host, partner, MIN_CELL)
 
