@@ -2,6 +2,7 @@
 cross-enrollment and profile sharing, and only the fields both the agreement and the notice
 allow; the target reads them under its own pseudonymous id, each read checked and recorded."""
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -16,8 +17,9 @@ from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery
+from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
 from partners.pii import member_id_from_pseudonym
+from tests.conftest import celery_worker
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -316,6 +318,36 @@ def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     assert told.payload["data"]["enrolled"] == 6
     # Running it again finds nothing left to do.
     assert services.enrollment_batch_run(batch=batch).enrolled == 6
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_queued_batch_from_the_broker(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker is a thread of this process: it sees the smaller chunks and the test database.
+    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    WebhookEndpoint.objects.all().delete()  # no deliveries left behind on the shared broker
+    members = [_member(host, f"W-{n}") for n in range(5)]
+    for member in members[:4]:
+        _consent(member, partner, "cross_enrollment", "profile_sharing")
+    numbers = [member.member_number for member in members]
+
+    with celery_worker():
+        # Committed for real: the on-commit hook hands the task to the broker.
+        batch = services.enrollment_batch_start(
+            source=host, target=partner, member_numbers=numbers, fields=["name"], actor=SYSTEM
+        )
+        assert batch.status == EnrollmentBatch.Status.QUEUED
+        deadline = time.monotonic() + 30
+        while batch.status != EnrollmentBatch.Status.DONE and time.monotonic() < deadline:
+            time.sleep(0.1)
+            batch.refresh_from_db()
+
+    assert batch.status == EnrollmentBatch.Status.DONE, f"not done within 30 s: {batch.status}"
+    assert (batch.total, batch.processed, batch.enrolled) == (5, 5, 4)
+    enrolled = Enrollment.objects.filter(batch=batch)
+    assert sorted(e.member.member_number for e in enrolled) == ["W-0", "W-1", "W-2", "W-3"]
 
 
 def test_a_batch_under_no_agreement_fails_cleanly(
