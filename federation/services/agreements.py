@@ -81,6 +81,9 @@ def _clean_version(
             errors.setdefault("parties", []).append(
                 f"Give a contact name and e-mail for {party.partner.slug}."
             )
+    if effective_from < timezone.localdate():
+        # Terms are never agreed retroactively; refused when drafted, and again when proposed.
+        errors["effective_from"] = ["Terms cannot take effect in the past; pick today or later."]
     if valid_until < effective_from:
         errors["valid_until"] = ["The agreement must end after it takes effect."]
     purposes = Purpose.objects.filter(active=True).values_list("code", flat=True)
@@ -228,11 +231,20 @@ def version_update(
     return version
 
 
-def _tell_parties(version: AgreementVersion, event_type: str, **extra: Any) -> None:
+def _tell_parties(
+    version: AgreementVersion,
+    event_type: str,
+    *,
+    partners: Sequence[Partner] | None = None,
+    **extra: Any,
+) -> None:
+    """Send ``event_type`` about ``version`` to its parties, or to ``partners``."""
     agreement = version.agreement
-    for party in version.parties.select_related("partner"):
+    if partners is None:
+        partners = [party.partner for party in version.parties.select_related("partner")]
+    for partner in partners:
         webhook_emit(
-            partner=party.partner,
+            partner=partner,
             event_type=event_type,
             data={
                 "agreement_id": str(agreement.pk),
@@ -398,24 +410,26 @@ def agreement_resume(*, agreement: Agreement, actor: Actor) -> Agreement:
 
 
 def agreement_terminate(*, agreement: Agreement, reason: str, actor: Actor) -> Agreement:
-    """End the agreement for good; an open proposal lapses with it."""
-    agreement = _transition(
-        agreement,
-        allowed_from=(
-            Agreement.Status.DRAFT,
-            Agreement.Status.PROPOSED,
-            Agreement.Status.ACTIVE,
-            Agreement.Status.SUSPENDED,
-        ),
-        to=Agreement.Status.TERMINATED,
-        reason=reason,
-        event_type="agreement.terminated",
-        audit=AuditEvent.Action.AGREEMENT_TERMINATED,
-        actor=actor,
-    )
-    agreement.versions.filter(
-        status__in=[AgreementVersion.Status.DRAFT, AgreementVersion.Status.PROPOSED]
-    ).update(status=AgreementVersion.Status.WITHDRAWN)
+    """End the agreement for good; an open proposal lapses with it (its parties are told the
+    agreement ended)."""
+    with transaction.atomic():
+        agreement = _transition(
+            agreement,
+            allowed_from=(
+                Agreement.Status.DRAFT,
+                Agreement.Status.PROPOSED,
+                Agreement.Status.ACTIVE,
+                Agreement.Status.SUSPENDED,
+            ),
+            to=Agreement.Status.TERMINATED,
+            reason=reason,
+            event_type="agreement.terminated",
+            audit=AuditEvent.Action.AGREEMENT_TERMINATED,
+            actor=actor,
+        )
+        agreement.versions.filter(
+            status__in=[AgreementVersion.Status.DRAFT, AgreementVersion.Status.PROPOSED]
+        ).update(status=AgreementVersion.Status.WITHDRAWN)
     return agreement
 
 
@@ -438,16 +452,32 @@ def _transition(
                 f"A {agreement.get_status_display().lower()} agreement cannot become {to}."
             )
         _set_status(agreement, to, reason)
-        latest = (
-            agreement.versions.exclude(status=AgreementVersion.Status.WITHDRAWN)
-            .order_by("-number")
-            .first()
-        )
-        if latest is not None:
-            latest.agreement = agreement
-            _tell_parties(latest, event_type, reason=reason.strip()[:300])
+        _tell_the_bound(agreement, event_type, reason=reason.strip()[:300])
         _audit(audit, actor, agreement, reason=reason.strip()[:300])
     return agreement
+
+
+def _tell_the_bound(agreement: Agreement, event_type: str, **extra: Any) -> None:
+    """Tell a change of the whole agreement to the companies it binds: the parties to the
+    latest signed version and those asked to sign an open proposal. A company named only in a
+    draft has not been asked anything yet, and one an amendment left out is no longer bound."""
+    versions = list(
+        agreement.versions.filter(
+            status__in=[AgreementVersion.Status.SIGNED, AgreementVersion.Status.PROPOSED]
+        ).order_by("-number")
+    )
+    signed = next((v for v in versions if v.status == AgreementVersion.Status.SIGNED), None)
+    proposed = next((v for v in versions if v.status == AgreementVersion.Status.PROPOSED), None)
+    bound = [v for v in (signed, proposed) if v is not None]
+    if not bound:
+        return
+    partners: dict[Any, Partner] = {}
+    for version in bound:
+        for party in version.parties.select_related("partner"):
+            partners.setdefault(party.partner_id, party.partner)
+    about = bound[0]
+    about.agreement = agreement
+    _tell_parties(about, event_type, partners=list(partners.values()), **extra)
 
 
 def agreements_expire(*, today: date | None = None) -> int:
@@ -470,14 +500,7 @@ def agreements_expire(*, today: date | None = None) -> int:
             if locked.status != Agreement.Status.ACTIVE:
                 continue
             _set_status(locked, Agreement.Status.EXPIRED, "The terms in force ran out.")
-            latest = (
-                locked.versions.filter(status=AgreementVersion.Status.SIGNED)
-                .order_by("-number")
-                .first()
-            )
-            if latest is not None:
-                latest.agreement = locked
-                _tell_parties(latest, "agreement.expired")
+            _tell_the_bound(locked, "agreement.expired")
             _audit(AuditEvent.Action.AGREEMENT_EXPIRED, Actor.system(), locked)
             expired += 1
     return expired

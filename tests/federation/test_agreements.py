@@ -138,6 +138,106 @@ def test_terms_take_effect_only_once_every_party_signed(host: Partner, partner: 
     assert events.count("agreement.version_signed") == 2
 
 
+STATE_EVENTS = [
+    "agreement.proposed",
+    "agreement.withdrawn",
+    "agreement.suspended",
+    "agreement.resumed",
+    "agreement.terminated",
+    "agreement.expired",
+]
+
+
+def _listen(*partners: Partner) -> None:
+    for who in partners:
+        partner_services.webhook_endpoint_create(
+            partner=who, url=HOOK_URL, events=STATE_EVENTS, actor=SYSTEM
+        )
+
+
+def _told() -> list[tuple[str, str]]:
+    deliveries = WebhookDelivery.objects.select_related("endpoint__partner")
+    return sorted((d.event_type, d.endpoint.partner.slug) for d in deliveries)
+
+
+def _amendment_adding(
+    agreement: Agreement, host: Partner, brand: Partner, newcomer: Partner
+) -> AgreementVersion:
+    terms = _terms(host, brand)
+    terms["data_flows"].append(
+        {
+            "provider": host.slug,
+            "recipient": newcomer.slug,
+            "purpose": "cross_enrollment",
+            "fields": ["name"],
+            "legal_basis": "consent",
+        }
+    )
+    return services.version_draft(
+        agreement=agreement,
+        parties=_parties(host, brand, newcomer),
+        terms=terms,
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        summary=f"{newcomer.slug} joins",
+        actor=SYSTEM,
+    )
+
+
+def test_each_change_of_state_is_told_to_the_bound_parties_only(
+    active: Agreement, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    _listen(host, partner, outsider)
+    # Named in a draft only, the newcomer has not been asked anything yet.
+    _amendment_adding(active, host, partner, outsider)
+
+    services.agreement_suspend(agreement=active, reason="Complaint under review", actor=SYSTEM)
+    services.agreement_resume(agreement=active, actor=SYSTEM)
+    services.agreement_terminate(agreement=active, reason="Alliance ended", actor=SYSTEM)
+
+    bound = (host.slug, partner.slug)
+    assert _told() == sorted(
+        (event, slug)
+        for event in ("agreement.suspended", "agreement.resumed", "agreement.terminated")
+        for slug in bound
+    )
+    suspended = WebhookDelivery.objects.get(
+        endpoint__partner=partner, event_type="agreement.suspended"
+    )
+    assert suspended.payload["data"]["reason"] == "Complaint under review"
+    assert suspended.payload["data"]["status"] == "suspended"
+
+
+def test_a_company_asked_to_sign_hears_of_the_proposal_and_of_its_end(
+    active: Agreement, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    _listen(host, partner, outsider)
+    proposal = services.version_propose(
+        version=_amendment_adding(active, host, partner, outsider), actor=SYSTEM
+    )
+    # While asked to sign, the newcomer hears of a suspension like the parties bound already.
+    services.agreement_suspend(agreement=active, reason="Audit", actor=SYSTEM)
+    services.agreement_resume(agreement=active, actor=SYSTEM)
+    services.version_withdraw(version=proposal, actor=SYSTEM)
+    # Withdrawn, the proposal no longer concerns the newcomer: the expiry is not its business.
+    last_day = active.versions.get(number=1).valid_until
+    assert services.agreements_expire(today=last_day + timedelta(days=1)) == 1
+
+    everyone = (host.slug, partner.slug, outsider.slug)
+    expected = [
+        (event, slug)
+        for event in (
+            "agreement.proposed",
+            "agreement.suspended",
+            "agreement.resumed",
+            "agreement.withdrawn",
+        )
+        for slug in everyone
+    ]
+    expected += [("agreement.expired", slug) for slug in (host.slug, partner.slug)]
+    assert _told() == sorted(expected)
+
+
 def test_each_party_sees_only_its_agreements(
     active: Agreement, host: Partner, partner: Partner, outsider: Partner
 ) -> None:
@@ -221,17 +321,36 @@ def test_an_amendment_takes_effect_on_its_date_and_history_stays(
 def test_an_amendment_cannot_take_effect_in_the_past(
     active: Agreement, host: Partner, partner: Partner
 ) -> None:
+    with pytest.raises(ApplicationError) as refused:
+        services.version_draft(
+            agreement=active,
+            parties=_parties(host, partner),
+            terms=_terms(host, partner),
+            effective_from=TODAY - timedelta(days=1),
+            valid_until=TODAY + timedelta(days=30),
+            actor=SYSTEM,
+        )
+
+    assert refused.value.code == ErrorCode.VALIDATION_FAILED
+    assert refused.value.fields is not None
+    assert "effective_from" in refused.value.fields
+    assert active.versions.count() == 1
+
+
+def test_a_draft_whose_date_has_passed_cannot_be_proposed(
+    active: Agreement, host: Partner, partner: Partner
+) -> None:
     version = services.version_draft(
         agreement=active,
         parties=_parties(host, partner),
         terms=_terms(host, partner),
-        effective_from=TODAY - timedelta(days=1),
+        effective_from=TODAY,
         valid_until=TODAY + timedelta(days=30),
         actor=SYSTEM,
     )
 
     with pytest.raises(ApplicationError) as refused:
-        services.version_propose(version=version, actor=SYSTEM)
+        services.version_propose(version=version, actor=SYSTEM, today=TODAY + timedelta(days=1))
 
     assert refused.value.fields is not None
     assert "effective_from" in refused.value.fields

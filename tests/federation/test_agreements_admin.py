@@ -318,6 +318,23 @@ def test_a_new_version_starts_from_the_latest_terms_and_parties(
     assert agreement.versions.get(number=2).status == AgreementVersion.Status.DRAFT
 
 
+def test_an_amendment_dated_in_the_past_is_a_form_error_and_nothing_is_written(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    agreement = _agreement(host, partner, state="active")
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+
+    response = manager_client.post(
+        _url(agreement, "versions", "new"), _form(host, partner, effective_from=yesterday)
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["effective_from"] == [
+        "Terms cannot take effect in the past; pick today or later."
+    ]
+    assert agreement.versions.count() == 1
+
+
 def test_withdraw_and_terminate(manager_client: Client, host: Partner, partner: Partner) -> None:
     agreement = _agreement(host, partner, state="proposed")
 
