@@ -217,6 +217,7 @@ def enrollment_confirm(
                 )
             if enrollment.status != Enrollment.Status.ACTIVE:
                 raise ApplicationError(ErrorCode.CONFLICT, "This enrollment has ended.")
+            _terms(enrollment.source, enrollment.target)  # linking accounts is a use too
             enrollment.status = Enrollment.Status.CONFIRMED
             enrollment.target_member_number = number
             enrollment.confirmed_at = timezone.now()
@@ -262,7 +263,8 @@ def enrollment_end(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enro
                 event_type="enrollment.ended",
                 data={
                     "enrollment_id": str(enrollment.pk),
-                    "ended_by": actor.label,
+                    # The company, not its key or its staff member's name.
+                    "ended_by": actor.partner.slug if actor.partner else "sanpo",
                     "reason": enrollment.ended_reason,
                 },
             )

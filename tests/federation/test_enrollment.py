@@ -2,6 +2,7 @@
 cross-enrollment and profile sharing, and only the fields both the agreement and the notice
 allow; the target reads them under its own pseudonymous id, each read checked and recorded."""
 
+import importlib
 import time
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from consent.models import ProvisionRecord
 from consent.services import consent_grant, consent_withdraw, notice_publish
 from federation import services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
+from federation.selectors import terms_in_force
 from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
@@ -182,6 +184,44 @@ def test_both_consents_are_needed(
     assert not WebhookDelivery.objects.filter(event_type="enrollment.requested").exists()
 
 
+def test_a_company_added_to_the_agreement_gets_no_member_without_a_consent_of_its_own(
+    hanako: MemberAccount, host: Partner, partner: Partner, agreement: Agreement, outsider: Partner
+) -> None:
+    terms = dict(agreement.versions.get().terms)
+    terms["data_flows"] = [
+        *terms["data_flows"],
+        {
+            "provider": host.slug,
+            "recipient": outsider.slug,
+            "purpose": "cross_enrollment",
+            "fields": ["name", "email"],
+        },
+    ]
+    version = services.version_draft(
+        agreement=agreement,
+        parties=[
+            PartyInput(who, "Contact", f"alliance@{who.slug}.example")
+            for who in (host, partner, outsider)
+        ],
+        terms=terms,
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=365),
+        actor=SYSTEM,
+    )
+    version = services.version_propose(version=version, actor=SYSTEM)
+    for who in (host, partner, outsider):
+        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
+    assert terms_in_force(provider=host, recipient=outsider, purpose="cross_enrollment")
+
+    # Hanako consented to the brand only; the amendment does not carry that over.
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_request(member=hanako, target=outsider, fields=None, actor=SYSTEM)
+
+    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert not Enrollment.objects.filter(target=outsider).exists()
+    assert services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
+
+
 def test_without_an_agreement_nothing_happens(
     host: Partner, partner: Partner, outsider: Partner
 ) -> None:
@@ -254,6 +294,25 @@ def test_an_ended_enrollment_shares_nothing_more(hanako: MemberAccount, partner:
     assert ended.count() == 2  # the source and the target
 
 
+def test_confirming_needs_the_agreement_in_force(
+    hanako: MemberAccount, partner: Partner, agreement: Agreement
+) -> None:
+    enrollment = services.enrollment_request(
+        member=hanako, target=partner, fields=None, actor=SYSTEM
+    )
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+
+    with pytest.raises(ApplicationError) as refused:
+        services.enrollment_confirm(
+            enrollment=enrollment, target_member_number="MF-1", actor=SYSTEM
+        )
+
+    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.target_member_number) == ("active", "")
+    assert not WebhookDelivery.objects.filter(event_type="enrollment.confirmed").exists()
+
+
 def test_a_second_request_for_the_same_member_is_a_conflict(
     hanako: MemberAccount, partner: Partner
 ) -> None:
@@ -320,10 +379,24 @@ def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     assert services.enrollment_batch_run(batch=batch).enrolled == 6
 
 
+@pytest.fixture
+def purposes_catalogue(transactional_db: None) -> None:
+    """A transactional test starts flushed when another ran before it, without the rows of the
+    data migrations: put the purposes catalogue back as its migration does."""
+    from django.apps import apps
+
+    seed_purposes = importlib.import_module("consent.migrations.0002_seed_purposes").seed
+    seed_purposes(apps, None)
+
+
 @pytest.mark.broker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_a_queued_batch_from_the_broker(
-    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+    purposes_catalogue: None,
+    host: Partner,
+    partner: Partner,
+    agreement: Agreement,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The worker is a thread of this process: it sees the smaller chunks and the test database.
     monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)

@@ -387,6 +387,12 @@ def test_either_side_ends_it_and_the_target_reads_nothing_more(
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "ended"
     assert response.json()["ended_at"]
+    ended = WebhookDelivery.objects.filter(event_type="enrollment.ended")
+    assert ended.count() == 2  # the source and the target
+    for told in ended:
+        # Named by company: the other side never learns a key or a staff member's name.
+        assert told.payload["data"]["ended_by"] == key.partner.slug
+        assert "sanpo_" not in str(told.payload)
     read = client_for(partner_key).get(f"/api/v1/enrollments/{enrollment.pk}/member")
     assert read.status_code == 409
     assert not ProvisionRecord.objects.exists()
