@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from federation.models import EnrollmentBatch
 from federation.services import agreements_expire, enrollment_batch_run
@@ -10,9 +11,16 @@ def expire_agreements() -> int:
     return agreements_expire()
 
 
-@shared_task
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def run_enrollment_batch(batch_id: str) -> int:
-    """Enroll a queued batch; returns how many members it enrolled."""
+    """Enroll a queued batch; returns how many members it enrolled. A run commits its progress
+    per chunk and continues from it, so a lost connection is retried and a worker that died
+    mid-run (late acknowledgement) hands the batch to another."""
     batch = EnrollmentBatch.objects.filter(pk=batch_id).first()
     if batch is None:
         return 0

@@ -324,13 +324,14 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
     if not claimed:
         return batch
     source, target = batch.source, batch.target
-    try:
-        terms = _terms(source, target)
-    except ApplicationError as refused:
-        return _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
     numbers: list[str] = batch.member_numbers
     while batch.processed < batch.total:
         chunk = numbers[batch.processed : batch.processed + BATCH_CHUNK]
+        # Asked again for every chunk: a suspension stops the rest of a running batch.
+        try:
+            terms = _terms(source, target)
+        except ApplicationError as refused:
+            return _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
         with transaction.atomic():
             eligible = list(
                 MemberAccount.objects.filter(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from consent.models import ProvisionRecord
@@ -421,6 +422,71 @@ def test_a_real_worker_runs_a_queued_batch_from_the_broker(
     assert (batch.total, batch.processed, batch.enrolled) == (5, 5, 4)
     enrolled = Enrollment.objects.filter(batch=batch)
     assert sorted(e.member.member_number for e in enrolled) == ["W-0", "W-1", "W-2", "W-3"]
+
+
+def _batch_of(host: Partner, partner: Partner, count: int) -> EnrollmentBatch:
+    members = [_member(host, f"C-{n}") for n in range(count)]
+    for member in members:
+        _consent(member, partner, "cross_enrollment", "profile_sharing")
+    return services.enrollment_batch_start(
+        source=host,
+        target=partner,
+        member_numbers=[member.member_number for member in members],
+        fields=None,
+        actor=SYSTEM,
+    )
+
+
+def test_a_suspension_stops_the_rest_of_a_running_batch(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    batch = _batch_of(host, partner, 5)
+    real_insert = Enrollment.objects.bulk_create
+    inserts = []
+
+    def insert_then_suspend(*args: Any, **kwargs: Any) -> Any:
+        created = real_insert(*args, **kwargs)
+        inserts.append(len(created))
+        if len(inserts) == 1:  # the alliance manager suspends while the first chunk commits
+            services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+        return created
+
+    monkeypatch.setattr(Enrollment.objects, "bulk_create", insert_then_suspend)
+
+    batch = services.enrollment_batch_run(batch=batch)
+
+    assert batch.status == EnrollmentBatch.Status.FAILED
+    assert "No active agreement" in batch.error
+    assert (batch.processed, inserts) == (2, [2])
+    assert Enrollment.objects.filter(batch=batch).count() == 2
+
+
+def test_a_batch_that_stopped_midway_continues_where_it_stopped(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    batch = _batch_of(host, partner, 5)
+    real_insert = Enrollment.objects.bulk_create
+    inserts = []
+
+    def insert_then_lose_the_connection(*args: Any, **kwargs: Any) -> Any:
+        inserts.append(len(args[0]))
+        if len(inserts) == 2:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real_insert(*args, **kwargs)
+
+    monkeypatch.setattr(Enrollment.objects, "bulk_create", insert_then_lose_the_connection)
+    with pytest.raises(OperationalError):
+        services.enrollment_batch_run(batch=batch)
+    batch.refresh_from_db()
+    assert (batch.status, batch.processed, batch.enrolled) == ("running", 2, 2)
+
+    batch = services.enrollment_batch_run(batch=batch)  # the task's retry
+
+    assert (batch.status, batch.processed, batch.enrolled) == ("done", 5, 5)
+    assert inserts == [2, 2, 2, 1]  # the failed chunk again, then the last
+    assert Enrollment.objects.filter(batch=batch).count() == 5
 
 
 def test_a_batch_under_no_agreement_fails_cleanly(
