@@ -17,15 +17,26 @@ Disclosure control, the rule:
 4. Complementary suppression: the total is shown, so if a breakdown withholds exactly one cell,
    the smallest shown cell is withheld too, and the two cannot be told apart by subtracting
    the others from the total.
-5. Every question is logged (``OverlapQuery``).
+5. Perturbation (the cell-key method): suppression protects one moment, but a company that
+   changes its own base between two questions (deactivates one member, say) could read from
+   the two totals whether that member is in the other base. So every member has a secret
+   record key, every shown count is moved by a small amount picked by the sum of its members'
+   keys (at most ``SANPO_OVERLAP_PERTURBATION``, default 2, most often 0): the same members
+   always give the same answer, so asking again averages nothing away, while with one member
+   more or less the answer moves by a fresh amount, so two answers do not tell whether that
+   member was counted. Suppression is decided on the exact counts.
+6. Every question is logged (``OverlapQuery``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -96,7 +107,34 @@ def _segment_sql(breakdown: str) -> tuple[str, list[Any]]:
     return f"CASE {' '.join(cases)} ELSE '80+' END", params
 
 
-def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[str, int]:
+@dataclass(frozen=True)
+class _Cell:
+    count: int
+    key: int  # the sum of its members' record keys
+
+
+def record_key(member_id: str, seed: int) -> int:
+    """A member's secret record key, from 0 to 2**31 - 1, as SQLite computes it (registered in
+    ``FederationConfig.ready``); PostgreSQL uses its own keyed hash, ``hashtextextended``."""
+    digest = hashlib.blake2b(f"{seed}:{member_id}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+
+
+def _record_key_seed() -> int:
+    digest = hmac.new(
+        settings.SANPO_PSEUDONYM_KEY, b"sanpo overlap record keys", hashlib.sha256
+    ).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _perturbation(key: int) -> int:
+    # Each move d from -bound to bound as often as bound + 1 - |d|: 0 most often, symmetric.
+    bound = settings.SANPO_OVERLAP_PERTURBATION
+    moves = [d for d in range(-bound, bound + 1) for _ in range(bound + 1 - abs(d))]
+    return moves[key % len(moves)]
+
+
+def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[str, _Cell]:
     """Count, per segment, the asker's members matched in the other's base by e-mail or by
     phone index, both sides consenting.
 
@@ -124,13 +162,27 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
     sides = [asker.pk, other.pk, MemberAccount.Status.ACTIVE, MemberAccount.Status.ACTIVE]
     if connection.vendor != "postgresql":
         sides = [value.hex if isinstance(value, uuid.UUID) else value for value in sides]
+    if connection.vendor == "postgresql":
+        member_key = "(hashtextextended(d.mine::text, %s) & 2147483647)"
+    else:
+        member_key = "sanpo_record_key(d.mine, %s)"
     sql = f"""
-        SELECT p.segment, count(DISTINCT p.mine)
-        FROM ({match.format("email_index")} UNION ALL {match.format("phone_index")}) p
-        WHERE {mine_ok} AND {theirs_ok}
-        GROUP BY p.segment ORDER BY p.segment
+        SELECT d.segment, count(*), sum({member_key}) FROM (
+            SELECT DISTINCT p.mine, p.segment
+            FROM ({match.format("email_index")} UNION ALL {match.format("phone_index")}) p
+            WHERE {mine_ok} AND {theirs_ok}
+        ) d
+        GROUP BY d.segment ORDER BY d.segment
     """  # noqa: S608 - built from constants and the consent module's condition
-    params = [*segment_params, *sides, *segment_params, *sides, *mine_params, *theirs_params]
+    params = [
+        _record_key_seed(),
+        *segment_params,
+        *sides,
+        *segment_params,
+        *sides,
+        *mine_params,
+        *theirs_params,
+    ]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner's row estimates for the double join are far too high, which makes it
@@ -138,23 +190,28 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
             # hash joins that compiled code does not speed up.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
-        return {str(segment or "unknown"): int(count) for segment, count in cursor.fetchall()}
+        return {
+            str(segment or "unknown"): _Cell(int(count), int(key))
+            for segment, count, key in cursor.fetchall()
+        }
 
 
-def _suppress(counts: dict[str, int], min_cell: int) -> tuple[int | None, dict[str, int | None]]:
-    total = sum(counts.values())
-    if total < min_cell:
+def _suppress(found: dict[str, _Cell], min_cell: int) -> tuple[int | None, dict[str, int | None]]:
+    """The total and the cells as shown: withheld (None) by the exact counts, the rest
+    perturbed."""
+    counts = {segment: cell.count for segment, cell in found.items()}
+    if sum(counts.values()) < min_cell:
         return None, dict.fromkeys(counts)
+    withheld = {segment for segment, count in counts.items() if count < min_cell}
+    if len(withheld) == 1 and len(withheld) < len(counts):
+        shown = [segment for segment in counts if segment not in withheld]
+        withheld.add(min(shown, key=lambda segment: (counts[segment], segment)))
     cells: dict[str, int | None] = {
-        key: (value if value >= min_cell else None) for key, value in counts.items()
+        segment: None if segment in withheld else cell.count + _perturbation(cell.key)
+        for segment, cell in found.items()
     }
-    withheld = [key for key, value in cells.items() if value is None]
-    if len(withheld) == 1:
-        shown = [key for key, value in cells.items() if value is not None]
-        if shown:
-            smallest = min(shown, key=lambda key: (counts[key], key))
-            cells[smallest] = None
-    return total, cells
+    everyone = _Cell(sum(counts.values()), sum(cell.key for cell in found.values()))
+    return everyone.count + _perturbation(everyone.key), cells
 
 
 def overlap_counts(
@@ -182,10 +239,10 @@ def overlap_counts(
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED, f"{other.slug} shares no overlap counts with you."
         )
-    counts = _overlap_counts_sql(asker, other, breakdown)
+    found = _overlap_counts_sql(asker, other, breakdown)
     if not breakdown:
-        counts = {"all": counts.get("all", 0)}
-    total, cells = _suppress(counts, terms.min_cell)
+        found = {"all": found.get("all", _Cell(0, 0))}
+    total, cells = _suppress(found, terms.min_cell)
     with transaction.atomic():
         OverlapQuery.objects.create(
             asker=asker,

@@ -1,6 +1,7 @@
 """Overlap between member bases: counts only, over the blind indexes, only of members who
 consented on both sides, with small cells withheld so that no question reveals one."""
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,13 @@ pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
 TODAY = timezone.localdate()
 MIN_CELL = 10
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts(settings: Any) -> None:
+    # Exact counts, to check the suppression rule to the member; perturbation has tests of its
+    # own (test_overlap.py).
+    settings.SANPO_OVERLAP_PERTURBATION = 0
 
 
 def _member(partner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
@@ -206,9 +214,9 @@ def test_a_suspended_agreement_stops_overlap(
     ],
 )
 def test_the_suppression_rule(counts: dict[str, int], expected: Any) -> None:
-    from federation.services.overlap import _suppress
+    from federation.services.overlap import _Cell, _suppress
 
-    assert _suppress(counts, 10) == expected
+    assert _suppress({segment: _Cell(n, 0) for segment, n in counts.items()}, 10) == expected
 
 
 def test_a_change_of_visibility_is_in_the_audit_log(
@@ -221,3 +229,46 @@ def test_a_change_of_visibility_is_in_the_audit_log(
         (partner, "counts"),
         (partner, "nothing"),
     ]
+
+
+def test_counts_move_a_little_and_always_the_same_for_the_same_members(
+    alliance: Agreement, host: Partner, partner: Partner, settings: Any
+) -> None:
+    settings.SANPO_OVERLAP_PERTURBATION = 2
+    _shared_people(host, partner, 12, birth_date="1985-01-01")
+    _shared_people(host, partner, 11, start=100, birth_date="1995-01-01")
+
+    first = _ask(host, partner, "age_band")
+    again = _ask(host, partner, "age_band")
+
+    assert again == first  # asking again averages nothing away
+    assert first.total is not None
+    assert abs(first.total - 23) <= 2
+    exact = {"30-39": 11, "40-49": 12}
+    assert first.cells.keys() == exact.keys()
+    for segment, count in first.cells.items():
+        assert count is not None
+        assert abs(count - exact[segment]) <= 2
+
+
+def test_one_member_more_does_not_show_as_one_more(
+    alliance: Agreement, host: Partner, partner: Partner, settings: Any
+) -> None:
+    """A company that adds its members one at a time and asks after each cannot tell which of
+    them are in the other base: the answers do not step by one."""
+    settings.SANPO_OVERLAP_PERTURBATION = 2
+    _shared_people(host, partner, MIN_CELL)
+    answers = []
+    for n in range(30):
+        _shared_people(host, partner, 1, start=1000 + n)
+        total = _ask(host, partner).total
+        assert total is not None
+        answers.append(total)
+
+    exact = range(MIN_CELL + 1, MIN_CELL + 31)
+    moves = [shown - count for shown, count in zip(answers, exact, strict=True)]
+    assert all(-2 <= move <= 2 for move in moves)
+    steps = [later - earlier for earlier, later in itertools.pairwise(answers)]
+    # Each step is one member; the chance that all 29 show as exactly one is below 1e-18.
+    assert any(step != 1 for step in steps), steps
+    assert len(set(moves)) > 1

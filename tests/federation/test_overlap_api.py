@@ -23,6 +23,13 @@ TODAY = timezone.localdate()
 MIN_CELL = 10
 
 
+@pytest.fixture(autouse=True)
+def _exact_counts(settings: Any) -> None:
+    # Exact counts, to check the suppression rule to the member; perturbation has tests of its
+    # own (test_overlap.py).
+    settings.SANPO_OVERLAP_PERTURBATION = 0
+
+
 def _member(owner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
     return partner_services.member_create(
         partner=owner,
