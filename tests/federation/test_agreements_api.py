@@ -277,6 +277,10 @@ def test_an_outsider_gets_exactly_what_a_missing_id_gets(
     assert not_yours.status_code == 404
     assert _sign(outsider_key, missing, 1).content == not_yours.content
     assert agreement.title not in not_yours.content.decode()
+    # Nothing written: no signature, no audit event, no webhook.
+    assert not AgreementParty.objects.filter(signed_at__isnull=False).exists()
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.AGREEMENT_SIGNED).exists()
+    assert not WebhookDelivery.objects.filter(event_type="agreement.signed").exists()
 
 
 def test_a_draft_version_answers_like_a_missing_one(

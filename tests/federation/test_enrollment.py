@@ -256,18 +256,23 @@ def test_an_agreement_that_is_not_in_force_stops_enrollment_and_reading(
         services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
     assert refused.value.code == ErrorCode.NO_AGREEMENT
     services.enrollment_end(enrollment=enrollment, reason="test", actor=SYSTEM)
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError) as again:
         services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
+    assert again.value.code == ErrorCode.NO_AGREEMENT
+    assert Enrollment.objects.count() == 1  # the ended one, and no new one
     assert not ProvisionRecord.objects.exists()
 
 
-def test_a_withdrawal_stops_the_sharing_at_once(hanako: MemberAccount, partner: Partner) -> None:
+@pytest.mark.parametrize("withdrawn", ["profile_sharing", "cross_enrollment"])
+def test_a_withdrawal_stops_the_sharing_at_once(
+    hanako: MemberAccount, partner: Partner, withdrawn: str
+) -> None:
     enrollment = services.enrollment_request(
         member=hanako, target=partner, fields=None, actor=SYSTEM
     )
     consent_withdraw(
         member=hanako,
-        purpose_code="profile_sharing",
+        purpose_code=withdrawn,
         recipient=partner,
         channel="preference_page",
         occurred_at=timezone.now(),
