@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.utils import timezone
@@ -183,7 +184,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "  (the joins count matches in both bases regardless of consent; the service counts "
-            "consented members only)"
+            "consented members only, and shows the count perturbed by up to "
+            f"{settings.SANPO_OVERLAP_PERTURBATION})"
         )
 
     def _agree(self, host: Partner, brand: Partner) -> None:
