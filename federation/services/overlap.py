@@ -114,10 +114,11 @@ class _Cell:
 
 
 def record_key(member_id: str, seed: int) -> int:
-    """A member's secret record key, from 0 to 2**31 - 1, as SQLite computes it (registered in
-    ``FederationConfig.ready``); PostgreSQL uses its own keyed hash, ``hashtextextended``."""
-    digest = hashlib.blake2b(f"{seed}:{member_id}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "big") & 0x7FFFFFFF
+    """A member's secret 40-bit record key as SQLite computes it (registered in
+    ``FederationConfig.ready``); PostgreSQL uses its own 64-bit keyed hash,
+    ``hashtextextended``."""
+    digest = hashlib.blake2b(f"{seed}:{member_id}".encode(), digest_size=5).digest()
+    return int.from_bytes(digest, "big")
 
 
 def _record_key_seed() -> int:
@@ -140,10 +141,10 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
 
     Matching first: two equi-joins of the bases on the blind indexes (parallel hash joins, each
     as cheap as a plain join), then the consents of the matched pairs only, one index lookup
-    each, in the same parallel workers; duplicates go in the final count. At 1M by 5M members
-    this measured 1.6 times faster than reading every consent of both parties first, and 1.1
-    times faster than removing duplicate pairs before the consent lookups (which then run in
-    one process).
+    each, in the same parallel workers; a member matched more than once counts once. At 1M by
+    5M members this measured 1.6 times faster than reading every consent of both parties
+    first, and 1.1 times faster than removing duplicate pairs before the consent lookups (which
+    then run in one process).
     """
     segment, segment_params = _segment_sql(breakdown)
     mine_ok, mine_params = consent_in_force_sql(
@@ -157,22 +158,30 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
         SELECT a.id AS mine, b.id AS theirs, {segment} AS segment
         FROM {table} a JOIN {table} b
           ON b.index_key_id = a.index_key_id AND b.{{0}} = a.{{0}}
-        WHERE a.partner_id = %s AND b.partner_id = %s AND a.status = %s AND b.status = %s
+        WHERE a.partner_id = %s AND b.partner_id = %s AND a.status = %s AND b.status = %s {{1}}
     """  # noqa: S608 - constants; values are parameters
+    # A pair equal in e-mail and phone comes from the e-mail join alone, so that its consents
+    # are looked up once: 0.6 s of 4.7 at 1M by 5M members, where most pairs match on both.
+    not_by_email = (
+        "AND (a.email_index IS NULL OR b.email_index IS NULL OR a.email_index <> b.email_index)"
+    )
     sides = [asker.pk, other.pk, MemberAccount.Status.ACTIVE, MemberAccount.Status.ACTIVE]
     if connection.vendor != "postgresql":
         sides = [value.hex if isinstance(value, uuid.UUID) else value for value in sides]
+    # Keys wide enough never to repeat among the members counted, so that the sum of the
+    # distinct keys is the sum over the distinct members (measured faster than a subquery of
+    # distinct members); PostgreSQL sums bigints into a numeric, SQLite's 40-bit keys cannot
+    # overflow its 64-bit sum.
     if connection.vendor == "postgresql":
-        member_key = "(hashtextextended(d.mine::text, %s) & 2147483647)"
+        member_key = "hashtextextended(p.mine::text, %s)"
     else:
-        member_key = "sanpo_record_key(d.mine, %s)"
+        member_key = "sanpo_record_key(p.mine, %s)"
     sql = f"""
-        SELECT d.segment, count(*), sum({member_key}) FROM (
-            SELECT DISTINCT p.mine, p.segment
-            FROM ({match.format("email_index")} UNION ALL {match.format("phone_index")}) p
-            WHERE {mine_ok} AND {theirs_ok}
-        ) d
-        GROUP BY d.segment ORDER BY d.segment
+        SELECT p.segment, count(DISTINCT p.mine), sum(DISTINCT {member_key})
+        FROM ({match.format("email_index", "")}
+              UNION ALL {match.format("phone_index", not_by_email)}) p
+        WHERE {mine_ok} AND {theirs_ok}
+        GROUP BY p.segment ORDER BY p.segment
     """  # noqa: S608 - built from constants and the consent module's condition
     params = [
         _record_key_seed(),

@@ -191,6 +191,30 @@ def test_no_overlap_without_visibility_an_agreement_or_a_known_breakdown(
     assert not OverlapQuery.objects.exists()  # only answered questions are logged
 
 
+def test_a_member_counts_once_whichever_way_it_matches(
+    alliance: Agreement, host: Partner, partner: Partner
+) -> None:
+    _shared_people(host, partner, MIN_CELL - 2)
+    # Same e-mail and same phone: counted once.
+    both = _member(host, "H-b", "both@example.jp", phone="090-1111-2222")
+    _consent(both, partner)
+    _consent(_member(partner, "B-b", "both@example.jp", phone="09011112222"), host)
+    # Same e-mail and phone as an account that never consented, and the same phone as one
+    # that did: counted, through the phone.
+    twice = _member(host, "H-t", "twice@example.jp", phone="090-3333-4444")
+    _consent(twice, partner)
+    _member(partner, "B-t1", "twice@example.jp", phone="090-3333-4444")
+    _consent(_member(partner, "B-t2", "other@example.jp", phone="090-3333-4444"), host)
+    # Known to the brand by phone alone, without an e-mail: counted.
+    by_phone = _member(host, "H-p", "phone@example.jp", phone="090-5555-6666")
+    _consent(by_phone, partner)
+    _consent(_member(partner, "B-p", "", phone="090-5555-6666"), host)
+
+    result = _ask(host, partner)
+
+    assert result.total == MIN_CELL + 1
+
+
 def test_a_suspended_agreement_stops_overlap(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
