@@ -361,25 +361,7 @@ def test_a_draft_whose_date_has_passed_cannot_be_proposed(
 def test_adding_a_company_is_an_amendment_that_binds_it_only_once_it_signs(
     active: Agreement, host: Partner, partner: Partner, outsider: Partner
 ) -> None:
-    terms = _terms(host, partner)
-    terms["data_flows"].append(
-        {
-            "provider": host.slug,
-            "recipient": outsider.slug,
-            "purpose": "cross_enrollment",
-            "fields": ["name"],
-            "legal_basis": "consent",
-        }
-    )
-    version = services.version_draft(
-        agreement=active,
-        parties=_parties(host, partner, outsider),
-        terms=terms,
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        summary="Outsider Co joins",
-        actor=SYSTEM,
-    )
+    version = _amendment_adding(active, host, partner, outsider)
     version = services.version_propose(version=version, actor=SYSTEM)
     _sign_all(version, host, partner)
     # Until the newcomer signs, version 1 stays in force and the newcomer receives nothing.

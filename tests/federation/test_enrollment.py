@@ -4,6 +4,7 @@ allow; the target reads them under its own pseudonymous id, each read checked an
 
 import importlib
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -442,22 +443,39 @@ def _batch_of(host: Partner, partner: Partner, count: int) -> EnrollmentBatch:
     )
 
 
+def _watch_chunks(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    before: Callable[[int], None] = lambda chunk: None,
+    after: Callable[[int], None] = lambda chunk: None,
+) -> list[int]:
+    """Batches in chunks of two; calls ``before`` and ``after`` each chunk's insert with its
+    number, and returns the list of the members each insert was given."""
+    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    real_insert = Enrollment.objects.bulk_create
+    inserts: list[int] = []
+
+    def watched(objs: Any, *args: Any, **kwargs: Any) -> Any:
+        inserts.append(len(objs))
+        before(len(inserts))
+        created = real_insert(objs, *args, **kwargs)
+        after(len(inserts))
+        return created
+
+    monkeypatch.setattr(Enrollment.objects, "bulk_create", watched)
+    return inserts
+
+
 def test_a_suspension_stops_the_rest_of_a_running_batch(
     host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
     batch = _batch_of(host, partner, 5)
-    real_insert = Enrollment.objects.bulk_create
-    inserts = []
 
-    def insert_then_suspend(*args: Any, **kwargs: Any) -> Any:
-        created = real_insert(*args, **kwargs)
-        inserts.append(len(created))
-        if len(inserts) == 1:  # the alliance manager suspends while the first chunk commits
+    def suspend_after_the_first(chunk: int) -> None:
+        if chunk == 1:  # the alliance manager suspends while the first chunk commits
             services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
-        return created
 
-    monkeypatch.setattr(Enrollment.objects, "bulk_create", insert_then_suspend)
+    inserts = _watch_chunks(monkeypatch, after=suspend_after_the_first)
 
     batch = services.enrollment_batch_run(batch=batch)
 
@@ -470,18 +488,13 @@ def test_a_suspension_stops_the_rest_of_a_running_batch(
 def test_a_batch_that_stopped_midway_continues_where_it_stopped(
     host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
     batch = _batch_of(host, partner, 5)
-    real_insert = Enrollment.objects.bulk_create
-    inserts = []
 
-    def insert_then_lose_the_connection(*args: Any, **kwargs: Any) -> Any:
-        inserts.append(len(args[0]))
-        if len(inserts) == 2:
+    def lose_the_connection_in_the_second(chunk: int) -> None:
+        if chunk == 2:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(Enrollment.objects, "bulk_create", insert_then_lose_the_connection)
+    inserts = _watch_chunks(monkeypatch, before=lose_the_connection_in_the_second)
     with pytest.raises(OperationalError):
         services.enrollment_batch_run(batch=batch)
     batch.refresh_from_db()
