@@ -20,7 +20,7 @@ from federation.services import overlap_counts, overlap_visibility_set
 from federation.services.overlap import BREAKDOWNS
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.errors import ApplicationError, ErrorCode
+from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, Partner
 
 READ = ApiScope.READ.value
@@ -45,13 +45,15 @@ def _refuse_slicing(query: QueryDict) -> None:
     # A count narrowed by a filter, or crossed with a second breakdown, could be subtracted from
     # the plain count to reveal a withheld cell, so such a question is refused rather than
     # answered as if the extra part were not there.
-    narrowing = sorted(set(query) - {"other", "breakdown"})
+    narrowing = sorted(set(query) - {"other", "breakdown", "format"})  # format: how, not what
     if narrowing:
         raise ApplicationError(
             ErrorCode.DISCLOSURE_REFUSED,
             f"Overlap counts take no filters ({', '.join(narrowing)}): a narrowed count taken "
             "from the whole one could reveal a withheld cell. Ask for one breakdown instead.",
         )
+    if len(query.getlist("other")) > 1:
+        raise validation_failed("other", "Name one company at a time.")
     breakdowns = query.getlist("breakdown")
     if len(breakdowns) > 1 or any("," in breakdown for breakdown in breakdowns):
         raise ApplicationError(

@@ -66,7 +66,7 @@ class VersionForm(forms.Form):
 
     title = forms.CharField(max_length=200)
     host = PartnerChoiceField(queryset=Partner.objects.filter(kind=Partner.Kind.HOST))
-    effective_from = forms.DateField(help_text="YYYY-MM-DD; today or later when proposed.")
+    effective_from = forms.DateField(help_text="YYYY-MM-DD; today or later.")
     valid_until = forms.DateField(help_text="YYYY-MM-DD")
     summary = forms.CharField(
         max_length=300, required=False, help_text="What this version changes, in a sentence."

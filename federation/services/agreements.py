@@ -65,6 +65,7 @@ def _clean_version(
     terms: Mapping[str, Any],
     effective_from: date,
     valid_until: date,
+    today: date | None = None,
 ) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     slugs = [party.partner.slug for party in parties]
@@ -81,7 +82,7 @@ def _clean_version(
             errors.setdefault("parties", []).append(
                 f"Give a contact name and e-mail for {party.partner.slug}."
             )
-    if effective_from < timezone.localdate():
+    if effective_from < (today or timezone.localdate()):
         # Terms are never agreed retroactively; refused when drafted, and again when proposed.
         errors["effective_from"] = ["Terms cannot take effect in the past; pick today or later."]
     if valid_until < effective_from:
@@ -275,18 +276,16 @@ def version_propose(
             raise _conflict("Only a draft can be proposed.")
         if agreement.status in (Agreement.Status.TERMINATED, Agreement.Status.EXPIRED):
             raise _conflict("An agreement that has ended cannot be amended.")
-        if version.effective_from < today:
-            raise _invalid(
-                {"effective_from": ["Terms cannot take effect in the past; pick today or later."]}
-            )
         parties = list(version.parties.select_related("partner"))
-        # The terms are checked again: a purpose or a company may have changed since drafting.
+        # The terms are checked again: a purpose or a company may have changed since drafting,
+        # and the date may have passed.
         _clean_version(
             host=agreement.host,
             parties=[PartyInput(p.partner, p.contact_name, p.contact_email) for p in parties],
             terms=version.terms,
             effective_from=version.effective_from,
             valid_until=version.valid_until,
+            today=today,
         )
         version.status = AgreementVersion.Status.PROPOSED
         version.proposed_at = timezone.now()
@@ -459,23 +458,33 @@ def _transition(
 
 def _tell_the_bound(agreement: Agreement, event_type: str, **extra: Any) -> None:
     """Tell a change of the whole agreement to the companies it binds: the parties to the
-    latest signed version and those asked to sign an open proposal. A company named only in a
-    draft has not been asked anything yet, and one an amendment left out is no longer bound."""
+    version in force (or, when none is, the latest signed one), to signed versions still to
+    take effect, and those asked to sign an open proposal. A company named only in a draft has
+    not been asked anything yet, and one that no version binds any longer is not told."""
+    from federation.selectors import version_in_force
+
+    today = timezone.localdate()
     versions = list(
         agreement.versions.filter(
             status__in=[AgreementVersion.Status.SIGNED, AgreementVersion.Status.PROPOSED]
         ).order_by("-number")
     )
-    signed = next((v for v in versions if v.status == AgreementVersion.Status.SIGNED), None)
-    proposed = next((v for v in versions if v.status == AgreementVersion.Status.PROPOSED), None)
-    bound = [v for v in (signed, proposed) if v is not None]
+    signed = [v for v in versions if v.status == AgreementVersion.Status.SIGNED]
+    current = version_in_force(agreement, today) or (signed[0] if signed else None)
+    bound = [
+        version
+        for version in versions
+        if version.status == AgreementVersion.Status.PROPOSED
+        or version == current
+        or (current is not None and version.number > current.number)
+    ]
     if not bound:
         return
     partners: dict[Any, Partner] = {}
     for version in bound:
         for party in version.parties.select_related("partner"):
             partners.setdefault(party.partner_id, party.partner)
-    about = bound[0]
+    about = current or bound[0]
     about.agreement = agreement
     _tell_parties(about, event_type, partners=list(partners.values()), **extra)
 

@@ -208,6 +208,32 @@ def test_each_change_of_state_is_told_to_the_bound_parties_only(
     assert suspended.payload["data"]["status"] == "suspended"
 
 
+def test_a_company_an_amendment_drops_later_is_told_while_it_is_still_bound(
+    active: Agreement, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    joined = services.version_propose(
+        version=_amendment_adding(active, host, partner, outsider), actor=SYSTEM
+    )
+    _sign_all(joined, host, partner, outsider)
+    # Signed, but from next month: until then version 2, with the outsider, is in force.
+    leaves = services.version_draft(
+        agreement=active,
+        parties=_parties(host, partner),
+        terms=_terms(host, partner),
+        effective_from=TODAY + timedelta(days=30),
+        valid_until=TODAY + timedelta(days=365),
+        actor=SYSTEM,
+    )
+    _sign_all(services.version_propose(version=leaves, actor=SYSTEM), host, partner)
+    _listen(host, partner, outsider)
+
+    services.agreement_suspend(agreement=active, reason="Audit", actor=SYSTEM)
+
+    assert _told() == sorted(
+        ("agreement.suspended", slug) for slug in (host.slug, partner.slug, outsider.slug)
+    )
+
+
 def test_a_company_asked_to_sign_hears_of_the_proposal_and_of_its_end(
     active: Agreement, host: Partner, partner: Partner, outsider: Partner
 ) -> None:

@@ -152,6 +152,17 @@ def test_a_question_that_would_reveal_a_small_cell_gets_it_withheld(
     assert (logged.cells, logged.suppressed) == (3, 2)
 
 
+def test_the_format_parameter_is_no_filter(
+    alliance: Agreement, host: Partner, partner: Partner, host_key: Key
+) -> None:
+    _shared_people(host, partner, MIN_CELL)
+
+    response = _ask(host_key, "other=brand-co&format=json")
+
+    assert response.status_code == 200, response.content
+    assert response.json()["total"] == MIN_CELL
+
+
 def test_a_small_overlap_is_withheld_entirely(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key
 ) -> None:
@@ -181,6 +192,7 @@ def test_a_small_overlap_is_withheld_entirely(
         ("host", "other=brand-co&breakdown=age_band&kind=business", 400, "disclosure_refused"),
         ("host", "other=brand-co&breakdown=age_band&breakdown=kind", 400, "disclosure_refused"),
         ("host", "other=brand-co&breakdown=age_band,prefecture", 400, "disclosure_refused"),
+        ("host", "other=brand-co&other=outsider-co", 400, "validation_failed"),
     ],
 )
 def test_a_refused_question_is_answered_with_a_clear_4xx_and_not_logged(
