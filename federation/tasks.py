@@ -1,8 +1,14 @@
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from federation.models import EnrollmentBatch
-from federation.services import agreements_expire, enrollment_batch_run
+from federation.services import (
+    agreements_expire,
+    enrollment_batch_abandon,
+    enrollment_batch_run,
+)
 
 
 @shared_task
@@ -11,16 +17,22 @@ def expire_agreements() -> int:
     return agreements_expire()
 
 
+class _EnrollmentBatchTask(Task):
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        # Out of retries, or an error no retry mends: the batch must not stay "running".
+        enrollment_batch_abandon(batch_id=args[0], error=f"Stopped: {type(exc).__name__}.")
+
+
 @shared_task(
-    acks_late=True,
+    base=_EnrollmentBatchTask,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=5,
 )
 def run_enrollment_batch(batch_id: str) -> int:
     """Enroll a queued batch; returns how many members it enrolled. A run commits its progress
-    per chunk and continues from it, so a lost connection is retried and a worker that died
-    mid-run (late acknowledgement) hands the batch to another."""
+    per chunk and continues from it, so a lost connection is retried, and a worker that died
+    mid-run hands the batch to another (tasks are acknowledged late, CELERY_TASK_ACKS_LATE)."""
     batch = EnrollmentBatch.objects.filter(pk=batch_id).first()
     if batch is None:
         return 0

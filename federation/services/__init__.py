@@ -14,6 +14,7 @@ from federation.services.agreements import (
     version_withdraw,
 )
 from federation.services.enrollment import (
+    enrollment_batch_abandon,
     enrollment_batch_run,
     enrollment_batch_start,
     enrollment_confirm,
@@ -36,6 +37,7 @@ __all__ = [
     "agreement_suspend",
     "agreement_terminate",
     "agreements_expire",
+    "enrollment_batch_abandon",
     "enrollment_batch_run",
     "enrollment_batch_start",
     "enrollment_confirm",

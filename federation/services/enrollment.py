@@ -331,7 +331,9 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
         try:
             terms = _terms(source, target)
         except ApplicationError as refused:
-            return _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
+            _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
+            batch.refresh_from_db()
+            return batch
         with transaction.atomic():
             eligible = list(
                 MemberAccount.objects.filter(
@@ -365,25 +367,42 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
                 ],
                 ignore_conflicts=True,  # a single request that won a race stays the one
             )
-            EnrollmentBatch.objects.filter(pk=batch.pk).update(
-                processed=batch.processed + len(chunk), enrolled=batch.enrolled + len(created)
-            )
+            # Only from the progress this run read: a second run of the same batch (a message
+            # delivered twice) that got further first wins, and this chunk is rolled back.
+            moved = EnrollmentBatch.objects.filter(
+                pk=batch.pk, status=EnrollmentBatch.Status.RUNNING, processed=batch.processed
+            ).update(processed=batch.processed + len(chunk), enrolled=batch.enrolled + len(created))
+            if not moved:
+                transaction.set_rollback(True)
+                break
         batch.refresh_from_db()
+    if batch.processed < batch.total:  # overtaken, or ended by another run
+        batch.refresh_from_db()
+        return batch
     # ignore_conflicts hides which rows lost a race: count what really is this batch's.
     with transaction.atomic():
-        batch.enrolled = Enrollment.objects.filter(batch=batch).count()
-        batch.save(update_fields=["enrolled"])
-        webhook_emit(
-            partner=target,
-            event_type="enrollment.batch_completed",
-            data={"batch_id": str(batch.pk), "source": source.slug, "enrolled": batch.enrolled},
-        )
-        return _finish(batch, EnrollmentBatch.Status.DONE, "")
-
-
-def _finish(batch: EnrollmentBatch, status: str, error: str) -> EnrollmentBatch:
-    batch.status = status
-    batch.error = error[:300]
-    batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "error", "finished_at"])
+        enrolled = Enrollment.objects.filter(batch=batch).count()
+        if _finish(batch, EnrollmentBatch.Status.DONE, "", enrolled=enrolled):
+            webhook_emit(
+                partner=target,
+                event_type="enrollment.batch_completed",
+                data={"batch_id": str(batch.pk), "source": source.slug, "enrolled": enrolled},
+            )
+    batch.refresh_from_db()
     return batch
+
+
+def enrollment_batch_abandon(*, batch_id: Any, error: str) -> bool:
+    """Mark a batch that cannot finish (its task gave up) as failed; what it enrolled stays."""
+    batch = EnrollmentBatch.objects.filter(pk=batch_id).first()
+    return batch is not None and _finish(batch, EnrollmentBatch.Status.FAILED, error)
+
+
+def _finish(batch: EnrollmentBatch, status: str, error: str, **values: Any) -> bool:
+    """End a batch still queued or running; False if another run ended it first."""
+    return bool(
+        EnrollmentBatch.objects.filter(
+            pk=batch.pk,
+            status__in=[EnrollmentBatch.Status.QUEUED, EnrollmentBatch.Status.RUNNING],
+        ).update(status=status, error=error[:300], finished_at=timezone.now(), **values)
+    )

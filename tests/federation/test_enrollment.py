@@ -507,6 +507,45 @@ def test_a_batch_that_stopped_midway_continues_where_it_stopped(
     assert Enrollment.objects.filter(batch=batch).count() == 5
 
 
+def test_a_run_overtaken_by_another_run_of_the_same_batch_steps_back(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = _batch_of(host, partner, 5)
+
+    def another_run_got_further(chunk: int) -> None:
+        EnrollmentBatch.objects.filter(pk=batch.pk).update(processed=4)
+
+    _watch_chunks(monkeypatch, after=another_run_got_further)
+
+    ran = services.enrollment_batch_run(batch=batch)
+
+    # This run's chunk is rolled back with its progress; the batch is left to the other run.
+    assert ran.status == EnrollmentBatch.Status.RUNNING
+    assert not Enrollment.objects.filter(batch=batch).exists()
+    assert not WebhookDelivery.objects.filter(event_type="enrollment.batch_completed").exists()
+
+
+def test_a_batch_whose_task_gives_up_is_marked_failed(
+    host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from federation.tasks import run_enrollment_batch
+
+    batch = _batch_of(host, partner, 1)
+
+    def broken(*, batch: EnrollmentBatch) -> EnrollmentBatch:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr("federation.tasks.enrollment_batch_run", broken)
+    # As a worker runs it: the failure is recorded, not raised to the caller.
+    result = run_enrollment_batch.apply(args=(str(batch.pk),), throw=False)
+
+    assert result.failed()
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == ("failed", "Stopped: ValueError.")
+    assert batch.finished_at is not None
+
+
 def test_a_batch_under_no_agreement_fails_cleanly(
     host: Partner, partner: Partner, agreement: Agreement
 ) -> None:
