@@ -295,9 +295,10 @@ SANPO_CONSENT_CACHE_MEMBERS = env_int("SANPO_CONSENT_CACHE_MEMBERS", 200_000, mi
 # A data-subject request must be answered within this many days of being received (GDPR: one
 # month; APPI: without delay). The compliance pages flag open requests past it.
 SANPO_DSR_DUE_DAYS = env_int("SANPO_DSR_DUE_DAYS", 30, minimum=1)
-# Overlap counts shown to a partner move by up to this much, the same for the same members and
-# unpredictably for one member more or less (federation.services.overlap); 0 shows exact counts.
-SANPO_OVERLAP_PERTURBATION = env_int("SANPO_OVERLAP_PERTURBATION", 2, minimum=0)
+# Overlap counts shown to a partner carry fresh noise of this scale (federation.services.overlap;
+# 0 shows exact counts), and a partner may ask about another's base this often in 30 days.
+SANPO_OVERLAP_NOISE_SCALE = env_int("SANPO_OVERLAP_NOISE_SCALE", 4, minimum=0)
+SANPO_OVERLAP_QUESTIONS_PER_MONTH = env_int("SANPO_OVERLAP_QUESTIONS_PER_MONTH", 20, minimum=1)
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)
 SANPO_IMPORT_MAX_LINE_BYTES = env_int("SANPO_IMPORT_MAX_LINE_BYTES", 65_536, minimum=1024)
 SANPO_IMPORT_MAX_UPLOAD_BYTES = env_int("SANPO_IMPORT_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.apps import AppConfig
 
 
@@ -9,14 +7,11 @@ class FederationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.backends.signals import connection_created
-
         from consent.notices import register_notice_source
         from federation.notices import joint_use_notices
         from partners.webhook_events import register_event_types
 
         register_notice_source(joint_use_notices)
-        connection_created.connect(_add_sqlite_functions, dispatch_uid="federation-sqlite")
         register_event_types(
             {
                 "agreement.proposed": "A version of an agreement your company is party to "
@@ -39,11 +34,3 @@ class FederationConfig(AppConfig):
                 "program at once: list them through the API.",
             }
         )
-
-
-def _add_sqlite_functions(sender: Any, connection: Any, **kwargs: Any) -> None:
-    # The overlap's record keys: PostgreSQL has a keyed hash built in, SQLite gets ours.
-    if connection.vendor == "sqlite":
-        from federation.services.overlap import record_key
-
-        connection.connection.create_function("sanpo_record_key", 2, record_key, deterministic=True)

@@ -17,23 +17,27 @@ Disclosure control, the rule:
 4. Complementary suppression: the total is shown, so if a breakdown withholds exactly one cell,
    the smallest shown cell is withheld too, and the two cannot be told apart by subtracting
    the others from the total.
-5. Perturbation (the cell-key method): suppression protects one moment, but a company that
-   changes its own base between two questions (deactivates one member, say) could read from
-   the two totals whether that member is in the other base. So every member has a secret
-   record key, every shown count is moved by a small amount picked by the sum of its members'
-   keys (at most ``SANPO_OVERLAP_PERTURBATION``, default 2, most often 0): the same members
-   always give the same answer, so asking again averages nothing away, while with one member
-   more or less the answer moves by a fresh amount, so two answers do not tell whether that
-   member was counted. Suppression is decided on the exact counts.
-6. Every question is logged (``OverlapQuery``).
+5. Noise and a question budget, against differences over time: a company that changes its
+   own base between two questions (deactivates one member, say) could otherwise read from two
+   exact totals whether that member is in the other base. Every shown number gets fresh
+   two-sided geometric noise of scale ``SANPO_OVERLAP_NOISE_SCALE`` (default 4: a standard
+   deviation of about 5.6), and what is withheld is decided on the noisy numbers, so no exact
+   threshold can be probed either. Fresh noise would average away over many questions, so a
+   company may ask about another's base ``SANPO_OVERLAP_QUESTIONS_PER_MONTH`` times (default
+   20) in any 30 days. One member changes at most two numbers of an answer (its cell and the
+   total) by one, so each answer is (2 / scale)-differentially private for that member: 0.5
+   by default, at most 10 over a month's budget.
+6. Every answered question is logged (``OverlapQuery``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import math
+import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -107,35 +111,24 @@ def _segment_sql(breakdown: str) -> tuple[str, list[Any]]:
     return f"CASE {' '.join(cases)} ELSE '80+' END", params
 
 
-@dataclass(frozen=True)
-class _Cell:
-    count: int
-    key: int  # the sum of its members' record keys
+_random = secrets.SystemRandom()
 
 
-def record_key(member_id: str, seed: int) -> int:
-    """A member's secret 40-bit record key as SQLite computes it (registered in
-    ``FederationConfig.ready``); PostgreSQL uses its own 64-bit keyed hash,
-    ``hashtextextended``."""
-    digest = hashlib.blake2b(f"{seed}:{member_id}".encode(), digest_size=5).digest()
-    return int.from_bytes(digest, "big")
+def _noise() -> int:
+    """Two-sided geometric (discrete Laplace) noise of scale ``SANPO_OVERLAP_NOISE_SCALE``:
+    the difference of two geometric draws; 0 when the scale is 0."""
+    scale = settings.SANPO_OVERLAP_NOISE_SCALE
+    if scale == 0:
+        return 0
+    log_alpha = -1 / scale
+
+    def geometric() -> int:
+        return math.floor(math.log(1.0 - _random.random()) / log_alpha)
+
+    return geometric() - geometric()
 
 
-def _record_key_seed() -> int:
-    digest = hmac.new(
-        settings.SANPO_PSEUDONYM_KEY, b"sanpo overlap record keys", hashlib.sha256
-    ).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def _perturbation(key: int) -> int:
-    # Each move d from -bound to bound as often as bound + 1 - |d|: 0 most often, symmetric.
-    bound = settings.SANPO_OVERLAP_PERTURBATION
-    moves = [d for d in range(-bound, bound + 1) for _ in range(bound + 1 - abs(d))]
-    return moves[key % len(moves)]
-
-
-def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[str, _Cell]:
+def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[str, int]:
     """Count, per segment, the asker's members matched in the other's base by e-mail or by
     phone index, both sides consenting.
 
@@ -168,30 +161,14 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
     sides = [asker.pk, other.pk, MemberAccount.Status.ACTIVE, MemberAccount.Status.ACTIVE]
     if connection.vendor != "postgresql":
         sides = [value.hex if isinstance(value, uuid.UUID) else value for value in sides]
-    # Keys wide enough never to repeat among the members counted, so that the sum of the
-    # distinct keys is the sum over the distinct members (measured faster than a subquery of
-    # distinct members); PostgreSQL sums bigints into a numeric, SQLite's 40-bit keys cannot
-    # overflow its 64-bit sum.
-    if connection.vendor == "postgresql":
-        member_key = "hashtextextended(p.mine::text, %s)"
-    else:
-        member_key = "sanpo_record_key(p.mine, %s)"
     sql = f"""
-        SELECT p.segment, count(DISTINCT p.mine), sum(DISTINCT {member_key})
+        SELECT p.segment, count(DISTINCT p.mine)
         FROM ({match.format("email_index", "")}
               UNION ALL {match.format("phone_index", not_by_email)}) p
         WHERE {mine_ok} AND {theirs_ok}
         GROUP BY p.segment ORDER BY p.segment
     """  # noqa: S608 - built from constants and the consent module's condition
-    params = [
-        _record_key_seed(),
-        *segment_params,
-        *sides,
-        *segment_params,
-        *sides,
-        *mine_params,
-        *theirs_params,
-    ]
+    params = [*segment_params, *sides, *segment_params, *sides, *mine_params, *theirs_params]
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The planner's row estimates for the double join are far too high, which makes it
@@ -199,28 +176,45 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
             # hash joins that compiled code does not speed up.
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
-        return {
-            str(segment or "unknown"): _Cell(int(count), int(key))
-            for segment, count, key in cursor.fetchall()
-        }
+        return {str(segment or "unknown"): int(count) for segment, count in cursor.fetchall()}
 
 
-def _suppress(found: dict[str, _Cell], min_cell: int) -> tuple[int | None, dict[str, int | None]]:
-    """The total and the cells as shown: withheld (None) by the exact counts, the rest
-    perturbed."""
-    counts = {segment: cell.count for segment, cell in found.items()}
-    if sum(counts.values()) < min_cell:
+def _suppress(
+    counts: dict[str, int], min_cell: int, noise: Callable[[], int] = _noise
+) -> tuple[int | None, dict[str, int | None]]:
+    """The total and the cells as shown: each with noise of its own, and withheld (None) by the
+    noisy numbers."""
+    total = sum(counts.values()) + noise()
+    if total < min_cell:
         return None, dict.fromkeys(counts)
-    withheld = {segment for segment, count in counts.items() if count < min_cell}
-    if len(withheld) == 1 and len(withheld) < len(counts):
-        shown = [segment for segment in counts if segment not in withheld]
-        withheld.add(min(shown, key=lambda segment: (counts[segment], segment)))
-    cells: dict[str, int | None] = {
-        segment: None if segment in withheld else cell.count + _perturbation(cell.key)
-        for segment, cell in found.items()
-    }
-    everyone = _Cell(sum(counts.values()), sum(cell.key for cell in found.values()))
-    return everyone.count + _perturbation(everyone.key), cells
+    noisy = {segment: count + noise() for segment, count in counts.items()}
+    withheld = {segment for segment, count in noisy.items() if count < min_cell}
+    if len(withheld) == 1 and len(withheld) < len(noisy):
+        shown = [segment for segment in noisy if segment not in withheld]
+        withheld.add(min(shown, key=lambda segment: (noisy[segment], segment)))
+    cells = {segment: None if segment in withheld else noisy[segment] for segment in noisy}
+    return total, cells
+
+
+def _spend_a_question(asker: Partner, other: Partner) -> None:
+    """Refuse a question beyond the budget of questions ``asker`` may ask about ``other``'s
+    base in 30 days. The caller holds the lock that makes the count and the log one step."""
+    budget = settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH
+    since = timezone.now() - timedelta(days=30)
+    asked = list(
+        OverlapQuery.objects.filter(asker=asker, other=other, asked_at__gt=since)
+        .order_by("asked_at")
+        .values_list("asked_at", flat=True)[:budget]
+    )
+    if len(asked) >= budget:
+        again = asked[0] + timedelta(days=30)
+        raise ApplicationError(
+            ErrorCode.RATE_LIMITED,
+            f"{asker.slug} has asked {budget} questions about {other.slug}'s base in 30 days, "
+            f"the most the noise allows; the next one can be asked after "
+            f"{again:%Y-%m-%d %H:%M} UTC.",
+            headers={"Retry-After": str(max(1, int((again - timezone.now()).total_seconds())))},
+        )
 
 
 def overlap_counts(
@@ -239,20 +233,23 @@ def overlap_counts(
             ErrorCode.NO_AGREEMENT,
             f"No active agreement lets {other.slug} share overlap counts with {asker.slug}.",
         )
-    level = (
-        OverlapVisibility.objects.filter(owner=other, viewer=asker)
-        .values_list("level", flat=True)
-        .first()
-    )
-    if level != OverlapVisibility.Level.COUNTS:
-        raise ApplicationError(
-            ErrorCode.PERMISSION_DENIED, f"{other.slug} shares no overlap counts with you."
-        )
-    found = _overlap_counts_sql(asker, other, breakdown)
-    if not breakdown:
-        found = {"all": found.get("all", _Cell(0, 0))}
-    total, cells = _suppress(found, terms.min_cell)
     with transaction.atomic():
+        # The other's visibility row, locked: questions between the two count one at a time.
+        level = (
+            OverlapVisibility.objects.select_for_update()
+            .filter(owner=other, viewer=asker)
+            .values_list("level", flat=True)
+            .first()
+        )
+        if level != OverlapVisibility.Level.COUNTS:
+            raise ApplicationError(
+                ErrorCode.PERMISSION_DENIED, f"{other.slug} shares no overlap counts with you."
+            )
+        _spend_a_question(asker, other)
+        counts = _overlap_counts_sql(asker, other, breakdown)
+        if not breakdown:
+            counts = {"all": counts.get("all", 0)}
+        total, cells = _suppress(counts, terms.min_cell)
         OverlapQuery.objects.create(
             asker=asker,
             other=other,

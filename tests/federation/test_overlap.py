@@ -1,7 +1,8 @@
 """Overlap between member bases: counts only, over the blind indexes, only of members who
 consented on both sides, with small cells withheld so that no question reveals one."""
 
-import itertools
+import random
+import statistics
 from datetime import timedelta
 from typing import Any
 
@@ -27,9 +28,9 @@ MIN_CELL = 10
 
 @pytest.fixture(autouse=True)
 def _exact_counts(settings: Any) -> None:
-    # Exact counts, to check the suppression rule to the member; perturbation has tests of its
-    # own (test_overlap.py).
-    settings.SANPO_OVERLAP_PERTURBATION = 0
+    # Exact counts, to check the suppression rule to the member; the noise has tests of its own
+    # (test_overlap.py).
+    settings.SANPO_OVERLAP_NOISE_SCALE = 0
 
 
 def _member(partner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
@@ -238,9 +239,9 @@ def test_a_suspended_agreement_stops_overlap(
     ],
 )
 def test_the_suppression_rule(counts: dict[str, int], expected: Any) -> None:
-    from federation.services.overlap import _Cell, _suppress
+    from federation.services.overlap import _suppress
 
-    assert _suppress({segment: _Cell(n, 0) for segment, n in counts.items()}, 10) == expected
+    assert _suppress(counts, 10) == expected
 
 
 def test_a_change_of_visibility_is_in_the_audit_log(
@@ -255,44 +256,72 @@ def test_a_change_of_visibility_is_in_the_audit_log(
     ]
 
 
-def test_counts_move_a_little_and_always_the_same_for_the_same_members(
+@pytest.mark.parametrize(
+    ("counts", "noise", "expected"),
+    [
+        # Withheld by the noisy numbers: an exact 10 that reads 9 is withheld ...
+        ({"a": 10, "b": 60}, [0, -1, 0], (70, {"a": None, "b": None})),
+        # ... and an exact 9 that reads 10 is shown: no exact threshold to probe.
+        ({"a": 9, "b": 60}, [0, 1, 0], (69, {"a": 10, "b": 60})),
+        ({"a": 12}, [-3], (None, {"a": None})),
+        ({"a": 50, "b": 60}, [2, -1, 1], (112, {"a": 49, "b": 61})),
+    ],
+)
+def test_what_is_withheld_is_decided_on_the_noisy_numbers(
+    counts: dict[str, int], noise: list[int], expected: Any
+) -> None:
+    from federation.services.overlap import _suppress
+
+    draws = iter(noise)
+    assert _suppress(counts, 10, noise=lambda: next(draws)) == expected
+
+
+def test_the_noise_is_centred_with_the_spread_the_docs_promise(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from federation.services import overlap
+
+    settings.SANPO_OVERLAP_NOISE_SCALE = 4
+    monkeypatch.setattr(overlap, "_random", random.Random(20261123))
+
+    draws = [overlap._noise() for _ in range(20_000)]
+
+    assert abs(statistics.fmean(draws)) < 0.3
+    assert 5.0 < statistics.pstdev(draws) < 6.2  # about 5.6 at scale 4
+    assert sum(1 for d in draws if d > 0) == pytest.approx(sum(1 for d in draws if d < 0), rel=0.05)
+
+
+def test_asking_again_draws_fresh_noise_within_a_budget(
     alliance: Agreement, host: Partner, partner: Partner, settings: Any
 ) -> None:
-    settings.SANPO_OVERLAP_PERTURBATION = 2
-    _shared_people(host, partner, 12, birth_date="1985-01-01")
-    _shared_people(host, partner, 11, start=100, birth_date="1995-01-01")
+    """A company that changes its base between questions, or asks the same one again, gets
+    fresh noise each time, and only so many answers to average."""
+    settings.SANPO_OVERLAP_NOISE_SCALE = 4
+    settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 6
+    _shared_people(host, partner, 60)
 
-    first = _ask(host, partner, "age_band")
-    again = _ask(host, partner, "age_band")
+    totals = [_ask(host, partner).total for _ in range(6)]
+    with pytest.raises(ApplicationError) as refused:
+        _ask(host, partner)
 
-    assert again == first  # asking again averages nothing away
-    assert first.total is not None
-    assert abs(first.total - 23) <= 2
-    exact = {"30-39": 11, "40-49": 12}
-    assert first.cells.keys() == exact.keys()
-    for segment, count in first.cells.items():
-        assert count is not None
-        assert abs(count - exact[segment]) <= 2
+    assert all(total is not None and abs(total - 60) < 60 for total in totals)
+    assert len(set(totals)) > 1  # all six equal: below one chance in 10**5
+    assert refused.value.code == ErrorCode.RATE_LIMITED
+    assert "Retry-After" in refused.value.headers
+    assert OverlapQuery.objects.count() == 6  # the refused one is not an answer
+    # A month later the oldest question no longer counts.
+    oldest = OverlapQuery.objects.order_by("asked_at").first()
+    assert oldest is not None
+    OverlapQuery.objects.filter(pk=oldest.pk).update(asked_at=timezone.now() - timedelta(days=31))
+    assert _ask(host, partner).total is not None
 
 
-def test_one_member_more_does_not_show_as_one_more(
+def test_each_pair_of_companies_has_its_own_budget(
     alliance: Agreement, host: Partner, partner: Partner, settings: Any
 ) -> None:
-    """A company that adds its members one at a time and asks after each cannot tell which of
-    them are in the other base: the answers do not step by one."""
-    settings.SANPO_OVERLAP_PERTURBATION = 2
+    settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 1
     _shared_people(host, partner, MIN_CELL)
-    answers = []
-    for n in range(30):
-        _shared_people(host, partner, 1, start=1000 + n)
-        total = _ask(host, partner).total
-        assert total is not None
-        answers.append(total)
+    _ask(host, partner)
+    OverlapQuery.objects.update(other=host, asker=partner)  # as if asked the other way
 
-    exact = range(MIN_CELL + 1, MIN_CELL + 31)
-    moves = [shown - count for shown, count in zip(answers, exact, strict=True)]
-    assert all(-2 <= move <= 2 for move in moves)
-    steps = [later - earlier for earlier, later in itertools.pairwise(answers)]
-    # Each step is one member; the chance that all 29 show as exactly one is below 1e-18.
-    assert any(step != 1 for step in steps), steps
-    assert len(set(moves)) > 1
+    assert _ask(host, partner).total == MIN_CELL

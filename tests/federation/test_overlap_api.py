@@ -25,9 +25,9 @@ MIN_CELL = 10
 
 @pytest.fixture(autouse=True)
 def _exact_counts(settings: Any) -> None:
-    # Exact counts, to check the suppression rule to the member; perturbation has tests of its
-    # own (test_overlap.py).
-    settings.SANPO_OVERLAP_PERTURBATION = 0
+    # Exact counts, to check the suppression rule to the member; the noise has tests of its own
+    # (test_overlap.py).
+    settings.SANPO_OVERLAP_NOISE_SCALE = 0
 
 
 def _member(owner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
@@ -150,6 +150,21 @@ def test_a_question_that_would_reveal_a_small_cell_gets_it_withheld(
     assert 11 not in counts
     (logged,) = OverlapQuery.objects.all()
     assert (logged.cells, logged.suppressed) == (3, 2)
+
+
+def test_beyond_its_question_budget_a_company_is_told_when_to_ask_again(
+    alliance: Agreement, host: Partner, partner: Partner, host_key: Key, settings: Any
+) -> None:
+    settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 1
+    _shared_people(host, partner, MIN_CELL)
+    assert _ask(host_key, "other=brand-co").status_code == 200
+
+    response = _ask(host_key, "other=brand-co&breakdown=kind")
+
+    assert response.status_code == 429
+    assert response.json()["error"]["code"] == "rate_limited"
+    assert 29 * 86400 < int(response["Retry-After"]) <= 30 * 86400
+    assert OverlapQuery.objects.count() == 1
 
 
 def test_the_format_parameter_is_no_filter(

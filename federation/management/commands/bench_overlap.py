@@ -73,6 +73,8 @@ class Command(BaseCommand):
         )
 
     def _measure(self, small: int, large: int, *, generate: bool) -> None:
+        # The benchmark asks the same question over and over, run after run: no budget here.
+        settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 1_000_000
         host = Partner.objects.get(kind=Partner.Kind.HOST)
         brand = Partner.objects.get(slug="tsubame-travel")
         if generate:
@@ -184,8 +186,8 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             "  (the joins count matches in both bases regardless of consent; the service counts "
-            "consented members only, and shows the count perturbed by up to "
-            f"{settings.SANPO_OVERLAP_PERTURBATION})"
+            "consented members only, and shows it with noise of scale "
+            f"{settings.SANPO_OVERLAP_NOISE_SCALE})"
         )
 
     def _agree(self, host: Partner, brand: Partner) -> None:
