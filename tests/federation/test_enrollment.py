@@ -13,121 +13,24 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from consent.models import ProvisionRecord
-from consent.services import consent_grant, consent_withdraw, notice_publish
+from consent.services import consent_withdraw
 from federation import services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
 from federation.selectors import terms_in_force
 from federation.services import PartyInput
-from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
 from partners.pii import member_id_from_pseudonym
 from tests.conftest import celery_worker
+from tests.federation.conftest import (
+    enrollment_member,
+    grant_enrollment_consents,
+)
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
 TODAY = timezone.localdate()
-HOOK_URL = "http://127.0.0.1:9/enrollments"  # loopback is allowed in tests; nothing listens
-
-
-def _member(host: Partner, number: str, **values: Any) -> MemberAccount:
-    return partner_services.member_create(
-        partner=host,
-        values={
-            "member_number": number,
-            "kind": "household",
-            "name": "佐藤 花子",
-            "email": f"{number.lower()}@example.jp",
-            "phone": "09011112222",
-            "birth_date": "1985-03-04",
-            "address": "東京都千代田区1-1",
-            **values,
-        },
-        actor=SYSTEM,
-    )
-
-
-def _consent(member: MemberAccount, brand: Partner, *purposes: str) -> None:
-    notice = notice_in_force_or_publish(brand)
-    for purpose in purposes:
-        consent_grant(
-            member=member,
-            purpose_code=purpose,
-            recipient=brand,
-            notice=notice,
-            channel="host_portal",
-            occurred_at=timezone.now() - timedelta(minutes=5),
-            actor=SYSTEM,
-        )
-
-
-def notice_in_force_or_publish(brand: Partner) -> Any:
-    from consent.models import PrivacyNotice
-
-    existing = PrivacyNotice.objects.first()
-    if existing is not None:
-        return existing
-    return notice_publish(
-        version=1,
-        language="ja",
-        text="氏名、メールアドレス、年代を提携先に提供します。",
-        purposes=["cross_enrollment", "profile_sharing"],
-        recipients=[brand],
-        data_items=["name", "email", "age_band", "prefecture"],
-        effective_at=timezone.now() - timedelta(days=1),
-    )
-
-
-@pytest.fixture
-def agreement(host: Partner, partner: Partner) -> Agreement:
-    for who in (host, partner):
-        partner_services.webhook_endpoint_create(
-            partner=who,
-            url=HOOK_URL,
-            events=[
-                "enrollment.requested",
-                "enrollment.confirmed",
-                "enrollment.ended",
-                "enrollment.batch_completed",
-            ],
-            actor=SYSTEM,
-        )
-    notice_in_force_or_publish(partner)
-    agreement = services.agreement_create(
-        title="Host and Brand",
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(partner, "Brand contact", "alliance@brand.example"),
-        ],
-        terms={
-            "data_flows": [
-                {
-                    "provider": host.slug,
-                    "recipient": partner.slug,
-                    "purpose": "cross_enrollment",
-                    # The phone is agreed, but no member consented to it under the notice.
-                    "fields": ["name", "email", "age_band", "phone"],
-                }
-            ]
-        },
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, partner):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
-
-
-@pytest.fixture
-def hanako(host: Partner, partner: Partner, agreement: Agreement) -> MemberAccount:
-    member = _member(host, "K-1")
-    _consent(member, partner, "cross_enrollment", "profile_sharing")
-    return member
 
 
 def test_an_enrolled_member_reaches_the_target_with_only_the_allowed_fields(
@@ -174,8 +77,10 @@ def test_asking_for_a_field_the_agreement_does_not_allow_is_refused(
 def test_both_consents_are_needed(
     host: Partner, partner: Partner, agreement: Agreement, missing: str
 ) -> None:
-    member = _member(host, "K-2")
-    _consent(member, partner, *({"cross_enrollment", "profile_sharing"} - {missing}))
+    member = enrollment_member(host, "K-2")
+    grant_enrollment_consents(
+        member, partner, *({"cross_enrollment", "profile_sharing"} - {missing})
+    )
 
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
@@ -227,8 +132,8 @@ def test_a_company_added_to_the_agreement_gets_no_member_without_a_consent_of_it
 def test_without_an_agreement_nothing_happens(
     host: Partner, partner: Partner, outsider: Partner
 ) -> None:
-    member = _member(host, "K-3")
-    _consent(member, partner, "cross_enrollment", "profile_sharing")
+    member = enrollment_member(host, "K-3")
+    grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
 
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
@@ -359,12 +264,12 @@ def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 3)
-    consented = [_member(host, f"B-{n}") for n in range(7)]
+    consented = [enrollment_member(host, f"B-{n}") for n in range(7)]
     for member in consented:
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
-    only_one = _member(host, "B-X1")
-    _consent(only_one, partner, "cross_enrollment")
-    _member(host, "B-X2")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
+    only_one = enrollment_member(host, "B-X1")
+    grant_enrollment_consents(only_one, partner, "cross_enrollment")
+    enrollment_member(host, "B-X2")
     already = consented[0]
     services.enrollment_request(member=already, target=partner, fields=None, actor=SYSTEM)
     numbers = [m.member_number for m in consented] + ["B-X1", "B-X2", "NOBODY"]
@@ -408,9 +313,9 @@ def test_a_real_worker_runs_a_queued_batch_from_the_broker(
     # The worker is a thread of this process: it sees the smaller chunks and the test database.
     monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
     WebhookEndpoint.objects.all().delete()  # no deliveries left behind on the shared broker
-    members = [_member(host, f"W-{n}") for n in range(5)]
+    members = [enrollment_member(host, f"W-{n}") for n in range(5)]
     for member in members[:4]:
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
     numbers = [member.member_number for member in members]
 
     with celery_worker():
@@ -431,9 +336,9 @@ def test_a_real_worker_runs_a_queued_batch_from_the_broker(
 
 
 def _batch_of(host: Partner, partner: Partner, count: int) -> EnrollmentBatch:
-    members = [_member(host, f"C-{n}") for n in range(count)]
+    members = [enrollment_member(host, f"C-{n}") for n in range(count)]
     for member in members:
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
     return services.enrollment_batch_start(
         source=host,
         target=partner,

@@ -11,114 +11,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.models import PrivacyNotice, ProvisionRecord
-from consent.services import consent_grant, consent_withdraw, notice_publish
+from consent.models import ProvisionRecord
+from consent.services import consent_withdraw
 from federation import services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner, WebhookDelivery
 from partners.pii import member_id_from_pseudonym
 from tests.conftest import Key, client_for
+from tests.federation.conftest import MEMBER_NAME, enrollment_member, grant_enrollment_consents
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
 TODAY = timezone.localdate()
-HOOK_URL = "http://127.0.0.1:9/enrollments"  # loopback is allowed in tests; nothing listens
-NAME = "佐藤 花子"
 # What the target must never see in a response other than …/member: personal data, and the
 # source's own member numbers.
-PERSONAL = (NAME, "@example.jp", "09011112222", "1985-03-04", "千代田区")
-
-
-def _member(owner: Partner, number: str) -> MemberAccount:
-    return partner_services.member_create(
-        partner=owner,
-        values={
-            "member_number": number,
-            "kind": "household",
-            "name": NAME,
-            "email": f"{number.lower()}@example.jp",
-            "phone": "09011112222",
-            "birth_date": "1985-03-04",
-            "address": "東京都千代田区1-1",
-        },
-        actor=SYSTEM,
-    )
-
-
-def _consent(member: MemberAccount, target: Partner, *purposes: str) -> None:
-    for purpose in purposes:
-        consent_grant(
-            member=member,
-            purpose_code=purpose,
-            recipient=target,
-            notice=PrivacyNotice.objects.get(),
-            channel="host_portal",
-            occurred_at=timezone.now() - timedelta(minutes=5),
-            actor=SYSTEM,
-        )
-
-
-@pytest.fixture
-def agreement(host: Partner, partner: Partner) -> Agreement:
-    """The host may give the brand its members for cross-enrollment: name, e-mail, age band
-    (and the phone, which the notice does not name)."""
-    for who in (host, partner):
-        partner_services.webhook_endpoint_create(
-            partner=who,
-            url=HOOK_URL,
-            events=[
-                "enrollment.requested",
-                "enrollment.confirmed",
-                "enrollment.ended",
-                "enrollment.batch_completed",
-            ],
-            actor=SYSTEM,
-        )
-    notice_publish(
-        version=1,
-        language="ja",
-        text="氏名、メールアドレス、年代を提携先に提供します。",
-        purposes=["cross_enrollment", "profile_sharing"],
-        recipients=[partner],
-        data_items=["name", "email", "age_band", "prefecture"],
-        effective_at=timezone.now() - timedelta(days=1),
-    )
-    agreement = services.agreement_create(
-        title="Host and Brand",
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(partner, "Brand contact", "alliance@brand.example"),
-        ],
-        terms={
-            "data_flows": [
-                {
-                    "provider": host.slug,
-                    "recipient": partner.slug,
-                    "purpose": "cross_enrollment",
-                    "fields": ["name", "email", "age_band", "phone"],
-                }
-            ]
-        },
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, partner):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
-
-
-@pytest.fixture
-def hanako(host: Partner, partner: Partner, agreement: Agreement) -> MemberAccount:
-    member = _member(host, "K-1")
-    _consent(member, partner, "cross_enrollment", "profile_sharing")
-    return member
+PERSONAL = (MEMBER_NAME, "@example.jp", "09011112222", "1985-03-04", "千代田区")
 
 
 def _enroll(key: Key, number: str = "K-1", target: str = "brand-co", **extra: Any) -> Any:
@@ -188,7 +97,7 @@ def test_the_target_reads_the_members_fields_and_each_read_is_recorded(
     assert response.status_code == 200, response.content
     assert response["Cache-Control"] == "no-store"
     body = response.json()
-    assert body["fields"] == {"age_band": "40-49", "email": "k-1@example.jp", "name": NAME}
+    assert body["fields"] == {"age_band": "40-49", "email": "k-1@example.jp", "name": MEMBER_NAME}
     assert member_id_from_pseudonym(body["member"], partner.pk) == hanako.pk
     assert "K-1" not in response.content.decode()
     (record,) = ProvisionRecord.objects.all()
@@ -264,15 +173,17 @@ def test_a_bad_enrollment_is_refused_writes_nothing_and_leaks_nothing(
     status: int,
     code: str,
 ) -> None:
-    theirs = _member(partner, "BRAND-1")
-    _consent(theirs, partner, "cross_enrollment", "profile_sharing")
+    theirs = enrollment_member(partner, "BRAND-1")
+    grant_enrollment_consents(theirs, partner, "cross_enrollment", "profile_sharing")
     body: dict[str, Any] = {}
     number, target = "K-1", partner.slug
     if case == "no_consent":
-        number = _member(host, "K-2").member_number
+        number = enrollment_member(host, "K-2").member_number
     elif case == "only_one_consent":
-        number = _member(host, "K-2").member_number
-        _consent(MemberAccount.objects.get(member_number="K-2"), partner, "cross_enrollment")
+        number = enrollment_member(host, "K-2").member_number
+        grant_enrollment_consents(
+            MemberAccount.objects.get(member_number="K-2"), partner, "cross_enrollment"
+        )
     elif case == "no_agreement":
         target = "outsider-co"
         partner_services.partner_create(
@@ -429,8 +340,8 @@ def test_each_side_lists_its_enrollments_in_its_own_terms(
     outsider_key: Key,
 ) -> None:
     for n in range(3):
-        member = _member(host, f"L-{n}")
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
+        member = enrollment_member(host, f"L-{n}")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
         assert _enroll(host_key, member.member_number).status_code == 201
     ended = Enrollment.objects.order_by("requested_at").first()
     assert ended is not None
@@ -460,14 +371,14 @@ def test_the_list_costs_the_same_queries_for_one_enrollment_or_many(
             _list(key)
         return len(captured)
 
-    first = _member(host, "Q-0")
-    _consent(first, partner, "cross_enrollment", "profile_sharing")
+    first = enrollment_member(host, "Q-0")
+    grant_enrollment_consents(first, partner, "cross_enrollment", "profile_sharing")
     _enroll(host_key, "Q-0")
     queries(partner_key)  # the key's first use writes its last-used time
     one = (queries(host_key), queries(partner_key))
     for n in range(1, 6):
-        member = _member(host, f"Q-{n}")
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
+        member = enrollment_member(host, f"Q-{n}")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
         _enroll(host_key, member.member_number)
 
     assert (queries(host_key), queries(partner_key)) == one
@@ -477,8 +388,8 @@ def test_the_list_pages_with_a_cursor(
     host: Partner, partner: Partner, agreement: Agreement, host_key: Key
 ) -> None:
     for n in range(3):
-        member = _member(host, f"P-{n}")
-        _consent(member, partner, "cross_enrollment", "profile_sharing")
+        member = enrollment_member(host, f"P-{n}")
+        grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
         _enroll(host_key, member.member_number)
 
     page = client_for(host_key).get("/api/v1/enrollments?limit=2").json()
@@ -506,9 +417,11 @@ def test_a_campaign_enrolls_the_consenting_members_and_reports_its_counts(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     for n in range(4):
-        _consent(_member(host, f"C-{n}"), partner, "cross_enrollment", "profile_sharing")
-    _member(host, "C-NOCONSENT")
-    _member(partner, "BRAND-1")
+        grant_enrollment_consents(
+            enrollment_member(host, f"C-{n}"), partner, "cross_enrollment", "profile_sharing"
+        )
+    enrollment_member(host, "C-NOCONSENT")
+    enrollment_member(partner, "BRAND-1")
     numbers = [f"C-{n}" for n in range(4)] + ["C-NOCONSENT", "BRAND-1", "NOBODY"]
 
     with django_capture_on_commit_callbacks(execute=True):

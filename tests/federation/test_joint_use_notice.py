@@ -1,8 +1,6 @@
 """A joint-use flow's public notice (APPI 共同利用) is shown on the preference page of the
 members of the companies that use the data jointly, while the agreement is in force."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -10,10 +8,10 @@ from django.utils import timezone
 from consent.preferences import preference_link_token
 from federation import services
 from federation.models import Agreement
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
+from tests.federation.conftest import agreement_in_force
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -30,34 +28,17 @@ NOTICE = {
 
 @pytest.fixture
 def agreement(host: Partner, partner: Partner) -> Agreement:
-    agreement = services.agreement_create(
-        title="共同調査の取り決め",
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(partner, "Brand contact", "alliance@brand.example"),
-        ],
-        terms={
-            "data_flows": [
-                {
-                    "provider": host.slug,
-                    "recipient": partner.slug,
-                    "purpose": "research_survey",
-                    "fields": ["age_band", "prefecture"],
-                    "legal_basis": "joint_use",
-                    "joint_use": NOTICE,
-                }
-            ]
-        },
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
+    flow = {
+        "provider": host.slug,
+        "recipient": partner.slug,
+        "purpose": "research_survey",
+        "fields": ["age_band", "prefecture"],
+        "legal_basis": "joint_use",
+        "joint_use": NOTICE,
+    }
+    return agreement_in_force(
+        host, partner, title="共同調査の取り決め", terms={"data_flows": [flow]}
     )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, partner):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
 
 
 def _page(member: MemberAccount, lang: str = "ja") -> str:

@@ -11,106 +11,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.services import consent_grant, notice_publish
 from federation import services
 from federation.models import Agreement, OverlapQuery
-from federation.services import PartyInput
-from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import AuditEvent, MemberAccount, Partner
+from partners.models import AuditEvent, Partner
+from tests.federation.conftest import (
+    OVERLAP_MIN_CELL,
+    grant_overlap_consent,
+    overlap_member,
+    shared_people,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("exact_overlap_counts")]
 SYSTEM = Actor.system()
 TODAY = timezone.localdate()
-MIN_CELL = 10
-
-
-@pytest.fixture(autouse=True)
-def _exact_counts(settings: Any) -> None:
-    # Exact counts, to check the suppression rule to the member; the noise has tests of its own
-    # (test_overlap.py).
-    settings.SANPO_OVERLAP_NOISE_SCALE = 0
-
-
-def _member(partner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
-    return partner_services.member_create(
-        partner=partner,
-        values={
-            "member_number": number,
-            "kind": "household",
-            "name": "会員",
-            "email": email,
-            **values,
-        },
-        actor=SYSTEM,
-    )
-
-
-def _consent(member: MemberAccount, recipient: Partner) -> None:
-    from consent.models import PrivacyNotice
-
-    consent_grant(
-        member=member,
-        purpose_code="overlap_matching",
-        recipient=recipient,
-        notice=PrivacyNotice.objects.get(),
-        channel="host_portal" if member.partner.kind == Partner.Kind.HOST else "partner_app",
-        occurred_at=timezone.now() - timedelta(minutes=5),
-        actor=SYSTEM,
-    )
-
-
-@pytest.fixture
-def alliance(host: Partner, partner: Partner) -> Agreement:
-    notice_publish(
-        version=1,
-        language="ja",
-        text="会員の重複を件数で確認します。",
-        purposes=["overlap_matching"],
-        recipients=[host, partner],
-        data_items=["kind", "age_band"],
-        effective_at=timezone.now() - timedelta(days=1),
-    )
-    agreement = services.agreement_create(
-        title="Host and Brand overlap",
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(partner, "Brand contact", "alliance@brand.example"),
-        ],
-        terms={
-            "data_flows": [
-                {
-                    "provider": partner.slug,
-                    "recipient": host.slug,
-                    "purpose": "overlap_matching",
-                    "fields": ["kind", "age_band"],
-                }
-            ],
-            "overlap": {"min_cell": MIN_CELL},
-        },
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, partner):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    services.overlap_visibility_set(owner=partner, viewer=host, level="counts", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
-
-
-def _shared_people(
-    host: Partner, partner: Partner, count: int, *, start: int = 0, **values: Any
-) -> None:
-    """``count`` people in both bases, spelt differently, all consenting on both sides."""
-    for n in range(start, start + count):
-        mine = _member(host, f"H-{n}", f"person{n}@example.jp", **values)
-        theirs = _member(partner, f"B-{n}", f"PERSON{n}@EXAMPLE.JP", **values)
-        _consent(mine, partner)
-        _consent(theirs, host)
 
 
 def _ask(host: Partner, partner: Partner, breakdown: str = "") -> Any:
@@ -120,18 +35,18 @@ def _ask(host: Partner, partner: Partner, breakdown: str = "") -> Any:
 def test_the_overlap_counts_people_in_both_bases_who_consented_on_both_sides(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
-    _shared_people(host, partner, 12)
+    shared_people(host, partner, 12)
     # In both bases, but the brand's account never consented: not counted.
-    mine = _member(host, "H-x", "nope@example.jp")
-    _consent(mine, partner)
-    _member(partner, "B-x", "nope@example.jp")
+    mine = overlap_member(host, "H-x", "nope@example.jp")
+    grant_overlap_consent(mine, partner)
+    overlap_member(partner, "B-x", "nope@example.jp")
     # Matched by phone alone, with different e-mails.
-    by_phone = _member(host, "H-p", "a@example.jp", phone="090-1234-5678")
-    theirs = _member(partner, "B-p", "b@example.jp", phone="+81 90 1234 5678")
-    _consent(by_phone, partner)
-    _consent(theirs, host)
+    by_phone = overlap_member(host, "H-p", "a@example.jp", phone="090-1234-5678")
+    theirs = overlap_member(partner, "B-p", "b@example.jp", phone="+81 90 1234 5678")
+    grant_overlap_consent(by_phone, partner)
+    grant_overlap_consent(theirs, host)
     # Only in the host's base.
-    _consent(_member(host, "H-only", "only@example.jp"), partner)
+    grant_overlap_consent(overlap_member(host, "H-only", "only@example.jp"), partner)
 
     with CaptureQueriesContext(connection) as queries:
         result = _ask(host, partner)
@@ -139,18 +54,20 @@ def test_the_overlap_counts_people_in_both_bases_who_consented_on_both_sides(
     assert result.total == 13
     assert result.cells == {"all": 13}
     # The matching itself is one query, whatever the base sizes.
-    _shared_people(host, partner, 5, start=500)
+    shared_people(host, partner, 5, start=500)
     with CaptureQueriesContext(connection) as more:
         assert _ask(host, partner).total == 18
     assert len(more) == len(queries) <= 16
     logged = list(OverlapQuery.objects.all())
-    assert [(q.asker, q.other, q.min_cell) for q in logged] == [(host, partner, MIN_CELL)] * 2
+    assert [(q.asker, q.other, q.min_cell) for q in logged] == [
+        (host, partner, OVERLAP_MIN_CELL)
+    ] * 2
 
 
 def test_small_overlaps_are_withheld_entirely(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
-    _shared_people(host, partner, MIN_CELL - 1)
+    shared_people(host, partner, OVERLAP_MIN_CELL - 1)
 
     result = _ask(host, partner, "kind")
 
@@ -161,9 +78,9 @@ def test_small_overlaps_are_withheld_entirely(
 def test_a_lone_small_cell_takes_the_smallest_other_cell_with_it(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
-    _shared_people(host, partner, 12, birth_date="1985-01-01")  # one band: 40-49 (in 2026)
-    _shared_people(host, partner, 11, start=100, birth_date="1995-01-01")  # 30-39
-    _shared_people(host, partner, 3, start=200, birth_date="1975-01-01")  # 50-59: too small
+    shared_people(host, partner, 12, birth_date="1985-01-01")  # one band: 40-49 (in 2026)
+    shared_people(host, partner, 11, start=100, birth_date="1995-01-01")  # 30-39
+    shared_people(host, partner, 3, start=200, birth_date="1975-01-01")  # 50-59: too small
 
     result = _ask(host, partner, "age_band")
 
@@ -175,7 +92,7 @@ def test_a_lone_small_cell_takes_the_smallest_other_cell_with_it(
 def test_no_overlap_without_visibility_an_agreement_or_a_known_breakdown(
     alliance: Agreement, host: Partner, partner: Partner, outsider: Partner
 ) -> None:
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
 
     with pytest.raises(ApplicationError) as not_shared:
         services.overlap_counts(asker=partner, other=host, breakdown="", actor=SYSTEM)
@@ -199,31 +116,35 @@ def test_no_overlap_without_visibility_an_agreement_or_a_known_breakdown(
 def test_a_member_counts_once_whichever_way_it_matches(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
-    _shared_people(host, partner, MIN_CELL - 2)
+    shared_people(host, partner, OVERLAP_MIN_CELL - 2)
     # Same e-mail and same phone: counted once.
-    both = _member(host, "H-b", "both@example.jp", phone="090-1111-2222")
-    _consent(both, partner)
-    _consent(_member(partner, "B-b", "both@example.jp", phone="09011112222"), host)
+    both = overlap_member(host, "H-b", "both@example.jp", phone="090-1111-2222")
+    grant_overlap_consent(both, partner)
+    grant_overlap_consent(
+        overlap_member(partner, "B-b", "both@example.jp", phone="09011112222"), host
+    )
     # Same e-mail and phone as an account that never consented, and the same phone as one
     # that did: counted, through the phone.
-    twice = _member(host, "H-t", "twice@example.jp", phone="090-3333-4444")
-    _consent(twice, partner)
-    _member(partner, "B-t1", "twice@example.jp", phone="090-3333-4444")
-    _consent(_member(partner, "B-t2", "other@example.jp", phone="090-3333-4444"), host)
+    twice = overlap_member(host, "H-t", "twice@example.jp", phone="090-3333-4444")
+    grant_overlap_consent(twice, partner)
+    overlap_member(partner, "B-t1", "twice@example.jp", phone="090-3333-4444")
+    grant_overlap_consent(
+        overlap_member(partner, "B-t2", "other@example.jp", phone="090-3333-4444"), host
+    )
     # Known to the brand by phone alone, without an e-mail: counted.
-    by_phone = _member(host, "H-p", "phone@example.jp", phone="090-5555-6666")
-    _consent(by_phone, partner)
-    _consent(_member(partner, "B-p", "", phone="090-5555-6666"), host)
+    by_phone = overlap_member(host, "H-p", "phone@example.jp", phone="090-5555-6666")
+    grant_overlap_consent(by_phone, partner)
+    grant_overlap_consent(overlap_member(partner, "B-p", "", phone="090-5555-6666"), host)
 
     result = _ask(host, partner)
 
-    assert result.total == MIN_CELL + 1
+    assert result.total == OVERLAP_MIN_CELL + 1
 
 
 def test_a_suspended_agreement_stops_overlap(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
     services.agreement_suspend(agreement=alliance, reason="Review", actor=SYSTEM)
 
     with pytest.raises(ApplicationError) as refused:
@@ -302,7 +223,7 @@ def test_asking_again_draws_fresh_noise_within_a_budget(
     fresh noise each time, and only so many answers to average."""
     settings.SANPO_OVERLAP_NOISE_SCALE = 4
     settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 6
-    _shared_people(host, partner, 60)
+    shared_people(host, partner, 60)
 
     totals = [_ask(host, partner).total for _ in range(6)]
     with pytest.raises(ApplicationError) as refused:
@@ -324,8 +245,8 @@ def test_each_pair_of_companies_has_its_own_budget(
     alliance: Agreement, host: Partner, partner: Partner, settings: Any
 ) -> None:
     settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 1
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
     _ask(host, partner)
     OverlapQuery.objects.update(other=host, asker=partner)  # as if asked the other way
 
-    assert _ask(host, partner).total == MIN_CELL
+    assert _ask(host, partner).total == OVERLAP_MIN_CELL

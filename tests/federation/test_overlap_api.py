@@ -1,106 +1,21 @@
 """The overlap API: counts only, with small cells withheld; a company decides (admin scope) how
 much of its base each partner may count; a stranger learns nothing of who is in the alliance."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from consent.models import PrivacyNotice
-from consent.services import consent_grant, notice_publish
 from federation import services
 from federation.models import Agreement, OverlapQuery, OverlapVisibility
-from federation.services import PartyInput
-from partners import services as partner_services
 from partners.actors import Actor
-from partners.models import MemberAccount, Partner
+from partners.models import Partner
 from tests.conftest import Key, client_for
+from tests.federation.conftest import OVERLAP_MIN_CELL, shared_people
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("exact_overlap_counts")]
 SYSTEM = Actor.system()
 TODAY = timezone.localdate()
-MIN_CELL = 10
-
-
-@pytest.fixture(autouse=True)
-def _exact_counts(settings: Any) -> None:
-    # Exact counts, to check the suppression rule to the member; the noise has tests of its own
-    # (test_overlap.py).
-    settings.SANPO_OVERLAP_NOISE_SCALE = 0
-
-
-def _member(owner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
-    return partner_services.member_create(
-        partner=owner,
-        values={"member_number": number, "kind": "household", "name": "会員", "email": email}
-        | values,
-        actor=SYSTEM,
-    )
-
-
-def _consent(member: MemberAccount, recipient: Partner) -> None:
-    consent_grant(
-        member=member,
-        purpose_code="overlap_matching",
-        recipient=recipient,
-        notice=PrivacyNotice.objects.get(),
-        channel="host_portal" if member.partner.kind == Partner.Kind.HOST else "partner_app",
-        occurred_at=timezone.now() - timedelta(minutes=5),
-        actor=SYSTEM,
-    )
-
-
-@pytest.fixture
-def alliance(host: Partner, partner: Partner) -> Agreement:
-    """The brand may give the host overlap counts, and lets it see them."""
-    notice_publish(
-        version=1,
-        language="ja",
-        text="会員の重複を件数で確認します。",
-        purposes=["overlap_matching"],
-        recipients=[host, partner],
-        data_items=["kind", "age_band"],
-        effective_at=timezone.now() - timedelta(days=1),
-    )
-    agreement = services.agreement_create(
-        title="Host and Brand overlap",
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(partner, "Brand contact", "alliance@brand.example"),
-        ],
-        terms={
-            "data_flows": [
-                {
-                    "provider": partner.slug,
-                    "recipient": host.slug,
-                    "purpose": "overlap_matching",
-                    "fields": ["kind", "age_band"],
-                }
-            ],
-            "overlap": {"min_cell": MIN_CELL},
-        },
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, partner):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    services.overlap_visibility_set(owner=partner, viewer=host, level="counts", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
-
-
-def _shared_people(
-    host: Partner, partner: Partner, count: int, *, start: int = 0, **values: Any
-) -> None:
-    for n in range(start, start + count):
-        mine = _member(host, f"H-{n}", f"person{n}@example.jp", **values)
-        theirs = _member(partner, f"B-{n}", f"PERSON{n}@EXAMPLE.JP", **values)
-        _consent(mine, partner)
-        _consent(theirs, host)
 
 
 def _ask(key: Key, query: str) -> Any:
@@ -110,7 +25,7 @@ def _ask(key: Key, query: str) -> Any:
 def test_the_host_counts_the_members_it_shares_with_the_brand(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key
 ) -> None:
-    _shared_people(host, partner, 12)
+    shared_people(host, partner, 12)
 
     response = _ask(host_key, "other=brand-co")
 
@@ -118,7 +33,7 @@ def test_the_host_counts_the_members_it_shares_with_the_brand(
     assert response.json() == {
         "other": "brand-co",
         "breakdown": "",
-        "min_cell": MIN_CELL,
+        "min_cell": OVERLAP_MIN_CELL,
         "total": 12,
         "cells": [{"segment": "all", "count": 12}],
     }
@@ -134,9 +49,9 @@ def test_the_host_counts_the_members_it_shares_with_the_brand(
 def test_a_question_that_would_reveal_a_small_cell_gets_it_withheld(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key
 ) -> None:
-    _shared_people(host, partner, 12, birth_date="1985-01-01")
-    _shared_people(host, partner, 11, start=100, birth_date="1995-01-01")
-    _shared_people(host, partner, 3, start=200, birth_date="1975-01-01")  # too small
+    shared_people(host, partner, 12, birth_date="1985-01-01")
+    shared_people(host, partner, 11, start=100, birth_date="1995-01-01")
+    shared_people(host, partner, 3, start=200, birth_date="1975-01-01")  # too small
 
     body = _ask(host_key, "other=brand-co&breakdown=age_band").json()
 
@@ -156,7 +71,7 @@ def test_beyond_its_question_budget_a_company_is_told_when_to_ask_again(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key, settings: Any
 ) -> None:
     settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH = 1
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
     assert _ask(host_key, "other=brand-co").status_code == 200
 
     response = _ask(host_key, "other=brand-co&breakdown=kind")
@@ -170,18 +85,18 @@ def test_beyond_its_question_budget_a_company_is_told_when_to_ask_again(
 def test_the_format_parameter_is_no_filter(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key
 ) -> None:
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
 
     response = _ask(host_key, "other=brand-co&format=json")
 
     assert response.status_code == 200, response.content
-    assert response.json()["total"] == MIN_CELL
+    assert response.json()["total"] == OVERLAP_MIN_CELL
 
 
 def test_a_small_overlap_is_withheld_entirely(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key
 ) -> None:
-    _shared_people(host, partner, MIN_CELL - 1)
+    shared_people(host, partner, OVERLAP_MIN_CELL - 1)
 
     body = _ask(host_key, "other=brand-co&breakdown=kind").json()
 
@@ -222,7 +137,7 @@ def test_a_refused_question_is_answered_with_a_clear_4xx_and_not_logged(
     status: int,
     code: str,
 ) -> None:
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
     if who == "hidden":
         services.overlap_visibility_set(owner=partner, viewer=host, level="nothing", actor=SYSTEM)
     key = {"partner": partner_key, "outsider": outsider_key}.get(who, host_key)
@@ -265,7 +180,7 @@ def test_each_company_lists_what_its_partners_may_see_of_its_base(
 def test_the_brand_stops_the_host_counting_with_an_admin_key(
     alliance: Agreement, host: Partner, partner: Partner, host_key: Key, partner_key: Key
 ) -> None:
-    _shared_people(host, partner, MIN_CELL)
+    shared_people(host, partner, OVERLAP_MIN_CELL)
 
     response = client_for(partner_key).put(
         "/api/v1/overlap/visibility/host-co", {"level": "nothing"}, format="json"
