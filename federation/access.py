@@ -21,7 +21,7 @@ from federation.models import (
     EnrollmentBatch,
 )
 from partners.access import access_object
-from partners.errors import not_found
+from partners.errors import ApplicationError, not_found
 from partners.models import Partner
 
 # A version number as it appears in a path; anything else (a sign, spaces, full-width digits,
@@ -149,15 +149,18 @@ def counterparties_of(principal: Partner) -> QuerySet[Partner]:
     return Partner.objects.filter(pk__in=named).exclude(pk=principal.pk)
 
 
-def access_counterparty_by_slug(principal: Partner, slug: str) -> Partner:
+def access_counterparty_by_slug(
+    principal: Partner, slug: str, *, missing: ApplicationError | None = None
+) -> Partner:
     """A company ``principal`` shares an agreement with, or ``principal`` itself, by slug.
 
-    A company it has no agreement with answers exactly like a slug nobody has (404), so the
-    API never confirms that a company is in the alliance to one that has no business with it.
+    A company it has no agreement with answers exactly like a slug nobody has (404, or
+    ``missing`` where the endpoint words both as its own refusal), so the API never confirms
+    that a company is in the alliance to one that has no business with it.
     """
     if slug == principal.slug:
         return principal
     found = counterparties_of(principal).filter(slug=slug).first()
     if found is None:
-        raise not_found("partner")
+        raise missing or not_found("partner")
     return found

@@ -49,15 +49,14 @@ def _target(caller: Partner, slug: str) -> Partner:
     """The program to join. A company the caller has no agreement with, and a slug nobody has,
     answer as the service answers a company whose agreement is not in force: no_agreement,
     so the answer never tells whether a company is in the alliance."""
-    try:
-        return access_counterparty_by_slug(caller, slug)
-    except ApplicationError as missing:
-        if missing.code != ErrorCode.NOT_FOUND:
-            raise
-        raise ApplicationError(
+    return access_counterparty_by_slug(
+        caller,
+        slug,
+        missing=ApplicationError(
             ErrorCode.NO_AGREEMENT,
             f"No active agreement lets {caller.slug} enroll its members with {slug}.",
-        ) from None
+        ),
+    )
 
 
 def _role_of(caller: Partner, source_id: Any) -> str:

@@ -30,15 +30,14 @@ ADMIN = ApiScope.ADMIN.value
 def _other(asker: Partner, slug: str) -> Partner:
     # As the service words a company whose agreement is not in force, so that a stranger or a
     # slug nobody has cannot be told from one.
-    try:
-        return access_counterparty_by_slug(asker, slug)
-    except ApplicationError as missing:
-        if missing.code != ErrorCode.NOT_FOUND:
-            raise
-        raise ApplicationError(
+    return access_counterparty_by_slug(
+        asker,
+        slug,
+        missing=ApplicationError(
             ErrorCode.NO_AGREEMENT,
             f"No active agreement lets {slug} share overlap counts with {asker.slug}.",
-        ) from None
+        ),
+    )
 
 
 def _refuse_slicing(query: QueryDict) -> None:
