@@ -141,6 +141,22 @@ def test_a_member_counts_once_whichever_way_it_matches(
     assert result.total == OVERLAP_MIN_CELL + 1
 
 
+def test_the_age_bands_counted_in_sql_are_those_partners_normalize_gives() -> None:
+    from federation.services.overlap import _segment_sql
+    from partners.normalize import age_band
+
+    sql, params = _segment_sql("age_band")
+    today = timezone.localdate()
+    for year in [None, *range(today.year - 100, today.year + 1)]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {sql} FROM (SELECT CAST(%s AS integer) AS birth_year) a",  # noqa: S608
+                [*params, year],
+            )
+            (band,) = cursor.fetchone()
+        assert band == (age_band(year, today=today) or "unknown"), year
+
+
 def test_a_suspended_agreement_stops_overlap(
     alliance: Agreement, host: Partner, partner: Partner
 ) -> None:
