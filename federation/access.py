@@ -7,7 +7,6 @@ version between other companies (before it joined, or after it left) are theirs 
 Missing and not-yours give the same 404.
 """
 
-import re
 import uuid
 from typing import Literal
 
@@ -23,10 +22,7 @@ from federation.models import (
 from partners.access import access_object
 from partners.errors import ApplicationError, not_found
 from partners.models import Partner
-
-# A version number as it appears in a path; anything else (a sign, spaces, full-width digits,
-# or more digits than a number can have) is simply no version.
-_VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
+from partners.normalize import whole_number
 
 
 def versions_visible_to(principal: Partner) -> QuerySet[AgreementVersion]:
@@ -61,11 +57,13 @@ def access_version_by_number(
     Signing goes through here too: only a party may sign, and a party can read what it signs.
     """
     agreement = access_agreement_by_id(principal, agreement_id)
-    if not _VERSION_NUMBER.fullmatch(number):
+    # Anything but plain digits (a sign, spaces, full-width digits, too many) is no version.
+    whole = whole_number(number)
+    if whole is None:
         raise not_found("agreement version")
     version = (
         versions_visible_to(principal)
-        .filter(agreement=agreement, number=int(number))
+        .filter(agreement=agreement, number=whole)
         .prefetch_related(
             Prefetch("parties", queryset=AgreementParty.objects.select_related("partner"))
         )

@@ -156,3 +156,14 @@ def age_band(birth_year: int | None, *, today: datetime.date) -> str | None:
         return "80+"
     low = age // 10 * 10
     return f"{low}-{low + 9}"
+
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(raw: str | None) -> int | None:
+    """``raw`` as a whole number if it is one to nine ASCII digits, else None. Not
+    ``str.isdigit``: it also accepts digits such as "²" that ``int`` refuses."""
+    if raw is None or not _WHOLE_NUMBER.fullmatch(raw):
+        return None
+    return int(raw)

@@ -13,6 +13,7 @@ from federation import services
 from federation.models import Agreement, AgreementVersion
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
+from partners.normalize import whole_number
 
 # How a signature recorded by a manager was given: there is no e-signature in the console.
 SIGNED_HOW = ("on paper", "in person")
@@ -29,8 +30,8 @@ def _refused(message: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> Appli
 
 def _version(request: HttpRequest, agreement: Agreement) -> AgreementVersion:
     # The page names the version it showed, so a stale page never acts on another one.
-    number = request.POST.get("version", "")
-    version = agreement.versions.filter(number=int(number)).first() if number.isdigit() else None
+    number = whole_number(request.POST.get("version"))
+    version = agreement.versions.filter(number=number).first() if number is not None else None
     if version is None:
         raise _refused("No such version.", ErrorCode.NOT_FOUND)
     return version

@@ -43,6 +43,7 @@ from federation.selectors import version_diff, version_in_force, version_list
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import Partner, StaffRole
+from partners.normalize import whole_number
 
 OPEN = (AgreementVersion.Status.DRAFT, AgreementVersion.Status.PROPOSED)
 ENDED = (Agreement.Status.TERMINATED, Agreement.Status.EXPIRED)
@@ -232,7 +233,12 @@ class AgreementAdmin(admin.ModelAdmin):
 
     @admin.display(description="in force today")
     def in_force(self, obj: Agreement) -> str:
-        version = version_in_force(obj, timezone.localdate())
+        # Only an active agreement has terms in force, whatever its signed versions say.
+        version = (
+            version_in_force(obj, timezone.localdate())
+            if obj.status == Agreement.Status.ACTIVE
+            else None
+        )
         if version is None:
             return "—"
         return f"v{version.number}, until {version.valid_until:%Y-%m-%d}"
@@ -526,9 +532,10 @@ def _the_host() -> Partner | None:
 def _number(raw: str | None, *, default: int) -> int:
     if raw is None or raw == "":
         return default
-    if not raw.isdigit():
+    number = whole_number(raw)
+    if number is None:
         raise Http404("No such version.")
-    return int(raw)
+    return number
 
 
 def _shown(value: Any) -> str:

@@ -9,6 +9,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 from partners.errors import ApplicationError, ErrorCode, validation_failed
+from partners.normalize import whole_number
 
 
 class CappedCursorPagination(CursorPagination):
@@ -27,9 +28,10 @@ class CappedCursorPagination(CursorPagination):
         if raw is None:
             return self.page_size
         maximum: int = settings.SANPO_API_MAX_PAGE_SIZE
-        if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        size = whole_number(raw)
+        if size is None or not 1 <= size <= maximum:
             raise validation_failed("limit", f"Give a whole number from 1 to {maximum}.")
-        return int(raw)
+        return size
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         self._model: type[models.Model] = queryset.model

@@ -359,11 +359,13 @@ def test_a_refused_action_is_a_message_not_a_server_error(
 
     resume = _act(manager_client, agreement, "resume")
     propose = _act(manager_client, agreement, "propose", version=7)
+    odd_digit = _act(manager_client, agreement, "propose", version="²")
     sign = _act(manager_client, agreement, "sign", version=1, partner="x", how="on paper")
 
     assert resume.status_code == propose.status_code == sign.status_code == 200
     assert "cannot become active" in " ".join(_messages(resume))
     assert "No such version." in _messages(propose)
+    assert "No such version." in _messages(odd_digit)
     assert "Choose the party that signed." in _messages(sign)
     assert _snapshot(agreement) == before
 
@@ -410,6 +412,7 @@ def test_versions_and_signatures_side_by_side_and_their_diff(
     assert changes[f"parties.{outsider.slug}"] == ("—", json.dumps({"contact": contact}))
     assert flow in diff.content.decode()
     assert manager_client.get(_url(agreement, "diff"), {"old": 9, "new": 2}).status_code == 404
+    assert manager_client.get(_url(agreement, "diff"), {"old": "1", "new": "²"}).status_code == 404
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -436,6 +439,18 @@ def test_the_list_filters_by_status_and_party(
     content = manager_client.get(LIST).content.decode()
     assert "v1: draft" in content
     assert f"{host.slug}, {outsider.slug}" in content
+
+
+def test_the_list_shows_no_terms_in_force_for_a_suspended_agreement(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    agreement = _agreement(host, partner, state="active")
+    until = f"v1, until {agreement.versions.get().valid_until:%Y-%m-%d}"
+    assert until in manager_client.get(LIST).content.decode()
+
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+
+    assert until not in manager_client.get(LIST).content.decode()
 
 
 def _enroll(host: Partner, brand: Partner, *numbers: str) -> None:

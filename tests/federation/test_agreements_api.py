@@ -186,7 +186,11 @@ def test_the_list_pages_with_a_cursor(host: Partner, partner: Partner, partner_k
 
     assert [item["id"] for item in first["results"] + second["results"]] == created[::-1]
     assert second["next"] is None
-    assert client.get("/api/v1/agreements?limit=201").status_code == 400
+    # "²".isdigit() is true, yet int() refuses it; a full-width one is no ASCII digit.
+    for limit in ("201", "0", "x", "²", "\uff11"):
+        refused = client.get(f"/api/v1/agreements?limit={limit}")
+        assert refused.status_code == 400, limit
+        assert refused.json()["error"]["code"] == "validation_failed"
 
 
 def test_the_list_costs_the_same_queries_for_one_agreement_or_many(
