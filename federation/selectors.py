@@ -162,7 +162,8 @@ def version_list(*, agreement: Agreement) -> QuerySet[AgreementVersion]:
 
 def version_diff(old: AgreementVersion, new: AgreementVersion) -> list[tuple[str, Any, Any]]:
     """What changed from ``old`` to ``new``: dates, parties (with their contacts) and every
-    term, as (path, old value, new value)."""
+    term, as (path, old value, new value). Reads the parties as prefetched with their partners
+    (``version_list``, ``access_version_by_number``)."""
 
     def document(version: AgreementVersion) -> dict[str, Any]:
         return {
@@ -170,7 +171,7 @@ def version_diff(old: AgreementVersion, new: AgreementVersion) -> list[tuple[str
             "valid_until": version.valid_until.isoformat(),
             "parties": {
                 party.partner.slug: {"contact": f"{party.contact_name} <{party.contact_email}>"}
-                for party in version.parties.select_related("partner")
+                for party in version.parties.all()
             },
             "terms": version.terms,
         }

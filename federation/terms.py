@@ -33,9 +33,10 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from partners.member_columns import PERSONAL_FIELDS
+
 # What a data flow may carry: the member's personal fields, and coarse segments computed on the
 # day of use (an age band, never the birth date, is what research needs).
-PERSONAL_FIELDS = ("name", "name_kana", "email", "phone", "postal_code", "address", "birth_date")
 SEGMENT_FIELDS = ("age_band", "prefecture", "kind")
 FLOW_FIELDS = PERSONAL_FIELDS + SEGMENT_FIELDS
 LEGAL_BASES = ("consent", "joint_use")

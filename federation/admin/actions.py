@@ -19,11 +19,6 @@ from partners.normalize import whole_number
 SIGNED_HOW = ("on paper", "in person")
 
 
-def error_text(exc: ApplicationError) -> str:
-    details = [f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()]
-    return " ".join([exc.message, *details])
-
-
 def _refused(message: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> ApplicationError:
     return ApplicationError(code, message)
 

@@ -29,7 +29,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from federation import services
-from federation.admin.actions import ACTIONS, SIGNED_HOW, error_text
+from federation.admin.actions import ACTIONS, SIGNED_HOW
 from federation.admin.forms import (
     PartyFormSet,
     VersionForm,
@@ -41,6 +41,7 @@ from federation.admin.forms import (
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from federation.selectors import version_diff, version_in_force, version_list
 from partners.actors import Actor
+from partners.admin.base import error_text
 from partners.errors import ApplicationError
 from partners.models import Partner, StaffRole
 from partners.normalize import whole_number

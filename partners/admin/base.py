@@ -16,6 +16,12 @@ def adopt(obj: Any, created: Any) -> None:
     obj._state.db = created._state.db
 
 
+def error_text(exc: ApplicationError) -> str:
+    """A service's refusal as one line: its message, then each field's errors."""
+    details = [f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()]
+    return " ".join([exc.message, *details])
+
+
 def run_service(request: HttpRequest, action: Any, done: str) -> None:
     try:
         action()
@@ -34,10 +40,7 @@ class ServiceErrorsAsMessages(admin.ModelAdmin):
         try:
             return super().changeform_view(request, *args, **kwargs)
         except ApplicationError as exc:
-            details = [
-                f"{field}: {' '.join(map(str, errors))}" for field, errors in exc.fields.items()
-            ]
-            messages.error(request, " ".join([exc.message, *details]))
+            messages.error(request, error_text(exc))
             return HttpResponseRedirect(request.get_full_path())
 
 
