@@ -31,12 +31,11 @@ from federation.services import (
     enrollment_member_data,
     enrollment_request,
 )
-from federation.services.enrollment import MAX_BATCH_MEMBERS
+from federation.services.enrollment import MAX_BATCH_MEMBERS, no_agreement_to_enroll
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination
-from partners.errors import ApplicationError, ErrorCode
 from partners.models import ApiScope, Partner
 from partners.pii import pseudonym_for
 
@@ -49,14 +48,7 @@ def _target(caller: Partner, slug: str) -> Partner:
     """The program to join. A company the caller has no agreement with, and a slug nobody has,
     answer as the service answers a company whose agreement is not in force: no_agreement,
     so the answer never tells whether a company is in the alliance."""
-    return access_counterparty_by_slug(
-        caller,
-        slug,
-        missing=ApplicationError(
-            ErrorCode.NO_AGREEMENT,
-            f"No active agreement lets {caller.slug} enroll its members with {slug}.",
-        ),
-    )
+    return access_counterparty_by_slug(caller, slug, missing=no_agreement_to_enroll(caller, slug))
 
 
 def _role_of(caller: Partner, source_id: Any) -> str:

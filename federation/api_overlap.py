@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from federation.access import access_counterparty_by_slug, counterparties_of
 from federation.models import OverlapVisibility
 from federation.services import overlap_counts, overlap_visibility_set
-from federation.services.overlap import BREAKDOWNS
+from federation.services.overlap import BREAKDOWNS, no_agreement_to_count
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.errors import ApplicationError, ErrorCode, validation_failed
@@ -30,14 +30,7 @@ ADMIN = ApiScope.ADMIN.value
 def _other(asker: Partner, slug: str) -> Partner:
     # As the service words a company whose agreement is not in force, so that a stranger or a
     # slug nobody has cannot be told from one.
-    return access_counterparty_by_slug(
-        asker,
-        slug,
-        missing=ApplicationError(
-            ErrorCode.NO_AGREEMENT,
-            f"No active agreement lets {slug} share overlap counts with {asker.slug}.",
-        ),
-    )
+    return access_counterparty_by_slug(asker, slug, missing=no_agreement_to_count(asker, slug))
 
 
 def _refuse_slicing(query: QueryDict) -> None:

@@ -44,13 +44,19 @@ MAX_BATCH_MEMBERS = 50_000  # fits the 1 MiB request body limit with 18-characte
 BATCH_CHUNK = 5_000
 
 
+def no_agreement_to_enroll(source: Partner, target_slug: str) -> ApplicationError:
+    """The refusal when no agreement in force lets ``source`` enroll with the target. The API
+    gives the same words for a company it does not know, so the two cannot be told apart."""
+    return ApplicationError(
+        ErrorCode.NO_AGREEMENT,
+        f"No active agreement lets {source.slug} enroll its members with {target_slug}.",
+    )
+
+
 def _terms(source: Partner, target: Partner, *, day: date | None = None) -> TermsInForce:
     terms = terms_in_force(provider=source, recipient=target, purpose=PURPOSE, day=day)
     if terms is None:
-        raise ApplicationError(
-            ErrorCode.NO_AGREEMENT,
-            f"No active agreement lets {source.slug} enroll its members with {target.slug}.",
-        )
+        raise no_agreement_to_enroll(source, target.slug)
     return terms
 
 

@@ -64,6 +64,15 @@ class OverlapResult:
     breakdown: str
 
 
+def no_agreement_to_count(asker: Partner, other_slug: str) -> ApplicationError:
+    """The refusal when no agreement in force lets the other company give ``asker`` overlap
+    counts. The API gives the same words for a company it does not know."""
+    return ApplicationError(
+        ErrorCode.NO_AGREEMENT,
+        f"No active agreement lets {other_slug} share overlap counts with {asker.slug}.",
+    )
+
+
 def overlap_visibility_set(
     *, owner: Partner, viewer: Partner, level: str, actor: Actor
 ) -> OverlapVisibility:
@@ -229,10 +238,7 @@ def overlap_counts(
         raise validation_failed("other", "Ask about another company's base.")
     terms: TermsInForce | None = terms_in_force(provider=other, recipient=asker, purpose=PURPOSE)
     if terms is None:
-        raise ApplicationError(
-            ErrorCode.NO_AGREEMENT,
-            f"No active agreement lets {other.slug} share overlap counts with {asker.slug}.",
-        )
+        raise no_agreement_to_count(asker, other.slug)
     with transaction.atomic():
         # The other's visibility row, locked: questions between the two count one at a time.
         level = (
