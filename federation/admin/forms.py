@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from federation.models import AgreementVersion
 from federation.services import PartyInput
+from partners import jsondepth
 from partners.errors import ApplicationError
 from partners.models import Partner
 
@@ -86,11 +87,13 @@ class VersionForm(forms.Form):
     def clean_terms(self) -> Any:
         raw = self.cleaned_data["terms"]
         try:
-            return json.loads(raw)
+            return jsondepth.loads(raw)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
                 f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
             ) from None
+        except jsondepth.JSONTooDeepError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class PartyForm(forms.Form):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from django.conf import settings
 
+from partners import jsondepth
 from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
 
 _SAMPLE_BYTES = 64 * 1024
@@ -208,7 +208,7 @@ def jsonl_records(lines: Lines) -> Iterator[Record]:
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
+            record = jsondepth.loads(text)
         except ValueError as error:
             cut = " The file may have been cut off here." if lines.ended_without_newline else ""
             lines.errors.append((line, "", "malformed_json", f"Not valid JSON: {error}.{cut}"))

@@ -215,6 +215,15 @@ def test_json_that_does_not_parse_and_a_missing_host_are_form_errors(
     assert not Agreement.objects.exists()
 
 
+def test_terms_nested_past_the_parser_limit_are_a_form_error(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    deep = manager_client.post(ADD, _form(host, partner, terms="[" * 5000 + "]" * 5000))
+
+    assert "32 levels" in deep.context["form"].errors["terms"][0]
+    assert not Agreement.objects.exists()
+
+
 def test_the_lifecycle_through_the_console(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:

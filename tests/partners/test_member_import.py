@@ -709,6 +709,11 @@ def test_a_jsonl_file_cut_off_mid_object_is_reported_as_cut_off(partner: Partner
             '{"member_number": "M002", "kind": "household", "name": true}',
             [("name", "invalid_type")],
         ),
+        # Nesting past the parser's recursion limit is a bad line, not a crashed import.
+        (
+            '{"member_number": "M002", "name": ' + "[" * 5000 + "]" * 5000 + "}",
+            [("", "malformed_json")],
+        ),
     ],
     ids=[
         "unclosed object",
@@ -719,6 +724,7 @@ def test_a_jsonl_file_cut_off_mid_object_is_reported_as_cut_off(partner: Partner
         "array value",
         "float value",
         "boolean value",
+        "nested too deep",
     ],
 )
 def test_a_bad_jsonl_line_is_reported_by_line(

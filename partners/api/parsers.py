@@ -1,0 +1,32 @@
+"""The API's one request parser: DRF's JSON parser, with nesting bounded."""
+
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.utils import json as drf_json
+
+from partners import jsondepth
+from partners.errors import ApplicationError, ErrorCode
+
+
+class BoundedJSONParser(JSONParser):
+    """A body nested deeper than ``jsondepth.MAX_DEPTH`` is a 400 ``invalid_request``, never
+    the parser's ``RecursionError`` (a 500). Bodies are capped by SANPO_MAX_BODY_BYTES before
+    they get here, so reading one whole is bounded."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        encoding = get_encoding(parser_context or {})  # text codecs only: no bz2 bombs
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = raw.decode(encoding)
+            return jsondepth.loads(
+                text, parse_constant=drf_json.strict_constant if self.strict else None
+            )
+        except jsondepth.JSONTooDeepError as exc:
+            raise ApplicationError(
+                ErrorCode.INVALID_REQUEST,
+                f"The body nests arrays or objects more than {exc.max_depth} levels deep.",
+            ) from None
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+            raise ParseError(f"JSON parse error - {exc}") from None
