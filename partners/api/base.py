@@ -174,4 +174,34 @@ class StrictInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {name: ["Unknown or read-only field."] for name in unknown}, code="unknown_field"
             )
+        not_text = _not_text(self.fields, data)
+        if not_text:
+            raise serializers.ValidationError(not_text, code="invalid")
         return super().to_internal_value(data)
+
+
+def _not_text(fields: Mapping[str, serializers.Field], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The errors for values given where text is expected but that are not JSON strings.
+
+    DRF's CharField turns ``123`` into ``"123"``, so ``"name": 123`` or ``"members": [7]``
+    would be accepted as text; a client that sends a number there has a bug worth hearing
+    about. Nested input serializers run this check on their own fields."""
+    errors: dict[str, Any] = {}
+    for name, field in fields.items():
+        value = data.get(name)
+        if isinstance(field, serializers.CharField) and _is_not_text(value):
+            errors[name] = [str(field.error_messages["invalid"])]
+        elif (
+            isinstance(field, serializers.ListField)
+            and isinstance(field.child, serializers.CharField)
+            and isinstance(value, list)
+        ):
+            message = str(field.child.error_messages["invalid"])
+            items = {str(i): [message] for i, item in enumerate(value) if _is_not_text(item)}
+            if items:
+                errors[name] = items
+    return errors
+
+
+def _is_not_text(value: Any) -> bool:
+    return value is not None and not isinstance(value, str)
