@@ -10,10 +10,11 @@ through the API: a change of mind is a new grant or a withdrawal.
 from datetime import timedelta
 from typing import Any, cast
 
+import django_filters as df
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,7 @@ from consent.services import (
 from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.filters import StrictBooleanFilter, apply_filters, filter_parameters
 from partners.api.pagination import CappedCursorPagination
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
@@ -584,14 +586,24 @@ class WithdrawalListApi(PartnerEndpoint):
 
     required_scopes = {"GET": READ}
 
+    class WithdrawalFilters(df.FilterSet):
+        pending = StrictBooleanFilter(
+            field_name="acknowledged_at",
+            lookup_expr="isnull",
+            label="`true`: only the ones not acknowledged yet; `false`: only acknowledged ones.",
+        )
+
+        class Meta:
+            model = WithdrawalNotice
+            fields: list[str] = []
+
     @extend_schema(
-        parameters=[OpenApiParameter("pending", bool, required=False)],
+        parameters=filter_parameters(WithdrawalFilters),
         responses=WithdrawalOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
-        if request.query_params.get("pending") in ("true", "1"):
-            notices = notices.filter(acknowledged_at__isnull=True)
+        notices = apply_filters(self.WithdrawalFilters, request.query_params, notices)
         return self.paginated(notices.order_by("created_at"), WithdrawalOutput)
 
 
@@ -722,21 +734,24 @@ class DataRequestListApi(PartnerEndpoint):
 
     required_scopes = {"GET": READ}
 
+    class DataRequestFilters(df.FilterSet):
+        status = df.ChoiceFilter(
+            choices=DataSubjectRequest.Status.choices, label="Only requests in this status."
+        )
+
+        class Meta:
+            model = DataSubjectRequest
+            fields: list[str] = []
+
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=DataSubjectRequest.Status.values, required=False)
-        ],
+        parameters=filter_parameters(DataRequestFilters),
         responses=DataRequestOutput(many=True),
     )
     def get(self, request: Request) -> Response:
         found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(
             "member"
         )
-        wanted = request.query_params.get("status")
-        if wanted:
-            if wanted not in DataSubjectRequest.Status.values:
-                raise validation_failed("status", "Give a status: verified or completed.")
-            found = found.filter(status=wanted)
+        found = apply_filters(self.DataRequestFilters, request.query_params, found)
         paginator = DataRequestPagination()
         page: Any = paginator.paginate_queryset(found, request, view=self)
         return paginator.get_paginated_response(DataRequestOutput(page, many=True).data)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import django_filters as df
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
@@ -29,6 +30,7 @@ from federation.selectors import agreement_list, version_diff, version_in_force
 from federation.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.filters import apply_filters, filter_parameters
 from partners.api.pagination import CappedCursorPagination
 from partners.models import ApiScope, Partner
 
@@ -240,12 +242,18 @@ class AgreementListApi(PartnerEndpoint):
 
     required_scopes = {"GET": READ}
 
-    class AgreementListFilters(serializers.Serializer):
-        status = _agreement_status_field(required=False)
+    class AgreementListFilters(df.FilterSet):
+        status = df.ChoiceFilter(
+            choices=Agreement.Status.choices, label="Only agreements in this status."
+        )
+
+        class Meta:
+            model = Agreement
+            fields: list[str] = []
 
     @extend_schema(
         parameters=[
-            AgreementListFilters,
+            *filter_parameters(AgreementListFilters),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
@@ -253,10 +261,10 @@ class AgreementListApi(PartnerEndpoint):
         operation_id="agreements_list",
     )
     def get(self, request: Request) -> Response:
-        filters = self.AgreementListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        agreements = agreement_list(
-            principal=self.partner, status=filters.validated_data.get("status")
+        agreements = apply_filters(
+            self.AgreementListFilters,
+            request.query_params,
+            agreement_list(principal=self.partner),
         ).prefetch_related(*_party_view_prefetches(self.partner))
         paginator = CappedCursorPagination()
         page: Any = paginator.paginate_queryset(agreements, request, view=self)

@@ -11,6 +11,8 @@ never cached and never stored for an Idempotency-Key replay (no POST here return
 
 from typing import Any
 
+import django_filters as df
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -35,6 +37,7 @@ from federation.services.enrollment import MAX_BATCH_MEMBERS, no_agreement_to_en
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.filters import apply_filters, filter_parameters
 from partners.api.pagination import CappedCursorPagination
 from partners.models import ApiScope, Partner
 from partners.pii import pseudonym_for
@@ -218,19 +221,25 @@ class EnrollmentListApi(PartnerEndpoint):
 
     required_scopes = {"GET": READ, "POST": WRITE}
 
-    class EnrollmentListFilters(serializers.Serializer):
-        status = NamedChoiceField(
-            schema_name="EnrollmentStatusEnum",
-            choices=Enrollment.Status.choices,
-            required=False,
+    class EnrollmentListFilters(df.FilterSet):
+        status = df.ChoiceFilter(
+            choices=Enrollment.Status.choices, label="Only enrollments in this status."
         )
-        role = NamedChoiceField(
-            schema_name="EnrollmentRoleEnum",
-            choices=ROLES,
-            required=False,
-            help_text="Only those where your company is the `source`, or the `target`.",
+        role = df.ChoiceFilter(
+            choices=[(role, role) for role in ROLES],
+            method="filter_role",
+            label="Only those where your company is the `source`, or the `target`.",
         )
-        batch = serializers.UUIDField(required=False, help_text="Only those of this campaign.")
+        batch = df.UUIDFilter(field_name="batch_id", label="Only those of this campaign.")
+
+        class Meta:
+            model = Enrollment
+            fields: list[str] = []
+
+        def filter_role(
+            self, queryset: QuerySet[Enrollment], name: str, value: str
+        ) -> QuerySet[Enrollment]:
+            return queryset.filter(**{value: self.request.user.partner})
 
     class EnrollmentRequestInput(StrictInputSerializer):
         member_number = serializers.CharField(
@@ -250,7 +259,7 @@ class EnrollmentListApi(PartnerEndpoint):
 
     @extend_schema(
         parameters=[
-            EnrollmentListFilters,
+            *filter_parameters(EnrollmentListFilters),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
@@ -258,18 +267,12 @@ class EnrollmentListApi(PartnerEndpoint):
         operation_id="enrollments_list",
     )
     def get(self, request: Request) -> Response:
-        filters = self.EnrollmentListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        enrollments = enrollments_visible_to(self.partner)
-        if "status" in wanted:
-            enrollments = enrollments.filter(status=wanted["status"])
-        if wanted.get("role") == "source":
-            enrollments = enrollments.filter(source=self.partner)
-        if wanted.get("role") == "target":
-            enrollments = enrollments.filter(target=self.partner)
-        if "batch" in wanted:
-            enrollments = enrollments.filter(batch_id=wanted["batch"])
+        enrollments = apply_filters(
+            self.EnrollmentListFilters,
+            request.query_params,
+            enrollments_visible_to(self.partner),
+            request=request,
+        )
         paginator = EnrollmentPagination()
         page: Any = paginator.paginate_queryset(enrollments, request, view=self)
         views = [_enrollment_view(enrollment, self.partner) for enrollment in page]

@@ -146,12 +146,9 @@ def joint_use_flows_of(
     return found
 
 
-def agreement_list(*, principal: Partner, status: str | None = None) -> QuerySet[Agreement]:
+def agreement_list(*, principal: Partner) -> QuerySet[Agreement]:
     """The agreements ``principal`` is (or was) a party to, newest first."""
-    agreements = granted(principal, Agreement.objects.select_related("host"))
-    if status:
-        agreements = agreements.filter(status=status)
-    return agreements.order_by("-created_at")
+    return granted(principal, Agreement.objects.select_related("host")).order_by("-created_at")
 
 
 def version_list(*, agreement: Agreement) -> QuerySet[AgreementVersion]:

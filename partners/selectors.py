@@ -1,8 +1,6 @@
 """Reads for partners, credentials and webhooks. List selectors return only what the
 principal was granted, with related rows loaded in the same query."""
 
-from datetime import datetime
-
 from django.db.models import Q, QuerySet
 
 from partners import pii
@@ -65,21 +63,10 @@ MEMBER_CLEAR_FIELDS = (
 )
 
 
-def member_list(
-    *,
-    partner: Partner,
-    kind: str | None = None,
-    status: str | None = None,
-    updated_since: datetime | None = None,
-) -> QuerySet[MemberAccount]:
-    """A partner's own member accounts, newest number last, without personal data columns."""
+def member_list(*, partner: Partner) -> QuerySet[MemberAccount]:
+    """A partner's own member accounts in member-number order, without personal data columns
+    (the API narrows them with its filters)."""
     members = MemberAccount.objects.filter(partner=partner).only(*MEMBER_CLEAR_FIELDS)
-    if kind:
-        members = members.filter(kind=kind)
-    if status:
-        members = members.filter(status=status)
-    if updated_since:
-        members = members.filter(updated_at__gte=updated_since)
     return members.order_by("member_number")
 
 

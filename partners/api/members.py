@@ -9,6 +9,7 @@ would tell a partner who is a member elsewhere.
 from collections.abc import Mapping
 from typing import Any
 
+import django_filters as df
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,6 +21,7 @@ from partners import pii, selectors, services
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.filters import apply_filters, filter_parameters
 from partners.api.pagination import CappedCursorPagination
 from partners.models import ApiScope, MemberAccount
 from partners.normalize import age_band
@@ -170,16 +172,22 @@ class MemberListApi(PartnerEndpoint):
     required_scopes = {"GET": READ, "POST": WRITE}
     idempotency_redact = ("personal",)
 
-    class MemberListFilters(serializers.Serializer):
-        kind = _kind_field(required=False)
-        status = _status_field(required=False)
-        updated_since = serializers.DateTimeField(
-            required=False, help_text="Only accounts changed at or after this ISO 8601 time."
+    class MemberListFilters(df.FilterSet):
+        kind = df.ChoiceFilter(choices=MemberAccount.Kind.choices, label="Only this kind.")
+        status = df.ChoiceFilter(choices=MemberAccount.Status.choices, label="Only this status.")
+        updated_since = df.IsoDateTimeFilter(
+            field_name="updated_at",
+            lookup_expr="gte",
+            label="Only accounts changed at or after this ISO 8601 time.",
         )
+
+        class Meta:
+            model = MemberAccount
+            fields: list[str] = []
 
     @extend_schema(
         parameters=[
-            MemberListFilters,
+            *filter_parameters(MemberListFilters),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
             OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
@@ -189,9 +197,11 @@ class MemberListApi(PartnerEndpoint):
         "personal data.",
     )
     def get(self, request: Request) -> Response:
-        filters = self.MemberListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        members = selectors.member_list(partner=self.partner, **filters.validated_data)
+        members = apply_filters(
+            self.MemberListFilters,
+            request.query_params,
+            selectors.member_list(partner=self.partner),
+        )
         paginator = MemberPagination()
         page: Any = paginator.paginate_queryset(members, request, view=self)
         return paginator.get_paginated_response(MemberOutput(page, many=True).data)
