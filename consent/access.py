@@ -1,4 +1,5 @@
-"""How the consent API obtains a withdrawal sent to the calling partner.
+"""How the consent API obtains a withdrawal sent to the calling partner, a data-subject
+request, and the recipient of a consent it records.
 
 Member accounts, one or many, come through ``partners.access``.
 """
@@ -6,8 +7,13 @@ Member accounts, one or many, come through ``partners.access``.
 import uuid
 
 from consent.models import DataSubjectRequest, WithdrawalNotice
-from partners.errors import not_found
+from partners.errors import ApplicationError, ErrorCode, not_found, validation_failed
 from partners.models import Partner
+
+BRAND_RECORDS_FOR_ITSELF = (
+    "A partner brand records consents only with itself as the recipient; consents for other "
+    "recipients are recorded through the host's portal."
+)
 
 
 def access_withdrawal_by_id(principal: Partner, withdrawal_id: str) -> WithdrawalNotice:
@@ -40,3 +46,17 @@ def access_data_request_by_id(principal: Partner, request_id: str) -> DataSubjec
     if found is None:
         raise not_found("data request")
     return found
+
+
+def access_consent_recipient(principal: Partner, slug: str) -> Partner:
+    """The recipient named by ``slug`` of a consent (or withdrawal) ``principal`` records.
+
+    The host's portal records on the member's behalf for any company, so an unknown slug is a
+    400 for it. A brand records only for itself: any other slug is the same 403 whether or not
+    such a company exists, so the answer never tells a brand which slugs are taken."""
+    if principal.kind != Partner.Kind.HOST and slug != principal.slug:
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, BRAND_RECORDS_FOR_ITSELF)
+    recipient = Partner.objects.filter(slug=slug).first()
+    if recipient is None:
+        raise validation_failed("recipient", "Unknown recipient.")
+    return recipient

@@ -19,7 +19,11 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.access import access_data_request_by_id, access_withdrawal_by_id
+from consent.access import (
+    access_consent_recipient,
+    access_data_request_by_id,
+    access_withdrawal_by_id,
+)
 from consent.data_requests import data_request_export, data_request_submit
 from consent.models import (
     Channel,
@@ -278,13 +282,6 @@ def _receipt(event: ConsentEvent, *, caller: Partner, member: MemberAccount) -> 
 # --- Rules -----------------------------------------------------------------------------------
 
 
-def _recipient(slug: str) -> Partner:
-    recipient = Partner.objects.filter(slug=slug).first()
-    if recipient is None:
-        raise validation_failed("recipient", "Unknown recipient.")
-    return recipient
-
-
 def _notice(notice_id: Any) -> PrivacyNotice:
     notice = PrivacyNotice.objects.filter(pk=notice_id).first()
     if notice is None:
@@ -292,7 +289,7 @@ def _notice(notice_id: Any) -> PrivacyNotice:
     return notice
 
 
-def _check_may_record(caller: Partner, *, recipient: Partner, channel: str) -> None:
+def _check_may_record(caller: Partner, *, channel: str) -> None:
     """Refuse a consent (or withdrawal) the caller may not record. The host's portal records on
     the member's behalf for any recipient; a brand only what it collected itself, for itself."""
     if channel == Channel.PREFERENCE_PAGE:
@@ -307,12 +304,7 @@ def _check_may_record(caller: Partner, *, recipient: Partner, channel: str) -> N
         )
     if caller.kind == Partner.Kind.HOST:
         return
-    if recipient.pk != caller.pk:
-        raise ApplicationError(
-            ErrorCode.PERMISSION_DENIED,
-            "A partner brand records consents only with itself as the recipient; consents for "
-            "other recipients are recorded through the host's portal.",
-        )
+    # The recipient came through access_consent_recipient, which holds a brand to itself.
     if channel not in BRAND_CHANNELS:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
@@ -438,8 +430,8 @@ class MemberConsentListApi(PartnerEndpoint):
         data = self.ConsentGrantInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        recipient = _recipient(values["recipient"])
-        _check_may_record(self.partner, recipient=recipient, channel=values["channel"])
+        recipient = access_consent_recipient(self.partner, values["recipient"])
+        _check_may_record(self.partner, channel=values["channel"])
         event = consent_grant(
             member=member,
             purpose_code=values["purpose"],
@@ -480,8 +472,8 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
         data = self.ConsentWithdrawInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        recipient = _recipient(values["recipient"])
-        _check_may_record(self.partner, recipient=recipient, channel=values["channel"])
+        recipient = access_consent_recipient(self.partner, values["recipient"])
+        _check_may_record(self.partner, channel=values["channel"])
         event = consent_withdraw(
             member=member,
             purpose_code=values["purpose"],

@@ -243,6 +243,29 @@ def test_a_brand_may_not_record_a_consent_for_another_recipient(
     assert _written() == (0, 0)
 
 
+@pytest.mark.parametrize("record", ["grant", "withdraw"])
+def test_a_brand_cannot_tell_an_unknown_recipient_from_a_forbidden_one(
+    partner_key: Key,
+    brand_member: MemberAccount,
+    notice: PrivacyNotice,
+    host: Partner,
+    outsider: Partner,
+    record: str,
+) -> None:
+    def answer(slug: str) -> tuple[int, dict[str, Any]]:
+        if record == "grant":
+            response = _grant(partner_key, "BC-1", {**_grant_body(notice, host), "recipient": slug})
+        else:
+            response = _withdraw(partner_key, "BC-1", Partner(slug=slug))
+        return response.status_code, response.json()
+
+    answers = {slug: answer(slug) for slug in (host.slug, outsider.slug, "no-such-co")}
+
+    assert answers[host.slug] == answers[outsider.slug] == answers["no-such-co"]
+    assert answers["no-such-co"][0] == 403
+    assert _written() == (0, 0)
+
+
 @pytest.mark.parametrize("channel", ["host_portal", "preference_page"])
 def test_a_brand_may_not_record_through_a_channel_that_is_not_its_own(
     partner_key: Key,
