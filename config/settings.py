@@ -298,6 +298,8 @@ SANPO_CONSENT_CACHE_MEMBERS = env_int("SANPO_CONSENT_CACHE_MEMBERS", 200_000, mi
 SANPO_DSR_DUE_DAYS = env_int("SANPO_DSR_DUE_DAYS", 30, minimum=1)
 # Overlap counts shown to a partner carry fresh noise of this scale (federation.services.overlap;
 # 0 shows exact counts), and a partner may ask about another's base this often in 30 days.
+# The smallest overlap cell shown anywhere in the alliance; an agreement may only raise it.
+SANPO_OVERLAP_MIN_CELL_FLOOR = env_int("SANPO_OVERLAP_MIN_CELL_FLOOR", 50, minimum=10)
 SANPO_OVERLAP_NOISE_SCALE = env_int("SANPO_OVERLAP_NOISE_SCALE", 4, minimum=0)
 SANPO_OVERLAP_QUESTIONS_PER_MONTH = env_int("SANPO_OVERLAP_QUESTIONS_PER_MONTH", 20, minimum=1)
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)

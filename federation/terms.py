@@ -33,6 +33,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+
 from partners.member_columns import PERSONAL_FIELDS
 
 # What a data flow may carry: the member's personal fields, and coarse segments computed on the
@@ -48,9 +50,20 @@ JOINT_USE_ITEMS = (
     "responsible_address",
     "responsible_representative",
 )
-DEFAULT_MIN_CELL = 50
-MIN_MIN_CELL = 10
 MAX_ATTRIBUTION_DAYS = 365
+
+
+def min_cell_floor() -> int:
+    """The smallest overlap cell the alliance shows (SANPO_OVERLAP_MIN_CELL_FLOOR): an
+    agreement may raise it, never lower it. Read at each use, so raising the floor also holds
+    agreements signed before."""
+    floor: int = settings.SANPO_OVERLAP_MIN_CELL_FLOOR
+    return floor
+
+
+def effective_min_cell(agreed: int) -> int:
+    """The threshold an overlap question applies: the agreement's, or the floor if higher."""
+    return max(agreed, min_cell_floor())
 
 
 class TermsError(ValueError):
@@ -220,11 +233,13 @@ def terms_clean(raw: Any, *, parties: Iterable[str], purposes: Iterable[str]) ->
             referral = {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
 
     overlap_raw = raw.get("overlap", {})
-    min_cell = (
-        overlap_raw.get("min_cell", DEFAULT_MIN_CELL) if isinstance(overlap_raw, Mapping) else None
-    )
-    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < MIN_MIN_CELL:
-        fail("overlap.min_cell", f"A whole number of members, at least {MIN_MIN_CELL}.")
+    floor = min_cell_floor()
+    min_cell = overlap_raw.get("min_cell", floor) if isinstance(overlap_raw, Mapping) else None
+    if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < floor:
+        fail(
+            "overlap.min_cell",
+            f"A whole number of members, at least the alliance's floor of {floor}.",
+        )
 
     if errors:
         raise TermsError(errors)

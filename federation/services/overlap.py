@@ -47,6 +47,7 @@ from django.utils import timezone
 from consent.services import consent_in_force_sql
 from federation.models import OverlapQuery, OverlapVisibility
 from federation.selectors import TermsInForce, terms_in_force
+from federation.terms import effective_min_cell
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import AuditEvent, MemberAccount, Partner
@@ -255,15 +256,17 @@ def overlap_counts(
         counts = _overlap_counts_sql(asker, other, breakdown)
         if not breakdown:
             counts = {"all": counts.get("all", 0)}
-        total, cells = _suppress(counts, terms.min_cell)
+        # Terms signed before the alliance raised its floor still answer at the floor.
+        min_cell = effective_min_cell(terms.min_cell)
+        total, cells = _suppress(counts, min_cell)
         OverlapQuery.objects.create(
             asker=asker,
             other=other,
             agreement=terms.agreement,
             breakdown=breakdown,
-            min_cell=terms.min_cell,
+            min_cell=min_cell,
             cells=len(cells),
             suppressed=sum(1 for value in cells.values() if value is None),
             asked_by=actor.label[:200],
         )
-    return OverlapResult(total=total, cells=cells, min_cell=terms.min_cell, breakdown=breakdown)
+    return OverlapResult(total=total, cells=cells, min_cell=min_cell, breakdown=breakdown)

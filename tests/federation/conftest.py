@@ -170,9 +170,17 @@ def shared_people(
 
 
 @pytest.fixture
-def alliance(host: Partner, partner: Partner) -> Agreement:
-    """The brand may give the host overlap counts (cells of at least ``OVERLAP_MIN_CELL``),
-    and lets it see them."""
+def small_cell_floor(settings: Any) -> int:
+    """An alliance whose floor is ``OVERLAP_MIN_CELL`` (10) rather than 50, so that the
+    overlap tests count tens of members, not hundreds."""
+    settings.SANPO_OVERLAP_MIN_CELL_FLOOR = OVERLAP_MIN_CELL
+    return OVERLAP_MIN_CELL
+
+
+@pytest.fixture
+def alliance(host: Partner, partner: Partner, small_cell_floor: int) -> Agreement:
+    """The brand may give the host overlap counts (cells of at least ``OVERLAP_MIN_CELL``, the
+    floor of this alliance), and lets it see them."""
     notice_publish(
         version=1,
         language="ja",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from federation import services
 from federation.models import Agreement, OverlapQuery
+from federation.terms import TermsError, terms_clean
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, Partner
@@ -266,3 +267,37 @@ def test_each_pair_of_companies_has_its_own_budget(
     OverlapQuery.objects.update(other=host, asker=partner)  # as if asked the other way
 
     assert _ask(host, partner).total == OVERLAP_MIN_CELL
+
+
+def test_an_agreement_may_raise_the_floor_but_never_lower_it(settings: Any) -> None:
+    settings.SANPO_OVERLAP_MIN_CELL_FLOOR = 50
+
+    def clean(**overlap: Any) -> dict[str, Any]:
+        flow = {
+            "provider": "brand-co",
+            "recipient": "host-co",
+            "purpose": "overlap_matching",
+            "fields": ["kind"],
+        }
+        document = {"data_flows": [flow], "overlap": overlap}
+        return terms_clean(document, parties=["host-co", "brand-co"], purposes=["overlap_matching"])
+
+    with pytest.raises(TermsError) as lower:
+        clean(min_cell=49)
+
+    assert "floor of 50" in lower.value.errors["overlap.min_cell"][0]
+    assert clean()["overlap"] == {"min_cell": 50}
+    assert clean(min_cell=80)["overlap"] == {"min_cell": 80}
+
+
+def test_terms_signed_under_a_lower_floor_answer_at_the_raised_floor(
+    alliance: Agreement, host: Partner, partner: Partner, settings: Any
+) -> None:
+    shared_people(host, partner, OVERLAP_MIN_CELL + 5)
+    assert _ask(host, partner).total == OVERLAP_MIN_CELL + 5
+
+    settings.SANPO_OVERLAP_MIN_CELL_FLOOR = 50
+    result = _ask(host, partner)
+
+    assert (result.total, result.min_cell) == (None, 50)
+    assert [q.min_cell for q in OverlapQuery.objects.order_by("asked_at")] == [10, 50]
