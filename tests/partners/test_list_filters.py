@@ -67,7 +67,7 @@ def test_an_accepted_filter_is_carried_into_the_next_link(host_key: Key) -> None
         body = {"member_number": number, "kind": "household", "name": "山田"}
         assert guarded(host_key).post("/api/v1/members", body, format="json").status_code == 201
 
-    page = guarded(host_key).get("/api/v1/members", {"kind": "household", "limit": 1}).json()
+    page = guarded(host_key).get("/api/v1/members", {"kind": "household", "limit": "1"}).json()
 
     assert "kind=household" in page["next"]
 
