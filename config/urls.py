@@ -16,7 +16,10 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("preferences/", include("consent.page_urls")),
     path("compliance/", include("consent.compliance.urls")),
+    # The API root: each app contributes its own endpoints, so no app includes a higher one's.
     path("api/v1/", include("partners.api.urls")),
+    path("api/v1/", include("consent.urls")),
+    path("api/v1/", include("federation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

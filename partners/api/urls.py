@@ -1,4 +1,6 @@
-from django.urls import include, path
+"""The partners app's own endpoints; the API root that gathers every app's is config.urls."""
+
+from django.urls import path
 
 from partners.api import members, views
 
@@ -43,6 +45,4 @@ urlpatterns = [
         members.MemberDeactivateApi.as_view(),
         name="member-deactivate",
     ),
-    path("", include("consent.urls")),
-    path("", include("federation.urls")),
 ]
