@@ -19,10 +19,10 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from consent import check_cache
+from consent import check_cache, rule
 from consent.models import (
     ChainVerification,
     Channel,
@@ -33,6 +33,7 @@ from consent.models import (
     Purpose,
     WithdrawalNotice,
 )
+from consent.rule import Decision
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
@@ -425,34 +426,9 @@ def withdrawals_resend_unacknowledged(*, now: datetime | None = None) -> int:
 # --- The one question -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str  # "consented", or why not: not_consented, withdrawn, expired, notice_changed,
-    # member_unavailable, recipient_unavailable
-
-    def __bool__(self) -> bool:
-        return self.allowed
-
-
-def _decide(
-    row: tuple[bool, datetime | None, str | None, str] | None,
-    *,
-    at: datetime,
-    conditions: str | None,
-) -> Decision:
-    if row is None:
-        return Decision(False, "not_consented")
-    granted, expires_at, notice_conditions, member_status = row
-    if member_status != MemberAccount.Status.ACTIVE:
-        return Decision(False, "member_unavailable")
-    if not granted:
-        return Decision(False, "withdrawn")
-    if expires_at is not None and expires_at <= at:
-        return Decision(False, "expired")
-    if notice_conditions != conditions:
-        return Decision(False, "notice_changed")
-    return Decision(True, "consented")
+def _moment(at: datetime | None) -> rule.Moment:
+    at = at or timezone.now()
+    return rule.Moment(at=at, conditions=current_conditions(at=at))
 
 
 def consent_check(
@@ -473,18 +449,19 @@ def consent_check(
     at = at or timezone.now()
     if not connection.in_atomic_block and check_cache.cache.usable():
         return _check_cached(member_id, purpose_code, recipient.pk, at)
-    params = [at, member_id, purpose_code, recipient.pk]
-    row = _fetch_one(_CHECK_SQL, params)
+    row = _fetch_one(_CHECK_SQL, [at, member_id, purpose_code, recipient.pk])
     if row is None:
-        return Decision(False, "not_consented")
+        # No state; the notice in force does not matter then.
+        return rule.decide(None, rule.Moment(at=at, conditions=None))
     granted, expires_at, notice_conditions, member_status, recipient_status, current = row
-    if recipient_status != Partner.Status.ACTIVE:
-        return Decision(False, "recipient_unavailable")
-    if expires_at is not None:
-        expires_at = _aware(expires_at)
-    return _decide(
-        (bool(granted), expires_at, notice_conditions, member_status), at=at, conditions=current
+    facts = rule.Facts(
+        granted=bool(granted),
+        expires_at=_aware(expires_at) if expires_at is not None else None,
+        notice_conditions=notice_conditions,
+        member_status=member_status,
+        recipient_status=recipient_status,
     )
+    return rule.decide(facts, rule.Moment(at=at, conditions=current))
 
 
 def _fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
@@ -519,15 +496,26 @@ def _check_cached(
     row = cache.state(member_id, purpose_code, recipient_id)
     if row is check_cache.MISSING:
         found = _fetch_one(_STATE_SQL, [member_id, purpose_code, recipient_id])
-        row = (bool(found[0]), found[1], found[2], found[3]) if found is not None else None
+        row = (
+            (bool(found[0]), _aware(found[1]) if found[1] else None, found[2], found[3])
+            if found is not None
+            else None
+        )
         cache.store_state(member_id, purpose_code, recipient_id, row, generation=generation)
-    if row is None:
-        return Decision(False, "not_consented")
-    if recipients.get(recipient_id) != Partner.Status.ACTIVE:
-        return Decision(False, "recipient_unavailable")
     # The notice in force is the newest version already effective (as in _CHECK_SQL).
     current = next((sha for effective_at, _, sha in notices if effective_at <= at), None)
-    return _decide(row, at=at, conditions=current)
+    moment = rule.Moment(at=at, conditions=current)
+    if row is None:
+        return rule.decide(None, moment)
+    granted, expires_at, notice_conditions, member_status = row
+    facts = rule.Facts(
+        granted=granted,
+        expires_at=expires_at,
+        notice_conditions=notice_conditions,
+        member_status=member_status,
+        recipient_status=recipients.get(recipient_id, ""),
+    )
+    return rule.decide(facts, moment)
 
 
 _STATE_SQL = f"""
@@ -573,9 +561,8 @@ def consent_check_many(
     at: datetime | None = None,
 ) -> dict[uuid.UUID, Decision]:
     """The same question for many members at once: the notice in force, then one query."""
-    at = at or timezone.now()
+    moment = _moment(at)
     ids = list(member_ids)
-    conditions = current_conditions(at=at)
     query = ConsentState.objects.filter(
         member_id__in=ids, purpose_id=purpose_code, recipient=recipient
     ).values_list(
@@ -586,60 +573,35 @@ def consent_check_many(
         "member__status",
         "recipient__status",  # read now, not from the caller's possibly stale object
     )
-    states = list(query)
-    rows = {row[0]: row[1:5] for row in states}
-    if any(row[5] != Partner.Status.ACTIVE for row in states):
-        return {member_id: Decision(False, "recipient_unavailable") for member_id in ids}
-    return {
-        member_id: _decide(rows.get(member_id), at=at, conditions=conditions) for member_id in ids
+    facts = {
+        member_id: rule.Facts(granted, expires_at, conditions, member_status, recipient_status)
+        for member_id, granted, expires_at, conditions, member_status, recipient_status in query
     }
+    return {member_id: rule.decide(facts.get(member_id), moment) for member_id in ids}
 
 
 def consenting_states(
     *, purpose_code: str, recipient: Partner, at: datetime | None = None
 ) -> QuerySet[ConsentState]:
-    """The consent states in force for ``purpose_code`` and ``recipient`` at ``at``: the rules
-    of ``consent_check``, applied in SQL, for set-based features (bulk enrollment, campaign
-    targeting, overlap) to filter on or to join members through."""
-    at = at or timezone.now()
-    conditions = current_conditions(at=at)
-    return (
-        ConsentState.objects.filter(
-            purpose_id=purpose_code,
-            recipient_id=recipient.pk,
-            granted=True,
-            member__status=MemberAccount.Status.ACTIVE,
-            notice__conditions_sha256=conditions,
-            recipient__status=Partner.Status.ACTIVE,  # read now, not from the caller's object
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=at))
-        .order_by()
-    )
+    """The consent states in force for ``purpose_code`` and ``recipient`` at ``at`` (the rule
+    of ``consent.rule``, as a filter), for set-based features (bulk enrollment, campaign
+    targeting) to filter on or to join members through."""
+    return ConsentState.objects.filter(
+        rule.in_force_q(_moment(at)), purpose_id=purpose_code, recipient_id=recipient.pk
+    ).order_by()
 
 
 def consent_in_force_sql(
     *, member_column: str, purpose_code: str, recipient: Partner, at: datetime | None = None
 ) -> tuple[str, list[Any]]:
-    """``consenting_states`` as an SQL condition on ``member_column`` (a trusted column name),
-    for raw set-based queries that probe candidates one index lookup each instead of reading
-    every consent of the recipient. The member's own status is the caller's to check."""
-    at = at or timezone.now()
-    conditions = current_conditions(at=at)
-    if (
-        conditions is None
-        or not Partner.objects.filter(pk=recipient.pk, status=Partner.Status.ACTIVE).exists()
-    ):
-        return "1 = 0", []
-    sql = f"""EXISTS (
-        SELECT 1 FROM {ConsentState._meta.db_table} c
-        JOIN {PrivacyNotice._meta.db_table} n ON n.id = c.notice_id
-        WHERE c.member_id = {member_column} AND c.purpose_id = %s AND c.recipient_id = %s
-          AND c.granted AND (c.expires_at IS NULL OR c.expires_at > %s)
-          AND n.conditions_sha256 = %s)"""  # noqa: S608 - constants; values are parameters
-    params: list[Any] = [purpose_code, recipient.pk, at, conditions]
-    if connection.vendor != "postgresql":
-        params = [_sqlite(value) for value in params]
-    return sql, params
+    """``consent.rule.in_force_sql``: the rule as an SQL condition on ``member_column``, for
+    raw set-based queries. The member's own status is the caller's to check."""
+    return rule.in_force_sql(
+        member_column=member_column,
+        purpose_code=purpose_code,
+        recipient=recipient,
+        moment=_moment(at),
+    )
 
 
 def consented_member_ids(
