@@ -738,7 +738,9 @@ def test_the_matrix_covers_every_route_and_method() -> None:
         (re.sub(r"\{[^}]+\}", "<>", e.path.removeprefix("/api/v1/")), e.method) for e in ENDPOINTS
     }
     routes = set()
-    api_root = [p for p in urlpatterns if str(p.pattern) == "api/v1/"]
+    api_root = [
+        p for p in urlpatterns if isinstance(p, URLResolver) and str(p.pattern) == "api/v1/"
+    ]
     assert len(api_root) == 3  # partners, consent, federation
     for raw_route, view in _views(api_root):
         route = re.sub(r"<[^>]+>", "<>", raw_route.removeprefix("api/v1/"))
