@@ -1,4 +1,5 @@
-"""The only way an API view or a task obtains a partner's object.
+"""The only way an API view or a task obtains a partner's object, and the one check of a staff
+user's role.
 
 Every object a partner may see is granted to the partner's group with django-guardian, and
 these functions look objects up through those grants, never through global permissions
@@ -8,13 +9,13 @@ these functions look objects up through those grants, never through global permi
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from django.db import models
 from guardian.shortcuts import get_objects_for_group
 
 from partners.errors import not_found
-from partners.models import ApiKey, MemberAccount, Partner, WebhookEndpoint
+from partners.models import ApiKey, MemberAccount, Partner, StaffRole, WebhookEndpoint
 
 Need = Literal["read", "write", "delete"]
 M = TypeVar("M", bound=models.Model)
@@ -108,3 +109,31 @@ def access_member_ids_by_numbers(
         ).values_list("member_number", "pk")
     )
     return {number: found[stored] for number, stored in wanted.items() if stored in found}
+
+
+# --- Staff roles ----------------------------------------------------------------------------
+
+
+def staff_role_of(user: Any) -> StaffRole | None:
+    """The Sanpo role of an active, signed-in user, or None.
+
+    The one staff-role check of every console page, admin screen and service. A role rather
+    than a model permission: a role is given only through ``staff_role_set``, which audits it,
+    while a permission can be ticked onto any user or group by hand. For the same reason
+    Django's superuser flag grants no role: a superuser (the bootstrap account) gives itself or
+    others a role in the admin, audited, and then acts through it like everyone else."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if not getattr(user, "is_active", False):
+        return None
+    try:
+        role: StaffRole = user.sanpo_role  # cached on the user: one query per request
+    except StaffRole.DoesNotExist:
+        return None
+    return role
+
+
+def has_staff_role(user: Any, *roles: StaffRole.Role) -> bool:
+    """Whether ``user`` holds one of ``roles`` (see ``staff_role_of``)."""
+    role = staff_role_of(user)
+    return role is not None and role.role in roles

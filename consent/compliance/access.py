@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 
+from partners.access import has_staff_role
 from partners.models import StaffRole
 
 View = Callable[..., HttpResponseBase]
@@ -25,12 +26,7 @@ View = Callable[..., HttpResponseBase]
 
 def is_compliance_reviewer(user: Any) -> bool:
     """True for an authenticated, active user whose Sanpo role is compliance reviewer."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    # A user without a role has no ``sanpo_role``; RelatedObjectDoesNotExist is an
-    # AttributeError, so getattr's default covers it.
-    staff_role = getattr(user, "sanpo_role", None)
-    return staff_role is not None and staff_role.role == StaffRole.Role.COMPLIANCE_REVIEWER
+    return has_staff_role(user, StaffRole.Role.COMPLIANCE_REVIEWER)
 
 
 def compliance_reviewer_required(view: View, *, return_to: str = "") -> View:

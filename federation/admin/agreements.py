@@ -40,6 +40,7 @@ from federation.admin.forms import (
 )
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from federation.selectors import version_diff, version_in_force, version_list
+from partners.access import has_staff_role
 from partners.actors import Actor
 from partners.admin.base import error_text
 from partners.errors import ApplicationError
@@ -52,20 +53,12 @@ LIVE_ENROLLMENT = (Enrollment.Status.ACTIVE, Enrollment.Status.CONFIRMED)
 
 
 def may_manage_agreements(user: Any) -> bool:
-    """Alliance managers and superusers run agreements in the console; nobody else sees them
-    here. A role rather than model permissions, as for personal data (partners.admin.members):
-    a role is given only through staff_role_set, which audits it, while a permission can be
-    ticked onto any user by hand. Partner staff are not staff users at all: their company reads
-    the agreements it is party to through the API, by the guardian grant every party gets."""
-    if not (getattr(user, "is_active", False) and getattr(user, "is_staff", False)):
-        return False
-    if user.is_superuser:
-        return True
-    try:
-        role = user.sanpo_role  # cached on the request's user: one query per request
-    except StaffRole.DoesNotExist:
-        return False
-    return bool(role.role == StaffRole.Role.ALLIANCE_MANAGER)
+    """Alliance managers run agreements in the console; nobody else sees them here (a role, see
+    partners.access). Partner staff are not staff users at all: their company reads the
+    agreements it is party to through the API, by the guardian grant every party gets."""
+    return bool(getattr(user, "is_staff", False)) and has_staff_role(
+        user, StaffRole.Role.ALLIANCE_MANAGER
+    )
 
 
 class PartyFilter(admin.SimpleListFilter):

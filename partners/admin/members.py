@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from partners import pii, selectors, services
+from partners.access import has_staff_role
 from partners.actors import Actor
 from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
 from partners.errors import ApplicationError
@@ -36,19 +37,12 @@ from partners.normalize import normalize_member_number as _normalize_member_numb
 from partners.services.member_import import member_import_resume
 from partners.services.member_records import MemberInvalidError, clean_member
 
-# Who may see a member's personal data in the console. A role rather than a model permission:
-# a permission can be ticked onto any user or group by hand, while a role is given only through
-# staff_role_set, which audits it. Superusers without a role are refused too.
-PERSONAL_DATA_ROLES = frozenset(
-    {StaffRole.Role.ALLIANCE_MANAGER, StaffRole.Role.COMPLIANCE_REVIEWER}
-)
+# Who may see a member's personal data in the console: a role (see partners.access).
+PERSONAL_DATA_ROLES = (StaffRole.Role.ALLIANCE_MANAGER, StaffRole.Role.COMPLIANCE_REVIEWER)
 
 
 def may_view_personal_data(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    role = StaffRole.objects.filter(user_id=user.pk).values_list("role", flat=True).first()
-    return role in PERSONAL_DATA_ROLES
+    return has_staff_role(user, *PERSONAL_DATA_ROLES)
 
 
 def _run_each(

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from partners.access import staff_role_of
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.keys import digests_match, generate_key, parse_key
@@ -46,13 +47,9 @@ def _check_may_issue(*, partner: Partner, scopes: list[str], actor: Actor) -> No
                 f"A key cannot issue scopes it does not hold: {', '.join(sorted(missing))}.",
             )
         return
-    if actor.user is None:
-        raise ApplicationError(ErrorCode.PERMISSION_DENIED)
-    role = StaffRole.objects.filter(user=actor.user).first()
+    role = staff_role_of(actor.user)
     if role is None:
-        if not actor.user.is_superuser:
-            raise ApplicationError(ErrorCode.PERMISSION_DENIED)
-        return
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED)
     if role.role == StaffRole.Role.ALLIANCE_MANAGER:
         return
     if role.role == StaffRole.Role.PARTNER_ADMIN and role.partner_id == partner.pk:

@@ -18,8 +18,9 @@ from consent.services import consent_grant, notice_publish
 from federation import services
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from federation.services import PartyInput
+from partners import services as partner_services
 from partners.actors import Actor
-from partners.models import Partner
+from partners.models import Partner, StaffRole
 from partners.services import member_create
 from tests.factories import make_user
 
@@ -603,15 +604,20 @@ def test_staff_without_the_manager_role_are_refused(
     assert Agreement.objects.count() == 1
 
 
-def test_managers_and_superusers_see_agreements_in_the_index(
+def test_a_superuser_runs_agreements_only_through_a_role(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
     root = User.objects.create_superuser("root", "root@sanpo.example", "pw-123456")
     agreement = _agreement(host, partner, state="active")
 
-    for client in (manager_client, _login(root)):
-        assert "Agreements" in client.get("/admin/").content.decode()
-        assert client.get(_url(agreement, "change")).status_code == 200
+    assert "Agreements" in manager_client.get("/admin/").content.decode()
+    assert "Agreements" not in _login(root).get("/admin/").content.decode()
+    assert _login(root).get(_url(agreement, "change")).status_code == 403
+
+    partner_services.staff_role_set(
+        user=root, role=StaffRole.Role.ALLIANCE_MANAGER, partner=None, actor=Actor(user=root)
+    )
+    assert _login(root).get(_url(agreement, "change")).status_code == 200
     _act(_login(root), agreement, "suspend", reason="Root says so")
     agreement.refresh_from_db()
     assert agreement.status == Agreement.Status.SUSPENDED
