@@ -24,7 +24,6 @@ from consent.access import (
     access_data_request_by_id,
     access_withdrawal_by_id,
 )
-from consent.data_requests import data_request_export, data_request_submit
 from consent.models import (
     Channel,
     ConsentEvent,
@@ -35,10 +34,12 @@ from consent.models import (
     WithdrawalNotice,
 )
 from consent.preferences import preference_link_token
+from consent.selectors import consent_check_many
 from consent.services import (
-    consent_check_many,
     consent_grant,
     consent_withdraw,
+    data_request_export,
+    data_request_submit,
     withdrawal_acknowledge,
     withdrawal_due,
 )

@@ -2,7 +2,8 @@
 agreed to, for whom, and when.
 
 The record is an append-only chain of events per member (``ConsentEvent``), each carrying the
-hash of the one before, so an edited or deleted event is detectable (``consent.services.chain``).
+hash of the one before, so an edited or deleted event is detectable
+(``consent.services.chain_verify``).
 ``ConsentState`` is the current state derived from it, kept in the same transaction, so the one
 question every feature asks ("may M's data be used for P by R, now?") is one indexed lookup.
 """

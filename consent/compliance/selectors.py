@@ -164,7 +164,7 @@ def consent_states(*, member: MemberAccount, now: datetime) -> QuerySet[ConsentS
     """The member's current consent per purpose and recipient, annotated with ``status``
     (consented, withdrawn or expired at ``now``) and ``notice_in_force``: whether a granted
     consent was given under the conditions of the notice in effect now. A consent under
-    superseded conditions no longer allows anything (``consent.services.consent_check``
+    superseded conditions no longer allows anything (``consent.selectors.consent_check``
     answers notice_changed) although its status still reads consented.
     """
     in_force = (

@@ -19,12 +19,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from consent.services import (
-    consent_check,
-    consented_member_ids,
-    notice_in_force,
-    provision_record,
-)
+from consent.selectors import consent_check, consented_member_ids, notice_in_force
+from consent.services import provision_record
 from federation.models import Enrollment, EnrollmentBatch
 from federation.selectors import TermsInForce, terms_in_force
 from federation.terms import PERSONAL_FIELDS

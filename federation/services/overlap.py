@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from consent.services import consent_in_force_sql
+from consent.selectors import consent_in_force_sql
 from federation.models import OverlapQuery, OverlapVisibility
 from federation.selectors import TermsInForce, terms_in_force
 from federation.terms import effective_min_cell

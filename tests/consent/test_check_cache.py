@@ -17,7 +17,8 @@ from psycopg.types.json import Jsonb
 
 from consent import check_cache
 from consent.models import ConsentState, PrivacyNotice, Purpose
-from consent.services import consent_check, consent_grant, consent_withdraw, notice_publish
+from consent.selectors import consent_check
+from consent.services import consent_grant, consent_withdraw, notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create

@@ -13,15 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.models import ConsentEvent, ConsentState, PrivacyNotice
-from consent.services import (
-    chain_verify,
-    consent_check,
-    consent_check_many,
-    consent_grant,
-    consent_withdraw,
-    consented_member_ids,
-    notice_publish,
-)
+from consent.selectors import consent_check, consent_check_many, consented_member_ids
+from consent.services import chain_verify, consent_grant, consent_withdraw, notice_publish
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner

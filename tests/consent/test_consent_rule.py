@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from consent import services
+from consent import selectors, services
 from consent.models import ConsentState, PrivacyNotice
+from consent.selectors import check
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create
@@ -108,17 +109,17 @@ def _arrange(world: World, case: Case) -> None:
 def _every_form(world: World, at: datetime) -> dict[str, tuple[bool, str | None]]:
     member_id, recipient = world.member.pk, world.recipient
     recipient.refresh_from_db()
-    single = services.consent_check(
+    single = selectors.consent_check(
         member_id=member_id, purpose_code=PURPOSE, recipient=recipient, at=at
     )
-    services.check_cache.cache.clear()
-    cached = services._check_cached(member_id, PURPOSE, recipient.pk, at)
-    many = services.consent_check_many(
+    check.check_cache.cache.clear()
+    cached = check._check_cached(member_id, PURPOSE, recipient.pk, at)
+    many = selectors.consent_check_many(
         member_ids=[member_id], purpose_code=PURPOSE, recipient=recipient, at=at
     )[member_id]
-    states = services.consenting_states(purpose_code=PURPOSE, recipient=recipient, at=at)
+    states = selectors.consenting_states(purpose_code=PURPOSE, recipient=recipient, at=at)
     in_states = states.filter(member_id=member_id).exists()
-    condition, params = services.consent_in_force_sql(
+    condition, params = selectors.consent_in_force_sql(
         member_column="member.id", purpose_code=PURPOSE, recipient=recipient, at=at
     )
     table = MemberAccount._meta.db_table

@@ -15,13 +15,8 @@ from consent.models import (
     ProvisionRecord,
     WithdrawalNotice,
 )
-from consent.services import (
-    chain_verify,
-    consent_check,
-    consent_grant,
-    notice_publish,
-    provision_record,
-)
+from consent.selectors import consent_check
+from consent.services import chain_verify, consent_grant, notice_publish, provision_record
 from partners import pii, services
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery

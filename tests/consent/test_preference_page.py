@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from consent import preferences
 from consent.models import ConsentState, WithdrawalNotice
-from consent.services import consent_check, consent_grant, notice_publish
+from consent.selectors import consent_check
+from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create, member_erase

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from consent.models import ChainVerification, ConsentEvent, DataSubjectRequest, ProvisionRecord
-from consent.services import consent_check
+from consent.selectors import consent_check
 
 pytestmark = pytest.mark.django_db
 

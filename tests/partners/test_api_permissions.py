@@ -20,7 +20,6 @@ from django.urls import URLPattern, URLResolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from consent.data_requests import data_request_submit
 from consent.models import (
     ConsentEvent,
     ConsentState,
@@ -29,7 +28,7 @@ from consent.models import (
     ProvisionRecord,
     WithdrawalNotice,
 )
-from consent.services import consent_grant, consent_withdraw, notice_publish
+from consent.services import consent_grant, consent_withdraw, data_request_submit, notice_publish
 from federation import services as federation_services
 from federation.models import (
     Agreement,

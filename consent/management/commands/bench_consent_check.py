@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from config.bench import BenchDatabase
 from consent import check_cache
-from consent.services import consent_check, consent_check_many, consent_grant, notice_publish
+from consent.selectors import consent_check, consent_check_many
+from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 

@@ -11,12 +11,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from consent.data_requests import data_request_submit
 from consent.models import PrivacyNotice
 from consent.services import (
     chains_verify_all,
     consent_grant,
     consent_withdraw,
+    data_request_submit,
     notice_publish,
     provision_record,
 )

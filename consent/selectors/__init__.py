@@ -1,0 +1,23 @@
+"""Consent reads: the one question (``consent_check`` and its other forms, all from the one
+rule in ``consent.rule``) and the notice in force."""
+
+from consent.rule import Decision
+from consent.selectors.check import (
+    consent_check,
+    consent_check_many,
+    consent_in_force_sql,
+    consented_member_ids,
+    consenting_states,
+)
+from consent.selectors.notices import current_conditions, notice_in_force
+
+__all__ = [
+    "Decision",
+    "consent_check",
+    "consent_check_many",
+    "consent_in_force_sql",
+    "consented_member_ids",
+    "consenting_states",
+    "current_conditions",
+    "notice_in_force",
+]

@@ -1,0 +1,56 @@
+"""Publishing a privacy notice version: the text members read and the conditions (purposes,
+recipients, data items) that a consent given under it covers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent import check_cache
+from consent.models import (
+    PrivacyNotice,
+    Purpose,
+)
+from consent.services.common import invalid as _invalid
+from consent.services.common import sha256_canonical as _sha256
+from partners.models import Partner
+
+
+def notice_publish(
+    *,
+    version: int,
+    language: str,
+    text: str,
+    purposes: Iterable[str],
+    recipients: Iterable[Partner],
+    data_items: Iterable[str],
+    effective_at: datetime,
+) -> PrivacyNotice:
+    """Publish one language of a notice version. Raises ApplicationError (validation_failed)."""
+    conditions = {
+        "purposes": sorted(set(purposes)),
+        "recipients": sorted({partner.slug for partner in recipients}),
+        "data_items": sorted(set(data_items)),
+    }
+    unknown = set(conditions["purposes"]) - set(Purpose.objects.values_list("code", flat=True))
+    if unknown:
+        raise _invalid("purposes", f"Unknown purposes: {', '.join(sorted(unknown))}.")
+    if timezone.is_naive(effective_at):
+        raise _invalid("effective_at", "Give a timezone-aware time.")
+    notice = PrivacyNotice(
+        version=version,
+        language=language,
+        effective_at=effective_at,
+        text=text,
+        content_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        conditions=conditions,
+        conditions_sha256=_sha256(conditions),
+    )
+    notice.full_clean()
+    notice.save()
+    transaction.on_commit(check_cache.cache.clear)
+    return notice
