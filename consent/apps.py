@@ -7,7 +7,10 @@ class ConsentConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from consent import receivers  # noqa: F401 - connects the signal receivers
+        from consent import (
+            receivers,  # noqa: F401 - connects the signal receivers
+            tasks,  # noqa: F401 - registers the tasks services queue by name
+        )
         from partners.webhook_events import register_event_types
 
         register_event_types(

@@ -8,6 +8,7 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from consent.notices import register_notice_source
+        from federation import tasks  # noqa: F401 - registers the tasks services queue by name
         from federation.notices import joint_use_notices
         from partners.webhook_events import register_event_types
 

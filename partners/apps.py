@@ -7,4 +7,5 @@ class PartnersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from partners import tasks  # noqa: F401 - registers the tasks services queue by name
         from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)

@@ -31,11 +31,13 @@ from partners.normalize import InvalidValueError, age_band, normalize_member_num
 from partners.pii import pseudonym_for
 from partners.services import audit_record, webhook_emit
 from partners.services.member_records import open_member
+from partners.tasking import enqueue_on_commit
 
 PURPOSE = "cross_enrollment"
 # Joining a program means the target receives the member's profile: both consents are needed.
 REQUIRED_CONSENTS = ("cross_enrollment", "profile_sharing")
 LIVE = (Enrollment.Status.ACTIVE, Enrollment.Status.CONFIRMED)
+RUN_ENROLLMENT_BATCH = "federation.tasks.run_enrollment_batch"
 MAX_BATCH_MEMBERS = 50_000  # fits the 1 MiB request body limit with 18-character numbers
 BATCH_CHUNK = 5_000
 
@@ -286,8 +288,6 @@ def enrollment_batch_start(
 ) -> EnrollmentBatch:
     """Queue the enrollment of many of ``source``'s members with ``target`` (a campaign). The
     agreement and fields are checked now; consent per member when the task runs."""
-    from federation.tasks import run_enrollment_batch
-
     if not member_numbers or len(member_numbers) > MAX_BATCH_MEMBERS:
         raise validation_failed(
             "member_numbers", f"Give from 1 to {MAX_BATCH_MEMBERS:,} member numbers."
@@ -311,7 +311,7 @@ def enrollment_batch_start(
             target=batch,
             detail={"target": target.slug, "members": len(numbers)},
         )
-        transaction.on_commit(lambda: run_enrollment_batch.delay(str(batch.pk)))
+        enqueue_on_commit(RUN_ENROLLMENT_BATCH, str(batch.pk))
     return batch
 
 

@@ -50,6 +50,7 @@ from partners.services.member_files import (
 )
 from partners.services.member_records import MemberInvalidError, clean_member, seal_member
 from partners.services.member_staging import Stage, apply_stage
+from partners.tasking import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ logger = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 # An unfinished import nobody has touched for this long is failed and its file deleted.
 ABANDONED_AFTER = timedelta(days=7)
+RUN_MEMBER_IMPORT = "partners.tasks.run_member_import"
 _FINISHED = (
     MemberImport.Status.COMPLETED,
     MemberImport.Status.REJECTED,
@@ -140,10 +142,7 @@ def member_import_create(
                 detail={"file": job.original_name, "bytes": size, "sha256": job.file_sha256},
             )
             if enqueue:
-                from partners.tasks import run_member_import
-
-                job_id = str(job.id)
-                transaction.on_commit(lambda: run_member_import.delay(job_id))
+                enqueue_on_commit(RUN_MEMBER_IMPORT, str(job.id))
     return job
 
 
@@ -232,10 +231,7 @@ def member_import_resume(*, job: MemberImport) -> None:
             f"This import is still running (last progress at {job.heartbeat_at:%H:%M:%S} UTC); "
             "it can be resumed once its lease runs out.",
         )
-    from partners.tasks import run_member_import
-
-    job_id = str(job.id)
-    transaction.on_commit(lambda: run_member_import.delay(job_id))
+    enqueue_on_commit(RUN_MEMBER_IMPORT, str(job.id))
 
 
 def _lease_is_live(job: MemberImport) -> bool:
