@@ -1,6 +1,6 @@
 """Writes for partners, credentials, webhooks and the audit log: the one door to those rows."""
 
-from partners.services.audit import audit_record
+from partners.services.audit import audit_record, audit_undecryptable
 from partners.services.credentials import (
     IssuedKey,
     api_key_authenticate,
@@ -50,6 +50,7 @@ __all__ = [
     "api_key_revoke",
     "api_key_rotate",
     "audit_record",
+    "audit_undecryptable",
     "idempotency_claim",
     "idempotency_complete",
     "idempotency_purge_expired",

@@ -11,7 +11,7 @@ from django.db import connection
 
 from partners import services
 from partners.actors import Actor
-from partners.crypto import decrypt_text, encrypt_text
+from partners.crypto import DataKeyUnavailableError, decrypt_text, encrypt_text
 from partners.models import Partner, PartnerContact, WebhookSecret
 
 
@@ -85,7 +85,7 @@ def test_a_tampered_token_fails_with_a_clear_error(partner: Partner) -> None:
     tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
 
     assert decrypt_text(token) == "Yuki Shirogane"
-    with pytest.raises(ValueError, match="cannot be decrypted with any key in SANPO_ENCRYPTION"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted with any key in SANPO"):
         decrypt_text(tampered)
 
     contact = _contact(partner, "Yuki Shirogane", "yuki@brand-co.example")
@@ -93,13 +93,14 @@ def test_a_tampered_token_fails_with_a_clear_error(partner: Partner) -> None:
         cursor.execute(
             "UPDATE partners_partnercontact SET name = %s WHERE id = %s", [tampered, contact.pk]
         )
-    with pytest.raises(ValueError, match="cannot be decrypted"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted") as raised:
         PartnerContact.objects.get(pk=contact.pk)
+    assert raised.value.location == "partners.PartnerContact.name"
 
 
 def test_a_token_under_an_unknown_key_fails_with_a_clear_error() -> None:
     foreign = Fernet(Fernet.generate_key()).encrypt(b"Hana Mizuki").decode()
-    with pytest.raises(ValueError, match="cannot be decrypted"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted"):
         decrypt_text(foreign)
 
 
