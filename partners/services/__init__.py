@@ -38,8 +38,10 @@ from partners.services.webhooks import (
     webhook_emit,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
+    webhook_signing_secrets,
 )
 
 __all__ = [
@@ -75,6 +77,8 @@ __all__ = [
     "webhook_emit",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
+    "webhook_endpoint_ping",
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
+    "webhook_signing_secrets",
 ]
