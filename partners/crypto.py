@@ -74,6 +74,18 @@ def rotate_token(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
+def token_key_position(token: str) -> int | None:
+    """Which key of SANPO_ENCRYPTION_KEYS opens ``token`` (0 is the current one), or None if
+    none does. For checks before a key is removed; reading goes through ``decrypt_text``."""
+    for position, key in enumerate(settings.SANPO_ENCRYPTION_KEYS):
+        try:
+            Fernet(key).decrypt(token.encode())
+        except InvalidToken:
+            continue
+        return position
+    return None
+
+
 class EncryptedTextField(models.TextField):
     """A text column holding a Fernet token; Python code only ever sees the plaintext."""
 
