@@ -71,7 +71,7 @@ def _language(request: HttpRequest) -> str:
 @never_cache
 @require_GET
 def preference_page(request: HttpRequest, token: str) -> HttpResponse:
-    member = preference_link_member(token)
+    member = preference_link_member(token, actor=Actor.from_request(request))
     if member is None:
         return _link_invalid(request)
     lang = _language(request)
@@ -118,7 +118,7 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_POST
 def preference_withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    member = preference_link_member(token)
+    member = preference_link_member(token, actor=Actor.from_request(request))
     if member is None:
         return _link_invalid(request)
     purpose = Purpose.objects.filter(code=request.POST.get("purpose", "")).first()

@@ -54,6 +54,14 @@ class ErrorCode(models.TextChoices):
     )
     RATE_LIMITED = "rate_limited", "Too many requests."
     WEBHOOK_URL_REFUSED = "webhook_url_refused", "The webhook URL is not allowed."
+    DATA_INTEGRITY_FAILED = (
+        "data_integrity_failed",
+        "Stored data failed its integrity check and was not used.",
+    )
+    DATA_KEY_UNAVAILABLE = (
+        "data_key_unavailable",
+        "Stored data is encrypted under a key that is no longer configured.",
+    )
     INTERNAL_ERROR = "internal_error", "Something went wrong on our side."
 
 
@@ -84,6 +92,9 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.WEBHOOK_URL_REFUSED: 400,
+    # The request is fine; the stored state it needs cannot be used until an operator acts.
+    ErrorCode.DATA_INTEGRITY_FAILED: 409,
+    ErrorCode.DATA_KEY_UNAVAILABLE: 409,
     ErrorCode.INTERNAL_ERROR: 500,
 }
 

@@ -335,6 +335,9 @@ class AuditEvent(models.Model):
         ENROLLMENT_CONFIRMED = "enrollment.confirmed", "Enrollment confirmed by the target"
         ENROLLMENT_ENDED = "enrollment.ended", "Enrollment ended"
         ENROLLMENT_BATCH_STARTED = "enrollment.batch_started", "Enrollment batch started"
+        DATA_INTEGRITY_FAILED = "data.integrity_failed", "Stored data failed its integrity check"
+        DATA_KEY_UNAVAILABLE = "data.key_unavailable", "Stored data under a key not configured"
+        TOKEN_REFUSED = "token.refused", "Tampered or foreign token refused"
 
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"

@@ -37,16 +37,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
+from partners.crypto import DataErasedError as DataErasedError
+from partners.crypto import DataIntegrityError as DataIntegrityError
+from partners.crypto import DataKeyUnavailableError as DataKeyUnavailableError
+from partners.crypto import UndecryptableError as UndecryptableError
 from partners.member_columns import PERSONAL_FIELDS
 
 _NONCE = 12
 _AAD_VERSION = b"sanpo/member/v1"
 _INDEX_BYTES = 16
-
-
-class UndecryptableError(Exception):
-    """The value cannot be decrypted: erased, tampered with, copied from another row, or its
-    master key has been removed from settings."""
 
 
 def _aad_prefix(partner_id: uuid.UUID, member_number: str) -> bytes:
@@ -75,9 +74,10 @@ def _master_key(key_id: str) -> bytes:
     for candidate, key in settings.SANPO_MEMBER_MASTER_KEYS:
         if candidate == key_id:
             return bytes(key)
-    raise UndecryptableError(
+    raise DataKeyUnavailableError(
         f"Master key {key_id!r} is not in SANPO_MEMBER_MASTER_KEYS; it was removed before every "
-        "data key was re-wrapped (run `manage.py rotate_member_keys --master` first)."
+        "data key was re-wrapped (run `manage.py rotate_member_keys --master` first).",
+        location="wrapped_key",
     )
 
 
@@ -123,15 +123,16 @@ def unwrap_data_key(
     *, partner_id: uuid.UUID, member_number: str, master_key_id: str, wrapped_key: bytes | None
 ) -> bytes:
     if not wrapped_key:
-        raise UndecryptableError("This member's data key has been destroyed (erased).")
+        raise DataErasedError("This member's data key has been destroyed (erased).")
     aad = _aad(partner_id, member_number, "data_key")
     try:
         return _aead(_master_key(master_key_id)).decrypt(
             wrapped_key[:_NONCE], wrapped_key[_NONCE:], aad
         )
     except InvalidTag:
-        raise UndecryptableError(
-            "The data key does not belong to this member account or was tampered with."
+        raise DataIntegrityError(
+            "The data key does not belong to this member account or was tampered with.",
+            location="wrapped_key",
         ) from None
 
 
@@ -143,7 +144,11 @@ def open_fields(
     wrapped_key: bytes | None,
     ciphertexts: Mapping[str, bytes | memoryview | None],
 ) -> dict[str, str | None]:
-    """Decrypt the given personal fields of one account. Raises UndecryptableError."""
+    """Decrypt the given personal fields of one account.
+
+    Raises DataErasedError (no data key: erased), DataKeyUnavailableError (its master key is
+    not configured) or DataIntegrityError (the data key or a field does not authenticate as
+    this account's: altered, or copied from another row or column)."""
     data_key = unwrap_data_key(
         partner_id=partner_id,
         member_number=member_number,
@@ -162,8 +167,9 @@ def open_fields(
                 token[:_NONCE], token[_NONCE:], _aad(partner_id, member_number, field)
             )
         except InvalidTag:
-            raise UndecryptableError(
-                f"The {field} ciphertext does not belong to this member account and field."
+            raise DataIntegrityError(
+                f"The {field} ciphertext does not belong to this member account and field.",
+                location=f"{field}_sealed",
             ) from None
         plaintexts[field] = plaintext.decode()
     return plaintexts

@@ -42,7 +42,7 @@ from partners import pii
 from partners.actors import Actor
 from partners.models import MemberAccount
 from partners.normalize import PREFECTURE_NAMES
-from partners.services import member_reveal
+from partners.services import audit_undecryptable, member_reveal
 
 PERSONAL_LABELS = {
     "name": "Name",
@@ -272,6 +272,7 @@ def _member_page(
     form: RevealForm,
     personal: dict[str, str | None] | None = None,
     erased: bool = False,
+    unreadable: pii.UndecryptableError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
@@ -284,6 +285,8 @@ def _member_page(
         "member": member,
         "prefecture_name": PREFECTURE_NAMES.get(member.prefecture, ""),
         "is_erased": erased or member.status == MemberAccount.Status.ERASED,
+        "key_unavailable": isinstance(unreadable, pii.DataKeyUnavailableError),
+        "integrity_failed": isinstance(unreadable, pii.DataIntegrityError),
         "revealed": personal is not None,
         "personal_rows": personal_rows,
         "form": form,
@@ -363,14 +366,25 @@ def member_reveal_view(request: HttpRequest, member_id: uuid.UUID) -> HttpRespon
     form = RevealForm(request.POST)
     if not form.is_valid():
         return _member_page(request, member, form=form, status=400)
+    actor = Actor.from_request(request)
     try:
         personal = member_reveal(
             member=member,
-            actor=Actor.from_request(request),
+            actor=actor,
             purpose=f"compliance review: {form.cleaned_data['reason']}",
         )
-    except pii.UndecryptableError:
+    except pii.DataErasedError:
         return _member_page(request, member, form=RevealForm(), erased=True)
+    except pii.UndecryptableError as error:
+        # Not an erasure: the stored data is altered, copied from another record, or under a
+        # master key no longer configured. A security event, shown to the reviewer as such.
+        audit_undecryptable(
+            error=error,
+            actor=actor,
+            partner=member.partner,
+            detail={"request": f"compliance review: {form.cleaned_data['reason']}"[:200]},
+        )
+        return _member_page(request, member, form=RevealForm(), unreadable=error, status=409)
     response = _member_page(request, member, form=RevealForm(), personal=personal)
     response["Cache-Control"] = "no-store"
     return response

@@ -335,11 +335,19 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         personal = None
         if request.method == "POST":
             sealed = MemberAccount.objects.select_related("partner").get(pk=member.pk)
+            actor = Actor.from_request(request)
             try:
                 values = services.member_reveal(
-                    member=sealed, actor=Actor.from_request(request), purpose="admin detail view"
+                    member=sealed, actor=actor, purpose="admin detail view"
                 )
             except pii.UndecryptableError as exc:
+                # Not erased (that is handled above): altered, copied or under a removed key.
+                services.audit_undecryptable(
+                    error=exc,
+                    actor=actor,
+                    partner=sealed.partner,
+                    detail={"request": "admin detail view"},
+                )
                 messages.error(request, str(exc))
                 return HttpResponseRedirect(change_url)
             personal = [(_PERSONAL_LABELS[name], values.get(name)) for name in pii.PERSONAL_FIELDS]

@@ -15,9 +15,15 @@ from rest_framework.views import APIView
 from partners.actors import Actor
 from partners.api.authentication import PartnerPrincipal
 from partners.api.pagination import CappedCursorPagination
+from partners.crypto import UndecryptableError
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import IdempotencyKey, Partner
-from partners.services import idempotency_claim, idempotency_complete, idempotency_release
+from partners.services import (
+    audit_undecryptable,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_release,
+)
 
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -32,6 +38,10 @@ class PartnerEndpoint(APIView):
     Writes run in one transaction that rolls back on any 4xx, so a refused request never
     leaves a partial write. A POST with an ``Idempotency-Key`` runs at most once per partner
     and key; ``idempotency_required`` makes the key mandatory (coins and money).
+
+    Stored data that cannot be read (``UndecryptableError``) is answered 409 and, unless it
+    was erased, recorded as a security event once that transaction is over, so the record
+    survives the rollback of the request it refused.
     """
 
     required_scopes: ClassVar[dict[str, str]] = {}
@@ -68,6 +78,7 @@ class PartnerEndpoint(APIView):
         drf_request = self.initialize_request(request, *args, **kwargs)
         self.request = drf_request
         self.headers = self.default_response_headers
+        self._unreadable: list[UndecryptableError] = []
         try:
             self.initial(drf_request, *args, **kwargs)
             method = (drf_request.method or "GET").upper()
@@ -82,10 +93,29 @@ class PartnerEndpoint(APIView):
                 response = handler(drf_request, *args, **kwargs)
         except Exception as exc:
             response = self.handle_exception(exc)
+        self._audit_unreadable(drf_request)
         for name, value in getattr(drf_request, "rate_limit", {}).items():
             response[name] = value
         self.response = self.finalize_response(drf_request, response, *args, **kwargs)
         return self.response
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, UndecryptableError):
+            self._unreadable.append(exc)
+        return super().handle_exception(exc)
+
+    def _audit_unreadable(self, request: Request) -> None:
+        # Runs after the handler's transaction has ended (rolled back, for the 409 it got).
+        if not self._unreadable or not isinstance(request.user, PartnerPrincipal):
+            return
+        for error in self._unreadable:
+            with transaction.atomic():
+                audit_undecryptable(
+                    error=error,
+                    actor=self.actor,
+                    partner=self.partner,
+                    detail={"request": f"{request.method} {request.path}"},
+                )
 
     def _call(self, handler: Handler, request: Request, *args: Any, **kwargs: Any) -> Response:
         try:

@@ -14,6 +14,12 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from partners.crypto import (
+    DataErasedError,
+    DataIntegrityError,
+    DataKeyUnavailableError,
+    UndecryptableError,
+)
 from partners.errors import STATUS_BY_CODE, ApplicationError, ErrorCode
 
 logger = logging.getLogger(__name__)
@@ -79,9 +85,30 @@ def _from_drf(exc: exceptions.APIException) -> ApplicationError:
     return ApplicationError(ErrorCode.INVALID_REQUEST, str(exc.detail))
 
 
+def _from_undecryptable(exc: UndecryptableError) -> ApplicationError:
+    # Never the stored value, nor which key or column: that is for the audit log and the
+    # operator, who is the one able to act.
+    if isinstance(exc, DataErasedError):
+        return ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+    if isinstance(exc, DataKeyUnavailableError):
+        return ApplicationError(
+            ErrorCode.DATA_KEY_UNAVAILABLE,
+            "Stored data this request needs is encrypted under a key that is no longer "
+            "configured, so nothing was done. This is recorded; please contact Sanpo support.",
+        )
+    assert isinstance(exc, DataIntegrityError), type(exc)
+    return ApplicationError(
+        ErrorCode.DATA_INTEGRITY_FAILED,
+        "Stored data this request needs failed its integrity check, so it was not used and "
+        "nothing was done. This is recorded; please contact Sanpo support.",
+    )
+
+
 def to_application_error(exc: Exception) -> ApplicationError | None:
     if isinstance(exc, ApplicationError):
         return exc
+    if isinstance(exc, UndecryptableError):
+        return _from_undecryptable(exc)
     if isinstance(exc, RequestDataTooBig):
         return ApplicationError(ErrorCode.PAYLOAD_TOO_LARGE)
     if isinstance(exc, exceptions.APIException):

@@ -105,7 +105,8 @@ def _detail(member: MemberAccount) -> dict[str, Any]:
     if member.status == MemberAccount.Status.ERASED:
         # The data key is destroyed: nothing to decrypt, and that is the expected answer. For
         # any other account an UndecryptableError (a missing master key, a tampered row) is a
-        # fault to surface, not an empty record to show.
+        # fault to surface, not an empty record to show: the endpoint base answers it with 409
+        # and records it.
         personal: dict[str, str | None] = dict.fromkeys(pii.PERSONAL_FIELDS)
     else:
         personal = open_member(member)

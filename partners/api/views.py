@@ -288,19 +288,15 @@ class WebhookDeliveryOutput(serializers.ModelSerializer):
 
 
 class WebhookEndpointPingApi(PartnerEndpoint):
-    """Send a ``webhook.ping`` delivery to this endpoint now."""
+    """Send a ``webhook.ping`` delivery to this endpoint now. 409 ``data_key_unavailable``,
+    with nothing queued, when its signing secret cannot be decrypted."""
 
     required_scopes = {"POST": ADMIN}
 
     @extend_schema(request=None, responses={202: WebhookDeliveryOutput})
     def post(self, request: Request, endpoint_id: str) -> Response:
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id, need="write")
-        (delivery,) = services.webhook_emit(
-            partner=self.partner,
-            event_type="webhook.ping",
-            data={"endpoint_id": str(endpoint.pk)},
-            only=endpoint,
-        )
+        delivery = services.webhook_endpoint_ping(endpoint=endpoint)
         return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -1,6 +1,6 @@
 """Writes for partners, credentials, webhooks and the audit log: the one door to those rows."""
 
-from partners.services.audit import audit_record
+from partners.services.audit import audit_record, audit_undecryptable
 from partners.services.credentials import (
     IssuedKey,
     api_key_authenticate,
@@ -38,8 +38,10 @@ from partners.services.webhooks import (
     webhook_emit,
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_ping,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
+    webhook_signing_secrets,
 )
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "api_key_revoke",
     "api_key_rotate",
     "audit_record",
+    "audit_undecryptable",
     "idempotency_claim",
     "idempotency_complete",
     "idempotency_purge_expired",
@@ -74,6 +77,8 @@ __all__ = [
     "webhook_emit",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",
+    "webhook_endpoint_ping",
     "webhook_endpoint_rotate_secret",
     "webhook_endpoint_update",
+    "webhook_signing_secrets",
 ]

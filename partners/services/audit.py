@@ -1,9 +1,13 @@
+import logging
 from typing import Any
 
 from django.db import models
 
 from partners.actors import Actor
+from partners.crypto import DataIntegrityError, DataKeyUnavailableError, UndecryptableError
 from partners.models import AuditEvent, Partner
+
+logger = logging.getLogger(__name__)
 
 
 def audit_record(
@@ -28,4 +32,45 @@ def audit_record(
         object_repr=str(target)[:200] if target is not None else "",
         detail=detail or {},
         ip_address=actor.ip_address,
+    )
+
+
+def audit_undecryptable(
+    *,
+    error: UndecryptableError,
+    actor: Actor,
+    partner: Partner | None = None,
+    target: models.Model | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """Record stored data that could not be read as a security event (outcome denied):
+    ``data.integrity_failed`` when it does not authenticate, ``data.key_unavailable`` when its
+    key is not configured. An erasure is no incident: returns None and records nothing.
+
+    The action that hit the error is refused and its transaction rolls back, so call this
+    after that transaction has ended (the API base does, once the handler's transaction is
+    over); inside it, the record of the refusal would roll back with the refusal.
+    """
+    if isinstance(error, DataIntegrityError):
+        action = AuditEvent.Action.DATA_INTEGRITY_FAILED
+    elif isinstance(error, DataKeyUnavailableError):
+        action = AuditEvent.Action.DATA_KEY_UNAVAILABLE
+    else:
+        return None
+    target = target if target is not None else error.target
+    logger.warning(
+        "%s at %s (%s %s): %s",
+        action.value,
+        error.location or "?",
+        target._meta.label if target is not None else "-",
+        target.pk if target is not None else "-",
+        error,
+    )
+    return audit_record(
+        action=action,
+        actor=actor,
+        partner=partner,
+        target=target,
+        outcome=AuditEvent.Outcome.DENIED,
+        detail={"reason": str(error)[:500], "location": error.location, **(detail or {})},
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -106,12 +107,44 @@ def _batches(
             progress(done)
 
 
+def member_key_usage() -> dict[str, dict[str, int]]:
+    """How many accounts with personal data are under each master key (``"master"``) and
+    each blind-index key (``"blind_index"``): a key may be removed from settings only once
+    no account is under it."""
+    live = MemberAccount.objects.exclude(status=MemberAccount.Status.ERASED)
+    return {
+        kind: dict(live.values_list(column).annotate(n=models.Count("id")).values_list(column, "n"))
+        for kind, column in (("master", "master_key_id"), ("blind_index", "index_key_id"))
+    }
+
+
+def _ensure_master_keys_configured() -> None:
+    configured = {key_id for key_id, _ in settings.SANPO_MEMBER_MASTER_KEYS}
+    missing = {
+        key_id: count
+        for key_id, count in member_key_usage()["master"].items()
+        if key_id not in configured
+    }
+    if missing:
+        listed = ", ".join(f"{count} under {key_id!r}" for key_id, count in sorted(missing.items()))
+        raise ApplicationError(
+            ErrorCode.DATA_KEY_UNAVAILABLE,
+            f"Some member accounts are under master keys not in SANPO_MEMBER_MASTER_KEYS "
+            f"({listed}); nothing was re-wrapped. Put those keys back (after the first) and "
+            "run again: only then can their data keys move to the current key.",
+        )
+
+
 def member_master_keys_rotate(
     *, actor: Actor, batch_size: int = 1000, progress: Progress | None = None
 ) -> int:
     """Re-wrap every data key not yet under the current master key. Returns how many.
 
-    Raises ApplicationError (conflict) while a member import is unfinished."""
+    Raises ApplicationError: conflict while a member import is unfinished,
+    data_key_unavailable (before changing anything) when accounts are under a master key that
+    is not configured. A data key that does not authenticate raises pii.DataIntegrityError
+    and rolls back its batch."""
+    _ensure_master_keys_configured()
     current = pii.current_master_key_id()
 
     def rewrap(member: MemberAccount) -> None:

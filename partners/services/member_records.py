@@ -197,14 +197,20 @@ def seal_member(
 def open_member(
     member: MemberAccount, fields: tuple[str, ...] = pii.PERSONAL_FIELDS
 ) -> dict[str, str | None]:
-    """Decrypt a stored account's personal fields. Raises pii.UndecryptableError."""
-    return pii.open_fields(
-        partner_id=member.partner_id,
-        member_number=member.member_number,
-        master_key_id=member.master_key_id,
-        wrapped_key=bytes(member.wrapped_key) if member.wrapped_key is not None else None,
-        ciphertexts={name: getattr(member, f"{name}_sealed") for name in fields},
-    )
+    """Decrypt a stored account's personal fields. Raises a pii.UndecryptableError that names
+    the account: DataErasedError, DataIntegrityError or DataKeyUnavailableError."""
+    try:
+        return pii.open_fields(
+            partner_id=member.partner_id,
+            member_number=member.member_number,
+            master_key_id=member.master_key_id,
+            wrapped_key=bytes(member.wrapped_key) if member.wrapped_key is not None else None,
+            ciphertexts={name: getattr(member, f"{name}_sealed") for name in fields},
+        )
+    except pii.UndecryptableError as error:
+        error.location = f"{MemberAccount._meta.label}.{error.location}".rstrip(".")
+        error.target = member
+        raise
 
 
 def member_as_raw(member: MemberAccount) -> dict[str, str]:

@@ -12,10 +12,11 @@ import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from partners.actors import Actor
+from partners.crypto import UndecryptableError
 from partners.errors import ApplicationError, validation_failed
 from partners.models import (
     AuditEvent,
@@ -26,7 +27,7 @@ from partners.models import (
     WebhookSecret,
 )
 from partners.netguard import resolve_target
-from partners.services.audit import audit_record
+from partners.services.audit import audit_record, audit_undecryptable
 from partners.services.grants import partner_grant
 from partners.signing import signature_header
 from partners.webhook_events import EVENT_TYPES
@@ -209,6 +210,33 @@ def webhook_emit(
     return deliveries
 
 
+def webhook_signing_secrets(*, endpoint: WebhookEndpoint) -> list[str]:
+    """The endpoint's live signing secrets, newest first. Raises UndecryptableError
+    (DataKeyUnavailableError) when one is under a key no longer in SANPO_ENCRYPTION_KEYS;
+    expired secrets are never read, so rotating with no overlap leaves an unreadable one
+    behind."""
+    live = Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    try:
+        rows = WebhookSecret.objects.filter(live, endpoint=endpoint).order_by("-created_at")
+        return [row.secret for row in rows]
+    except UndecryptableError as error:
+        error.target = endpoint
+        raise
+
+
+def webhook_endpoint_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """Queue a ``webhook.ping`` for this endpoint. Raises UndecryptableError, before anything
+    is queued, when its signing secret cannot be read: the delivery could never be signed."""
+    webhook_signing_secrets(endpoint=endpoint)
+    (delivery,) = webhook_emit(
+        partner=endpoint.partner,
+        event_type="webhook.ping",
+        data={"endpoint_id": str(endpoint.pk)},
+        only=endpoint,
+    )
+    return delivery
+
+
 @dataclass(frozen=True)
 class AttemptOutcome:
     delivered: bool
@@ -272,12 +300,46 @@ def _send(delivery: WebhookDelivery, body: bytes, signing_secrets: list[str]) ->
     return response.status, excerpt
 
 
+@dataclass
+class _Attempt:
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    unreadable: UndecryptableError | None = None  # a signing secret that cannot be read
+
+
+def _attempt(delivery: WebhookDelivery) -> _Attempt:
+    if delivery.endpoint.partner.status == Partner.Status.OFFBOARDED:
+        return _Attempt(error="The partner was offboarded.")
+    if not delivery.endpoint.is_active:
+        return _Attempt(error="The endpoint is disabled.")
+    try:
+        signing_secrets = webhook_signing_secrets(endpoint=delivery.endpoint)
+    except UndecryptableError as exc:
+        # No retry can sign it until an operator restores the key or the secret is rotated.
+        return _Attempt(
+            error="Nothing was sent: the endpoint's signing secret cannot be decrypted with any "
+            "configured key. Rotate the secret with no overlap, or restore the key.",
+            unreadable=exc,
+        )
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        status_code, excerpt = _send(delivery, body, signing_secrets)
+    except ApplicationError as exc:
+        return _Attempt(error=exc.message)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        return _Attempt(error=f"{type(exc).__name__}: {exc}")
+    return _Attempt(status_code=status_code, excerpt=excerpt)
+
+
 def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcome:
     """Make attempt number ``attempt`` of a delivery, log it, and say when to retry.
 
     The attempt is claimed with a conditional UPDATE first, so a duplicated task message
     (a broker redelivery, or the sweeper re-queuing a stalled delivery) never sends twice. A
-    worker that dies after claiming leaves the delivery pending and due, for the sweeper.
+    worker that dies after claiming leaves the delivery pending and due, for the sweeper. A
+    signing secret that cannot be decrypted fails the delivery at once, with the reason, and
+    is recorded as a security event.
     """
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
@@ -288,32 +350,16 @@ def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcom
         return AttemptOutcome(delivered=False, retry_in=None)
     delivery = WebhookDelivery.objects.select_related("endpoint__partner").get(pk=delivery_id)
     now = timezone.now()
-    signing_secrets = [
-        s.secret
-        for s in WebhookSecret.objects.filter(endpoint=delivery.endpoint).order_by("-created_at")
-        if s.expires_at is None or s.expires_at > now
-    ]
-    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
-    status_code: int | None = None
-    excerpt = ""
-    error = ""
     started = time.monotonic()
-    if delivery.endpoint.partner.status == Partner.Status.OFFBOARDED:
-        error = "The partner was offboarded."
-    elif not delivery.endpoint.is_active:
-        error = "The endpoint is disabled."
-    else:
-        try:
-            status_code, excerpt = _send(delivery, body, signing_secrets)
-        except ApplicationError as exc:
-            error = exc.message
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+    result = _attempt(delivery)
     duration_ms = int((time.monotonic() - started) * 1000)
-    delivered = status_code is not None and 200 <= status_code < 300
+    delivered = result.status_code is not None and 200 <= result.status_code < 300
+    error = result.error
     if not error and not delivered:
-        error = f"The receiver answered {status_code}."
-    gave_up = not delivered and attempt >= settings.SANPO_WEBHOOK_MAX_ATTEMPTS
+        error = f"The receiver answered {result.status_code}."
+    gave_up = not delivered and (
+        attempt >= settings.SANPO_WEBHOOK_MAX_ATTEMPTS or result.unreadable is not None
+    )
     retry_in = None if delivered or gave_up else _backoff_seconds(attempt)
     with transaction.atomic():
         WebhookAttempt.objects.create(
@@ -321,10 +367,18 @@ def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcom
             number=attempt,
             started_at=now,
             duration_ms=duration_ms,
-            status_code=status_code,
+            status_code=result.status_code,
             error=error[:500],
-            response_excerpt=excerpt[:500],
+            response_excerpt=result.excerpt[:500],
         )
+        if result.unreadable is not None:
+            audit_undecryptable(
+                error=result.unreadable,
+                actor=Actor.system(),
+                partner=delivery.endpoint.partner,
+                target=delivery.endpoint,
+                detail={"delivery": str(delivery.pk)},
+            )
         if delivered:
             delivery.state = WebhookDelivery.State.SUCCEEDED
             delivery.completed_at = timezone.now()

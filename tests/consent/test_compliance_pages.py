@@ -719,6 +719,45 @@ def test_the_reveal_of_an_erased_member_says_so(world: World, reviewer: Client) 
     assert len(_csv(reviewer.get(_member_url(world.hanako, "timeline.csv")))) >= 4
 
 
+def test_a_reveal_of_data_that_does_not_authenticate_is_an_integrity_failure_not_an_erasure(
+    world: World, reviewer: Client, compliance_reviewer: User
+) -> None:
+    # An attacker copied Jiro's e-mail ciphertext into Hanako's row.
+    MemberAccount.objects.filter(pk=world.hanako.pk).update(email_sealed=world.jiro.email_sealed)
+
+    response = reviewer.post(_member_url(world.hanako, "reveal/"), {"reason": "inquiry #42"})
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Integrity check failed" in page
+    assert "has not been erased" in page
+    assert "has been erased" not in page
+    assert "jiro@example.jp" not in page
+    assert NAME not in page
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.DATA_INTEGRITY_FAILED)
+    assert event.outcome == AuditEvent.Outcome.DENIED
+    assert event.actor_user == compliance_reviewer
+    assert event.object_id == str(world.hanako.pk)
+    assert event.detail["location"] == "partners.MemberAccount.email_sealed"
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_PERSONAL_DATA_VIEWED)
+    assert MemberAccount.objects.get(pk=world.hanako.pk).status == MemberAccount.Status.ACTIVE
+
+
+def test_a_reveal_under_a_master_key_no_longer_configured_says_so(
+    world: World, reviewer: Client, settings: Any
+) -> None:
+    settings.SANPO_MEMBER_MASTER_KEYS = [("new", b"\x01" * 32)]
+
+    response = reviewer.post(_member_url(world.hanako, "reveal/"), {"reason": "inquiry #42"})
+
+    assert response.status_code == 409
+    assert "Key not configured" in response.content.decode()
+    assert "has been erased" not in response.content.decode()
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.DATA_KEY_UNAVAILABLE, object_id=str(world.hanako.pk)
+    ).exists()
+
+
 def test_the_timeline_pages_through_long_histories(world: World, reviewer: Client) -> None:
     for _ in range(28):  # one grant so far; 59 events in all
         consent_withdraw(

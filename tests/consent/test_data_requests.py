@@ -156,6 +156,48 @@ def test_the_export_holds_everything_about_the_member_and_logs_the_opening(
     assert detail["completed_at"] is not None
 
 
+def test_the_export_of_data_that_does_not_authenticate_is_a_409_and_a_security_event(
+    hanako: MemberAccount, host: Partner, host_key: Key
+) -> None:
+    request_id = _request(host_key, "access", IDENTITY).json()["id"]
+    other = services.member_create(
+        partner=host,
+        values={"member_number": "K-200", "kind": "household", "name": "鈴木 一郎"},
+        actor=Actor.system(),
+    )
+    MemberAccount.objects.filter(pk=hanako.pk).update(name_sealed=other.name_sealed)
+
+    response = client_for(host_key).get(f"/api/v1/data-requests/{request_id}/export")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "data_integrity_failed"
+    assert "鈴木" not in response.content.decode()
+    assert DataSubjectRequest.objects.get().status == "verified"  # not completed by a failure
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_PERSONAL_DATA_VIEWED)
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.DATA_INTEGRITY_FAILED)
+    assert (event.object_id, event.partner) == (str(hanako.pk), host)
+    assert event.detail["request"] == f"GET /api/v1/data-requests/{request_id}/export"
+
+
+def test_a_request_verified_against_a_tampered_birth_date_is_a_409(
+    hanako: MemberAccount, host: Partner, host_key: Key
+) -> None:
+    other = services.member_create(
+        partner=host,
+        values={"member_number": "K-200", "kind": "household", "name": "鈴木 一郎",
+                "birth_date": "1985-03-04"},
+        actor=Actor.system(),
+    )  # fmt: skip
+    MemberAccount.objects.filter(pk=hanako.pk).update(birth_date_sealed=other.birth_date_sealed)
+
+    response = _request(host_key, "access", {**IDENTITY, "birth_date": "1985-03-04"})
+
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "data_integrity_failed"
+    assert DataSubjectRequest.objects.count() == 0
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.DATA_INTEGRITY_FAILED).exists()
+
+
 def test_another_partner_cannot_see_or_export_the_request(
     hanako: MemberAccount, host_key: Key, partner_key: Key
 ) -> None:

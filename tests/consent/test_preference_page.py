@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
@@ -14,7 +15,7 @@ from consent.models import ConsentState, WithdrawalNotice
 from consent.selectors import consent_check
 from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
-from partners.models import MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_create, member_erase
 from tests.conftest import Key, client_for
 
@@ -140,6 +141,27 @@ def test_a_bad_link_reaches_nothing(
     assert "佐藤" not in refused.content.decode()
     assert Client().post(page + "withdraw", body).status_code == 404
     assert ConsentState.objects.filter(granted=True).count() == in_force  # the link changed nothing
+
+
+def test_a_tampered_or_foreign_link_is_refused_and_recorded(consented: Any, host_key: Key) -> None:
+    hanako, _ = consented
+    page = _link(host_key, "K-1")
+    token = page.rstrip("/").rsplit("/", 1)[1]
+    prefix = page[: -len(token) - 1]
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    # Signed by Sanpo, but for something else: the salt keeps it from opening this page.
+    foreign = signing.TimestampSigner(salt="another.purpose").sign(hanako.pk.hex)
+
+    for bad in (tampered, foreign):
+        refused = Client().get(f"{prefix}{bad}/")
+        assert refused.status_code == 404
+        assert "This link does not work" in refused.content.decode()
+        assert "このリンクは使えません" in refused.content.decode()
+    assert Client().get(page).status_code == 200  # the real link still works, unrecorded
+
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.TOKEN_REFUSED)
+    assert [(e.outcome, e.detail["token"]) for e in events] == [("denied", "preference link")] * 2
+    assert all(tampered not in str(e.detail) for e in events)
 
 
 def test_only_the_members_own_partner_can_ask_for_a_link(

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from partners import services
 from partners.actors import Actor
-from partners.crypto import decrypt_text, encrypt_text
+from partners.crypto import DataKeyUnavailableError, decrypt_text, encrypt_text
+from partners.management.commands.rotate_encryption_keys import encrypted_columns
 from partners.models import Partner, PartnerContact, WebhookSecret
 
 
@@ -85,7 +86,7 @@ def test_a_tampered_token_fails_with_a_clear_error(partner: Partner) -> None:
     tampered = token[:-6] + ("A" if token[-6] != "A" else "B") + token[-5:]
 
     assert decrypt_text(token) == "Yuki Shirogane"
-    with pytest.raises(ValueError, match="cannot be decrypted with any key in SANPO_ENCRYPTION"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted with any key in SANPO"):
         decrypt_text(tampered)
 
     contact = _contact(partner, "Yuki Shirogane", "yuki@brand-co.example")
@@ -93,13 +94,14 @@ def test_a_tampered_token_fails_with_a_clear_error(partner: Partner) -> None:
         cursor.execute(
             "UPDATE partners_partnercontact SET name = %s WHERE id = %s", [tampered, contact.pk]
         )
-    with pytest.raises(ValueError, match="cannot be decrypted"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted") as raised:
         PartnerContact.objects.get(pk=contact.pk)
+    assert raised.value.location == "partners.PartnerContact.name"
 
 
 def test_a_token_under_an_unknown_key_fails_with_a_clear_error() -> None:
     foreign = Fernet(Fernet.generate_key()).encrypt(b"Hana Mizuki").decode()
-    with pytest.raises(ValueError, match="cannot be decrypted"):
+    with pytest.raises(DataKeyUnavailableError, match="cannot be decrypted"):
         decrypt_text(foreign)
 
 
@@ -145,3 +147,48 @@ def test_rotate_encryption_keys_moves_every_token_to_the_new_key(
         "Person 2",
     ]
     assert WebhookSecret.objects.get(pk=secret.pk).secret == created.secret
+
+
+def test_rotation_covers_every_encrypted_column_and_check_says_when_the_old_key_may_go(
+    partner: Partner, settings: Any
+) -> None:
+    from federation.models import AgreementParty
+
+    columns = {(model._meta.label, tuple(cols)) for model, cols in encrypted_columns()}
+    assert (AgreementParty._meta.label, ("contact_name", "contact_email")) in columns
+    _contact(partner, "Aoi Kisaragi", "aoi@brand-co.example")
+    settings.SANPO_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.SANPO_ENCRYPTION_KEYS,
+    ]
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="before removing any key"):
+        call_command("rotate_encryption_keys", "--check", stdout=out)
+    assert "2 value(s) under key #2 in the list" in out.getvalue()
+
+    call_command("rotate_encryption_keys", stdout=StringIO())
+    out = StringIO()
+    call_command("rotate_encryption_keys", "--check", stdout=out)
+    assert "may be removed" in out.getvalue()
+
+
+def test_rotation_refuses_to_run_over_a_value_under_no_configured_key(
+    partner: Partner, settings: Any
+) -> None:
+    contact = _contact(partner, "Aoi Kisaragi", "aoi@brand-co.example")
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"Ren Amamiya").decode()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE partners_partnercontact SET name = %s WHERE id = %s", [foreign, contact.pk]
+        )
+    (email_before,) = _raw("partners_partnercontact", "email", contact.pk)
+    settings.SANPO_ENCRYPTION_KEYS = [
+        Fernet.generate_key().decode(),
+        *settings.SANPO_ENCRYPTION_KEYS,
+    ]
+
+    with pytest.raises(CommandError, match=f"partners.PartnerContact.name of {contact.pk}"):
+        call_command("rotate_encryption_keys", stdout=StringIO())
+
+    assert _raw("partners_partnercontact", "email", contact.pk) == (email_before,)

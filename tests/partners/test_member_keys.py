@@ -154,3 +154,55 @@ def test_an_update_during_a_blind_index_rotation_keeps_the_person(
     # ... and R0 stays the same person as O1, who shares its e-mail at the other partner.
     assert MemberAccount.objects.get(pk=members[0].pk).person_id == person
     assert MemberAccount.objects.get(pk=members[-1].pk).person_id == person
+
+
+def test_check_reports_accounts_still_under_an_old_key_until_they_are_rotated(
+    partner: Partner, outsider: Partner, settings: Any
+) -> None:
+    _members(partner, outsider)
+    settings.SANPO_MEMBER_MASTER_KEYS = [_key("new"), *settings.SANPO_MEMBER_MASTER_KEYS]
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="before removing any key"):
+        call_command("rotate_member_keys", "--check", stdout=out)
+    assert "SANPO_MEMBER_MASTER_KEYS 'dev1': 6 account(s), old" in out.getvalue()
+
+    call_command("rotate_member_keys", "--master", stdout=StringIO(), stderr=StringIO())
+    out = StringIO()
+    call_command("rotate_member_keys", "--check", stdout=out)
+    assert "may be removed" in out.getvalue()
+
+
+def test_master_rotation_refuses_to_start_while_accounts_are_under_a_key_not_configured(
+    partner: Partner, outsider: Partner, settings: Any
+) -> None:
+    members = _members(partner, outsider)
+    MemberAccount.objects.filter(pk=members[0].pk).update(master_key_id="dropped")
+    settings.SANPO_MEMBER_MASTER_KEYS = [_key("new"), *settings.SANPO_MEMBER_MASTER_KEYS]
+    out = StringIO()
+
+    with pytest.raises(CommandError, match="1 under 'dropped'"):
+        call_command("rotate_member_keys", "--master", stdout=StringIO(), stderr=StringIO())
+    with pytest.raises(CommandError):
+        call_command("rotate_member_keys", "--check", stdout=out)
+
+    assert "'dropped': 1 account(s), NOT CONFIGURED" in out.getvalue()
+    assert set(MemberAccount.objects.values_list("master_key_id", flat=True)) == {
+        "dev1",
+        "dropped",
+    }
+
+
+def test_a_rotation_that_meets_a_tampered_account_stops_clearly_and_records_it(
+    partner: Partner, outsider: Partner, settings: Any
+) -> None:
+    members = _members(partner, outsider)
+    MemberAccount.objects.filter(pk=members[0].pk).update(email_sealed=members[1].email_sealed)
+    settings.SANPO_BLIND_INDEX_KEYS = [_key("b2"), *settings.SANPO_BLIND_INDEX_KEYS]
+
+    with pytest.raises(CommandError, match=f"account {members[0].pk}"):
+        call_command("rotate_member_keys", "--blind-index", stdout=StringIO(), stderr=StringIO())
+
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.DATA_INTEGRITY_FAILED, object_id=str(members[0].pk)
+    ).exists()

@@ -197,6 +197,22 @@ def test_an_alliance_manager_reveals_personal_data_and_the_view_is_audited(
     assert event.detail["purpose"] == "admin detail view"
 
 
+def test_a_reveal_of_data_that_does_not_authenticate_is_refused_and_audited(
+    manager_client: Client, alliance_manager: User, partner: Partner
+) -> None:
+    member = _member(partner)
+    other = _member(partner, "M-0002", email="someone.else@example.test")
+    MemberAccount.objects.filter(pk=member.pk).update(email_sealed=other.email_sealed)
+
+    response = manager_client.post(_url("memberaccount", member.pk, "reveal"), follow=True)
+
+    assert any("email ciphertext does not belong" in m for m in _messages(response))
+    assert "someone.else" not in response.content.decode()
+    assert not _views_of(member).exists()
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.DATA_INTEGRITY_FAILED)
+    assert (event.actor_user, event.object_id) == (alliance_manager, str(member.pk))
+
+
 def test_staff_without_a_personal_data_role_get_403_and_nothing_is_audited(
     partner: Partner,
 ) -> None:

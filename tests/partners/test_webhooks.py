@@ -12,13 +12,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from django.db import transaction
 from django.utils import timezone
 
 from partners import services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import Partner, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
+from partners.models import (
+    AuditEvent,
+    Partner,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+)
 from partners.netguard import resolve_target
 from partners.signing import compute_signature, signature_header, verify_signature
 from tests.conftest import Key, WebhookReceiver, client_for
@@ -359,6 +367,50 @@ def test_ping_through_the_api_reaches_the_receiver(
         event_id=received.headers["sanpo-event-id"],
         body=received.body,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
+def test_a_ping_whose_secret_is_under_a_removed_key_is_a_409_that_queues_nothing(
+    partner: Partner, partner_key: Key, webhook_receiver: WebhookReceiver, settings: Any
+) -> None:
+    endpoint, _ = _endpoint(partner, webhook_receiver.url)
+    settings.SANPO_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the old key dropped
+
+    response = client_for(partner_key).post(f"/api/v1/webhook-endpoints/{endpoint.pk}/ping")
+
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "data_key_unavailable"
+    assert not WebhookDelivery.objects.filter(endpoint=endpoint).exists()
+    assert webhook_receiver.requests == []
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.DATA_KEY_UNAVAILABLE)
+    assert (event.object_id, event.partner, event.outcome) == (str(endpoint.pk), partner, "denied")
+    assert event.detail["location"] == "partners.WebhookSecret.secret"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("eager_celery")
+def test_a_delivery_whose_secret_cannot_be_decrypted_fails_at_once_with_the_reason(
+    partner: Partner, webhook_receiver: WebhookReceiver, settings: Any
+) -> None:
+    endpoint, _ = _endpoint(partner, webhook_receiver.url)
+    settings.SANPO_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+
+    (delivery,) = _emit(partner)  # the attempt runs on commit, in-process
+
+    delivery.refresh_from_db()
+    assert delivery.state == WebhookDelivery.State.FAILED
+    assert delivery.completed_at is not None
+    (attempt,) = WebhookAttempt.objects.filter(delivery=delivery)
+    assert "signing secret cannot be decrypted" in attempt.error
+    assert webhook_receiver.requests == []
+    (event,) = AuditEvent.objects.filter(action=AuditEvent.Action.DATA_KEY_UNAVAILABLE)
+    assert (event.object_id, event.detail["delivery"]) == (str(endpoint.pk), str(delivery.pk))
+    # The way out: a new secret with no overlap; the unreadable one is never read again.
+    new_secret = services.webhook_endpoint_rotate_secret(
+        endpoint=endpoint, actor=Actor.system(), overlap=timedelta(0)
+    )
+    assert services.webhook_signing_secrets(endpoint=endpoint) == [new_secret]
 
 
 @pytest.mark.django_db(transaction=True)
