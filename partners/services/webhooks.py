@@ -5,7 +5,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import urllib3
@@ -30,11 +29,13 @@ from partners.netguard import resolve_target
 from partners.services.audit import audit_record, audit_undecryptable
 from partners.services.grants import partner_grant
 from partners.signing import signature_header
+from partners.tasking import enqueue_on_commit
 from partners.webhook_events import EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
 MAX_ENDPOINTS_PER_PARTNER = 20
+DELIVER_WEBHOOK = "partners.tasks.deliver_webhook"
 _MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -172,8 +173,6 @@ def webhook_emit(
     that change and are handed to Celery only after the commit, so no event is sent for a
     change that rolled back, and none is lost for one that committed.
     """
-    from partners.tasks import deliver_webhook
-
     if event_type not in EVENT_TYPES:
         raise ValueError(f"Unregistered webhook event type {event_type!r}")
     if partner.status == Partner.Status.OFFBOARDED:
@@ -206,7 +205,7 @@ def webhook_emit(
         ]
     )
     for delivery in deliveries:
-        transaction.on_commit(partial(deliver_webhook.delay, str(delivery.pk), 1))
+        enqueue_on_commit(DELIVER_WEBHOOK, str(delivery.pk), 1)
     return deliveries
 
 
