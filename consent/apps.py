@@ -11,7 +11,11 @@ class ConsentConfig(AppConfig):
             receivers,  # noqa: F401 - connects the signal receivers
             tasks,  # noqa: F401 - registers the tasks services queue by name
         )
+        from consent.audit import ConsentAuditAction
+        from partners.audit_actions import register_audit_actions
         from partners.webhook_events import register_event_types
+
+        register_audit_actions(ConsentAuditAction)
 
         register_event_types(
             {

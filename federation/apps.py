@@ -9,10 +9,13 @@ class FederationConfig(AppConfig):
     def ready(self) -> None:
         from consent.notices import register_notice_source
         from federation import tasks  # noqa: F401 - registers the tasks services queue by name
+        from federation.audit import FederationAuditAction
         from federation.notices import joint_use_notices
+        from partners.audit_actions import register_audit_actions
         from partners.webhook_events import register_event_types
 
         register_notice_source(joint_use_notices)
+        register_audit_actions(FederationAuditAction)
         register_event_types(
             {
                 "agreement.proposed": "A version of an agreement your company is party to "

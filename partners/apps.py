@@ -9,3 +9,7 @@ class PartnersConfig(AppConfig):
     def ready(self) -> None:
         from partners import tasks  # noqa: F401 - registers the tasks services queue by name
         from partners.api import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from partners.audit_actions import register_audit_actions
+        from partners.models import AuditEvent
+
+        register_audit_actions(AuditEvent.Action)

@@ -16,11 +16,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Purpose
+from federation.audit import FederationAuditAction
 from federation.models import Agreement, AgreementParty, AgreementVersion
 from federation.terms import TermsError, terms_clean, terms_hash
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import AuditEvent, Partner
+from partners.models import Partner
 from partners.services import audit_record, partner_grant, webhook_emit
 
 
@@ -42,7 +43,7 @@ def _conflict(message: str) -> ApplicationError:
 
 
 def _audit(
-    action: AuditEvent.Action,
+    action: FederationAuditAction,
     actor: Actor,
     agreement: Agreement,
     *,
@@ -147,7 +148,7 @@ def agreement_create(
             created_by=actor.label[:200],
         )
         _write_parties(version, parties)
-        _audit(AuditEvent.Action.AGREEMENT_CREATED, actor, agreement, version=1)
+        _audit(FederationAuditAction.AGREEMENT_CREATED, actor, agreement, version=1)
     return agreement
 
 
@@ -191,7 +192,10 @@ def version_draft(
         )
         _write_parties(version, parties)
         _audit(
-            AuditEvent.Action.AGREEMENT_VERSION_DRAFTED, actor, agreement, version=version.number
+            FederationAuditAction.AGREEMENT_VERSION_DRAFTED,
+            actor,
+            agreement,
+            version=version.number,
         )
     return version
 
@@ -224,7 +228,7 @@ def version_update(
         version.save()
         _write_parties(version, parties)
         _audit(
-            AuditEvent.Action.AGREEMENT_VERSION_CHANGED,
+            FederationAuditAction.AGREEMENT_VERSION_CHANGED,
             actor,
             version.agreement,
             version=version.number,
@@ -296,7 +300,7 @@ def version_propose(
             _set_status(agreement, Agreement.Status.PROPOSED)
         version.agreement = agreement
         _tell_parties(version, "agreement.proposed")
-        _audit(AuditEvent.Action.AGREEMENT_PROPOSED, actor, agreement, version=version.number)
+        _audit(FederationAuditAction.AGREEMENT_PROPOSED, actor, agreement, version=version.number)
     return version
 
 
@@ -323,7 +327,7 @@ def version_withdraw(*, version: AgreementVersion, actor: Actor) -> AgreementVer
         if was_proposed:
             version.agreement = agreement
             _tell_parties(version, "agreement.withdrawn")
-        _audit(AuditEvent.Action.AGREEMENT_WITHDRAWN, actor, agreement, version=version.number)
+        _audit(FederationAuditAction.AGREEMENT_WITHDRAWN, actor, agreement, version=version.number)
     return version
 
 
@@ -366,7 +370,7 @@ def version_sign(
         version.agreement = agreement
         _tell_parties(version, "agreement.signed", signed_by_party=partner.slug)
         _audit(
-            AuditEvent.Action.AGREEMENT_SIGNED,
+            FederationAuditAction.AGREEMENT_SIGNED,
             actor,
             agreement,
             partner=partner,
@@ -391,7 +395,7 @@ def agreement_suspend(*, agreement: Agreement, reason: str, actor: Actor) -> Agr
         to=Agreement.Status.SUSPENDED,
         reason=reason,
         event_type="agreement.suspended",
-        audit=AuditEvent.Action.AGREEMENT_SUSPENDED,
+        audit=FederationAuditAction.AGREEMENT_SUSPENDED,
         actor=actor,
     )
 
@@ -403,7 +407,7 @@ def agreement_resume(*, agreement: Agreement, actor: Actor) -> Agreement:
         to=Agreement.Status.ACTIVE,
         reason="",
         event_type="agreement.resumed",
-        audit=AuditEvent.Action.AGREEMENT_RESUMED,
+        audit=FederationAuditAction.AGREEMENT_RESUMED,
         actor=actor,
     )
 
@@ -423,7 +427,7 @@ def agreement_terminate(*, agreement: Agreement, reason: str, actor: Actor) -> A
             to=Agreement.Status.TERMINATED,
             reason=reason,
             event_type="agreement.terminated",
-            audit=AuditEvent.Action.AGREEMENT_TERMINATED,
+            audit=FederationAuditAction.AGREEMENT_TERMINATED,
             actor=actor,
         )
         agreement.versions.filter(
@@ -439,7 +443,7 @@ def _transition(
     to: str,
     reason: str,
     event_type: str,
-    audit: AuditEvent.Action,
+    audit: FederationAuditAction,
     actor: Actor,
 ) -> Agreement:
     if to != Agreement.Status.ACTIVE and not reason.strip():
@@ -510,6 +514,6 @@ def agreements_expire(*, today: date | None = None) -> int:
                 continue
             _set_status(locked, Agreement.Status.EXPIRED, "The terms in force ran out.")
             _tell_the_bound(locked, "agreement.expired")
-            _audit(AuditEvent.Action.AGREEMENT_EXPIRED, Actor.system(), locked)
+            _audit(FederationAuditAction.AGREEMENT_EXPIRED, Actor.system(), locked)
             expired += 1
     return expired

@@ -21,12 +21,13 @@ from django.utils import timezone
 
 from consent.selectors import consent_check, consented_member_ids, notice_in_force
 from consent.services import provision_record
+from federation.audit import FederationAuditAction
 from federation.models import Enrollment, EnrollmentBatch
 from federation.selectors import TermsInForce, terms_in_force
 from federation.terms import PERSONAL_FIELDS
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import AuditEvent, MemberAccount, Partner
+from partners.models import MemberAccount, Partner
 from partners.normalize import InvalidValueError, age_band, normalize_member_number
 from partners.pii import pseudonym_for
 from partners.services import audit_record, webhook_emit
@@ -132,7 +133,7 @@ def enrollment_request(
                 requested_by=actor.label[:200],
             )
             audit_record(
-                action=AuditEvent.Action.ENROLLMENT_REQUESTED,
+                action=FederationAuditAction.ENROLLMENT_REQUESTED,
                 actor=actor,
                 partner=source,
                 target=enrollment,
@@ -227,7 +228,7 @@ def enrollment_confirm(
             enrollment.confirmed_at = timezone.now()
             enrollment.save(update_fields=["status", "target_member_number", "confirmed_at"])
             audit_record(
-                action=AuditEvent.Action.ENROLLMENT_CONFIRMED,
+                action=FederationAuditAction.ENROLLMENT_CONFIRMED,
                 actor=actor,
                 partner=enrollment.target,
                 target=enrollment,
@@ -255,7 +256,7 @@ def enrollment_end(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enro
         enrollment.ended_reason = (reason.strip() or "ended")[:300]
         enrollment.save(update_fields=["status", "ended_at", "ended_reason"])
         audit_record(
-            action=AuditEvent.Action.ENROLLMENT_ENDED,
+            action=FederationAuditAction.ENROLLMENT_ENDED,
             actor=actor,
             partner=actor.partner or enrollment.source,
             target=enrollment,
@@ -305,7 +306,7 @@ def enrollment_batch_start(
             requested_by=actor.label[:200],
         )
         audit_record(
-            action=AuditEvent.Action.ENROLLMENT_BATCH_STARTED,
+            action=FederationAuditAction.ENROLLMENT_BATCH_STARTED,
             actor=actor,
             partner=source,
             target=batch,

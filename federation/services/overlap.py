@@ -45,12 +45,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from consent.selectors import consent_in_force_sql
+from federation.audit import FederationAuditAction
 from federation.models import OverlapQuery, OverlapVisibility
 from federation.selectors import TermsInForce, terms_in_force
 from federation.terms import effective_min_cell
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import AuditEvent, MemberAccount, Partner
+from partners.models import MemberAccount, Partner
 from partners.services import audit_record
 
 PURPOSE = "overlap_matching"
@@ -93,7 +94,7 @@ def overlap_visibility_set(
             },
         )
         audit_record(
-            action=AuditEvent.Action.OVERLAP_VISIBILITY_SET,
+            action=FederationAuditAction.OVERLAP_VISIBILITY_SET,
             actor=actor,
             partner=owner,
             target=visibility,

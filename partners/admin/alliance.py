@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from partners import services
 from partners.actors import Actor
 from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt, run_service
+from partners.audit_actions import AUDIT_ACTIONS
 from partners.errors import ApplicationError
 from partners.models import (
     ApiKey,
@@ -322,10 +323,35 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     inlines = [WebhookAttemptInline]
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """Every action some app registered (partners.audit_actions), by its label."""
+
+    title = "action"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return sorted(AUDIT_ACTIONS.items(), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["occurred_at", "action", "outcome", "actor_label", "partner", "object_repr"]
-    list_filter = ["action", "outcome", "partner"]
+    list_display = [
+        "occurred_at",
+        "action_name",
+        "outcome",
+        "actor_label",
+        "partner",
+        "object_repr",
+    ]
+    list_filter = [AuditActionFilter, "outcome", "partner"]
+
+    @admin.display(description="action", ordering="action")
+    def action_name(self, event: AuditEvent) -> str:
+        return event.action_label
+
     search_fields = ["actor_label", "object_repr", "object_id"]
     date_hierarchy = "occurred_at"
     list_select_related = ["partner"]

@@ -4,6 +4,7 @@ from typing import Any
 from django.db import models
 
 from partners.actors import Actor
+from partners.audit_actions import AUDIT_ACTIONS
 from partners.crypto import DataIntegrityError, DataKeyUnavailableError, UndecryptableError
 from partners.models import AuditEvent, Partner
 
@@ -12,14 +13,18 @@ logger = logging.getLogger(__name__)
 
 def audit_record(
     *,
-    action: AuditEvent.Action,
+    action: str,
     actor: Actor,
     partner: Partner | None = None,
     target: models.Model | None = None,
     outcome: AuditEvent.Outcome = AuditEvent.Outcome.SUCCESS,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one audit event. Call it inside the transaction of the action it records."""
+    """Append one audit event. Call it inside the transaction of the action it records.
+
+    Raises ValueError for an action no app registered (partners.audit_actions)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"Unregistered audit action {action!r}")
     return AuditEvent.objects.create(
         action=action,
         outcome=outcome,

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from federation import services
+from federation.audit import FederationAuditAction
 from federation.models import Agreement, AgreementParty, AgreementVersion
 from federation.services import PartyInput
 from partners import services as partner_services
@@ -109,7 +110,7 @@ def _signatures() -> tuple[Any, ...]:
     """Every signature, and the audit events and webhooks signing writes."""
     return (
         sorted(AgreementParty.objects.values_list("pk", "signed_at", "signed_by")),
-        AuditEvent.objects.filter(action=AuditEvent.Action.AGREEMENT_SIGNED).count(),
+        AuditEvent.objects.filter(action=FederationAuditAction.AGREEMENT_SIGNED).count(),
         WebhookDelivery.objects.count(),
     )
 
@@ -283,7 +284,7 @@ def test_an_outsider_gets_exactly_what_a_missing_id_gets(
     assert agreement.title not in not_yours.content.decode()
     # Nothing written: no signature, no audit event, no webhook.
     assert not AgreementParty.objects.filter(signed_at__isnull=False).exists()
-    assert not AuditEvent.objects.filter(action=AuditEvent.Action.AGREEMENT_SIGNED).exists()
+    assert not AuditEvent.objects.filter(action=FederationAuditAction.AGREEMENT_SIGNED).exists()
     assert not WebhookDelivery.objects.filter(event_type="agreement.signed").exists()
 
 
@@ -372,7 +373,7 @@ def test_both_parties_sign_and_the_agreement_becomes_active_and_every_party_is_t
         ("host-co", "brand-co"),
         ("host-co", "host-co"),
     ]
-    audit = AuditEvent.objects.filter(action=AuditEvent.Action.AGREEMENT_SIGNED)
+    audit = AuditEvent.objects.filter(action=FederationAuditAction.AGREEMENT_SIGNED)
     assert {(e.partner_id, e.actor_api_key_id) for e in audit} == {
         (partner.pk, partner_key.api_key.pk),
         (host.pk, host_key.api_key.pk),

@@ -444,3 +444,32 @@ def test_a_live_key_records_no_event_for_reads(partner_key: Key) -> None:
     for path in ("/api/v1/me", "/api/v1/api-keys", "/api/v1/partners"):
         assert client.get(path).status_code == 200
     assert _new_events(since) == []
+
+
+def test_every_app_registers_its_own_audit_actions() -> None:
+    from consent.audit import ConsentAuditAction
+    from federation.audit import FederationAuditAction
+    from partners.audit_actions import AUDIT_ACTIONS
+
+    for actions in (AuditEvent.Action, ConsentAuditAction, FederationAuditAction):
+        assert {str(a.value): str(a.label) for a in actions}.items() <= AUDIT_ACTIONS.items()
+
+
+def test_an_unregistered_audit_action_is_refused(db: Any) -> None:
+    from partners.services.audit import audit_record
+
+    with pytest.raises(ValueError, match="Unregistered audit action"):
+        audit_record(action="coin.minted_from_thin_air", actor=Actor.system())
+    assert not AuditEvent.objects.filter(action="coin.minted_from_thin_air").exists()
+
+
+def test_registering_an_action_twice_is_refused() -> None:
+    from django.db import models
+
+    from partners.audit_actions import register_audit_actions
+
+    class Again(models.TextChoices):
+        PARTNER_CREATED = "partner.created", "Partner created again"
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register_audit_actions(Again)
