@@ -7,17 +7,22 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from consent import check_cache
+from consent.audit import ConsentAuditAction
 from consent.models import (
     PrivacyNotice,
     Purpose,
 )
 from consent.services.common import invalid as _invalid
 from consent.services.common import sha256_canonical as _sha256
+from partners.actors import Actor
+from partners.errors import ApplicationError, ErrorCode
 from partners.models import Partner
+from partners.services import audit_record
 
 
 def notice_publish(
@@ -29,8 +34,12 @@ def notice_publish(
     recipients: Iterable[Partner],
     data_items: Iterable[str],
     effective_at: datetime,
+    actor: Actor,
 ) -> PrivacyNotice:
-    """Publish one language of a notice version. Raises ApplicationError (validation_failed)."""
+    """Publish one language of a notice version, in one transaction with its audit event.
+
+    Raises ApplicationError (validation_failed) for unknown purposes, a naive time or a
+    version and language already published."""
     conditions = {
         "purposes": sorted(set(purposes)),
         "recipients": sorted({partner.slug for partner in recipients}),
@@ -50,7 +59,22 @@ def notice_publish(
         conditions=conditions,
         conditions_sha256=_sha256(conditions),
     )
-    notice.full_clean()
-    notice.save()
-    transaction.on_commit(check_cache.cache.clear)
+    try:
+        notice.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(ErrorCode.VALIDATION_FAILED, fields=exc.message_dict) from None
+    with transaction.atomic():
+        notice.save()
+        audit_record(
+            action=ConsentAuditAction.NOTICE_PUBLISHED,
+            actor=actor,
+            target=notice,
+            detail={
+                "version": version,
+                "language": language,
+                "effective_at": effective_at.isoformat(),
+                "conditions_sha256": notice.conditions_sha256,
+            },
+        )
+        transaction.on_commit(check_cache.cache.clear)
     return notice

@@ -337,47 +337,8 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
             _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
             batch.refresh_from_db()
             return batch
-        with transaction.atomic():
-            eligible = list(
-                MemberAccount.objects.filter(
-                    partner=source, member_number__in=chunk, status=MemberAccount.Status.ACTIVE
-                )
-                .filter(
-                    pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[0], recipient=target)
-                )
-                .filter(
-                    pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[1], recipient=target)
-                )
-                .exclude(
-                    pk__in=Enrollment.objects.filter(target=target, status__in=LIVE).values(
-                        "member_id"
-                    )
-                )
-                .values_list("pk", flat=True)
-            )
-            created = Enrollment.objects.bulk_create(
-                [
-                    Enrollment(
-                        member_id=member_id,
-                        source=source,
-                        target=target,
-                        agreement=terms.agreement,
-                        fields=batch.fields,
-                        requested_by=batch.requested_by,
-                        batch=batch,
-                    )
-                    for member_id in eligible
-                ],
-                ignore_conflicts=True,  # a single request that won a race stays the one
-            )
-            # Only from the progress this run read: a second run of the same batch (a message
-            # delivered twice) that got further first wins, and this chunk is rolled back.
-            moved = EnrollmentBatch.objects.filter(
-                pk=batch.pk, status=EnrollmentBatch.Status.RUNNING, processed=batch.processed
-            ).update(processed=batch.processed + len(chunk), enrolled=batch.enrolled + len(created))
-            if not moved:
-                transaction.set_rollback(True)
-                break
+        if not _enroll_chunk(batch, chunk, terms):
+            break
         batch.refresh_from_db()
     if batch.processed < batch.total:  # overtaken, or ended by another run
         batch.refresh_from_db()
@@ -395,6 +356,52 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
     return batch
 
 
+def _enroll_chunk(batch: EnrollmentBatch, chunk: list[str], terms: TermsInForce) -> bool:
+    """Enroll one chunk of a batch and move its progress on, in one transaction: one query
+    selects the eligible members (active, both consents in force, not already enrolled), one
+    insert enrolls them. False if another run of the batch moved it on first."""
+    source, target = batch.source, batch.target
+    with transaction.atomic():
+        eligible = list(
+            MemberAccount.objects.filter(
+                partner=source, member_number__in=chunk, status=MemberAccount.Status.ACTIVE
+            )
+            .filter(
+                pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[0], recipient=target)
+            )
+            .filter(
+                pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[1], recipient=target)
+            )
+            .exclude(
+                pk__in=Enrollment.objects.filter(target=target, status__in=LIVE).values("member_id")
+            )
+            .values_list("pk", flat=True)
+        )
+        created = Enrollment.objects.bulk_create(
+            [
+                Enrollment(
+                    member_id=member_id,
+                    source=source,
+                    target=target,
+                    agreement=terms.agreement,
+                    fields=batch.fields,
+                    requested_by=batch.requested_by,
+                    batch=batch,
+                )
+                for member_id in eligible
+            ],
+            ignore_conflicts=True,  # a single request that won a race stays the one
+        )
+        # Only from the progress this run read: a second run of the same batch (a message
+        # delivered twice) that got further first wins, and this chunk is rolled back.
+        moved = EnrollmentBatch.objects.filter(
+            pk=batch.pk, status=EnrollmentBatch.Status.RUNNING, processed=batch.processed
+        ).update(processed=batch.processed + len(chunk), enrolled=batch.enrolled + len(created))
+        if not moved:
+            transaction.set_rollback(True)
+    return bool(moved)
+
+
 def enrollment_batch_abandon(*, batch_id: Any, error: str) -> bool:
     """Mark a batch that cannot finish (its task gave up) as failed; what it enrolled stays."""
     batch = EnrollmentBatch.objects.filter(pk=batch_id).first()
@@ -402,10 +409,28 @@ def enrollment_batch_abandon(*, batch_id: Any, error: str) -> bool:
 
 
 def _finish(batch: EnrollmentBatch, status: str, error: str, **values: Any) -> bool:
-    """End a batch still queued or running; False if another run ended it first."""
-    return bool(
-        EnrollmentBatch.objects.filter(
+    """End a batch still queued or running, with its audit event; False if another run ended
+    it first (and then it records nothing)."""
+    with transaction.atomic():
+        ended = EnrollmentBatch.objects.filter(
             pk=batch.pk,
             status__in=[EnrollmentBatch.Status.QUEUED, EnrollmentBatch.Status.RUNNING],
         ).update(status=status, error=error[:300], finished_at=timezone.now(), **values)
-    )
+        if ended:
+            batch.refresh_from_db()
+            audit_record(
+                action=FederationAuditAction.ENROLLMENT_BATCH_FINISHED
+                if status == EnrollmentBatch.Status.DONE
+                else FederationAuditAction.ENROLLMENT_BATCH_ABANDONED,
+                actor=Actor.system(),
+                partner=batch.source,
+                target=batch,
+                detail={
+                    "target": batch.target.slug,
+                    "status": status,
+                    "processed": batch.processed,
+                    "enrolled": batch.enrolled,
+                    "error": batch.error,
+                },
+            )
+    return bool(ended)

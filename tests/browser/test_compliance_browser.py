@@ -40,6 +40,7 @@ def hanako(host: Partner, partner: Partner) -> MemberAccount:
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
+        actor=Actor.system(),
     )
     member = member_create(
         partner=host,

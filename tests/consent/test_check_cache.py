@@ -68,6 +68,7 @@ def hanako(host: Partner, partner: Partner) -> MemberAccount:
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
     )
     consent_grant(
         member=member,
@@ -176,6 +177,7 @@ def test_a_notice_that_takes_effect_later_counts_from_then_without_a_write(
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() + timedelta(hours=1),
+        actor=Actor.system(),
     )
 
     assert _check(hanako, partner).allowed

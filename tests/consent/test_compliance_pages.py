@@ -82,6 +82,7 @@ class World:
             recipients=[brand, outsider],
             data_items=["name", "email"],
             effective_at=_ago(days=10),
+            actor=Actor.system(),
         )
         self.hanako = _member(
             host,
@@ -848,6 +849,7 @@ def test_csv_cells_never_start_a_formula(reviewer: Client, host: Partner) -> Non
         recipients=[evil],
         data_items=["name"],
         effective_at=_ago(days=1),
+        actor=Actor.system(),
     )
     member = _member(host, "K-7")
     consent_grant(
@@ -1111,6 +1113,7 @@ def test_consents_under_a_superseded_notice_are_shown_as_not_in_force(
         recipients=[world.brand, world.outsider],
         data_items=["name", "email", "address"],
         effective_at=_ago(minutes=1),
+        actor=Actor.system(),
     )
     assert PrivacyNotice.objects.count() == 2
     page = _text(reviewer.get(_member_url(world.hanako)))

@@ -31,9 +31,14 @@ def notice(host: Partner, partner: Partner) -> PrivacyNotice:
         "data_items": ["name", "email"],
         "effective_at": timezone.now() - timedelta(days=1),
     }
-    notice_publish(language="en", text="Kirari shares what you agreed to.", **options)
+    notice_publish(
+        language="en", text="Kirari shares what you agreed to.", **options, actor=Actor.system()
+    )
     return notice_publish(
-        language="ja", text="きらりホームサービスは同意いただいた項目を提供します。", **options
+        language="ja",
+        text="きらりホームサービスは同意いただいた項目を提供します。",
+        **options,
+        actor=Actor.system(),
     )
 
 
@@ -139,6 +144,7 @@ def test_the_current_notices_are_the_newest_version_in_each_language(
         recipients=[host],
         data_items=["name"],
         effective_at=timezone.now() + timedelta(days=30),
+        actor=Actor.system(),
     )
 
     response = client_for(partner_read_key).get("/api/v1/consent/notices/current")
@@ -321,6 +327,7 @@ def _superseded(notice: PrivacyNotice, host: Partner, partner: Partner) -> Priva
         recipients=[host, partner],
         data_items=["name", "email", "address"],
         effective_at=timezone.now() - timedelta(minutes=5),
+        actor=Actor.system(),
     )
     return notice
 

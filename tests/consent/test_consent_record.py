@@ -17,7 +17,7 @@ from consent.selectors import consent_check, consent_check_many, consented_membe
 from consent.services import chain_verify, consent_grant, consent_withdraw, notice_publish
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
-from partners.models import MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_create, member_deactivate, member_erase, partner_suspend
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,7 @@ def notice(host: Partner, partner: Partner) -> PrivacyNotice:
         recipients=[host, partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
     )
 
 
@@ -134,6 +135,7 @@ def test_a_notice_with_new_conditions_needs_consent_again_but_a_reworded_one_doe
         recipients=[host, partner],
         data_items=notice.conditions["data_items"],
         effective_at=timezone.now() - timedelta(hours=1),
+        actor=Actor.system(),
     )
     assert _check(hanako, partner).allowed  # same conditions: the consent stands
 
@@ -145,6 +147,7 @@ def test_a_notice_with_new_conditions_needs_consent_again_but_a_reworded_one_doe
         recipients=[host, partner, outsider],
         data_items=notice.conditions["data_items"],
         effective_at=timezone.now() - timedelta(minutes=1),
+        actor=Actor.system(),
     )
 
     assert _check(hanako, partner).reason == "notice_changed"
@@ -194,6 +197,7 @@ def test_a_superseded_notice_or_an_uncovered_recipient_is_refused(
         recipients=[host, partner, outsider],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(minutes=1),
+        actor=Actor.system(),
     )
 
     with pytest.raises(ApplicationError) as superseded:
@@ -323,3 +327,24 @@ def test_the_set_based_form_agrees_with_the_check(
 
     assert found == {members[0].pk}
     assert found == {member_id for member_id, decision in decisions.items() if decision.allowed}
+
+
+def test_publishing_a_notice_is_audited_with_whoever_published_it(
+    notice: PrivacyNotice, alliance_manager: Any
+) -> None:
+    (event,) = AuditEvent.objects.filter(action="notice.published")
+
+    assert (event.object_id, event.actor_label) == (str(notice.pk), "system")
+    assert event.detail["conditions_sha256"] == notice.conditions_sha256
+    with pytest.raises(ApplicationError):
+        notice_publish(  # the same version and language again: refused, nothing audited
+            version=1,
+            language="ja",
+            text="二度目",
+            purposes=["cross_enrollment"],
+            recipients=[],
+            data_items=["name"],
+            effective_at=timezone.now(),
+            actor=Actor(user=alliance_manager),
+        )
+    assert AuditEvent.objects.filter(action="notice.published").count() == 1

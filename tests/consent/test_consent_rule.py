@@ -49,6 +49,7 @@ def world(host: Partner, partner: Partner) -> World:
             recipients=[partner],
             data_items=["name"] if version == 1 else ["name", "email"],
             effective_at=effective_at,
+            actor=Actor.system(),
         )
         for version, effective_at in enumerate(NOTICE_EFFECTIVE, start=1)
     )

@@ -58,6 +58,7 @@ def hanako(host: Partner, partner: Partner, outsider: Partner) -> MemberAccount:
         recipients=[partner, outsider],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=30),
+        actor=Actor.system(),
     )
     for recipient, purpose in ((partner, "profile_sharing"), (outsider, "co_marketing_contact")):
         consent_grant(

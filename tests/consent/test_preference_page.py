@@ -41,6 +41,7 @@ def consented(host: Partner, partner: Partner) -> tuple[MemberAccount, MemberAcc
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
+        actor=Actor.system(),
     )
     members = (_member(host, "K-1"), _member(host, "K-2"))
     for member in members:

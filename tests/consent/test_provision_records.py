@@ -45,6 +45,7 @@ def _consented_member(host: Partner, partner: Partner) -> MemberAccount:
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
+        actor=Actor.system(),
     )
     consent_grant(
         member=member,

@@ -44,6 +44,7 @@ def withdrawal(host: Partner, partner: Partner) -> WithdrawalNotice:
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=10),
+        actor=Actor.system(),
     )
     common: dict[str, Any] = {
         "member": hanako,

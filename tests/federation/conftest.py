@@ -83,6 +83,7 @@ def enrollment_notice(brand: Partner) -> PrivacyNotice:
         recipients=[brand],
         data_items=["name", "email", "age_band", "prefecture"],
         effective_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
     )
 
 
@@ -189,6 +190,7 @@ def alliance(host: Partner, partner: Partner, small_cell_floor: int) -> Agreemen
         recipients=[host, partner],
         data_items=["kind", "age_band"],
         effective_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
     )
     flow = {
         "provider": partner.slug,

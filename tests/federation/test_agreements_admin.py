@@ -474,6 +474,7 @@ def _enroll(host: Partner, brand: Partner, *numbers: str) -> None:
         recipients=[brand],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=1),
+        actor=Actor.system(),
     )
     for number in numbers:
         member = member_create(

@@ -287,8 +287,12 @@ def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     assert Enrollment.objects.filter(member=already).count() == 1  # not enrolled twice
     (told,) = WebhookDelivery.objects.filter(event_type="enrollment.batch_completed")
     assert told.payload["data"]["enrolled"] == 6
-    # Running it again finds nothing left to do.
+    (finished,) = AuditEvent.objects.filter(action="enrollment.batch_finished")
+    assert (finished.object_id, finished.partner) == (str(batch.pk), host)
+    assert finished.detail["enrolled"] == 6
+    # Running it again finds nothing left to do, and records nothing more.
     assert services.enrollment_batch_run(batch=batch).enrolled == 6
+    assert AuditEvent.objects.filter(action="enrollment.batch_finished").count() == 1
 
 
 @pytest.fixture
@@ -449,6 +453,8 @@ def test_a_batch_whose_task_gives_up_is_marked_failed(
     batch.refresh_from_db()
     assert (batch.status, batch.error) == ("failed", "Stopped: ValueError.")
     assert batch.finished_at is not None
+    (abandoned,) = AuditEvent.objects.filter(action="enrollment.batch_abandoned")
+    assert abandoned.detail["error"] == "Stopped: ValueError."
 
 
 def test_a_batch_under_no_agreement_fails_cleanly(

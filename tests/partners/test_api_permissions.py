@@ -437,6 +437,7 @@ def world(
         recipients=[partner, host],
         data_items=["name", "email"],
         effective_at=datetime(2025, 1, 1, tzinfo=UTC),
+        actor=Actor.system(),
     )
     consent_grant(  # in force, so that a withdrawal has something to withdraw
         member=member,

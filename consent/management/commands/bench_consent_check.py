@@ -59,6 +59,7 @@ class Command(BaseCommand):
             recipients=[host, brand],
             data_items=["name", "email"],
             effective_at=timezone.now() - timedelta(days=1),
+            actor=Actor.system(),
         )
         members = list(MemberAccount.objects.filter(partner=host).values_list("pk", flat=True))
         started = time.perf_counter()

@@ -67,6 +67,7 @@ class Command(BaseCommand):
                     recipients=brands,
                     data_items=DATA_ITEMS,
                     effective_at=NOTICE_EFFECTIVE,
+                    actor=Actor.system(),
                 )
                 for language, text in TEXTS.items()
             }

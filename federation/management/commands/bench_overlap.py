@@ -199,6 +199,7 @@ class Command(BaseCommand):
             recipients=[host, brand],
             data_items=["age_band"],
             effective_at=timezone.now() - timedelta(days=1),
+            actor=Actor.system(),
         )
         today = timezone.localdate()
         agreement = services.agreement_create(
