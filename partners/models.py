@@ -300,6 +300,7 @@ class AuditEvent(models.Model):
         so the column has no fixed choices and a new feature needs no partners migration."""
 
         PARTNER_CREATED = "partner.created", "Partner created"
+        PARTNER_UPDATED = "partner.updated", "Partner details changed"
         PARTNER_SUSPENDED = "partner.suspended", "Partner suspended"
         PARTNER_RESUMED = "partner.resumed", "Partner resumed"
         PARTNER_OFFBOARDED = "partner.offboarded", "Partner offboarded"

@@ -26,6 +26,7 @@ from partners.models import (
     WebhookEndpoint,
 )
 from partners.netguard import resolve_target
+from partners.services.partners import PARTNER_EDITABLE_FIELDS
 from partners.services.webhooks import validate_event_types
 
 
@@ -50,7 +51,14 @@ class PartnerAdmin(ServiceErrorsAsMessages):
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
         if change:
-            obj.save(update_fields=["name_ja", "name_latin", "holds_customer_data"])
+            adopt(
+                obj,
+                services.partner_update(
+                    partner=obj,
+                    actor=Actor.from_request(request),
+                    **{name: form.cleaned_data[name] for name in PARTNER_EDITABLE_FIELDS},
+                ),
+            )
             return
         created = services.partner_create(
             slug=obj.slug,

@@ -30,6 +30,7 @@ from partners.services.partners import (
     partner_offboard,
     partner_resume,
     partner_suspend,
+    partner_update,
     staff_role_remove,
     staff_role_set,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "partner_resume",
     "partner_revoke_grant",
     "partner_suspend",
+    "partner_update",
     "staff_role_remove",
     "staff_role_set",
     "webhook_attempt_delivery",

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -57,6 +60,44 @@ def partner_create(
             action=AuditEvent.Action.PARTNER_CREATED, actor=actor, partner=partner, target=partner
         )
         partner_grant(partner=partner, obj=partner, perms=("view",), actor=actor)
+    return partner
+
+
+PARTNER_EDITABLE_FIELDS = ("name_ja", "name_latin", "holds_customer_data")
+
+
+def partner_update(*, partner: Partner, actor: Actor, **values: Any) -> Partner:
+    """Change a partner's names or whether it holds customer data (its slug and kind name its
+    guardian group and the host, and never change). Audited with each old and new value;
+    nothing is written when nothing changed. Raises ApplicationError (validation_failed)."""
+    unknown = set(values) - set(PARTNER_EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED, f"Not editable: {', '.join(sorted(unknown))}."
+        )
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        changes = {
+            name: {"from": getattr(partner, name), "to": value}
+            for name, value in values.items()
+            if getattr(partner, name) != value
+        }
+        if not changes:
+            return partner
+        for name, change in changes.items():
+            setattr(partner, name, change["to"])
+        try:
+            partner.full_clean()
+        except ValidationError as exc:
+            raise ApplicationError(ErrorCode.VALIDATION_FAILED, fields=exc.message_dict) from None
+        partner.save(update_fields=list(changes))
+        audit_record(
+            action=AuditEvent.Action.PARTNER_UPDATED,
+            actor=actor,
+            partner=partner,
+            target=partner,
+            detail=changes,
+        )
     return partner
 
 

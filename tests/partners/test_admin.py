@@ -136,6 +136,33 @@ def test_creating_a_partner_in_the_admin_creates_its_group_grants_and_audit(
     assert created.actor_user == alliance_manager
 
 
+def test_editing_a_partner_in_the_admin_is_audited_with_each_change(
+    manager_client: Client, alliance_manager: Any, partner: Partner
+) -> None:
+    form = {
+        "name_ja": "ブランド株式会社",
+        "name_latin": partner.name_latin,
+        "holds_customer_data": "",  # unticked
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+    }
+
+    response = manager_client.post(f"/admin/partners/partner/{partner.pk}/change/", form)
+    again = manager_client.post(f"/admin/partners/partner/{partner.pk}/change/", form)
+
+    assert response.status_code == again.status_code == 302
+    partner.refresh_from_db()
+    assert (partner.name_ja, partner.holds_customer_data) == ("ブランド株式会社", False)
+    (updated,) = AuditEvent.objects.filter(action="partner.updated", partner=partner)
+    assert updated.actor_user == alliance_manager
+    assert updated.detail == {
+        "name_ja": {"from": "brand-co株式会社", "to": "ブランド株式会社"},
+        "holds_customer_data": {"from": True, "to": False},
+    }
+
+
 def test_suspend_and_resume_actions_change_status_and_audit(
     manager_client: Client, alliance_manager: Any, partner_key: Key
 ) -> None:
