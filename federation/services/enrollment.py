@@ -357,49 +357,51 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
 
 
 def _enroll_chunk(batch: EnrollmentBatch, chunk: list[str], terms: TermsInForce) -> bool:
-    """Enroll one chunk of a batch and move its progress on, in one transaction: one query
-    selects the eligible members (active, both consents in force, not already enrolled), one
-    insert enrolls them. False if another run of the batch moved it on first."""
-    source, target = batch.source, batch.target
+    """Enroll one chunk of a batch and move its progress on, in one transaction. False if
+    another run of the batch moved it on first (then this chunk is rolled back)."""
     with transaction.atomic():
-        eligible = list(
-            MemberAccount.objects.filter(
-                partner=source, member_number__in=chunk, status=MemberAccount.Status.ACTIVE
-            )
-            .filter(
-                pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[0], recipient=target)
-            )
-            .filter(
-                pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[1], recipient=target)
-            )
-            .exclude(
-                pk__in=Enrollment.objects.filter(target=target, status__in=LIVE).values("member_id")
-            )
-            .values_list("pk", flat=True)
-        )
-        created = Enrollment.objects.bulk_create(
-            [
-                Enrollment(
-                    member_id=member_id,
-                    source=source,
-                    target=target,
-                    agreement=terms.agreement,
-                    fields=batch.fields,
-                    requested_by=batch.requested_by,
-                    batch=batch,
-                )
-                for member_id in eligible
-            ],
-            ignore_conflicts=True,  # a single request that won a race stays the one
-        )
+        created = _insert_chunk(batch, chunk, terms)
         # Only from the progress this run read: a second run of the same batch (a message
         # delivered twice) that got further first wins, and this chunk is rolled back.
         moved = EnrollmentBatch.objects.filter(
             pk=batch.pk, status=EnrollmentBatch.Status.RUNNING, processed=batch.processed
-        ).update(processed=batch.processed + len(chunk), enrolled=batch.enrolled + len(created))
+        ).update(processed=batch.processed + len(chunk), enrolled=batch.enrolled + created)
         if not moved:
             transaction.set_rollback(True)
     return bool(moved)
+
+
+def _insert_chunk(batch: EnrollmentBatch, chunk: list[str], terms: TermsInForce) -> int:
+    """One query selects the chunk's eligible members (active, both consents in force, not
+    already enrolled) and one insert enrolls them; returns how many it enrolled."""
+    source, target = batch.source, batch.target
+    eligible = (
+        MemberAccount.objects.filter(
+            partner=source, member_number__in=chunk, status=MemberAccount.Status.ACTIVE
+        )
+        .filter(pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[0], recipient=target))
+        .filter(pk__in=consented_member_ids(purpose_code=REQUIRED_CONSENTS[1], recipient=target))
+        .exclude(
+            pk__in=Enrollment.objects.filter(target=target, status__in=LIVE).values("member_id")
+        )
+        .values_list("pk", flat=True)
+    )
+    created = Enrollment.objects.bulk_create(
+        [
+            Enrollment(
+                member_id=member_id,
+                source=source,
+                target=target,
+                agreement=terms.agreement,
+                fields=batch.fields,
+                requested_by=batch.requested_by,
+                batch=batch,
+            )
+            for member_id in eligible
+        ],
+        ignore_conflicts=True,  # a single request that won a race stays the one
+    )
+    return len(created)
 
 
 def enrollment_batch_abandon(*, batch_id: Any, error: str) -> bool:

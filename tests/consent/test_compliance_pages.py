@@ -39,8 +39,8 @@ from consent.services import (
 )
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner, StaffRole
-from partners.services import member_create, member_erase, staff_role_set
-from tests.factories import make_partner, make_staff, make_user
+from partners.services import member_erase, staff_role_set
+from tests.factories import make_member, make_partner, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +53,6 @@ MASK = "●●●● (hidden)"
 
 
 # --- The world ------------------------------------------------------------------------------
-
-
-def _member(partner: Partner, number: str, **values: str) -> MemberAccount:
-    return member_create(
-        partner=partner,
-        values={"member_number": number, "kind": "household", "name": "山田 太郎", **values},
-        actor=Actor.system(),
-    )
 
 
 def _ago(**delta: float) -> Any:
@@ -84,7 +76,7 @@ class World:
             effective_at=_ago(days=10),
             actor=Actor.system(),
         )
-        self.hanako = _member(
+        self.hanako = make_member(
             host,
             "K-1",
             name=NAME,
@@ -96,8 +88,8 @@ class World:
             prefecture="13",
             joined_on="2020-04-01",
         )
-        self.jiro = _member(host, "K-2", email="jiro@example.jp", phone="080-1111-2222")
-        self.brand_k1 = _member(brand, "K-1", email="someone.else@example.jp")
+        self.jiro = make_member(host, "K-2", email="jiro@example.jp", phone="080-1111-2222")
+        self.brand_k1 = make_member(brand, "K-1", email="someone.else@example.jp")
         self.grant(self.hanako, brand, "cross_enrollment", days=5)
         self.grant(self.hanako, brand, "profile_sharing", days=5)
         self.grant(self.hanako, outsider, "profile_sharing", days=5, expires_at=_ago(days=1))
@@ -851,7 +843,7 @@ def test_csv_cells_never_start_a_formula(reviewer: Client, host: Partner) -> Non
         effective_at=_ago(days=1),
         actor=Actor.system(),
     )
-    member = _member(host, "K-7")
+    member = make_member(host, "K-7")
     consent_grant(
         member=member,
         purpose_code="cross_enrollment",
@@ -992,7 +984,7 @@ def test_the_request_list_pages_through(world: World, reviewer: Client) -> None:
 def busy_world(world: World, host: Partner) -> World:
     """Many members, events, notices, requests and a broken chain: enough rows that one query
     per row would blow every bound below."""
-    members = [_member(host, f"B-{n}") for n in range(12)]
+    members = [make_member(host, f"B-{n}") for n in range(12)]
     for member in members:
         world.grant(member, world.brand, "cross_enrollment", days=3)
         world.grant(member, world.outsider, "profile_sharing", days=3)

@@ -14,8 +14,8 @@ from consent.models import ConsentEvent, ConsentState, PrivacyNotice
 from consent.services import notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
-from partners.services import member_create
 from tests.conftest import Key, client_for
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -42,22 +42,14 @@ def notice(host: Partner, partner: Partner) -> PrivacyNotice:
     )
 
 
-def _member(partner: Partner, number: str) -> MemberAccount:
-    return member_create(
-        partner=partner,
-        values={"member_number": number, "kind": "household", "name": "佐藤 花子"},
-        actor=Actor.system(),
-    )
-
-
 @pytest.fixture
 def host_member(host: Partner) -> MemberAccount:
-    return _member(host, "K-1")
+    return make_member(host, "K-1")
 
 
 @pytest.fixture
 def brand_member(partner: Partner) -> MemberAccount:
-    return _member(partner, "BC-1")
+    return make_member(partner, "BC-1")
 
 
 def _when(minutes_ago: int = 1) -> str:
@@ -498,8 +490,8 @@ def test_the_check_answers_for_each_number_in_order(
     partner: Partner,
     outsider: Partner,
 ) -> None:
-    _member(partner, "BC-2")  # never consented
-    _member(outsider, "OC-1")  # another base: the caller cannot ask about it
+    make_member(partner, "BC-2")  # never consented
+    make_member(outsider, "OC-1")  # another base: the caller cannot ask about it
     _grant(partner_key, "BC-1", _grant_body(notice, partner))
 
     full_width = "\uff22\uff23-\uff11"  # BC-1 in full-width letters and digits
@@ -530,7 +522,7 @@ def test_the_check_takes_a_constant_number_of_queries(
 ) -> None:
     numbers = [f"BC-{n}" for n in range(30)]
     for number in numbers:
-        _member(partner, number)
+        make_member(partner, number)
         _grant(partner_key, number, _grant_body(notice, partner))
 
     with CaptureQueriesContext(connection) as one:

@@ -16,18 +16,11 @@ from consent.selectors import consent_check
 from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner
-from partners.services import member_create, member_erase
+from partners.services import member_erase
 from tests.conftest import Key, client_for
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
-
-
-def _member(host: Partner, number: str) -> MemberAccount:
-    return member_create(
-        partner=host,
-        values={"member_number": number, "kind": "household", "name": "佐藤 花子"},
-        actor=Actor.system(),
-    )
 
 
 @pytest.fixture
@@ -43,7 +36,7 @@ def consented(host: Partner, partner: Partner) -> tuple[MemberAccount, MemberAcc
         effective_at=timezone.now() - timedelta(days=3),
         actor=Actor.system(),
     )
-    members = (_member(host, "K-1"), _member(host, "K-2"))
+    members = (make_member(host, "K-1"), make_member(host, "K-2"))
     for member in members:
         consent_grant(
             member=member,

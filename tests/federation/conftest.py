@@ -2,21 +2,17 @@
 cross-enrollment one (``agreement``, ``hanako``) and the overlap one (``alliance``), and the
 members and consents they are built from. A test module may define its own ``agreement``."""
 
-from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from consent.models import PrivacyNotice
-from consent.services import consent_grant, notice_publish
 from federation import services
 from federation.models import Agreement
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
+from tests.factories import grant_consent, make_agreement, make_member, make_notice
 
 SYSTEM = Actor.system()
 HOOK_URL = "http://127.0.0.1:9/enrollments"  # loopback is allowed in tests; nothing listens
@@ -24,49 +20,19 @@ MEMBER_NAME = "佐藤 花子"
 OVERLAP_MIN_CELL = 10
 
 
-def agreement_in_force(
-    host: Partner, brand: Partner, *, title: str, terms: Mapping[str, Any]
-) -> Agreement:
-    """An agreement between ``host`` and ``brand`` on ``terms``, signed by both, from today."""
-    today = timezone.localdate()
-    agreement = services.agreement_create(
-        title=title,
-        host=host,
-        parties=[
-            PartyInput(host, "Host contact", "alliance@host.example"),
-            PartyInput(brand, "Brand contact", "alliance@brand.example"),
-        ],
-        terms=terms,
-        effective_from=today,
-        valid_until=today + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = services.version_propose(version=agreement.versions.get(), actor=SYSTEM)
-    for who in (host, brand):
-        services.version_sign(version=version, partner=who, signed_by="CEO", actor=SYSTEM)
-    agreement.refresh_from_db()
-    return agreement
-
-
 # --- Cross-enrollment ------------------------------------------------------------------------
 
 
 def enrollment_member(owner: Partner, number: str, **values: Any) -> MemberAccount:
     """A member with every field a target could ask for."""
-    return partner_services.member_create(
-        partner=owner,
-        values={
-            "member_number": number,
-            "kind": "household",
-            "name": MEMBER_NAME,
-            "email": f"{number.lower()}@example.jp",
-            "phone": "09011112222",
-            "birth_date": "1985-03-04",
-            "address": "東京都千代田区1-1",
-            **values,
-        },
-        actor=SYSTEM,
-    )
+    defaults = {
+        "name": MEMBER_NAME,
+        "email": f"{number.lower()}@example.jp",
+        "phone": "09011112222",
+        "birth_date": "1985-03-04",
+        "address": "東京都千代田区1-1",
+    }
+    return make_member(owner, number, **{**defaults, **values})
 
 
 def enrollment_notice(brand: Partner) -> PrivacyNotice:
@@ -75,30 +41,16 @@ def enrollment_notice(brand: Partner) -> PrivacyNotice:
     existing = PrivacyNotice.objects.first()
     if existing is not None:
         return existing
-    return notice_publish(
-        version=1,
-        language="ja",
+    return make_notice(
         text="氏名、メールアドレス、年代を提携先に提供します。",
         purposes=["cross_enrollment", "profile_sharing"],
         recipients=[brand],
         data_items=["name", "email", "age_band", "prefecture"],
-        effective_at=timezone.now() - timedelta(days=1),
-        actor=Actor.system(),
     )
 
 
 def grant_enrollment_consents(member: MemberAccount, brand: Partner, *purposes: str) -> None:
-    notice = enrollment_notice(brand)
-    for purpose in purposes:
-        consent_grant(
-            member=member,
-            purpose_code=purpose,
-            recipient=brand,
-            notice=notice,
-            channel="host_portal",
-            occurred_at=timezone.now() - timedelta(minutes=5),
-            actor=SYSTEM,
-        )
+    grant_consent(member, brand, *purposes, notice=enrollment_notice(brand))
 
 
 @pytest.fixture
@@ -125,7 +77,7 @@ def agreement(host: Partner, partner: Partner) -> Agreement:
         # The phone is agreed, but no member consented to it under the notice.
         "fields": ["name", "email", "age_band", "phone"],
     }
-    return agreement_in_force(host, partner, title="Host and Brand", terms={"data_flows": [flow]})
+    return make_agreement(host, partner, title="Host and Brand", terms={"data_flows": [flow]})
 
 
 @pytest.fixture
@@ -139,24 +91,12 @@ def hanako(host: Partner, partner: Partner, agreement: Agreement) -> MemberAccou
 
 
 def overlap_member(owner: Partner, number: str, email: str, **values: Any) -> MemberAccount:
-    return partner_services.member_create(
-        partner=owner,
-        values={"member_number": number, "kind": "household", "name": "会員", "email": email}
-        | values,
-        actor=SYSTEM,
-    )
+    return make_member(owner, number, name="会員", email=email, **values)
 
 
 def grant_overlap_consent(member: MemberAccount, recipient: Partner) -> None:
-    consent_grant(
-        member=member,
-        purpose_code="overlap_matching",
-        recipient=recipient,
-        notice=PrivacyNotice.objects.get(),
-        channel="host_portal" if member.partner.kind == Partner.Kind.HOST else "partner_app",
-        occurred_at=timezone.now() - timedelta(minutes=5),
-        actor=SYSTEM,
-    )
+    channel = "host_portal" if member.partner.kind == Partner.Kind.HOST else "partner_app"
+    grant_consent(member, recipient, "overlap_matching", channel=channel)
 
 
 def shared_people(
@@ -182,15 +122,11 @@ def small_cell_floor(settings: Any) -> int:
 def alliance(host: Partner, partner: Partner, small_cell_floor: int) -> Agreement:
     """The brand may give the host overlap counts (cells of at least ``OVERLAP_MIN_CELL``, the
     floor of this alliance), and lets it see them."""
-    notice_publish(
-        version=1,
-        language="ja",
+    make_notice(
         text="会員の重複を件数で確認します。",
         purposes=["overlap_matching"],
         recipients=[host, partner],
         data_items=["kind", "age_band"],
-        effective_at=timezone.now() - timedelta(days=1),
-        actor=Actor.system(),
     )
     flow = {
         "provider": partner.slug,
@@ -198,7 +134,7 @@ def alliance(host: Partner, partner: Partner, small_cell_floor: int) -> Agreemen
         "purpose": "overlap_matching",
         "fields": ["kind", "age_band"],
     }
-    agreement = agreement_in_force(
+    agreement = make_agreement(
         host,
         partner,
         title="Host and Brand overlap",

@@ -11,11 +11,11 @@ from django.utils import timezone
 from federation import services
 from federation.models import Agreement, AgreementVersion
 from federation.selectors import agreement_list, terms_in_force, version_diff, version_in_force
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, Partner, WebhookDelivery
+from tests.factories import make_agreement, make_parties
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -62,22 +62,14 @@ def _terms(host: Partner, brand: Partner, **changes: Any) -> dict[str, Any]:
     return terms
 
 
-def _parties(*partners: Partner) -> list[PartyInput]:
-    return [PartyInput(p, f"Contact of {p.slug}", f"alliance@{p.slug}.example") for p in partners]
-
-
 TODAY = timezone.localdate()
 
 
 def _agreement(host: Partner, brand: Partner, **options: Any) -> Agreement:
-    return services.agreement_create(
-        title="Kirari and Brand co-marketing",
-        host=host,
-        parties=_parties(host, brand),
-        terms=options.pop("terms", _terms(host, brand)),
-        effective_from=options.pop("effective_from", TODAY),
-        valid_until=options.pop("valid_until", TODAY + timedelta(days=365)),
-        actor=SYSTEM,
+    """A draft of the host and the brand, on ``_terms`` unless told otherwise."""
+    options.setdefault("terms", _terms(host, brand))
+    return make_agreement(
+        host, brand, title="Kirari and Brand co-marketing", state="draft", **options
     )
 
 
@@ -175,7 +167,7 @@ def _amendment_adding(
     )
     return services.version_draft(
         agreement=agreement,
-        parties=_parties(host, brand, newcomer),
+        parties=make_parties(host, brand, newcomer),
         terms=terms,
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=365),
@@ -218,7 +210,7 @@ def test_a_company_an_amendment_drops_later_is_told_while_it_is_still_bound(
     # Signed, but from next month: until then version 2, with the outsider, is in force.
     leaves = services.version_draft(
         agreement=active,
-        parties=_parties(host, partner),
+        parties=make_parties(host, partner),
         terms=_terms(host, partner),
         effective_from=TODAY + timedelta(days=30),
         valid_until=TODAY + timedelta(days=365),
@@ -321,7 +313,7 @@ def test_an_amendment_takes_effect_on_its_date_and_history_stays(
     later = TODAY + timedelta(days=10)
     version = services.version_draft(
         agreement=active,
-        parties=_parties(host, partner),
+        parties=make_parties(host, partner),
         terms=narrower,
         effective_from=later,
         valid_until=TODAY + timedelta(days=400),
@@ -350,7 +342,7 @@ def test_an_amendment_cannot_take_effect_in_the_past(
     with pytest.raises(ApplicationError) as refused:
         services.version_draft(
             agreement=active,
-            parties=_parties(host, partner),
+            parties=make_parties(host, partner),
             terms=_terms(host, partner),
             effective_from=TODAY - timedelta(days=1),
             valid_until=TODAY + timedelta(days=30),
@@ -368,7 +360,7 @@ def test_a_draft_whose_date_has_passed_cannot_be_proposed(
 ) -> None:
     version = services.version_draft(
         agreement=active,
-        parties=_parties(host, partner),
+        parties=make_parties(host, partner),
         terms=_terms(host, partner),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=30),
@@ -506,7 +498,7 @@ def test_only_one_version_is_open_at_a_time(
 ) -> None:
     options: dict[str, Any] = {
         "agreement": active,
-        "parties": _parties(host, partner),
+        "parties": make_parties(host, partner),
         "terms": _terms(host, partner),
         "effective_from": TODAY + timedelta(days=1),
         "valid_until": TODAY + timedelta(days=30),
@@ -543,7 +535,7 @@ def test_every_change_of_an_agreement_is_in_the_audit_log(
     agreement = services.agreement_create(
         title="Audited",
         host=host,
-        parties=_parties(host, partner),
+        parties=make_parties(host, partner),
         terms=_terms(host, partner),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=30),

@@ -17,12 +17,11 @@ from django.utils import timezone
 from consent.services import consent_grant, notice_publish
 from federation import services
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import Partner, StaffRole
 from partners.services import member_create
-from tests.factories import make_user
+from tests.factories import make_agreement, make_parties, make_user
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -64,33 +63,11 @@ def _terms(host: Partner, brand: Partner, fields: tuple[str, ...] = ("name", "em
     }
 
 
-def _parties(*partners: Partner) -> list[PartyInput]:
-    return [PartyInput(p, f"Contact of {p.slug}", f"alliance@{p.slug}.example") for p in partners]
-
-
 def _agreement(
     host: Partner, brand: Partner, *, title: str = "Host and Brand", state: str = "draft"
 ) -> Agreement:
     """An agreement made through the services, as far as ``state``: draft, proposed, active."""
-    agreement = services.agreement_create(
-        title=title,
-        host=host,
-        parties=_parties(host, brand),
-        terms=_terms(host, brand),
-        effective_from=TODAY,
-        valid_until=TODAY + timedelta(days=365),
-        actor=SYSTEM,
-    )
-    version = agreement.versions.get()
-    if state in ("proposed", "active"):
-        services.version_propose(version=version, actor=SYSTEM)
-    if state == "active":
-        for partner in (host, brand):
-            services.version_sign(
-                version=version, partner=partner, signed_by="Signatory", actor=SYSTEM
-            )
-    agreement.refresh_from_db()
-    return agreement
+    return make_agreement(host, brand, title=title, state=state, terms=_terms(host, brand))
 
 
 def _form(host: Partner, brand: Partner, **changes: Any) -> dict[str, Any]:
@@ -310,7 +287,7 @@ def test_the_lifecycle_through_the_console(
     assert (agreement.status, agreement.status_reason) == ("active", "")
 
 
-def test_a_new_version_starts_from_the_latest_terms_and_parties(
+def test_a_new_version_starts_from_the_latest_terms_andmake_parties(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
     agreement = _agreement(host, partner, state="active")
@@ -389,7 +366,7 @@ def test_versions_and_signatures_side_by_side_and_their_diff(
     agreement = _agreement(host, partner, state="active")
     services.version_draft(
         agreement=agreement,
-        parties=_parties(host, partner, outsider),
+        parties=make_parties(host, partner, outsider),
         terms=_terms(host, partner, fields=("name", "email", "phone")),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=365),

@@ -13,12 +13,11 @@ from django.utils import timezone
 from federation import services
 from federation.audit import FederationAuditAction
 from federation.models import Agreement, AgreementParty, AgreementVersion
-from federation.services import PartyInput
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import ApiScope, AuditEvent, IdempotencyKey, Partner, WebhookDelivery
 from tests.conftest import Key, client_for
-from tests.factories import issue_key, make_partner
+from tests.factories import issue_key, make_parties, make_partner
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -43,16 +42,12 @@ def _terms(*parties: Partner, min_cell: int = 50) -> dict[str, Any]:
     }
 
 
-def _parties(*partners: Partner) -> list[PartyInput]:
-    return [PartyInput(p, f"Contact of {p.slug}", f"alliance@{p.slug}.example") for p in partners]
-
-
 def _propose(*parties: Partner, title: str = "Host and Brand co-marketing") -> Agreement:
     """A new agreement between ``parties`` (the host first), version 1 proposed."""
     agreement = services.agreement_create(
         title=title,
         host=parties[0],
-        parties=_parties(*parties),
+        parties=make_parties(*parties),
         terms=_terms(*parties),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=365),
@@ -72,7 +67,7 @@ def _sign_all(version: AgreementVersion) -> None:
 def _amend(agreement: Agreement, *parties: Partner, propose: bool = True) -> AgreementVersion:
     version = services.version_draft(
         agreement=agreement,
-        parties=_parties(*parties),
+        parties=make_parties(*parties),
         terms=_terms(*parties, min_cell=100),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=730),
@@ -150,7 +145,7 @@ def test_an_agreement_whose_only_version_is_a_draft_is_seen_by_nobody(
     draft = services.agreement_create(
         title="Not yet",
         host=host,
-        parties=_parties(host, partner),
+        parties=make_parties(host, partner),
         terms=_terms(host, partner),
         effective_from=TODAY,
         valid_until=TODAY + timedelta(days=30),

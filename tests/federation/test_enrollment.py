@@ -18,6 +18,7 @@ from federation import services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
 from federation.selectors import terms_in_force
 from federation.services import PartyInput
+from federation.services import enrollment as enrollment_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
@@ -358,20 +359,21 @@ def _watch_chunks(
     before: Callable[[int], None] = lambda chunk: None,
     after: Callable[[int], None] = lambda chunk: None,
 ) -> list[int]:
-    """Batches in chunks of two; calls ``before`` and ``after`` each chunk's insert with its
-    number, and returns the list of the members each insert was given."""
+    """Batches in chunks of two; calls ``before`` and ``after`` each chunk's insert (inside
+    the chunk's transaction) with its number, and returns how many members each insert
+    enrolled. It wraps the service's own chunk step, never the database layer."""
     monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
-    real_insert = Enrollment.objects.bulk_create
+    real_insert = enrollment_services._insert_chunk
     inserts: list[int] = []
 
-    def watched(objs: Any, *args: Any, **kwargs: Any) -> Any:
-        inserts.append(len(objs))
+    def watched(batch: EnrollmentBatch, chunk: list[str], terms: Any) -> int:
+        inserts.append(len(chunk))
         before(len(inserts))
-        created = real_insert(objs, *args, **kwargs)
+        created = real_insert(batch, chunk, terms)
         after(len(inserts))
         return created
 
-    monkeypatch.setattr(Enrollment.objects, "bulk_create", watched)
+    monkeypatch.setattr(enrollment_services, "_insert_chunk", watched)
     return inserts
 
 

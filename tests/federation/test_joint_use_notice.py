@@ -8,10 +8,9 @@ from django.utils import timezone
 from consent.preferences import preference_link_token
 from federation import services
 from federation.models import Agreement
-from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
-from tests.federation.conftest import agreement_in_force
+from tests.factories import make_agreement, make_member
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -36,9 +35,7 @@ def agreement(host: Partner, partner: Partner) -> Agreement:
         "legal_basis": "joint_use",
         "joint_use": NOTICE,
     }
-    return agreement_in_force(
-        host, partner, title="共同調査の取り決め", terms={"data_flows": [flow]}
-    )
+    return make_agreement(host, partner, title="共同調査の取り決め", terms={"data_flows": [flow]})
 
 
 def _page(member: MemberAccount, lang: str = "ja") -> str:
@@ -47,18 +44,10 @@ def _page(member: MemberAccount, lang: str = "ja") -> str:
     return response.content.decode()
 
 
-def _member(partner: Partner, number: str) -> MemberAccount:
-    return partner_services.member_create(
-        partner=partner,
-        values={"member_number": number, "kind": "household", "name": "会員"},
-        actor=SYSTEM,
-    )
-
-
 def test_the_joint_use_notice_is_on_the_members_page_while_in_force(
     agreement: Agreement, host: Partner, outsider: Partner
 ) -> None:
-    hanako = _member(host, "K-1")
+    hanako = make_member(host, "K-1")
 
     page = _page(hanako)
     english = _page(hanako, "en")
@@ -68,7 +57,7 @@ def test_the_joint_use_notice_is_on_the_members_page_while_in_force(
         assert text in page
     assert "管理について責任を有する者" in page
     assert "Responsible for its management" in english
-    assert "共同利用" not in _page(_member(outsider, "O-1"))  # not its company's data
+    assert "共同利用" not in _page(make_member(outsider, "O-1"))  # not its company's data
 
     services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
     assert NOTICE["purpose_of_use"] not in _page(hanako)

@@ -16,7 +16,7 @@ from partners import services
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner
 from partners.services.member_records import open_member
-from tests.factories import make_partner, make_user
+from tests.factories import make_member, make_partner, make_user
 
 NAME = "Zephyrine Quimbleworth"
 EMAIL = "zephyrine.quimble@example.test"
@@ -45,20 +45,9 @@ def _staff_without_role(username: str, *codenames: str) -> User:
 
 
 def _member(partner: Partner, number: str = "M-0001", **values: str) -> MemberAccount:
-    return services.member_create(
-        partner=partner,
-        values={
-            "member_number": number,
-            "kind": "household",
-            "name": NAME,
-            "email": EMAIL,
-            "phone": PHONE,
-            "address": ADDRESS,
-            "birth_date": "1984-07-09",
-            **values,
-        },
-        actor=Actor.system(),
-    )
+    """A member with every personal field the console shows."""
+    personal = {"name": NAME, "email": EMAIL, "phone": PHONE, "address": ADDRESS}
+    return make_member(partner, number, birth_date="1984-07-09", **{**personal, **values})
 
 
 def _url(model: str, *parts: Any) -> str:
