@@ -40,7 +40,7 @@ from consent.services import (
 from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS
@@ -586,7 +586,7 @@ class WithdrawalListApi(PartnerEndpoint):
 
     @extend_schema(
         parameters=[OpenApiParameter("pending", bool, required=False)],
-        responses=WithdrawalOutput(many=True),
+        responses=page_of(WithdrawalOutput),
     )
     def get(self, request: Request) -> Response:
         notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
@@ -726,7 +726,7 @@ class DataRequestListApi(PartnerEndpoint):
         parameters=[
             OpenApiParameter("status", str, enum=DataSubjectRequest.Status.values, required=False)
         ],
-        responses=DataRequestOutput(many=True),
+        responses=page_of(DataRequestOutput),
     )
     def get(self, request: Request) -> Response:
         found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(

@@ -13,8 +13,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +28,7 @@ from federation.selectors import agreement_list, version_diff, version_in_force
 from federation.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
 from partners.models import ApiScope, Partner
 
 READ = ApiScope.READ.value
@@ -213,10 +212,7 @@ class AgreementSignedVersionOutput(AgreementVersionOutput):
     )
 
 
-class AgreementPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = AgreementOutput(many=True)
+AgreementPageOutput = page_of(AgreementOutput)
 
 
 class AgreementDiffOutput(serializers.Serializer):
@@ -246,8 +242,6 @@ class AgreementListApi(PartnerEndpoint):
     @extend_schema(
         parameters=[
             AgreementListFilters,
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=AgreementPageOutput,
         operation_id="agreements_list",

@@ -11,8 +11,7 @@ never cached and never stored for an Idempotency-Key replay (no POST here return
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,7 +34,7 @@ from federation.services.enrollment import MAX_BATCH_MEMBERS, no_agreement_to_en
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
 from partners.models import ApiScope, Partner
 from partners.pii import pseudonym_for
 
@@ -158,10 +157,7 @@ class EnrollmentOutput(serializers.Serializer):
     )
 
 
-class EnrollmentPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = EnrollmentOutput(many=True)
+EnrollmentPageOutput = page_of(EnrollmentOutput)
 
 
 class EnrollmentMemberOutput(serializers.Serializer):
@@ -251,8 +247,6 @@ class EnrollmentListApi(PartnerEndpoint):
     @extend_schema(
         parameters=[
             EnrollmentListFilters,
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=EnrollmentPageOutput,
         operation_id="enrollments_list",

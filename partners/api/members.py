@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,7 +19,7 @@ from partners import pii, selectors, services
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
 from partners.models import ApiScope, MemberAccount
 from partners.normalize import age_band
 from partners.services.member_records import open_member
@@ -158,10 +157,7 @@ class MemberPagination(CappedCursorPagination):
     ordering = "member_number"
 
 
-class MemberPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = MemberOutput(many=True)
+MemberPageOutput = page_of(MemberOutput)
 
 
 class MemberListApi(PartnerEndpoint):
@@ -180,8 +176,6 @@ class MemberListApi(PartnerEndpoint):
     @extend_schema(
         parameters=[
             MemberListFilters,
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=MemberPageOutput,
         operation_id="members_list",

@@ -13,6 +13,7 @@ from partners.access import (
     access_webhook_endpoint_by_id,
 )
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.api.pagination import page_of
 from partners.models import ApiKey, ApiScope, Partner, WebhookDelivery, WebhookEndpoint
 from partners.webhook_events import EVENT_TYPES
 
@@ -73,7 +74,7 @@ class MeApi(PartnerEndpoint):
 
 
 class PartnerListApi(PartnerEndpoint):
-    @extend_schema(responses=PartnerOutput(many=True))
+    @extend_schema(responses=page_of(PartnerOutput))
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.partner_list(principal=self.partner), PartnerOutput)
 
@@ -96,7 +97,7 @@ class ApiKeyListApi(PartnerEndpoint):
         )
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
-    @extend_schema(responses=ApiKeyOutput(many=True))
+    @extend_schema(responses=page_of(ApiKeyOutput))
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.api_key_list(principal=self.partner), ApiKeyOutput)
 
@@ -185,7 +186,7 @@ class WebhookEndpointListApi(PartnerEndpoint):
             fields["events"] = _event_list_field(min_length=1)
             return fields
 
-    @extend_schema(responses=WebhookEndpointOutput(many=True))
+    @extend_schema(responses=page_of(WebhookEndpointOutput))
     def get(self, request: Request) -> Response:
         endpoints = selectors.webhook_endpoint_list(principal=self.partner)
         return self.paginated(endpoints, WebhookEndpointOutput)
@@ -307,19 +308,24 @@ class WebhookEndpointPingApi(PartnerEndpoint):
 class WebhookDeliveryListApi(PartnerEndpoint):
     required_scopes = {"GET": ADMIN}
 
-    @extend_schema(responses=WebhookDeliveryOutput(many=True))
+    @extend_schema(responses=page_of(WebhookDeliveryOutput))
     def get(self, request: Request, endpoint_id: str) -> Response:
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id)
         deliveries = selectors.webhook_delivery_list(endpoint=endpoint)
         return self.paginated(deliveries, WebhookDeliveryOutput)
 
 
-class WebhookEventTypeListApi(PartnerEndpoint):
-    class WebhookEventTypeListOutput(serializers.Serializer):
-        type = serializers.CharField()
-        description = serializers.CharField()
+class WebhookEventTypeOutput(serializers.Serializer):
+    type = serializers.CharField()
+    description = serializers.CharField()
 
-    @extend_schema(responses=WebhookEventTypeListOutput(many=True))
+
+class WebhookEventTypeListOutput(serializers.Serializer):
+    results = WebhookEventTypeOutput(many=True)
+
+
+class WebhookEventTypeListApi(PartnerEndpoint):
+    @extend_schema(responses=WebhookEventTypeListOutput)
     def get(self, request: Request) -> Response:
         types = [{"type": name, "description": text} for name, text in sorted(EVENT_TYPES.items())]
         return Response({"results": types})

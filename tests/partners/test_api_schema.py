@@ -1,0 +1,77 @@
+"""The OpenAPI schema describes what the API does: pages, errors, input limits and headers.
+
+Schemathesis (``make fuzz``) holds the running server to this schema; these tests hold the
+schema to the conventions, so a new endpoint cannot quietly leave them out.
+"""
+
+from functools import cache
+from typing import Any
+
+import pytest
+from django.conf import settings
+from drf_spectacular.generators import SchemaGenerator
+
+LISTS_ONCE_BARE = [
+    "/api/v1/api-keys",
+    "/api/v1/partners",
+    "/api/v1/consent/withdrawals",
+    "/api/v1/data-requests",
+    "/api/v1/webhook-endpoints",
+    "/api/v1/webhook-event-types",
+]
+CURSOR_PAGED = [
+    "/api/v1/api-keys",
+    "/api/v1/partners",
+    "/api/v1/consent/withdrawals",
+    "/api/v1/data-requests",
+    "/api/v1/webhook-endpoints",
+    "/api/v1/webhook-endpoints/{endpoint_id}/deliveries",
+    "/api/v1/members",
+    "/api/v1/agreements",
+    "/api/v1/enrollments",
+]
+
+
+@cache
+def _schema() -> dict[str, Any]:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method.upper(), operation)
+        for path, item in _schema()["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    return _schema()["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+
+def _ok_schema(operation: dict[str, Any]) -> dict[str, Any]:
+    return _resolve(operation["responses"]["200"]["content"]["application/json"]["schema"])
+
+
+@pytest.mark.parametrize("path", LISTS_ONCE_BARE)
+def test_every_list_is_described_as_the_object_it_answers(path: str) -> None:
+    page = _ok_schema(_schema()["paths"][path]["get"])
+
+    assert page["type"] == "object"
+    assert page["properties"]["results"]["type"] == "array"
+    assert _schema()["paths"][path]["get"]["operationId"].endswith("_list")
+
+
+@pytest.mark.parametrize("path", CURSOR_PAGED)
+def test_a_cursor_page_has_its_links_and_a_bounded_limit(path: str) -> None:
+    operation = _schema()["paths"][path]["get"]
+    page = _ok_schema(operation)
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+
+    assert set(page["properties"]) == {"next", "previous", "results"}
+    assert parameters["limit"]["schema"]["minimum"] == 1
+    assert parameters["limit"]["schema"]["maximum"] == settings.SANPO_API_MAX_PAGE_SIZE == 200
+    assert parameters["cursor"]["schema"]["type"] == "string"
