@@ -41,6 +41,7 @@ from partners.access import access_member_by_number, access_member_ids_by_number
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS
@@ -431,6 +432,7 @@ class MemberConsentListApi(PartnerEndpoint):
         "portal records for any recipient; a partner brand only for itself, through its own "
         "channels (`partner_app`, `paper`, `call_centre`, `staff_visit`), or gets 403.",
     )
+    @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.ConsentGrantInput(data=request.data)
@@ -473,6 +475,7 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
         description="In force for every check from the moment it returns. The same rules as "
         "recording apply to who may record it; no consent in force is a 409 conflict.",
     )
+    @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.ConsentWithdrawInput(data=request.data)
@@ -621,6 +624,7 @@ class PreferenceLinkApi(PartnerEndpoint):
     idempotency_redact = ("url",)
 
     @extend_schema(request=None, responses={201: PreferenceLinkOutput})
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         if member.status == MemberAccount.Status.ERASED:
@@ -701,6 +705,7 @@ class MemberDataRequestApi(PartnerEndpoint):
         "consent is withdrawn and every recipient told. Repeating an erasure is harmless. A "
         "mismatch is 403 `identity_not_verified` and records nothing.",
     )
+    @raises(ErrorCode.IDENTITY_NOT_VERIFIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.DataRequestInput(data=request.data)
@@ -765,6 +770,7 @@ class DataRequestExportApi(PartnerEndpoint):
         "ids recipients know the member by, provision records, withdrawals sent and the "
         "member's requests. 409 for an erasure request or an account erased since.",
     )
+    @raises(ErrorCode.CONFLICT)
     def get(self, request: Request, request_id: str) -> Response:
         found = access_data_request_by_id(self.partner, request_id)
         document = data_request_export(request=found, actor=self.actor)

@@ -29,6 +29,8 @@ from federation.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, Partner
 
 READ = ApiScope.READ.value
@@ -311,6 +313,7 @@ class AgreementVersionSignApi(PartnerEndpoint):
         "or the agreement ended) is 409 `conflict`. Every party is told by the webhooks "
         "`agreement.signed` and, once all have signed, `agreement.version_signed`.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, agreement_id: str, number: str) -> Response:
         version = access_version_by_number(self.partner, agreement_id, number)
         data = self.AgreementSignInput(data=request.data)

@@ -35,6 +35,8 @@ from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, Partner
 from partners.pii import pseudonym_for
 
@@ -282,6 +284,13 @@ class EnrollmentListApi(PartnerEndpoint):
         "409 `conflict`; a member number not in your base is 404. The target is told by the "
         "`enrollment.requested` webhook, under its own id for the member.",
     )
+    @raises(
+        ErrorCode.NO_AGREEMENT,
+        ErrorCode.CONSENT_REQUIRED,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.CONFLICT,
+        ErrorCode.NOT_FOUND,
+    )
     def post(self, request: Request) -> Response:
         data = self.EnrollmentRequestInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -322,6 +331,12 @@ class EnrollmentMemberApi(PartnerEndpoint):
         "the member withdrew, 409 `conflict` once the enrollment ended. Never cached "
         "(`Cache-Control: no-store`).",
     )
+    @raises(
+        ErrorCode.NO_AGREEMENT,
+        ErrorCode.CONSENT_REQUIRED,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.CONFLICT,
+    )
     def get(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id, role="target")
         data = enrollment_member_data(enrollment=enrollment, actor=self.actor)
@@ -348,6 +363,7 @@ class EnrollmentConfirmApi(PartnerEndpoint):
         "enrollment, or an ended enrollment is 409 `conflict`. Only the target may confirm: to "
         "the source this is 404.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id, role="target")
         data = self.EnrollmentConfirmInput(data=request.data)
@@ -381,6 +397,7 @@ class EnrollmentEndApi(PartnerEndpoint):
         "(a read in flight finishes first). Both are told by the `enrollment.ended` webhook. "
         "Ending an ended enrollment changes nothing.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id)
         data = self.EnrollmentEndInput(data=request.data)
@@ -424,6 +441,7 @@ class EnrollmentBulkApi(PartnerEndpoint):
         "already; other numbers are skipped, unnamed. The target is told by the "
         "`enrollment.batch_completed` webhook. The response leaves out the numbers you sent.",
     )
+    @raises(ErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.EnrollmentBulkInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -20,6 +20,8 @@ from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, MemberAccount
 from partners.normalize import age_band
 from partners.services.member_records import open_member
@@ -182,6 +184,7 @@ class MemberListApi(PartnerEndpoint):
         description="The caller's own member accounts in member-number order, without "
         "personal data.",
     )
+    @raises(ErrorCode.CONFLICT)
     def get(self, request: Request) -> Response:
         filters = self.MemberListFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -196,6 +199,7 @@ class MemberListApi(PartnerEndpoint):
         description="Create one member account. A member number already in your base is a "
         "409 conflict; other partners' numbers are never consulted.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = MemberRecordInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -230,6 +234,7 @@ class MemberDetailApi(PartnerEndpoint):
         responses=MemberDetailOutput,
         description="Change the fields sent and nothing else. An erased account is a 409 conflict.",
     )
+    @raises(ErrorCode.CONFLICT)
     def patch(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.MemberDetailInput(data=request.data)
@@ -245,6 +250,7 @@ class MemberDeactivateApi(PartnerEndpoint):
     idempotency_redact = ("personal",)
 
     @extend_schema(request=None, responses=MemberDetailOutput)
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         member = services.member_deactivate(member=member, actor=self.actor)
@@ -300,6 +306,7 @@ class MemberBulkApi(PartnerEndpoint):
         results = MemberBulkOutcomeOutput(many=True, help_text="One per member, in input order.")
 
     @extend_schema(request=MemberBulkInput, responses=MemberBulkOutput)
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.MemberBulkInput(data=request.data)
         data.is_valid(raise_exception=True)

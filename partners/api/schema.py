@@ -3,20 +3,111 @@
 ``PartnerAutoSchema`` derives from each view what the conventions of ``PartnerEndpoint`` add to
 every operation, so an endpoint written later is described without extra work:
 
+- the error responses it can give, with the codes each status can carry: authentication (401,
+  and 403 for a suspended partner), scopes (403), path parameters (404), query parameters and
+  bodies (400, 413, 415), the ``Idempotency-Key`` (400, 409, 422), throttling (429), plus the
+  codes a handler declares with ``@raises(...)``;
 - ``limit`` and ``cursor`` on every list answered with a ``page_of(...)`` page.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
+from partners.api.authentication import ApiKeyAuthentication
+from partners.api.base import PartnerEndpoint
 from partners.api.pagination import PageOutput
+from partners.api.permissions import HasPartnerScope
+from partners.errors import STATUS_BY_CODE, ErrorCode
+
+H = TypeVar("H", bound=Callable[..., Any])
+
+ERROR_COMPONENT = "Error"
+_RAISES = "_sanpo_raises"
+
+AUTHENTICATION_CODES = (
+    ErrorCode.AUTHENTICATION_REQUIRED,
+    ErrorCode.INVALID_API_KEY,
+    ErrorCode.API_KEY_REVOKED,
+    ErrorCode.API_KEY_EXPIRED,
+    ErrorCode.PARTNER_SUSPENDED,
+)
+BODY_CODES = (
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.MALFORMED_JSON,
+    ErrorCode.PAYLOAD_TOO_LARGE,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+)
+IDEMPOTENCY_CODES = (
+    ErrorCode.IDEMPOTENCY_KEY_INVALID,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS,
+)
+
+
+def raises(*codes: ErrorCode) -> Callable[[H], H]:
+    """Declare error codes a handler gives beyond the ones its view's conventions imply, e.g.
+    ``@raises(ErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)``; the schema lists them by status."""
+
+    def decorate(handler: H) -> H:
+        setattr(handler, _RAISES, (*getattr(handler, _RAISES, ()), *codes))
+        return handler
+
+    return decorate
+
+
+def _error_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "The one error shape of the API.",
+        "properties": {
+            "error": {
+                "type": "object",
+                "properties": {
+                    "code": {
+                        "type": "string",
+                        "enum": list(ErrorCode.values),
+                        "description": "Machine-readable; the status says which apply.",
+                    },
+                    "message": {"type": "string", "description": "For people; may change."},
+                    "fields": {
+                        "type": "object",
+                        "description": "Invalid fields (or `non_field_errors`), each with its "
+                        "messages; only for `validation_failed`.",
+                        "additionalProperties": True,
+                    },
+                },
+                "required": ["code", "message"],
+            }
+        },
+        "required": ["error"],
+    }
 
 
 class PartnerAutoSchema(AutoSchema):
+    def _partner_view(self) -> PartnerEndpoint | None:
+        return self.view if isinstance(self.view, PartnerEndpoint) else None
+
+    def _handler(self) -> Any:
+        return getattr(self.view, self.method.lower(), None)
+
+    def _has_body(self) -> bool:
+        return self.method in {"POST", "PUT", "PATCH"} and self.get_request_serializer() is not None
+
+    def _stores_idempotency_keys(self) -> bool:
+        view = self._partner_view()
+        return (
+            view is not None
+            and self.method == "POST"
+            # An endpoint that answers afresh every time (consent/check) overrides this.
+            and type(view)._run_idempotently is PartnerEndpoint._run_idempotently
+        )
+
     def _is_page(self) -> bool:
         response = self.get_response_serializers()
         if isinstance(response, dict):
@@ -42,6 +133,59 @@ class PartnerAutoSchema(AutoSchema):
         if isinstance(response, type) and issubclass(response, serializers.Serializer):
             fields = response().fields
         return self.method == "GET" and fields is not None and list(fields) == ["results"]
+
+    # --- errors ----------------------------------------------------------------------------
+
+    def error_codes(self) -> list[ErrorCode]:
+        """The error codes this operation can answer with, from the view and its handler."""
+        view = self.view
+        codes: list[ErrorCode] = [ErrorCode.NOT_ACCEPTABLE]
+        if any(isinstance(a, ApiKeyAuthentication) for a in view.get_authenticators()):
+            codes += AUTHENTICATION_CODES
+        if any(isinstance(p, HasPartnerScope) for p in view.get_permissions()):
+            codes.append(ErrorCode.INSUFFICIENT_SCOPE)
+        if "{" in self.path:
+            codes.append(ErrorCode.NOT_FOUND)
+        if any(p.get("in") == "query" for p in self._get_parameters()):
+            codes += [ErrorCode.VALIDATION_FAILED, ErrorCode.INVALID_REQUEST]
+        if self._has_body():
+            codes += BODY_CODES
+        elif self.method in {"POST", "PUT", "PATCH"}:
+            codes.append(ErrorCode.PAYLOAD_TOO_LARGE)
+        if self._stores_idempotency_keys():
+            codes += IDEMPOTENCY_CODES
+            if getattr(view, "idempotency_required", False):
+                codes.append(ErrorCode.IDEMPOTENCY_KEY_REQUIRED)
+        if view.get_throttles():
+            codes.append(ErrorCode.RATE_LIMITED)
+        codes += getattr(self._handler(), _RAISES, ())
+        return list(dict.fromkeys(codes))
+
+    def _error_ref(self) -> dict[str, str]:
+        component = ResolvedComponent(
+            name=ERROR_COMPONENT,
+            type=ResolvedComponent.SCHEMA,
+            object=ERROR_COMPONENT,
+            schema=_error_schema(),
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        by_status: dict[int, list[ErrorCode]] = {}
+        for code in self.error_codes():
+            by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
+        for status in sorted(by_status):
+            listed = ", ".join(f"`{code.value}`" for code in by_status[status])
+            responses.setdefault(
+                str(status),
+                {
+                    "description": f"Error: {listed}.",
+                    "content": {"application/json": {"schema": self._error_ref()}},
+                },
+            )
+        return responses
 
     # --- parameters ------------------------------------------------------------------------
 

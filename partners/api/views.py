@@ -14,6 +14,8 @@ from partners.access import (
 )
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.pagination import page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiKey, ApiScope, Partner, WebhookDelivery, WebhookEndpoint
 from partners.webhook_events import EVENT_TYPES
 
@@ -102,6 +104,7 @@ class ApiKeyListApi(PartnerEndpoint):
         return self.paginated(selectors.api_key_list(principal=self.partner), ApiKeyOutput)
 
     @extend_schema(request=ApiKeyListInput, responses={201: IssuedKeyOutput})
+    @raises(ErrorCode.PERMISSION_DENIED)
     def post(self, request: Request) -> Response:
         data = self.ApiKeyListInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -139,6 +142,7 @@ class ApiKeyRotateApi(PartnerEndpoint):
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=ApiKeyRotateInput, responses={201: IssuedKeyOutput})
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, key_id: str) -> Response:
         data = self.ApiKeyRotateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -192,6 +196,7 @@ class WebhookEndpointListApi(PartnerEndpoint):
         return self.paginated(endpoints, WebhookEndpointOutput)
 
     @extend_schema(request=WebhookEndpointListInput, responses={201: WebhookEndpointCreatedOutput})
+    @raises(ErrorCode.WEBHOOK_URL_REFUSED)
     def post(self, request: Request) -> Response:
         data = self.WebhookEndpointListInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,6 +226,7 @@ class WebhookEndpointDetailApi(PartnerEndpoint):
         return Response(WebhookEndpointOutput(endpoint).data)
 
     @extend_schema(request=WebhookEndpointDetailInput, responses=WebhookEndpointOutput)
+    @raises(ErrorCode.WEBHOOK_URL_REFUSED)
     def patch(self, request: Request, endpoint_id: str) -> Response:
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id, need="write")
         data = self.WebhookEndpointDetailInput(data=request.data)

@@ -75,3 +75,34 @@ def test_a_cursor_page_has_its_links_and_a_bounded_limit(path: str) -> None:
     assert parameters["limit"]["schema"]["minimum"] == 1
     assert parameters["limit"]["schema"]["maximum"] == settings.SANPO_API_MAX_PAGE_SIZE == 200
     assert parameters["cursor"]["schema"]["type"] == "string"
+
+
+def test_every_operation_documents_its_errors_in_the_one_error_shape() -> None:
+    error = _schema()["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    assert error["properties"]["error"]["required"] == ["code", "message"]
+
+    for path, method, operation in _operations():
+        errors = {status: r for status, r in operation["responses"].items() if status >= "400"}
+        assert {"401", "403", "406", "429"} <= set(errors), (method, path)
+        if "{" in path:
+            assert "404" in errors, (method, path)
+        if method in {"POST", "PUT", "PATCH"}:
+            assert "413" in errors, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "415"} <= set(errors), (method, path)
+        for response in errors.values():
+            schema = response["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/Error"}, (method, path)
+            assert "`" in response["description"], (method, path)
+
+
+def test_declared_codes_are_listed_under_their_status() -> None:
+    enroll = _schema()["paths"]["/api/v1/enrollments"]["post"]["responses"]
+    overlap = _schema()["paths"]["/api/v1/overlap"]["get"]["responses"]
+
+    assert "`no_agreement`" in enroll["403"]["description"]
+    assert "`consent_required`" in enroll["403"]["description"]
+    assert "`conflict`" in enroll["409"]["description"]
+    assert "`disclosure_refused`" in overlap["400"]["description"]
+    assert "`rate_limited`" in overlap["429"]["description"]
