@@ -8,7 +8,8 @@ through the API: a change of mind is a new grant or a withdrawal.
 """
 
 from datetime import timedelta
-from typing import Any, cast
+from itertools import combinations
+from typing import Any, ClassVar, cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,7 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from consent.access import access_data_request_by_id, access_withdrawal_by_id
-from consent.data_requests import data_request_export, data_request_submit
+from consent.data_requests import (
+    IDENTITY_FACTS,
+    MIN_IDENTITY_FACTS,
+    data_request_export,
+    data_request_submit,
+)
 from consent.models import (
     Channel,
     ConsentEvent,
@@ -41,7 +47,7 @@ from partners.access import access_member_by_number, access_member_ids_by_number
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.pagination import CappedCursorPagination, page_of
-from partners.api.schema import raises
+from partners.api.schema import NON_BLANK, raises
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS
@@ -681,6 +687,17 @@ class MemberDataRequestApi(PartnerEndpoint):
 
     class DataRequestInput(StrictInputSerializer):
         class IdentityInput(StrictInputSerializer):
+            # At least two of the facts, not blank (consent.data_requests.identity_verify).
+            openapi_extra: ClassVar[dict[str, Any]] = {
+                "anyOf": [
+                    {
+                        "required": list(pair),
+                        "properties": {name: {"pattern": NON_BLANK} for name in pair},
+                    }
+                    for pair in combinations(IDENTITY_FACTS, MIN_IDENTITY_FACTS)
+                ]
+            }
+
             email = serializers.CharField(max_length=254, required=False, allow_blank=True)
             phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
             birth_date = serializers.CharField(

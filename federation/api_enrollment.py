@@ -242,8 +242,8 @@ class EnrollmentListApi(PartnerEndpoint):
             required=False,
             allow_empty=False,
             max_length=20,
-            help_text="The member fields the target may read. Absent: every field the agreement "
-            "and the notice in force allow.",
+            help_text="The member fields the target may read, at least one. Absent: every "
+            "field the agreement and the notice in force allow.",
         )
 
     @extend_schema(
@@ -427,7 +427,7 @@ class EnrollmentBulkApi(PartnerEndpoint):
             required=False,
             allow_empty=False,
             max_length=20,
-            help_text="As for one enrollment: absent means every allowed field.",
+            help_text="As for one enrollment: at least one; absent means every allowed field.",
         )
 
     @extend_schema(

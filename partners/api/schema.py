@@ -7,20 +7,24 @@ every operation, so an endpoint written later is described without extra work:
   and 403 for a suspended partner), scopes (403), path parameters (404), query parameters and
   bodies (400, 413, 415), the ``Idempotency-Key`` (400, 409, 422), throttling (429), plus the
   codes a handler declares with ``@raises(...)``;
-- ``limit`` and ``cursor`` on every list answered with a ``page_of(...)`` page.
+- the ``Idempotency-Key`` header on every POST (required where ``idempotency_required``);
+- ``limit`` and ``cursor`` on every list answered with a ``page_of(...)`` page;
+- ``additionalProperties: false`` on every ``StrictInputSerializer``, and ``minLength: 1`` on
+  input strings that may not be blank.
 """
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, get_doc
 from rest_framework import serializers
 
 from partners.api.authentication import ApiKeyAuthentication
-from partners.api.base import PartnerEndpoint
+from partners.api.base import _IDEMPOTENCY_KEY, PartnerEndpoint, StrictInputSerializer
 from partners.api.pagination import PageOutput
 from partners.api.permissions import HasPartnerScope
 from partners.errors import STATUS_BY_CODE, ErrorCode
@@ -28,6 +32,9 @@ from partners.errors import STATUS_BY_CODE, ErrorCode
 H = TypeVar("H", bound=Callable[..., Any])
 
 ERROR_COMPONENT = "Error"
+# A string that is not blank once DRF strips it: at least one character outside Python's
+# whitespace (str.isspace), which is wider than the \s of JSON Schema's regular expressions.
+NON_BLANK = r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _RAISES = "_sanpo_raises"
 
 AUTHENTICATION_CODES = (
@@ -212,8 +219,75 @@ class PartnerAutoSchema(AutoSchema):
                     "description": "Opaque: only from a `next` or `previous` link.",
                 },
             ]
+        view = self._partner_view()
+        if view is not None and self.method == "POST":
+            added.append(self._idempotency_parameter(view))
         names = {(p["in"], p["name"]) for p in added}
         return [p for p in parameters if (p["in"], p["name"]) not in names] + added
+
+    def _idempotency_parameter(self, view: PartnerEndpoint) -> dict[str, Any]:
+        if not self._stores_idempotency_keys():
+            return {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string"},
+                "description": "Accepted and ignored: this operation answers afresh every time.",
+            }
+        required = bool(view.idempotency_required)
+        return {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": required,
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 255,
+                "pattern": _IDEMPOTENCY_KEY.pattern,
+            },
+            "description": (
+                "Runs the request at most once per partner and key (kept "
+                f"{settings.SANPO_IDEMPOTENCY_KEY_TTL_HOURS} h): the same key and body replay "
+                "the first answer; the same key with another request is a 422; a duplicate "
+                "still running is a 409." + (" Required here." if required else "")
+            ),
+        }
+
+    # --- input limits ----------------------------------------------------------------------
+
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        if isinstance(serializer, StrictInputSerializer) or (
+            isinstance(serializer, type) and issubclass(serializer, StrictInputSerializer)
+        ):
+            schema["additionalProperties"] = False
+            schema.update(getattr(serializer, "openapi_extra", {}))
+            if schema.get("description") == get_doc(StrictInputSerializer):
+                del schema["description"]  # the base class's docstring says nothing to a client
+        return schema
+
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "request" or schema is None:
+            return schema
+        if (
+            isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and schema.get("type") == "string"
+        ):
+            # DRF refuses "" (and, trimming, whitespace alone) in a field that may not be blank.
+            schema.setdefault("minLength", 1)
+            has_regex = any(isinstance(v, RegexValidator) for v in field.validators)
+            if field.trim_whitespace and not has_regex and not {"pattern", "format"} & set(schema):
+                schema["pattern"] = NON_BLANK
+        if (
+            isinstance(field, serializers.ListField | serializers.ListSerializer)
+            and not field.allow_empty
+            and schema.get("type") == "array"
+        ):
+            schema.setdefault("minItems", 1)
+        return schema
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -11,6 +11,8 @@ import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
+from partners.api.base import StrictInputSerializer
+
 LISTS_ONCE_BARE = [
     "/api/v1/api-keys",
     "/api/v1/partners",
@@ -106,3 +108,45 @@ def test_declared_codes_are_listed_under_their_status() -> None:
     assert "`conflict`" in enroll["409"]["description"]
     assert "`disclosure_refused`" in overlap["400"]["description"]
     assert "`rate_limited`" in overlap["429"]["description"]
+
+
+def test_strict_input_serializers_refuse_other_properties() -> None:
+    strict = {
+        cls.__name__
+        for cls in _subclasses(StrictInputSerializer)
+        if cls.__name__ in _schema()["components"]["schemas"]
+    }
+    assert {"ApiKeyListInput", "ConsentCheckInput", "EnrollmentBulkInput"} <= strict
+    for name in strict:
+        assert _schema()["components"]["schemas"][name]["additionalProperties"] is False, name
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _subclasses(sub)
+    return found
+
+
+def test_lengths_and_counts_the_server_enforces_are_in_the_schema() -> None:
+    components = _schema()["components"]["schemas"]
+    check = components["ConsentCheckInput"]["properties"]
+    bulk = components["EnrollmentBulkInput"]["properties"]
+
+    assert check["members"]["minItems"] == 1
+    assert check["members"]["items"]["minLength"] == 1
+    assert bulk["fields"]["minItems"] == 1
+    assert "at least one; absent means every allowed field" in bulk["fields"]["description"]
+
+
+def test_every_post_takes_an_idempotency_key_and_money_requires_one() -> None:
+    for path, method, operation in _operations():
+        if method != "POST":
+            continue
+        headers = {p["name"]: p for p in operation["parameters"] if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+        if path == "/api/v1/consent/check":
+            assert "ignored" in headers["Idempotency-Key"]["description"]
+            continue
+        assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
+        assert {"409", "422"} <= set(operation["responses"]), path
