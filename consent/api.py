@@ -77,6 +77,25 @@ def _channel_field(**kwargs: Any) -> NamedChoiceField:
     return NamedChoiceField(schema_name="ConsentChannelEnum", choices=Channel.choices, **kwargs)
 
 
+# Channels only Sanpo itself records through: the member's own preference page, and the
+# withdrawals an erasure request makes. The API refuses them (403, saying why), so its schema
+# does not offer them.
+API_CHANNELS = [
+    channel
+    for channel in Channel.values
+    if channel not in {Channel.PREFERENCE_PAGE, Channel.DATA_SUBJECT_REQUEST}
+]
+
+
+def _input_channel_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="ConsentInputChannelEnum",
+        choices=Channel.choices,
+        offered=API_CHANNELS,
+        **kwargs,
+    )
+
+
 def _language_field(**kwargs: Any) -> NamedChoiceField:
     return NamedChoiceField(
         schema_name="NoticeLanguageEnum", choices=PrivacyNotice.Language.choices, **kwargs
@@ -308,7 +327,8 @@ def _check_may_record(caller: Partner, *, recipient: Partner, channel: str) -> N
     if channel == Channel.DATA_SUBJECT_REQUEST:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            "Withdrawals through data_subject_request come from an erasure request only.",
+            "Only an erasure request records through the data_subject_request channel (its "
+            "withdrawals); no consent is ever granted through it.",
         )
     if caller.kind == Partner.Kind.HOST:
         return
@@ -399,7 +419,7 @@ class MemberConsentListApi(PartnerEndpoint):
             max_length=50, help_text="The slug of the one partner the data may go to."
         )
         notice = serializers.UUIDField(help_text="The id of the notice the member saw.")
-        channel = _channel_field(help_text="Where the member gave the consent.")
+        channel = _input_channel_field(help_text="Where the member gave the consent.")
         occurred_at = AwareDateTimeField(
             help_text="When the member consented: ISO 8601 with an offset, not in the future."
         )
@@ -469,7 +489,7 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
     class ConsentWithdrawInput(StrictInputSerializer):
         purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
         recipient = serializers.SlugField(max_length=50, help_text="The recipient's slug.")
-        channel = _channel_field(help_text="Where the member withdrew.")
+        channel = _input_channel_field(help_text="Where the member withdrew.")
         occurred_at = AwareDateTimeField(
             help_text="When the member withdrew: ISO 8601 with an offset, not in the future."
         )

@@ -150,3 +150,12 @@ def test_every_post_takes_an_idempotency_key_and_money_requires_one() -> None:
             continue
         assert headers["Idempotency-Key"]["schema"]["maxLength"] == 255, path
         assert {"409", "422"} <= set(operation["responses"]), path
+
+
+def test_channels_the_api_always_refuses_are_not_offered_as_input() -> None:
+    components = _schema()["components"]["schemas"]
+    for name in ("ConsentGrantInput", "ConsentWithdrawInput"):
+        channel = _resolve(components[name]["properties"]["channel"]["allOf"][0])
+        assert "preference_page" not in channel["enum"], name
+        assert "data_subject_request" not in channel["enum"], name
+        assert "partner_app" in channel["enum"], name
