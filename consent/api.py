@@ -8,7 +8,8 @@ through the API: a change of mind is a new grant or a withdrawal.
 """
 
 from datetime import timedelta
-from typing import Any, cast
+from itertools import combinations
+from typing import Any, ClassVar, cast
 
 import django_filters as df
 from django.conf import settings
@@ -43,11 +44,13 @@ from consent.services import (
     withdrawal_acknowledge,
     withdrawal_due,
 )
+from consent.services.data_requests import IDENTITY_FACTS, MIN_IDENTITY_FACTS
 from partners.access import access_member_by_number, access_member_ids_by_numbers
 from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import StrictBooleanFilter, apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import NON_BLANK, raises
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, MemberAccount, Partner
 from partners.services.members import MAX_BULK_MEMBERS
@@ -75,6 +78,25 @@ DECISION_REASONS = [
 
 def _channel_field(**kwargs: Any) -> NamedChoiceField:
     return NamedChoiceField(schema_name="ConsentChannelEnum", choices=Channel.choices, **kwargs)
+
+
+# Channels only Sanpo itself records through: the member's own preference page, and the
+# withdrawals an erasure request makes. The API refuses them (403, saying why), so its schema
+# does not offer them.
+API_CHANNELS = [
+    channel
+    for channel in Channel.values
+    if channel not in {Channel.PREFERENCE_PAGE, Channel.DATA_SUBJECT_REQUEST}
+]
+
+
+def _input_channel_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="ConsentInputChannelEnum",
+        choices=Channel.choices,
+        offered=API_CHANNELS,
+        **kwargs,
+    )
 
 
 def _language_field(**kwargs: Any) -> NamedChoiceField:
@@ -301,7 +323,8 @@ def _check_may_record(caller: Partner, *, channel: str) -> None:
     if channel == Channel.DATA_SUBJECT_REQUEST:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            "Withdrawals through data_subject_request come from an erasure request only.",
+            "Only an erasure request records through the data_subject_request channel (its "
+            "withdrawals); no consent is ever granted through it.",
         )
     if caller.kind == Partner.Kind.HOST:
         return
@@ -387,7 +410,7 @@ class MemberConsentListApi(PartnerEndpoint):
             max_length=50, help_text="The slug of the one partner the data may go to."
         )
         notice = serializers.UUIDField(help_text="The id of the notice the member saw.")
-        channel = _channel_field(help_text="Where the member gave the consent.")
+        channel = _input_channel_field(help_text="Where the member gave the consent.")
         occurred_at = AwareDateTimeField(
             help_text="When the member consented: ISO 8601 with an offset, not in the future."
         )
@@ -426,6 +449,7 @@ class MemberConsentListApi(PartnerEndpoint):
         "portal records for any recipient; a partner brand only for itself, through its own "
         "channels (`partner_app`, `paper`, `call_centre`, `staff_visit`), or gets 403.",
     )
+    @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.ConsentGrantInput(data=request.data)
@@ -456,7 +480,7 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
     class ConsentWithdrawInput(StrictInputSerializer):
         purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
         recipient = serializers.SlugField(max_length=50, help_text="The recipient's slug.")
-        channel = _channel_field(help_text="Where the member withdrew.")
+        channel = _input_channel_field(help_text="Where the member withdrew.")
         occurred_at = AwareDateTimeField(
             help_text="When the member withdrew: ISO 8601 with an offset, not in the future."
         )
@@ -468,6 +492,7 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
         description="In force for every check from the moment it returns. The same rules as "
         "recording apply to who may record it; no consent in force is a 409 conflict.",
     )
+    @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.ConsentWithdrawInput(data=request.data)
@@ -592,7 +617,7 @@ class WithdrawalListApi(PartnerEndpoint):
 
     @extend_schema(
         parameters=filter_parameters(WithdrawalFilters),
-        responses=WithdrawalOutput(many=True),
+        responses=page_of(WithdrawalOutput),
     )
     def get(self, request: Request) -> Response:
         notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
@@ -626,6 +651,7 @@ class PreferenceLinkApi(PartnerEndpoint):
     idempotency_redact = ("url",)
 
     @extend_schema(request=None, responses={201: PreferenceLinkOutput})
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         if member.status == MemberAccount.Status.ERASED:
@@ -682,6 +708,17 @@ class MemberDataRequestApi(PartnerEndpoint):
 
     class DataRequestInput(StrictInputSerializer):
         class IdentityInput(StrictInputSerializer):
+            # At least two of the facts, not blank (consent.data_requests.identity_verify).
+            openapi_extra: ClassVar[dict[str, Any]] = {
+                "anyOf": [
+                    {
+                        "required": list(pair),
+                        "properties": {name: {"pattern": NON_BLANK} for name in pair},
+                    }
+                    for pair in combinations(IDENTITY_FACTS, MIN_IDENTITY_FACTS)
+                ]
+            }
+
             email = serializers.CharField(max_length=254, required=False, allow_blank=True)
             phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
             birth_date = serializers.CharField(
@@ -706,6 +743,7 @@ class MemberDataRequestApi(PartnerEndpoint):
         "consent is withdrawn and every recipient told. Repeating an erasure is harmless. A "
         "mismatch is 403 `identity_not_verified` and records nothing.",
     )
+    @raises(ErrorCode.IDENTITY_NOT_VERIFIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.DataRequestInput(data=request.data)
@@ -738,7 +776,7 @@ class DataRequestListApi(PartnerEndpoint):
 
     @extend_schema(
         parameters=filter_parameters(DataRequestFilters),
-        responses=DataRequestOutput(many=True),
+        responses=page_of(DataRequestOutput),
     )
     def get(self, request: Request) -> Response:
         found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(
@@ -773,6 +811,7 @@ class DataRequestExportApi(PartnerEndpoint):
         "ids recipients know the member by, provision records, withdrawals sent and the "
         "member's requests. 409 for an erasure request or an account erased since.",
     )
+    @raises(ErrorCode.CONFLICT)
     def get(self, request: Request, request_id: str) -> Response:
         found = access_data_request_by_id(self.partner, request_id)
         document = data_request_export(request=found, actor=self.actor)

@@ -14,8 +14,7 @@ import django_filters as df
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,7 +30,9 @@ from federation.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, Partner
 
 READ = ApiScope.READ.value
@@ -215,10 +216,7 @@ class AgreementSignedVersionOutput(AgreementVersionOutput):
     )
 
 
-class AgreementPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = AgreementOutput(many=True)
+AgreementPageOutput = page_of(AgreementOutput)
 
 
 class AgreementDiffOutput(serializers.Serializer):
@@ -254,8 +252,6 @@ class AgreementListApi(PartnerEndpoint):
     @extend_schema(
         parameters=[
             *filter_parameters(AgreementListFilters),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=AgreementPageOutput,
         operation_id="agreements_list",
@@ -325,6 +321,7 @@ class AgreementVersionSignApi(PartnerEndpoint):
         "or the agreement ended) is 409 `conflict`. Every party is told by the webhooks "
         "`agreement.signed` and, once all have signed, `agreement.version_signed`.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, agreement_id: str, number: str) -> Response:
         version = access_version_by_number(self.partner, agreement_id, number)
         data = self.AgreementSignInput(data=request.data)

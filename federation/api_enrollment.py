@@ -13,8 +13,7 @@ from typing import Any
 
 import django_filters as df
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,7 +37,9 @@ from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, Partner
 from partners.pii import pseudonym_for
 
@@ -161,10 +162,7 @@ class EnrollmentOutput(serializers.Serializer):
     )
 
 
-class EnrollmentPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = EnrollmentOutput(many=True)
+EnrollmentPageOutput = page_of(EnrollmentOutput)
 
 
 class EnrollmentMemberOutput(serializers.Serializer):
@@ -253,15 +251,13 @@ class EnrollmentListApi(PartnerEndpoint):
             required=False,
             allow_empty=False,
             max_length=20,
-            help_text="The member fields the target may read. Absent: every field the agreement "
-            "and the notice in force allow.",
+            help_text="The member fields the target may read, at least one. Absent: every "
+            "field the agreement and the notice in force allow.",
         )
 
     @extend_schema(
         parameters=[
             *filter_parameters(EnrollmentListFilters),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=EnrollmentPageOutput,
         operation_id="enrollments_list",
@@ -290,6 +286,13 @@ class EnrollmentListApi(PartnerEndpoint):
         "the notice in force are 400 `validation_failed`; a member already enrolled there is "
         "409 `conflict`; a member number not in your base is 404. The target is told by the "
         "`enrollment.requested` webhook, under its own id for the member.",
+    )
+    @raises(
+        ErrorCode.NO_AGREEMENT,
+        ErrorCode.CONSENT_REQUIRED,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.CONFLICT,
+        ErrorCode.NOT_FOUND,
     )
     def post(self, request: Request) -> Response:
         data = self.EnrollmentRequestInput(data=request.data)
@@ -331,6 +334,12 @@ class EnrollmentMemberApi(PartnerEndpoint):
         "the member withdrew, 409 `conflict` once the enrollment ended. Never cached "
         "(`Cache-Control: no-store`).",
     )
+    @raises(
+        ErrorCode.NO_AGREEMENT,
+        ErrorCode.CONSENT_REQUIRED,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.CONFLICT,
+    )
     def get(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id, role="target")
         data = enrollment_member_data(enrollment=enrollment, actor=self.actor)
@@ -357,6 +366,7 @@ class EnrollmentConfirmApi(PartnerEndpoint):
         "enrollment, or an ended enrollment is 409 `conflict`. Only the target may confirm: to "
         "the source this is 404.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id, role="target")
         data = self.EnrollmentConfirmInput(data=request.data)
@@ -390,6 +400,7 @@ class EnrollmentEndApi(PartnerEndpoint):
         "(a read in flight finishes first). Both are told by the `enrollment.ended` webhook. "
         "Ending an ended enrollment changes nothing.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id)
         data = self.EnrollmentEndInput(data=request.data)
@@ -419,7 +430,7 @@ class EnrollmentBulkApi(PartnerEndpoint):
             required=False,
             allow_empty=False,
             max_length=20,
-            help_text="As for one enrollment: absent means every allowed field.",
+            help_text="As for one enrollment: at least one; absent means every allowed field.",
         )
 
     @extend_schema(
@@ -433,6 +444,7 @@ class EnrollmentBulkApi(PartnerEndpoint):
         "already; other numbers are skipped, unnamed. The target is told by the "
         "`enrollment.batch_completed` webhook. The response leaves out the numbers you sent.",
     )
+    @raises(ErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.EnrollmentBulkInput(data=request.data)
         data.is_valid(raise_exception=True)

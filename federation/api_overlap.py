@@ -20,6 +20,7 @@ from federation.services import overlap_counts, overlap_visibility_set
 from federation.services.overlap import BREAKDOWNS, no_agreement_to_count
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
+from partners.api.schema import raises
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import ApiScope, Partner
 
@@ -142,6 +143,12 @@ class OverlapApi(PartnerEndpoint):
         "(`PUT /overlap/visibility/{your slug}` on its side). 400 `disclosure_refused` for any "
         "other parameter (a filter) or a second breakdown: narrowed counts could be subtracted "
         "to reveal a withheld cell. Every answered question is logged.",
+    )
+    @raises(
+        ErrorCode.NO_AGREEMENT,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.DISCLOSURE_REFUSED,
+        ErrorCode.RATE_LIMITED,
     )
     def get(self, request: Request) -> Response:
         _refuse_slicing(request.query_params)

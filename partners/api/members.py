@@ -11,8 +11,7 @@ from typing import Any
 
 import django_filters as df
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +21,9 @@ from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination
+from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiScope, MemberAccount
 from partners.normalize import age_band
 from partners.services.member_records import open_member
@@ -161,10 +162,7 @@ class MemberPagination(CappedCursorPagination):
     ordering = "member_number"
 
 
-class MemberPageOutput(serializers.Serializer):
-    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
-    previous = serializers.URLField(allow_null=True)
-    results = MemberOutput(many=True)
+MemberPageOutput = page_of(MemberOutput)
 
 
 class MemberListApi(PartnerEndpoint):
@@ -189,14 +187,13 @@ class MemberListApi(PartnerEndpoint):
     @extend_schema(
         parameters=[
             *filter_parameters(MemberListFilters),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50)."),
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From a `next` link."),
         ],
         responses=MemberPageOutput,
         operation_id="members_list",
         description="The caller's own member accounts in member-number order, without "
         "personal data.",
     )
+    @raises(ErrorCode.CONFLICT)
     def get(self, request: Request) -> Response:
         members = apply_filters(
             self.MemberListFilters,
@@ -213,6 +210,7 @@ class MemberListApi(PartnerEndpoint):
         description="Create one member account. A member number already in your base is a "
         "409 conflict; other partners' numbers are never consulted.",
     )
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = MemberRecordInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -247,6 +245,7 @@ class MemberDetailApi(PartnerEndpoint):
         responses=MemberDetailOutput,
         description="Change the fields sent and nothing else. An erased account is a 409 conflict.",
     )
+    @raises(ErrorCode.CONFLICT)
     def patch(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.MemberDetailInput(data=request.data)
@@ -262,6 +261,7 @@ class MemberDeactivateApi(PartnerEndpoint):
     idempotency_redact = ("personal",)
 
     @extend_schema(request=None, responses=MemberDetailOutput)
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         member = services.member_deactivate(member=member, actor=self.actor)
@@ -317,6 +317,7 @@ class MemberBulkApi(PartnerEndpoint):
         results = MemberBulkOutcomeOutput(many=True, help_text="One per member, in input order.")
 
     @extend_schema(request=MemberBulkInput, responses=MemberBulkOutput)
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.MemberBulkInput(data=request.data)
         data.is_valid(raise_exception=True)

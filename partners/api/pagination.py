@@ -1,10 +1,12 @@
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
@@ -56,3 +58,22 @@ class CappedCursorPagination(CursorPagination):
             if timezone.is_naive(value):
                 raise DjangoValidationError("A cursor position carries its time zone.")
             value.astimezone(UTC)  # OverflowError at the ends of the datetime range
+
+
+class PageOutput(serializers.Serializer):
+    """One cursor page. Build one for an item serializer with ``page_of``; the OpenAPI schema
+    gives every list answered with such a page its ``limit`` and ``cursor`` parameters."""
+
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
+
+
+@cache
+def page_of(output: type[serializers.BaseSerializer]) -> type[PageOutput]:
+    """The page serializer of ``output`` items, ``<Item>PageOutput``: what
+    ``CappedCursorPagination.get_paginated_response`` answers. One class per item serializer,
+    so the schema has one component for it."""
+    name = output.__name__.removesuffix("Output") + "PageOutput"
+    page: type[PageOutput] = type(name, (PageOutput,), {"results": output(many=True)})
+    page.__module__ = output.__module__
+    return page

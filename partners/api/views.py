@@ -13,6 +13,9 @@ from partners.access import (
     access_webhook_endpoint_by_id,
 )
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.api.pagination import page_of
+from partners.api.schema import raises
+from partners.errors import ErrorCode
 from partners.models import ApiKey, ApiScope, Partner, WebhookDelivery, WebhookEndpoint
 from partners.webhook_events import EVENT_TYPES
 
@@ -73,7 +76,7 @@ class MeApi(PartnerEndpoint):
 
 
 class PartnerListApi(PartnerEndpoint):
-    @extend_schema(responses=PartnerOutput(many=True))
+    @extend_schema(responses=page_of(PartnerOutput))
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.partner_list(principal=self.partner), PartnerOutput)
 
@@ -96,11 +99,12 @@ class ApiKeyListApi(PartnerEndpoint):
         )
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
-    @extend_schema(responses=ApiKeyOutput(many=True))
+    @extend_schema(responses=page_of(ApiKeyOutput))
     def get(self, request: Request) -> Response:
         return self.paginated(selectors.api_key_list(principal=self.partner), ApiKeyOutput)
 
     @extend_schema(request=ApiKeyListInput, responses={201: IssuedKeyOutput})
+    @raises(ErrorCode.PERMISSION_DENIED)
     def post(self, request: Request) -> Response:
         data = self.ApiKeyListInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -138,6 +142,7 @@ class ApiKeyRotateApi(PartnerEndpoint):
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=ApiKeyRotateInput, responses={201: IssuedKeyOutput})
+    @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, key_id: str) -> Response:
         data = self.ApiKeyRotateInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -185,12 +190,13 @@ class WebhookEndpointListApi(PartnerEndpoint):
             fields["events"] = _event_list_field(min_length=1)
             return fields
 
-    @extend_schema(responses=WebhookEndpointOutput(many=True))
+    @extend_schema(responses=page_of(WebhookEndpointOutput))
     def get(self, request: Request) -> Response:
         endpoints = selectors.webhook_endpoint_list(principal=self.partner)
         return self.paginated(endpoints, WebhookEndpointOutput)
 
     @extend_schema(request=WebhookEndpointListInput, responses={201: WebhookEndpointCreatedOutput})
+    @raises(ErrorCode.WEBHOOK_URL_REFUSED)
     def post(self, request: Request) -> Response:
         data = self.WebhookEndpointListInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -220,6 +226,7 @@ class WebhookEndpointDetailApi(PartnerEndpoint):
         return Response(WebhookEndpointOutput(endpoint).data)
 
     @extend_schema(request=WebhookEndpointDetailInput, responses=WebhookEndpointOutput)
+    @raises(ErrorCode.WEBHOOK_URL_REFUSED)
     def patch(self, request: Request, endpoint_id: str) -> Response:
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id, need="write")
         data = self.WebhookEndpointDetailInput(data=request.data)
@@ -303,19 +310,24 @@ class WebhookEndpointPingApi(PartnerEndpoint):
 class WebhookDeliveryListApi(PartnerEndpoint):
     required_scopes = {"GET": ADMIN}
 
-    @extend_schema(responses=WebhookDeliveryOutput(many=True))
+    @extend_schema(responses=page_of(WebhookDeliveryOutput))
     def get(self, request: Request, endpoint_id: str) -> Response:
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id)
         deliveries = selectors.webhook_delivery_list(endpoint=endpoint)
         return self.paginated(deliveries, WebhookDeliveryOutput)
 
 
-class WebhookEventTypeListApi(PartnerEndpoint):
-    class WebhookEventTypeListOutput(serializers.Serializer):
-        type = serializers.CharField()
-        description = serializers.CharField()
+class WebhookEventTypeOutput(serializers.Serializer):
+    type = serializers.CharField()
+    description = serializers.CharField()
 
-    @extend_schema(responses=WebhookEventTypeListOutput(many=True))
+
+class WebhookEventTypeListOutput(serializers.Serializer):
+    results = WebhookEventTypeOutput(many=True)
+
+
+class WebhookEventTypeListApi(PartnerEndpoint):
+    @extend_schema(responses=WebhookEventTypeListOutput)
     def get(self, request: Request) -> Response:
         types = [{"type": name, "description": text} for name, text in sorted(EVENT_TYPES.items())]
         return Response({"results": types})

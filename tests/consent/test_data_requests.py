@@ -293,6 +293,8 @@ def test_nobody_records_consent_through_the_data_subject_request_channel(
     )
 
     assert response.status_code == 403
+    # A grant is told about grants, not about withdrawals.
+    assert "no consent is ever granted" in response.json()["error"]["message"]
     assert ConsentEvent.objects.filter(member=hanako).count() == 2
 
 
