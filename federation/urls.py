@@ -1,9 +1,11 @@
-"""Federation endpoints (agreements, enrollment, overlap), included in the partner API under
-/api/v1/."""
+"""Federation endpoints, one API module per domain (agreements, enrollment, overlap), included
+in the partner API under /api/v1/."""
 
 from django.urls import path
 
-from federation import api, api_enrollment, api_overlap
+from federation.agreements import api
+from federation.enrollment import api as api_enrollment
+from federation.overlap import api as api_overlap
 
 urlpatterns = [
     path("agreements", api.AgreementListApi.as_view(), name="agreement-list"),

@@ -9,8 +9,13 @@ import pytest
 from django.utils import timezone
 
 from federation import services
+from federation.agreements.selectors import (
+    agreement_list,
+    terms_in_force,
+    version_diff,
+    version_in_force,
+)
 from federation.models import Agreement, AgreementVersion
-from federation.selectors import agreement_list, terms_in_force, version_diff, version_in_force
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode

@@ -15,10 +15,10 @@ from django.utils import timezone
 from consent.models import ProvisionRecord
 from consent.services import consent_withdraw
 from federation import services
+from federation.agreements.selectors import terms_in_force
+from federation.enrollment import services as enrollment_services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
-from federation.selectors import terms_in_force
 from federation.services import PartyInput
-from federation.services import enrollment as enrollment_services
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
@@ -264,7 +264,7 @@ def test_the_target_confirms_with_its_own_number_once(
 def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 3)
+    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 3)
     consented = [enrollment_member(host, f"B-{n}") for n in range(7)]
     for member in consented:
         grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
@@ -316,7 +316,7 @@ def test_a_real_worker_runs_a_queued_batch_from_the_broker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The worker is a thread of this process: it sees the smaller chunks and the test database.
-    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 2)
     WebhookEndpoint.objects.all().delete()  # no deliveries left behind on the shared broker
     members = [enrollment_member(host, f"W-{n}") for n in range(5)]
     for member in members[:4]:
@@ -362,7 +362,7 @@ def _watch_chunks(
     """Batches in chunks of two; calls ``before`` and ``after`` each chunk's insert (inside
     the chunk's transaction) with its number, and returns how many members each insert
     enrolled. It wraps the service's own chunk step, never the database layer."""
-    monkeypatch.setattr("federation.services.enrollment.BATCH_CHUNK", 2)
+    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 2)
     real_insert = enrollment_services._insert_chunk
     inserts: list[int] = []
 
@@ -446,7 +446,7 @@ def test_a_batch_whose_task_gives_up_is_marked_failed(
     def broken(*, batch: EnrollmentBatch) -> EnrollmentBatch:
         raise ValueError("a bug")
 
-    monkeypatch.setattr("federation.tasks.enrollment_batch_run", broken)
+    monkeypatch.setattr("federation.enrollment.tasks.enrollment_batch_run", broken)
     # As a worker runs it: the failure is recorded, not raised to the caller.
     result = run_enrollment_batch.apply(args=(str(batch.pk),), throw=False)
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from federation import services
+from federation.agreements.terms import TermsError, terms_clean
 from federation.models import Agreement, OverlapQuery
-from federation.terms import TermsError, terms_clean
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, Partner
@@ -143,7 +143,7 @@ def test_a_member_counts_once_whichever_way_it_matches(
 
 
 def test_the_age_bands_counted_in_sql_are_those_partners_normalize_gives() -> None:
-    from federation.services.overlap import _segment_sql
+    from federation.overlap.services import _segment_sql
     from partners.normalize import age_band
 
     sql, params = _segment_sql("age_band")
@@ -181,7 +181,7 @@ def test_a_suspended_agreement_stops_overlap(
     ],
 )
 def test_the_suppression_rule(counts: dict[str, int], expected: Any) -> None:
-    from federation.services.overlap import _suppress
+    from federation.overlap.services import _suppress
 
     assert _suppress(counts, 10) == expected
 
@@ -212,7 +212,7 @@ def test_a_change_of_visibility_is_in_the_audit_log(
 def test_what_is_withheld_is_decided_on_the_noisy_numbers(
     counts: dict[str, int], noise: list[int], expected: Any
 ) -> None:
-    from federation.services.overlap import _suppress
+    from federation.overlap.services import _suppress
 
     draws = iter(noise)
     assert _suppress(counts, 10, noise=lambda: next(draws)) == expected
@@ -221,7 +221,7 @@ def test_what_is_withheld_is_decided_on_the_noisy_numbers(
 def test_the_noise_is_centred_with_the_spread_the_docs_promise(
     settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from federation.services import overlap
+    from federation.overlap import services as overlap
 
     settings.SANPO_OVERLAP_NOISE_SCALE = 4
     monkeypatch.setattr(overlap, "_random", random.Random(20261123))

@@ -45,7 +45,7 @@ def test_nobody_without_an_active_role_has_one(who: str, partner: Partner) -> No
 
 def test_the_consoles_agree_on_the_superuser(partner: Partner) -> None:
     from consent.compliance.access import is_compliance_reviewer
-    from federation.admin.agreements import may_manage_agreements
+    from federation.agreements.admin.agreements import may_manage_agreements
     from partners.admin.members import may_view_personal_data
 
     root = get_user_model().objects.create_superuser("root", "r@x.example", "pw")

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from consent.selectors import consent_check, consented_member_ids, notice_in_force
 from consent.services import provision_record
+from federation.agreements.selectors import TermsInForce, terms_in_force
+from federation.agreements.terms import PERSONAL_FIELDS
 from federation.audit import FederationAuditAction
-from federation.models import Enrollment, EnrollmentBatch
-from federation.selectors import TermsInForce, terms_in_force
-from federation.terms import PERSONAL_FIELDS
+from federation.enrollment.models import Enrollment, EnrollmentBatch
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner

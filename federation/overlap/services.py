@@ -45,10 +45,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from consent.selectors import consent_in_force_sql
+from federation.agreements.selectors import TermsInForce, terms_in_force
 from federation.audit import FederationAuditAction
-from federation.models import OverlapQuery, OverlapVisibility
-from federation.selectors import TermsInForce, terms_in_force
-from federation.terms import effective_min_cell
+from federation.overlap.models import OverlapQuery, OverlapVisibility
+from federation.overlap.terms import effective_min_cell
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner

@@ -1,7 +1,7 @@
 """The forms of the agreement console: the terms of a version and its parties.
 
 Plain forms, not model forms: an agreement and its versions are written only by
-``federation.services``, which validate the terms against the parties and the purpose
+``federation.agreements.services``, which validate the terms against the parties and the purpose
 catalogue. These forms check only what the services cannot be given (a date, JSON that parses)
 and then place the services' refusals next to the fields they name.
 """
@@ -17,8 +17,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from federation.models import AgreementVersion
-from federation.services import PartyInput
+from federation.agreements.models import AgreementVersion
+from federation.agreements.services import PartyInput
 from partners import jsondepth
 from partners.errors import ApplicationError
 from partners.models import Partner

@@ -2,7 +2,7 @@
 page: what is used jointly, by whom, for what, and who is responsible."""
 
 from consent.notices import PublishedNotice
-from federation.selectors import joint_use_flows_of
+from federation.agreements.selectors import joint_use_flows_of
 from partners.models import MemberAccount
 
 LABELS = {

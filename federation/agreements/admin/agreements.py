@@ -1,7 +1,7 @@
 """Agreements in the console: the list, each agreement's versions and signatures side by side,
 the terms form (a new agreement, a new version, a draft), the diff between two versions, and
-the lifecycle actions. Every write is a call to ``federation.services``; a refusal is shown as a
-message or next to the form's fields, never as a server error."""
+the lifecycle actions. Every write is a call to ``federation.agreements.services``; a refusal is
+shown as a message or next to the form's fields, never as a server error."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
@@ -28,9 +29,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from federation import services
-from federation.admin.actions import ACTIONS, SIGNED_HOW
-from federation.admin.forms import (
+from federation.agreements import services
+from federation.agreements.admin.actions import ACTIONS, SIGNED_HOW
+from federation.agreements.admin.forms import (
     PartyFormSet,
     VersionForm,
     parties_from,
@@ -38,8 +39,8 @@ from federation.admin.forms import (
     place_errors,
     version_initial,
 )
-from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
-from federation.selectors import version_diff, version_in_force, version_list
+from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.agreements.selectors import version_diff, version_in_force, version_list
 from partners.access import has_staff_role
 from partners.actors import Actor
 from partners.admin.base import error_text
@@ -49,7 +50,9 @@ from partners.normalize import whole_number
 
 OPEN = (AgreementVersion.Status.DRAFT, AgreementVersion.Status.PROPOSED)
 ENDED = (Agreement.Status.TERMINATED, Agreement.Status.EXPIRED)
-LIVE_ENROLLMENT = (Enrollment.Status.ACTIVE, Enrollment.Status.CONFIRMED)
+# Enrollment is a domain built on agreements, so the console reads its rows by model name
+# (apps.get_model) rather than importing it: agreements never depend on the domains above.
+LIVE_ENROLLMENT = ("active", "confirmed")
 
 
 def may_manage_agreements(user: Any) -> bool:
@@ -206,7 +209,8 @@ class AgreementAdmin(admin.ModelAdmin):
         # Live enrollments, counted by a correlated subquery for the rows shown rather than
         # grouped over the whole table (an annotation here, so the column can be sorted on).
         live = (
-            Enrollment.objects.filter(agreement=OuterRef("pk"), status__in=LIVE_ENROLLMENT)
+            apps.get_model("federation", "Enrollment")
+            .objects.filter(agreement=OuterRef("pk"), status__in=LIVE_ENROLLMENT)
             .order_by()
             .values("agreement")
             .annotate(n=Count("pk"))

@@ -1,7 +1,7 @@
 """Overlap endpoints: how many of my members are also another company's, in counts only, and
 how much of my own base I let each company see that way.
 
-The disclosure rule lives in ``federation.services.overlap``: counts only, one breakdown at a
+The disclosure rule lives in ``federation.overlap.services``: counts only, one breakdown at a
 time, small cells withheld. Here a company names the other by slug; one it has no agreement
 with answers like a slug nobody has, as when no agreement is in force (403 ``no_agreement``).
 """
@@ -14,10 +14,14 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from federation.access import access_counterparty_by_slug, counterparties_of
-from federation.models import OverlapVisibility
-from federation.services import overlap_counts, overlap_visibility_set
-from federation.services.overlap import BREAKDOWNS, no_agreement_to_count
+from federation.agreements.access import access_counterparty_by_slug, counterparties_of
+from federation.overlap.models import OverlapVisibility
+from federation.overlap.services import (
+    BREAKDOWNS,
+    no_agreement_to_count,
+    overlap_counts,
+    overlap_visibility_set,
+)
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.schema import raises

@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest
 
-from federation import services
-from federation.models import Agreement, AgreementVersion
+from federation.agreements import services
+from federation.agreements.models import Agreement, AgreementVersion
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.normalize import whole_number

@@ -10,8 +10,8 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from federation.models import Agreement, AgreementParty, AgreementVersion
-from federation.terms import terms_diff
+from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.agreements.terms import terms_diff
 from partners.access import granted
 from partners.models import Partner
 

@@ -19,14 +19,14 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from federation.access import (
+from federation.agreements.access import (
     access_agreement_by_id,
     access_version_by_number,
     versions_visible_to,
 )
-from federation.models import Agreement, AgreementParty, AgreementVersion
-from federation.selectors import agreement_list, version_diff, version_in_force
-from federation.services import version_sign
+from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.agreements.selectors import agreement_list, version_diff, version_in_force
+from federation.agreements.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import apply_filters, filter_parameters

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent.models import Purpose
+from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.agreements.terms import TermsError, terms_clean, terms_hash
 from federation.audit import FederationAuditAction
-from federation.models import Agreement, AgreementParty, AgreementVersion
-from federation.terms import TermsError, terms_clean, terms_hash
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import Partner
@@ -465,7 +465,7 @@ def _tell_the_bound(agreement: Agreement, event_type: str, **extra: Any) -> None
     version in force (or, when none is, the latest signed one), to signed versions still to
     take effect, and those asked to sign an open proposal. A company named only in a draft has
     not been asked anything yet, and one that no version binds any longer is not told."""
-    from federation.selectors import version_in_force
+    from federation.agreements.selectors import version_in_force
 
     today = timezone.localdate()
     versions = list(
@@ -496,7 +496,7 @@ def _tell_the_bound(agreement: Agreement, event_type: str, **extra: Any) -> None
 def agreements_expire(*, today: date | None = None) -> int:
     """Mark active agreements whose terms in force have run out as expired (the daily task),
     and tell their parties. What they allow already ends with the date, task or not."""
-    from federation.selectors import version_in_force
+    from federation.agreements.selectors import version_in_force
 
     today = today or timezone.localdate()
     expired = 0

@@ -1,6 +1,7 @@
-"""Writes of the federation: agreements, mutual member enrollment, and base overlap."""
+"""The index of the federation's writes, for callers outside the app (commands, tests): each
+lives in its domain (``federation.<domain>.services``), and domains call each other's there."""
 
-from federation.services.agreements import (
+from federation.agreements.services import (
     PartyInput,
     agreement_create,
     agreement_resume,
@@ -13,7 +14,7 @@ from federation.services.agreements import (
     version_update,
     version_withdraw,
 )
-from federation.services.enrollment import (
+from federation.enrollment.services import (
     enrollment_batch_abandon,
     enrollment_batch_run,
     enrollment_batch_start,
@@ -23,7 +24,7 @@ from federation.services.enrollment import (
     enrollment_member_data,
     enrollment_request,
 )
-from federation.services.overlap import (
+from federation.overlap.services import (
     OverlapResult,
     overlap_counts,
     overlap_visibility_set,

@@ -18,21 +18,22 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from federation.access import (
-    access_counterparty_by_slug,
+from federation.agreements.access import access_counterparty_by_slug
+from federation.enrollment.access import (
     access_enrollment_batch_by_id,
     access_enrollment_by_id,
     enrollments_visible_to,
 )
-from federation.models import Enrollment, EnrollmentBatch
-from federation.services import (
+from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.enrollment.services import (
+    MAX_BATCH_MEMBERS,
     enrollment_batch_start,
     enrollment_confirm,
     enrollment_end,
     enrollment_member_data,
     enrollment_request,
+    no_agreement_to_enroll,
 )
-from federation.services.enrollment import MAX_BATCH_MEMBERS, no_agreement_to_enroll
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField

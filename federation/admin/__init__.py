@@ -1,7 +1,0 @@
-"""The alliance managers' console for the federation. Every change goes through
-``federation.services``; versions and parties have no admin of their own, so nothing but a
-draft (through the services) is ever edited, and no agreement row is deleted."""
-
-from federation.admin import agreements
-
-__all__ = ["agreements"]

@@ -1,0 +1,116 @@
+"""Co-marketing agreements between the host and partner brands.
+
+An ``Agreement`` is the lasting relationship; its terms live in numbered, immutable-once-proposed
+``AgreementVersion`` rows. An amendment (new terms, a company added) is a new version that every
+party of it signs (``AgreementParty.signed_at``) and that takes effect on its date. Only the
+newest fully signed version already in effect, of an agreement that is active, lets anything
+happen: ``federation.agreements.selectors.terms_in_force`` is the one place that answers what
+it allows.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from partners.crypto import EncryptedTextField
+from partners.models import Partner
+
+
+class Agreement(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed, awaiting signatures"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        TERMINATED = "terminated", "Terminated"
+        EXPIRED = "expired", "Expired"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=200)
+    host = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status"], name="federation_agreement_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgreementVersion(models.Model):
+    """One version of an agreement's terms. Editable while a draft; fixed once proposed.
+
+    ``terms`` is the validated terms document (``federation.terms``): data flows with their
+    purposes, fields and legal basis, coin terms, referral terms and overlap settings.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed, awaiting signatures"
+        SIGNED = "signed", "Signed by every party"
+        WITHDRAWN = "withdrawn", "Withdrawn before every party signed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_from = models.DateField()
+    valid_until = models.DateField()
+    terms = models.JSONField()
+    terms_sha256 = models.CharField(max_length=64)
+    summary = models.CharField(max_length=300, blank=True, help_text="What this version changes.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.CharField(max_length=200)
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True, help_text="When the last party signed.")
+
+    class Meta:
+        ordering = ["agreement", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "number"], name="federation_version_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__gte=models.F("effective_from")),
+                name="federation_version_valid_after_effective",
+            ),
+            # One open proposal per agreement at a time: signatures are never split.
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(status="proposed"),
+                name="federation_version_one_proposal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement} v{self.number}"
+
+
+class AgreementParty(models.Model):
+    """A company bound by one version, its contact for the agreement, and its signature."""
+
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="parties")
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
+    contact_name = EncryptedTextField()
+    contact_email = EncryptedTextField()
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.CharField(
+        max_length=200, blank=True, help_text="Who signed for the party, and through what."
+    )
+
+    class Meta:
+        ordering = ["version", "partner__slug"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "partner"], name="federation_party_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner.slug} in {self.version}"

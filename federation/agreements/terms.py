@@ -1,0 +1,291 @@
+"""The terms document of an agreement version: its shape, its validation, and its diff.
+
+A version's terms are stored as one canonical JSON document, so a version is compared, hashed
+and shown as a whole, while the parts that features ask about (data flows) are read through
+``federation.selectors.terms_in_force``::
+
+    {
+      "data_flows": [
+        {"provider": "kirari", "recipient": "midori-fitness", "purpose": "cross_enrollment",
+         "fields": ["name", "email", "age_band"], "legal_basis": "consent"},
+        {"provider": "kirari", "recipient": "midori-fitness", "purpose": "research_survey",
+         "fields": ["age_band", "prefecture"], "legal_basis": "joint_use",
+         "joint_use": {"data_items": "...", "users_scope": "...", "purpose_of_use": "...",
+                       "responsible_name": "...", "responsible_address": "...",
+                       "responsible_representative": "..."}}
+      ],
+      "coin": {"exchange": true,
+               "programs": {"kirari": {"yen_per_coin": "1.00", "rate_to_shared": "1"}}},
+      "referral": {"fee_yen": "500", "fee_percent": null, "attribution_days": 30},
+      "overlap": {"min_cell": 50}
+    }
+
+Joint use (APPI 共同利用) carries the items its public notice must state: the data items, the
+scope of the joint users, their purpose of use, and the name, address and representative of
+the party responsible (the fact of joint use is the flow itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from partners.member_columns import PERSONAL_FIELDS
+
+# What a data flow may carry: the member's personal fields, and coarse segments computed on the
+# day of use (an age band, never the birth date, is what research needs).
+SEGMENT_FIELDS = ("age_band", "prefecture", "kind")
+FLOW_FIELDS = PERSONAL_FIELDS + SEGMENT_FIELDS
+LEGAL_BASES = ("consent", "joint_use")
+JOINT_USE_ITEMS = (
+    "data_items",
+    "users_scope",
+    "purpose_of_use",
+    "responsible_name",
+    "responsible_address",
+    "responsible_representative",
+)
+MAX_ATTRIBUTION_DAYS = 365
+
+
+class TermsError(ValueError):
+    """Terms that cannot be agreed: ``errors`` maps a path in the document to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{path}: {' '.join(msgs)}" for path, msgs in errors.items()))
+        self.errors = errors
+
+
+def _decimal(value: Any, *, minimum: Decimal, maximum: Decimal) -> str | None:
+    if isinstance(value, float):  # money and rates never pass through binary floating point
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or not minimum <= number <= maximum:
+        return None
+    return format(number.normalize(), "f")  # "500", "0.5": no exponent, no trailing zeros
+
+
+@dataclass
+class TermsContext:
+    """What a section's check knows: the version's parties (slugs), the purpose catalogue, and
+    where to report problems (by their path in the document)."""
+
+    parties: set[str]
+    purposes: set[str]
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, []).append(message)
+
+
+# A section's check takes its raw part of the document (``MISSING`` when absent) and returns
+# the part in canonical form, reporting problems through the context.
+SectionCheck = Callable[[Any, TermsContext], Any]
+MISSING: Any = object()
+SECTIONS: dict[str, SectionCheck] = {}
+
+
+def register_terms_section(name: str, check: SectionCheck) -> None:
+    """Add a part to the terms document. Each domain registers its own part from
+    ``FederationConfig.ready``, so a new domain adds its terms without editing the others."""
+    if name in SECTIONS:
+        raise ValueError(f"Terms section registered twice: {name!r}")
+    SECTIONS[name] = check
+
+
+def terms_clean(raw: Any, *, parties: Iterable[str], purposes: Iterable[str]) -> dict[str, Any]:
+    """Validate a terms document against the version's parties (slugs) and the purpose
+    catalogue, section by section, and return it in canonical form. Raises TermsError listing
+    every problem."""
+    if not isinstance(raw, Mapping):
+        raise TermsError({"terms": ["Give the terms as an object."]})
+    context = TermsContext(parties=set(parties), purposes=set(purposes))
+    for key in sorted(set(raw) - set(SECTIONS)):
+        context.fail(key, "Unknown part of the terms.")
+    clean = {name: check(raw.get(name, MISSING), context) for name, check in SECTIONS.items()}
+    if context.errors:
+        raise TermsError(context.errors)
+    return clean
+
+
+# --- Data flows: the agreement's own part -------------------------------------------------
+
+
+def _clean_data_flows(raw: Any, context: TermsContext) -> list[dict[str, Any]]:
+    if raw is MISSING or not isinstance(raw, list) or not raw:
+        context.fail("data_flows", "Give at least one data flow.")
+        return []
+    flows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for index, flow in enumerate(raw):
+        path = f"data_flows[{index}]"
+        if not isinstance(flow, Mapping):
+            context.fail(path, "Give each data flow as an object.")
+            continue
+        key = (str(flow.get("provider")), str(flow.get("recipient")), str(flow.get("purpose")))
+        if key in seen:
+            context.fail(path, "This provider, recipient and purpose already have a flow.")
+        seen.add(key)
+        flows.append(_clean_flow(flow, path, context))
+    return sorted(flows, key=lambda f: (f["provider"], f["recipient"], f["purpose"]))
+
+
+def _clean_flow(flow: Mapping[str, Any], path: str, context: TermsContext) -> dict[str, Any]:
+    provider, recipient = flow.get("provider"), flow.get("recipient")
+    purpose, basis = flow.get("purpose"), flow.get("legal_basis", "consent")
+    fields = flow.get("fields")
+    if provider not in context.parties:
+        context.fail(f"{path}.provider", "The provider must be a party to this version.")
+    if recipient not in context.parties:
+        context.fail(f"{path}.recipient", "The recipient must be a party to this version.")
+    if provider == recipient:
+        context.fail(f"{path}.recipient", "A company does not provide data to itself.")
+    if purpose not in context.purposes:
+        context.fail(f"{path}.purpose", "Unknown purpose.")
+    if basis not in LEGAL_BASES:
+        context.fail(f"{path}.legal_basis", f"One of: {', '.join(LEGAL_BASES)}.")
+    if not isinstance(fields, list) or not fields:
+        context.fail(f"{path}.fields", "Name the member fields the recipient may receive.")
+        fields = []
+    bad = [item for item in fields if item not in FLOW_FIELDS]
+    if bad:
+        context.fail(f"{path}.fields", f"Unknown fields: {', '.join(map(str, bad))}.")
+    clean: dict[str, Any] = {
+        "provider": provider,
+        "recipient": recipient,
+        "purpose": purpose,
+        "fields": sorted(set(map(str, fields))),
+        "legal_basis": basis,
+    }
+    if basis == "joint_use":
+        clean["joint_use"] = _clean_joint_use(flow.get("joint_use"), path, context)
+    elif "joint_use" in flow:
+        context.fail(f"{path}.joint_use", "Only a joint-use flow carries a joint-use notice.")
+    return clean
+
+
+def _clean_joint_use(notice: Any, path: str, context: TermsContext) -> dict[str, str] | None:
+    if not isinstance(notice, Mapping):
+        context.fail(f"{path}.joint_use", "Joint use must state the items of its public notice.")
+        return None
+    missing = [
+        item
+        for item in JOINT_USE_ITEMS
+        if not isinstance(notice.get(item), str) or not notice[item].strip()
+    ]
+    if missing:
+        context.fail(f"{path}.joint_use", f"State: {', '.join(missing)}.")
+    return {item: str(notice.get(item, "")).strip() for item in JOINT_USE_ITEMS}
+
+
+# --- Coin and referral terms -------------------------------------------------------------
+# Checked here until the coin and referral domains land (their issues move these sections
+# into federation.coins and federation.referrals, registered as overlap's is).
+
+
+def _clean_coin(raw: Any, context: TermsContext) -> dict[str, Any]:
+    coin: dict[str, Any] = {"exchange": False, "programs": {}}
+    if raw is MISSING:
+        return coin
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("exchange"), bool):
+        context.fail(
+            "coin.exchange", "Say whether coins move between the parties' programs (true/false)."
+        )
+        return coin
+    coin["exchange"] = raw["exchange"]
+    programs = raw.get("programs", {})
+    if not isinstance(programs, Mapping):
+        context.fail("coin.programs", "Give the programs as an object keyed by party.")
+        programs = {}
+    for slug, program in programs.items():
+        path = f"coin.programs.{slug}"
+        if slug not in context.parties:
+            context.fail(path, "Only a party runs a coin program here.")
+        elif not isinstance(program, Mapping):
+            context.fail(path, "Give yen_per_coin and rate_to_shared.")
+        else:
+            coin["programs"][slug] = _clean_program(program, path, context)
+    if coin["exchange"] and len(coin["programs"]) < 2:
+        context.fail("coin.programs", "Coin exchange needs the programs of at least two parties.")
+    return coin
+
+
+def _clean_program(program: Mapping[str, Any], path: str, context: TermsContext) -> Any:
+    yen = _decimal(program.get("yen_per_coin"), minimum=Decimal("0.01"), maximum=Decimal(1000))
+    rate = _decimal(
+        program.get("rate_to_shared"), minimum=Decimal("0.0001"), maximum=Decimal(10000)
+    )
+    if yen is None:
+        context.fail(
+            f"{path}.yen_per_coin",
+            "The yen each issued coin is funded with: a decimal string from 0.01 to 1000.",
+        )
+    if rate is None:
+        context.fail(
+            f"{path}.rate_to_shared",
+            "Shared coins per program coin: a decimal string from 0.0001 to 10000.",
+        )
+    return {"yen_per_coin": yen, "rate_to_shared": rate}
+
+
+def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
+    if raw is MISSING or raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        context.fail("referral", "Give fee_yen or fee_percent, and attribution_days.")
+        return None
+    fee_yen, fee_percent = raw.get("fee_yen"), raw.get("fee_percent")
+    days = raw.get("attribution_days")
+    if (fee_yen is None) == (fee_percent is None):
+        context.fail("referral", "Give exactly one of fee_yen and fee_percent.")
+    yen = percent = None
+    if fee_yen is not None:
+        yen = _decimal(fee_yen, minimum=Decimal(0), maximum=Decimal(10_000_000))
+        if yen is None:
+            context.fail("referral.fee_yen", "A decimal string of yen, 0 to 10,000,000.")
+    if fee_percent is not None:
+        percent = _decimal(fee_percent, minimum=Decimal(0), maximum=Decimal(100))
+        if percent is None:
+            context.fail("referral.fee_percent", "A decimal string from 0 to 100.")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
+        context.fail("referral.attribution_days", f"Whole days from 1 to {MAX_ATTRIBUTION_DAYS}.")
+    return {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
+
+
+register_terms_section("data_flows", _clean_data_flows)
+register_terms_section("coin", _clean_coin)
+register_terms_section("referral", _clean_referral)
+
+
+def canonical(document: Any) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def terms_hash(document: Any) -> str:
+    return hashlib.sha256(canonical(document).encode()).hexdigest()
+
+
+def terms_diff(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every leaf that differs between two documents, as (path, old, new). Data flows are
+    matched by provider, recipient and purpose, not by position."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        changes: list[tuple[str, Any, Any]] = []
+        for key in sorted(set(old) | set(new)):
+            changes += terms_diff(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return changes
+    if path.rsplit(".", 1)[-1] == "data_flows" and isinstance(old, list) and isinstance(new, list):
+
+        def keyed(flows: list[Any]) -> dict[str, Any]:
+            return {f"{f['provider']}→{f['recipient']}:{f['purpose']}": f for f in flows}
+
+        return terms_diff(keyed(old), keyed(new), path)
+    if old != new:
+        return [(path, old, new)]
+    return []

@@ -1,0 +1,64 @@
+"""How the partner API obtains enrollments and enrollment batches: only those the caller is
+the source or the target of; missing and not-yours give the same 404."""
+
+import uuid
+from typing import Literal
+
+from django.db.models import F, Q, QuerySet
+
+from federation.enrollment.models import Enrollment, EnrollmentBatch
+from partners.errors import not_found
+from partners.models import Partner
+
+EnrollmentRole = Literal["party", "target"]
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+def enrollments_visible_to(principal: Partner) -> QuerySet[Enrollment]:
+    """The enrollments ``principal`` is the source or the target of, with the source's member
+    number as ``member_number`` (which only the source may be shown)."""
+    return (
+        Enrollment.objects.filter(Q(source=principal) | Q(target=principal))
+        .select_related("source", "target")
+        .annotate(member_number=F("member__member_number"))
+    )
+
+
+def access_enrollment_by_id(
+    principal: Partner, enrollment_id: str, *, role: EnrollmentRole = "party"
+) -> Enrollment:
+    """An enrollment ``principal`` is a party to; with ``role="target"``, only one it is the
+    target of (reading the member's data, confirming). Anything else, like a missing id, is
+    404: to the source, the target's door does not exist."""
+    pk = _uuid(enrollment_id)
+    if pk is None:
+        raise not_found("enrollment")
+    found = enrollments_visible_to(principal).filter(pk=pk)
+    if role == "target":
+        found = found.filter(target=principal)
+    enrollment = found.first()
+    if enrollment is None:
+        raise not_found("enrollment")
+    return enrollment
+
+
+def access_enrollment_batch_by_id(principal: Partner, batch_id: str) -> EnrollmentBatch:
+    """A batch ``principal`` started (the source) or receives (the target); others are 404."""
+    pk = _uuid(batch_id)
+    if pk is None:
+        raise not_found("enrollment batch")
+    batch = (
+        EnrollmentBatch.objects.filter(Q(source=principal) | Q(target=principal))
+        .filter(pk=pk)
+        .select_related("source", "target")
+        .first()
+    )
+    if batch is None:
+        raise not_found("enrollment batch")
+    return batch
