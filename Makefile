@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed
 export SANPO_ALLOW_INSECURE_DEFAULTS ?= true
 DEV_ENV := DEBUG=$${DEBUG:-true} SANPO_WEBHOOK_ALLOW_LOOPBACK=$${SANPO_WEBHOOK_ALLOW_LOOPBACK:-true}
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench fuzz fuzz-long clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev]'
+	$(BIN)/pip install --quiet -e '.[test,dev,fuzz]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -42,6 +42,14 @@ bench: $(STAMP)
 		$(BIN)/python manage.py bench_consent_check
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_overlap
+
+# Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
+# (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.
+fuzz: $(STAMP)
+	tests/fuzz/run.sh
+
+fuzz-long: $(STAMP)
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-1000} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-1800} tests/fuzz/run.sh
 
 check: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
