@@ -6,11 +6,13 @@ is a 400 naming the parameter, never silently ignored, so a client never reads a
 list believing it filtered. ``filter_parameters`` documents the same filters in the schema.
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 import django_filters as df
 from django import forms
 from django.db.models import QuerySet
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
@@ -37,6 +39,26 @@ class StrictBooleanField(forms.Field):
 
 class StrictBooleanFilter(df.Filter):
     field_class = StrictBooleanField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, held in UTC: an offset the database cannot store (``+16:43``) or a
+    time that leaves the calendar once moved to UTC is an error, not a 500 in the query."""
+
+    default_error_messages = {"invalid": "Give an ISO 8601 time, e.g. 2026-11-01T09:00:00+09:00."}
+
+    def to_python(self, value: Any) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(df.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 def apply_filters(
@@ -69,7 +91,7 @@ def _schema_type(item: df.Filter) -> tuple[Any, list[str] | None]:
         return OpenApiTypes.BOOL, None
     if isinstance(item, df.ChoiceFilter):
         return OpenApiTypes.STR, [str(value) for value, _ in item.extra["choices"]]
-    if isinstance(item, df.IsoDateTimeFilter):
+    if isinstance(item, df.IsoDateTimeFilter):  # UtcDateTimeFilter too
         return OpenApiTypes.DATETIME, None
     if isinstance(item, df.UUIDFilter):
         return OpenApiTypes.UUID, None

@@ -20,7 +20,7 @@ from partners import pii, selectors, services
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.filters import apply_filters, filter_parameters
+from partners.api.filters import UtcDateTimeFilter, apply_filters, filter_parameters
 from partners.api.pagination import CappedCursorPagination, page_of
 from partners.api.schema import raises
 from partners.errors import ErrorCode
@@ -174,7 +174,7 @@ class MemberListApi(PartnerEndpoint):
     class MemberListFilters(df.FilterSet):
         kind = df.ChoiceFilter(choices=MemberAccount.Kind.choices, label="Only this kind.")
         status = df.ChoiceFilter(choices=MemberAccount.Status.choices, label="Only this status.")
-        updated_since = df.IsoDateTimeFilter(
+        updated_since = UtcDateTimeFilter(
             field_name="updated_at",
             lookup_expr="gte",
             label="Only accounts changed at or after this ISO 8601 time.",

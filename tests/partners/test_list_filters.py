@@ -41,6 +41,9 @@ def test_an_empty_filter_value_is_refused(host_key: Key, path: str, name: str) -
         ("/api/v1/data-requests", "status", "lost"),
         ("/api/v1/members", "kind", "robot"),
         ("/api/v1/members", "updated_since", "yesterday"),
+        # Times that leave the calendar once moved to UTC.
+        ("/api/v1/members", "updated_since", "0001-01-01T00:00:00+09:00"),
+        ("/api/v1/members", "updated_since", "9999-12-31T23:59:59-09:00"),
         ("/api/v1/agreements", "status", "happy"),
         ("/api/v1/enrollments", "role", "stranger"),
         ("/api/v1/enrollments", "batch", "not-a-uuid"),
@@ -53,6 +56,15 @@ def test_a_value_a_filter_cannot_take_is_refused(
 
     error = assert_error(response, 400, "validation_failed")
     assert list(error["fields"]) == [name]
+
+
+def test_updated_since_takes_any_offset_the_calendar_holds(host_key: Key) -> None:
+    # "+16:43" is an offset PostgreSQL cannot store: the fuzzer's 500, before times were moved
+    # to UTC before the query.
+    values = ("2026-11-01T09:00:00+09:00", "2026-11-01T00:00:00Z", "0120-03-13T08:56:49+16:43")
+    for value in (*values, "2026-11-01T09:00:00"):
+        response = guarded(host_key).get("/api/v1/members", {"updated_since": value})
+        assert response.status_code == 200, response.content
 
 
 def test_pending_takes_true_and_false(host_key: Key) -> None:
