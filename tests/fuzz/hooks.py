@@ -18,8 +18,7 @@ What the hooks change in the requests (``before_call``):
   random public names the fuzzer would pick do not resolve and are refused (400).
 
 Which failures are dropped (``filter_failure``), each for a reason in ``SUPPRESSED``; the README
-("Fuzzing") lists them too. Entries marked TEMPORARY belong to fixes under way elsewhere and go
-when those land. Every dropped failure is counted in the run's summary ("dropped by
+("Fuzzing") lists them too. Every dropped failure is counted in the run's summary ("dropped by
 filter_failure") and written to ``$SANPO_FUZZ_SUPPRESSED`` for the record.
 """
 
@@ -66,14 +65,10 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     },
     ("against", ""): "the versions of the agreement in the database",
     ("url", ""): "DNS: the name must resolve to a public address",
-    # TEMPORARY (e): an unknown consent recipient answers 400 today and the forbidden one 403;
-    # the recipient work unifies them. Remove this line when it lands.
-    ("recipient", "Unknown recipient."): "TEMPORARY (e) unknown vs forbidden recipient",
+    # The host records for any company of the alliance; a slug naming none is refused (a brand
+    # gets the same 403 for any slug but its own, so it learns nothing from it).
+    ("recipient", "Unknown recipient."): "the alliance's companies (a slug that names none)",
 }
-
-# Query parameters of the list filters that move to django-filter with strict booleans and
-# refuse empty values (TEMPORARY (c)).
-FILTER_PARAMETERS = {"pending", "status", "kind", "updated_since", "role", "batch"}
 
 
 def _is_negative(case: Any, location: ParameterLocation) -> bool:
@@ -132,21 +127,6 @@ def _request_schema(case: Any) -> Any:
     return _resolve(case, body.get("content", {}).get("application/json", {}).get("schema"))
 
 
-def _has_number_for_string(case: Any, schema: Any, value: Any) -> bool:
-    """Whether ``value`` has a JSON number where ``schema`` wants a string, anywhere."""
-    schema = _resolve(case, schema)
-    if not isinstance(schema, dict):
-        return False
-    if schema.get("type") == "string" or "enum" in schema:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        return any(_has_number_for_string(case, properties.get(k), v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_number_for_string(case, schema.get("items"), item) for item in value)
-    return any(_has_number_for_string(case, s, value) for s in schema.get("allOf", []))
-
-
 def _undeclared_properties(case: Any, fields: dict[str, Any]) -> bool:
     """Whether every refused field is one the request schema does not declare."""
     schema = _request_schema(case)
@@ -164,7 +144,6 @@ def _why_suppressed(failure: Any, case: Any, response: Any) -> str | None:
     error = _error(response)
     code = error.get("code")
     fields: dict[str, Any] = error["fields"] if isinstance(error.get("fields"), dict) else {}
-    query = case.query or {}
 
     if kind == "RejectedPositiveData" and response.status_code == 400:
         if code == "invalid_request" and error.get("message") == "The cursor is not valid.":
@@ -193,14 +172,6 @@ def _why_suppressed(failure: Any, case: Any, response: Any) -> str | None:
             return "semantic refusal: " + "; ".join(sorted(set(reasons)))
     if response.status_code == 414 and kind in {"UndefinedStatusCode", "UndefinedContentType"}:
         return "414 from gunicorn's request-line limit, answered before the application"
-    if kind == "AcceptedNegativeData":
-        if any(
-            name in FILTER_PARAMETERS and (value in ("", None, []) or name == "pending")
-            for name, value in query.items()
-        ):
-            return "TEMPORARY (c) list filters accept empty values and loose booleans"
-        if case.body is not None and _has_number_for_string(case, _request_schema(case), case.body):
-            return "TEMPORARY (b) numbers are accepted where strings are expected"
     return None
 
 
