@@ -783,9 +783,7 @@ class DataRequestListApi(PartnerEndpoint):
             "member"
         )
         found = apply_filters(self.DataRequestFilters, request.query_params, found)
-        paginator = DataRequestPagination()
-        page: Any = paginator.paginate_queryset(found, request, view=self)
-        return paginator.get_paginated_response(DataRequestOutput(page, many=True).data)
+        return self.paginated(found, DataRequestOutput, pagination=DataRequestPagination)
 
 
 class DataRequestDetailApi(PartnerEndpoint):

@@ -30,7 +30,7 @@ from federation.agreements.services import version_sign
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.pagination import page_of
 from partners.api.schema import raises
 from partners.errors import ErrorCode
 from partners.models import ApiScope, Partner
@@ -262,11 +262,10 @@ class AgreementListApi(PartnerEndpoint):
             request.query_params,
             agreement_list(principal=self.partner),
         ).prefetch_related(*_party_view_prefetches(self.partner))
-        paginator = CappedCursorPagination()
-        page: Any = paginator.paginate_queryset(agreements, request, view=self)
         today = timezone.localdate()
-        views = [_party_view(agreement, today=today) for agreement in page]
-        return paginator.get_paginated_response(AgreementOutput(views, many=True).data)
+        return self.paginated(
+            agreements, AgreementOutput, present=lambda row: _party_view(row, today=today)
+        )
 
 
 class AgreementDetailApi(PartnerEndpoint):

@@ -270,10 +270,12 @@ class EnrollmentListApi(PartnerEndpoint):
             enrollments_visible_to(self.partner),
             request=request,
         )
-        paginator = EnrollmentPagination()
-        page: Any = paginator.paginate_queryset(enrollments, request, view=self)
-        views = [_enrollment_view(enrollment, self.partner) for enrollment in page]
-        return paginator.get_paginated_response(EnrollmentOutput(views, many=True).data)
+        return self.paginated(
+            enrollments,
+            EnrollmentOutput,
+            pagination=EnrollmentPagination,
+            present=lambda enrollment: _enrollment_view(enrollment, self.partner),
+        )
 
     @extend_schema(
         request=EnrollmentRequestInput,

@@ -65,11 +65,20 @@ class PartnerEndpoint(APIView):
             api_key=self.principal.api_key, ip_address=self.request.META.get("REMOTE_ADDR")
         )
 
-    def paginated(self, queryset: Any, output: type[serializers.BaseSerializer]) -> Response:
-        """One cursor page of ``queryset`` rendered with ``output``."""
-        paginator = CappedCursorPagination()
+    def paginated(
+        self,
+        queryset: Any,
+        output: type[serializers.BaseSerializer],
+        *,
+        pagination: type[CappedCursorPagination] = CappedCursorPagination,
+        present: Callable[[Any], Any] | None = None,
+    ) -> Response:
+        """One cursor page of ``queryset``, each row turned into what ``output`` renders by
+        ``present`` (the caller's view of it) when given: the one way every list pages."""
+        paginator = pagination()
         page: Any = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(output(page, many=True).data)
+        items = [present(row) for row in page] if present is not None else page
+        return paginator.get_paginated_response(output(items, many=True).data)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Response:
         # DRF's dispatch, with the handler call routed through the write guards below.

@@ -200,9 +200,7 @@ class MemberListApi(PartnerEndpoint):
             request.query_params,
             selectors.member_list(partner=self.partner),
         )
-        paginator = MemberPagination()
-        page: Any = paginator.paginate_queryset(members, request, view=self)
-        return paginator.get_paginated_response(MemberOutput(page, many=True).data)
+        return self.paginated(members, MemberOutput, pagination=MemberPagination)
 
     @extend_schema(
         request=MemberRecordInput,
