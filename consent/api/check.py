@@ -1,0 +1,90 @@
+"""The one question, for the caller as recipient."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.api.fields import (
+    DECISION_REASONS,
+    READ,
+)
+from consent.models import (
+    Purpose,
+)
+from consent.selectors import consent_check_many
+from partners.access import access_member_ids_by_numbers
+from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
+from partners.api.fields import NamedChoiceField
+from partners.errors import validation_failed
+from partners.services.members import MAX_BULK_MEMBERS
+
+
+class ConsentCheckApi(PartnerEndpoint):
+    """The one question, for the caller as recipient: may I use these members' data for this
+    purpose now? A read, sent as POST only because a thousand member numbers do not fit in a
+    URL."""
+
+    required_scopes = {"POST": READ}
+
+    class ConsentCheckInput(StrictInputSerializer):
+        purpose = serializers.CharField(max_length=40, help_text="A purpose code.")
+        members = serializers.ListField(
+            child=serializers.CharField(max_length=64),
+            min_length=1,
+            max_length=MAX_BULK_MEMBERS,
+            help_text="Member numbers of your own base.",
+        )
+
+    class ConsentCheckOutput(serializers.Serializer):
+        class ConsentCheckResultOutput(serializers.Serializer):
+            member_number = serializers.CharField(help_text="As sent.")
+            allowed = serializers.BooleanField()
+            reason = NamedChoiceField(
+                schema_name="ConsentDecisionReasonEnum",
+                choices=DECISION_REASONS,
+                help_text="`consented` when allowed; otherwise why not. `not_found`: no such "
+                "member in your base.",
+            )
+
+        results = ConsentCheckResultOutput(many=True, help_text="One per number, in order.")
+
+    def _run_idempotently(
+        self, handler: Handler, request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        # The answer must be the current one: replaying a stored "allowed" after a withdrawal
+        # would break the promise that a withdrawal is in force for every check at once. So an
+        # Idempotency-Key is neither required nor stored here; a retry simply asks again.
+        return self._run_atomically(handler, request, *args, **kwargs)
+
+    @extend_schema(
+        request=ConsentCheckInput,
+        responses=ConsentCheckOutput,
+        operation_id="consent_check",
+        description="Whether each of your members' data may be used by you, for this purpose, "
+        "now. Needs only the read scope; an Idempotency-Key is ignored.",
+    )
+    def post(self, request: Request) -> Response:
+        data = self.ConsentCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        purpose_code: str = data.validated_data["purpose"]
+        numbers: list[str] = data.validated_data["members"]
+        if not Purpose.objects.filter(code=purpose_code, active=True).exists():
+            raise validation_failed("purpose", f"There is no purpose {purpose_code!r}.")
+        member_ids = access_member_ids_by_numbers(self.partner, numbers)
+        decisions = consent_check_many(
+            member_ids=set(member_ids.values()), purpose_code=purpose_code, recipient=self.partner
+        )
+        results = []
+        for number in numbers:
+            member_id = member_ids.get(number)
+            if member_id is None:
+                results.append({"member_number": number, "allowed": False, "reason": "not_found"})
+                continue
+            decision = decisions[member_id]
+            results.append(
+                {"member_number": number, "allowed": decision.allowed, "reason": decision.reason}
+            )
+        return Response(self.ConsentCheckOutput({"results": results}).data)

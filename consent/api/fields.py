@@ -1,0 +1,82 @@
+"""What the consent endpoints share: scopes, channels and their fields, and time fields."""
+
+from typing import Any, cast
+
+from rest_framework import serializers
+
+from consent.models import (
+    Channel,
+    PrivacyNotice,
+)
+from partners.api.fields import NamedChoiceField
+from partners.models import ApiScope
+
+READ = ApiScope.READ.value
+WRITE = ApiScope.WRITE.value
+
+RECEIPT_VERSION = "KI-CR-v1.1.0"
+# The channels a partner brand collects consent in itself; the host portal is the host's, and
+# the preference page is Sanpo's own.
+BRAND_CHANNELS = frozenset(
+    {Channel.PARTNER_APP, Channel.PAPER, Channel.CALL_CENTRE, Channel.STAFF_VISIT}
+)
+DECISION_REASONS = [
+    "consented",
+    "not_consented",
+    "withdrawn",
+    "expired",
+    "notice_changed",
+    "member_unavailable",
+    "recipient_unavailable",
+    "not_found",
+]
+
+
+def channel_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(schema_name="ConsentChannelEnum", choices=Channel.choices, **kwargs)
+
+
+# Channels only Sanpo itself records through: the member's own preference page, and the
+# withdrawals an erasure request makes. The API refuses them (403, saying why), so its schema
+# does not offer them.
+API_CHANNELS = [
+    channel
+    for channel in Channel.values
+    if channel not in {Channel.PREFERENCE_PAGE, Channel.DATA_SUBJECT_REQUEST}
+]
+
+
+def input_channel_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="ConsentInputChannelEnum",
+        choices=Channel.choices,
+        offered=API_CHANNELS,
+        **kwargs,
+    )
+
+
+def language_field(**kwargs: Any) -> NamedChoiceField:
+    return NamedChoiceField(
+        schema_name="NoticeLanguageEnum", choices=PrivacyNotice.Language.choices, **kwargs
+    )
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must carry its offset. DRF would read a naive time in the server's
+    zone; a consent record must say exactly when, so a naive time is refused instead."""
+
+    def enforce_timezone(self, value: Any) -> Any:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise serializers.ValidationError(
+                "Give a timezone-aware time (with an offset, e.g. +09:00).", code="naive"
+            )
+        return super().enforce_timezone(value)
+
+
+def named_serializer(name: str, doc: str, fields: dict[str, Any]) -> type[serializers.Serializer]:
+    # The consent receipt's field names are Kantara's own (camelCase); building the class with
+    # type() keeps them as they are without renaming every attribute for the linter.
+    return cast(
+        type[serializers.Serializer],
+        type(name, (serializers.Serializer,), {"__doc__": doc, **fields}),
+    )

@@ -1,0 +1,119 @@
+"""Withdrawals sent to the caller, their acknowledgement, and preference links."""
+
+from datetime import timedelta
+
+import django_filters as df
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.access import (
+    access_withdrawal_by_id,
+)
+from consent.api.fields import (
+    READ,
+    WRITE,
+)
+from consent.models import (
+    WithdrawalNotice,
+)
+from consent.preferences import preference_link_token
+from consent.services import (
+    withdrawal_acknowledge,
+    withdrawal_due,
+)
+from partners.access import access_member_by_number
+from partners.api.base import PartnerEndpoint
+from partners.api.filters import StrictBooleanFilter, apply_filters, filter_parameters
+from partners.api.pagination import page_of
+from partners.api.schema import raises
+from partners.errors import ApplicationError, ErrorCode
+from partners.models import MemberAccount
+
+
+class WithdrawalOutput(serializers.Serializer):
+    withdrawal_id = serializers.UUIDField(source="event_id")
+    member = serializers.CharField(
+        source="member_pseudonym", help_text="The member's pseudonymous id for your company."
+    )
+    purpose = serializers.CharField(source="event.purpose_id")
+    withdrawn_at = serializers.DateTimeField(source="event.occurred_at")
+    acknowledge_by = serializers.SerializerMethodField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    overdue = serializers.SerializerMethodField()
+    times_sent = serializers.IntegerField()
+
+    def get_acknowledge_by(self, notice: WithdrawalNotice) -> str:
+        return withdrawal_due(notice).isoformat()
+
+    def get_overdue(self, notice: WithdrawalNotice) -> bool:
+        return notice.acknowledged_at is None and withdrawal_due(notice) < timezone.now()
+
+
+class WithdrawalListApi(PartnerEndpoint):
+    """Withdrawals of consents your company received data under; `?pending=true` for the ones
+    you have not acknowledged yet."""
+
+    required_scopes = {"GET": READ}
+
+    class WithdrawalFilters(df.FilterSet):
+        pending = StrictBooleanFilter(
+            field_name="acknowledged_at",
+            lookup_expr="isnull",
+            label="`true`: only the ones not acknowledged yet; `false`: only acknowledged ones.",
+        )
+
+        class Meta:
+            model = WithdrawalNotice
+            fields: list[str] = []
+
+    @extend_schema(
+        parameters=filter_parameters(WithdrawalFilters),
+        responses=page_of(WithdrawalOutput),
+    )
+    def get(self, request: Request) -> Response:
+        notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
+        notices = apply_filters(self.WithdrawalFilters, request.query_params, notices)
+        return self.paginated(notices.order_by("created_at"), WithdrawalOutput)
+
+
+class WithdrawalAcknowledgeApi(PartnerEndpoint):
+    """Confirm that your company stopped using the member's data. Repeating it is harmless."""
+
+    required_scopes = {"POST": WRITE}
+
+    @extend_schema(request=None, responses=WithdrawalOutput)
+    def post(self, request: Request, withdrawal_id: str) -> Response:
+        notice = access_withdrawal_by_id(self.partner, withdrawal_id)
+        notice = withdrawal_acknowledge(notice=notice, actor=self.actor)
+        return Response(WithdrawalOutput(notice).data)
+
+
+class PreferenceLinkOutput(serializers.Serializer):
+    url = serializers.URLField(help_text="Send this to the member; it works for them alone.")
+    expires_at = serializers.DateTimeField()
+
+
+class PreferenceLinkApi(PartnerEndpoint):
+    """A link to the member's preference page, where they see who may use which of their data
+    for what and withdraw with one click. It needs no log-in, so give it to the member only."""
+
+    required_scopes = {"POST": WRITE}
+    # The link is a credential for the member's page: never stored for Idempotency-Key replay.
+    idempotency_redact = ("url",)
+
+    @extend_schema(request=None, responses={201: PreferenceLinkOutput})
+    @raises(ErrorCode.CONFLICT)
+    def post(self, request: Request, member_number: str) -> Response:
+        member = access_member_by_number(self.partner, member_number)
+        if member.status == MemberAccount.Status.ERASED:
+            raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+        token = preference_link_token(member)
+        output = {
+            "url": request.build_absolute_uri(f"/preferences/{token}/"),
+            "expires_at": timezone.now() + timedelta(hours=settings.SANPO_PREFERENCE_LINK_HOURS),
+        }
+        return Response(PreferenceLinkOutput(output).data, status=status.HTTP_201_CREATED)
