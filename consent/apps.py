@@ -8,13 +8,16 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         from consent import (
+            errors,
             receivers,  # noqa: F401 - connects the signal receivers
             tasks,  # noqa: F401 - registers the tasks services queue by name
         )
         from consent.audit import ConsentAuditAction
         from partners.audit_actions import register_audit_actions
+        from partners.errors import register_error_codes
         from partners.webhook_events import register_event_types
 
+        register_error_codes(errors.ConsentErrorCode, errors.STATUSES)
         register_audit_actions(ConsentAuditAction)
 
         register_event_types(

@@ -8,16 +8,21 @@ class FederationConfig(AppConfig):
 
     def ready(self) -> None:
         from consent.notices import register_notice_source
-        from federation import tasks  # noqa: F401 - registers the tasks services queue by name
+        from federation import (
+            errors,
+            tasks,  # noqa: F401 - registers the tasks services queue by name
+        )
         from federation.agreements.notices import joint_use_notices
         from federation.agreements.terms import register_terms_section
         from federation.audit import FederationAuditAction
         from federation.overlap.terms import clean_overlap_terms
         from partners.audit_actions import register_audit_actions
+        from partners.errors import register_error_codes
         from partners.webhook_events import register_event_types
 
         register_notice_source(joint_use_notices)
         register_terms_section("overlap", clean_overlap_terms)
+        register_error_codes(errors.FederationErrorCode, errors.STATUSES)
         register_audit_actions(FederationAuditAction)
         register_event_types(
             {

@@ -17,6 +17,7 @@ from consent.api.fields import (
     READ,
     WRITE,
 )
+from consent.errors import ConsentErrorCode
 from consent.models import (
     DataSubjectRequest,
 )
@@ -112,7 +113,7 @@ class MemberDataRequestApi(PartnerEndpoint):
         "consent is withdrawn and every recipient told. Repeating an erasure is harmless. A "
         "mismatch is 403 `identity_not_verified` and records nothing.",
     )
-    @raises(ErrorCode.IDENTITY_NOT_VERIFIED, ErrorCode.CONFLICT)
+    @raises(ConsentErrorCode.IDENTITY_NOT_VERIFIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         data = self.DataRequestInput(data=request.data)

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from consent.errors import ConsentErrorCode
 from consent.models import (
     ConsentEvent,
     ConsentState,
@@ -47,7 +48,7 @@ EXPORT_FORMAT = "sanpo-data-subject-export/1"
 def _unverified() -> ApplicationError:
     # One message whichever fact failed, so the answer cannot be used to test facts one by one.
     return ApplicationError(
-        ErrorCode.IDENTITY_NOT_VERIFIED,
+        ConsentErrorCode.IDENTITY_NOT_VERIFIED,
         "The identity given does not match the member's record; nothing was done.",
     )
 

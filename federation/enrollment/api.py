@@ -18,6 +18,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from consent.errors import ConsentErrorCode
 from federation.agreements.access import access_counterparty_by_slug
 from federation.enrollment.access import (
     access_enrollment_batch_by_id,
@@ -34,6 +35,7 @@ from federation.enrollment.services import (
     enrollment_request,
     no_agreement_to_enroll,
 )
+from federation.errors import FederationErrorCode
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
@@ -291,8 +293,8 @@ class EnrollmentListApi(PartnerEndpoint):
         "`enrollment.requested` webhook, under its own id for the member.",
     )
     @raises(
-        ErrorCode.NO_AGREEMENT,
-        ErrorCode.CONSENT_REQUIRED,
+        FederationErrorCode.NO_AGREEMENT,
+        ConsentErrorCode.CONSENT_REQUIRED,
         ErrorCode.PERMISSION_DENIED,
         ErrorCode.CONFLICT,
         ErrorCode.NOT_FOUND,
@@ -338,8 +340,8 @@ class EnrollmentMemberApi(PartnerEndpoint):
         "(`Cache-Control: no-store`).",
     )
     @raises(
-        ErrorCode.NO_AGREEMENT,
-        ErrorCode.CONSENT_REQUIRED,
+        FederationErrorCode.NO_AGREEMENT,
+        ConsentErrorCode.CONSENT_REQUIRED,
         ErrorCode.PERMISSION_DENIED,
         ErrorCode.CONFLICT,
     )
@@ -447,7 +449,7 @@ class EnrollmentBulkApi(PartnerEndpoint):
         "already; other numbers are skipped, unnamed. The target is told by the "
         "`enrollment.batch_completed` webhook. The response leaves out the numbers you sent.",
     )
-    @raises(ErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)
+    @raises(FederationErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.EnrollmentBulkInput(data=request.data)
         data.is_valid(raise_exception=True)

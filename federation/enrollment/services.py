@@ -19,12 +19,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from consent.errors import ConsentErrorCode
 from consent.selectors import consent_check, consented_member_ids, notice_in_force
 from consent.services import provision_record
 from federation.agreements.selectors import TermsInForce, terms_in_force
 from federation.agreements.terms import PERSONAL_FIELDS
 from federation.audit import FederationAuditAction
 from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.errors import FederationErrorCode
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner
@@ -47,7 +49,7 @@ def no_agreement_to_enroll(source: Partner, target_slug: str) -> ApplicationErro
     """The refusal when no agreement in force lets ``source`` enroll with the target. The API
     gives the same words for a company it does not know, so the two cannot be told apart."""
     return ApplicationError(
-        ErrorCode.NO_AGREEMENT,
+        FederationErrorCode.NO_AGREEMENT,
         f"No active agreement lets {source.slug} enroll its members with {target_slug}.",
     )
 
@@ -92,7 +94,7 @@ def _consented(member: MemberAccount, target: Partner) -> None:
         decision = consent_check(member_id=member.pk, purpose_code=purpose, recipient=target)
         if not decision.allowed:
             raise ApplicationError(
-                ErrorCode.CONSENT_REQUIRED,
+                ConsentErrorCode.CONSENT_REQUIRED,
                 f"The member's consent to {purpose} with {target.slug} is not in force "
                 f"({decision.reason}).",
             )
@@ -177,7 +179,7 @@ def enrollment_member_data(*, enrollment: Enrollment, actor: Actor) -> dict[str,
         fields = [field for field in enrollment.fields if field in terms.fields]
         if not fields:
             raise ApplicationError(
-                ErrorCode.NO_AGREEMENT, "The agreement no longer allows any field."
+                FederationErrorCode.NO_AGREEMENT, "The agreement no longer allows any field."
             )
         _consented(member, target)
         try:
@@ -190,7 +192,7 @@ def enrollment_member_data(*, enrollment: Enrollment, actor: Actor) -> dict[str,
             )
         except ApplicationError as refused:
             if refused.code == ErrorCode.PERMISSION_DENIED:  # withdrawn since the check above
-                raise ApplicationError(ErrorCode.CONSENT_REQUIRED, refused.message) from None
+                raise ApplicationError(ConsentErrorCode.CONSENT_REQUIRED, refused.message) from None
             raise
         personal = open_member(member, tuple(f for f in fields if f in PERSONAL_FIELDS))
     segments = {

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from federation.agreements.access import access_counterparty_by_slug, counterparties_of
+from federation.errors import FederationErrorCode
 from federation.overlap.models import OverlapVisibility
 from federation.overlap.services import (
     BREAKDOWNS,
@@ -45,7 +46,7 @@ def _refuse_slicing(query: QueryDict) -> None:
     narrowing = sorted(set(query) - {"other", "breakdown", "format"})  # format: how, not what
     if narrowing:
         raise ApplicationError(
-            ErrorCode.DISCLOSURE_REFUSED,
+            FederationErrorCode.DISCLOSURE_REFUSED,
             f"Overlap counts take no filters ({', '.join(narrowing)}): a narrowed count taken "
             "from the whole one could reveal a withheld cell. Ask for one breakdown instead.",
         )
@@ -54,7 +55,7 @@ def _refuse_slicing(query: QueryDict) -> None:
     breakdowns = query.getlist("breakdown")
     if len(breakdowns) > 1 or any("," in breakdown for breakdown in breakdowns):
         raise ApplicationError(
-            ErrorCode.DISCLOSURE_REFUSED,
+            FederationErrorCode.DISCLOSURE_REFUSED,
             "One breakdown at a time: crossing two could reveal a withheld cell.",
         )
 
@@ -149,9 +150,9 @@ class OverlapApi(PartnerEndpoint):
         "to reveal a withheld cell. Every answered question is logged.",
     )
     @raises(
-        ErrorCode.NO_AGREEMENT,
+        FederationErrorCode.NO_AGREEMENT,
         ErrorCode.PERMISSION_DENIED,
-        ErrorCode.DISCLOSURE_REFUSED,
+        FederationErrorCode.DISCLOSURE_REFUSED,
         ErrorCode.RATE_LIMITED,
     )
     def get(self, request: Request) -> Response:

@@ -47,6 +47,7 @@ from django.utils import timezone
 from consent.selectors import consent_in_force_sql
 from federation.agreements.selectors import TermsInForce, terms_in_force
 from federation.audit import FederationAuditAction
+from federation.errors import FederationErrorCode
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 from federation.overlap.terms import effective_min_cell
 from partners.actors import Actor
@@ -70,7 +71,7 @@ def no_agreement_to_count(asker: Partner, other_slug: str) -> ApplicationError:
     """The refusal when no agreement in force lets the other company give ``asker`` overlap
     counts. The API gives the same words for a company it does not know."""
     return ApplicationError(
-        ErrorCode.NO_AGREEMENT,
+        FederationErrorCode.NO_AGREEMENT,
         f"No active agreement lets {other_slug} share overlap counts with {asker.slug}.",
     )
 

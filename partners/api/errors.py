@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -26,7 +27,10 @@ logger = logging.getLogger(__name__)
 
 
 def error_body(
-    code: ErrorCode, message: str, fields: dict[str, Any] | None = None, **extra: Any
+    code: models.TextChoices,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code.value, "message": message}
     if fields:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, get_doc
@@ -27,7 +28,7 @@ from partners.api.authentication import ApiKeyAuthentication
 from partners.api.base import _IDEMPOTENCY_KEY, PartnerEndpoint, StrictInputSerializer
 from partners.api.pagination import PageOutput
 from partners.api.permissions import HasPartnerScope
-from partners.errors import STATUS_BY_CODE, ErrorCode
+from partners.errors import ERROR_CODES, STATUS_BY_CODE, ErrorCode
 
 H = TypeVar("H", bound=Callable[..., Any])
 
@@ -57,9 +58,10 @@ IDEMPOTENCY_CODES = (
 )
 
 
-def raises(*codes: ErrorCode) -> Callable[[H], H]:
+def raises(*codes: models.TextChoices) -> Callable[[H], H]:
     """Declare error codes a handler gives beyond the ones its view's conventions imply, e.g.
-    ``@raises(ErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)``; the schema lists them by status."""
+    ``@raises(FederationErrorCode.NO_AGREEMENT, ErrorCode.CONFLICT)``, with codes of any app
+    (``partners.errors.register_error_codes``); the schema lists them by status."""
 
     def decorate(handler: H) -> H:
         setattr(handler, _RAISES, (*getattr(handler, _RAISES, ()), *codes))
@@ -78,7 +80,7 @@ def _error_schema() -> dict[str, Any]:
                 "properties": {
                     "code": {
                         "type": "string",
-                        "enum": list(ErrorCode.values),
+                        "enum": sorted(ERROR_CODES),
                         "description": "Machine-readable; the status says which apply.",
                     },
                     "message": {"type": "string", "description": "For people; may change."},
@@ -180,7 +182,7 @@ class PartnerAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
-        by_status: dict[int, list[ErrorCode]] = {}
+        by_status: dict[int, list[models.TextChoices]] = {}
         for code in self.error_codes():
             by_status.setdefault(STATUS_BY_CODE[code], []).append(code)
         for status in sorted(by_status):

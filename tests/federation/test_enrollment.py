@@ -12,11 +12,13 @@ import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
+from consent.errors import ConsentErrorCode
 from consent.models import ProvisionRecord
 from consent.services import consent_withdraw
 from federation import services
 from federation.agreements.selectors import terms_in_force
 from federation.enrollment import services as enrollment_services
+from federation.errors import FederationErrorCode
 from federation.models import Agreement, Enrollment, EnrollmentBatch
 from federation.services import PartyInput
 from partners.actors import Actor
@@ -86,7 +88,7 @@ def test_both_consents_are_needed(
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
 
-    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert refused.value.code == ConsentErrorCode.CONSENT_REQUIRED
     assert missing in refused.value.message
     assert not Enrollment.objects.exists()
     assert not WebhookDelivery.objects.filter(event_type="enrollment.requested").exists()
@@ -125,7 +127,7 @@ def test_a_company_added_to_the_agreement_gets_no_member_without_a_consent_of_it
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_request(member=hanako, target=outsider, fields=None, actor=SYSTEM)
 
-    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert refused.value.code == ConsentErrorCode.CONSENT_REQUIRED
     assert not Enrollment.objects.filter(target=outsider).exists()
     assert services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
 
@@ -139,7 +141,7 @@ def test_without_an_agreement_nothing_happens(
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_request(member=member, target=partner, fields=None, actor=SYSTEM)
 
-    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    assert refused.value.code == FederationErrorCode.NO_AGREEMENT
     assert not Enrollment.objects.exists()
 
 
@@ -161,11 +163,11 @@ def test_an_agreement_that_is_not_in_force_stops_enrollment_and_reading(
 
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
-    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    assert refused.value.code == FederationErrorCode.NO_AGREEMENT
     services.enrollment_end(enrollment=enrollment, reason="test", actor=SYSTEM)
     with pytest.raises(ApplicationError) as again:
         services.enrollment_request(member=hanako, target=partner, fields=None, actor=SYSTEM)
-    assert again.value.code == ErrorCode.NO_AGREEMENT
+    assert again.value.code == FederationErrorCode.NO_AGREEMENT
     assert Enrollment.objects.count() == 1  # the ended one, and no new one
     assert not ProvisionRecord.objects.exists()
 
@@ -189,7 +191,7 @@ def test_a_withdrawal_stops_the_sharing_at_once(
     with pytest.raises(ApplicationError) as refused:
         services.enrollment_member_data(enrollment=enrollment, actor=SYSTEM)
 
-    assert refused.value.code == ErrorCode.CONSENT_REQUIRED
+    assert refused.value.code == ConsentErrorCode.CONSENT_REQUIRED
     assert not ProvisionRecord.objects.exists()
 
 
@@ -220,7 +222,7 @@ def test_confirming_needs_the_agreement_in_force(
             enrollment=enrollment, target_member_number="MF-1", actor=SYSTEM
         )
 
-    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    assert refused.value.code == FederationErrorCode.NO_AGREEMENT
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.target_member_number) == ("active", "")
     assert not WebhookDelivery.objects.filter(event_type="enrollment.confirmed").exists()

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from federation import services
 from federation.agreements.terms import TermsError, terms_clean
+from federation.errors import FederationErrorCode
 from federation.models import Agreement, OverlapQuery
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
@@ -104,8 +105,8 @@ def test_no_overlap_without_visibility_an_agreement_or_a_known_breakdown(
 
     # The host agreed to no flow towards the brand for overlap: no agreement, whatever the
     # visibility.
-    assert not_shared.value.code == ErrorCode.NO_AGREEMENT
-    assert no_agreement.value.code == ErrorCode.NO_AGREEMENT
+    assert not_shared.value.code == FederationErrorCode.NO_AGREEMENT
+    assert no_agreement.value.code == FederationErrorCode.NO_AGREEMENT
     assert bad.value.code == ErrorCode.VALIDATION_FAILED
     services.overlap_visibility_set(owner=partner, viewer=host, level="nothing", actor=SYSTEM)
     with pytest.raises(ApplicationError) as hidden:
@@ -167,7 +168,7 @@ def test_a_suspended_agreement_stops_overlap(
     with pytest.raises(ApplicationError) as refused:
         _ask(host, partner)
 
-    assert refused.value.code == ErrorCode.NO_AGREEMENT
+    assert refused.value.code == FederationErrorCode.NO_AGREEMENT
 
 
 @pytest.mark.parametrize(

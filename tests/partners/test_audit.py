@@ -473,3 +473,15 @@ def test_registering_an_action_twice_is_refused() -> None:
 
     with pytest.raises(ValueError, match="registered twice"):
         register_audit_actions(Again)
+
+
+def test_every_app_registers_its_own_error_codes_with_a_status() -> None:
+    from consent.errors import ConsentErrorCode
+    from federation.errors import FederationErrorCode
+    from partners.errors import ERROR_CODES, STATUS_BY_CODE, ErrorCode, register_error_codes
+
+    for codes in (ErrorCode, ConsentErrorCode, FederationErrorCode):
+        assert all(ERROR_CODES[c.value] is c and c.value in STATUS_BY_CODE for c in codes)
+    assert STATUS_BY_CODE["no_agreement"] == 403
+    with pytest.raises(ValueError, match="registered twice"):
+        register_error_codes(FederationErrorCode, {c: 400 for c in FederationErrorCode})
