@@ -1,4 +1,5 @@
-"""How the consent API obtains a withdrawal sent to the calling partner, a data-subject
+"""The recording rules (who may record a consent, through which channel, for which recipient)
+and how the consent API obtains a withdrawal sent to the calling partner, a data-subject
 request, and the recipient of a consent it records.
 
 Member accounts, one or many, come through ``partners.access``.
@@ -6,10 +7,15 @@ Member accounts, one or many, come through ``partners.access``.
 
 import uuid
 
-from consent.models import DataSubjectRequest, WithdrawalNotice
+from consent.models import Channel, DataSubjectRequest, WithdrawalNotice
 from partners.errors import ApplicationError, ErrorCode, not_found, validation_failed
 from partners.models import Partner
 
+# The channels a partner brand collects consent in itself; the host portal is the host's, and
+# the preference page is Sanpo's own.
+BRAND_CHANNELS = frozenset(
+    {Channel.PARTNER_APP, Channel.PAPER, Channel.CALL_CENTRE, Channel.STAFF_VISIT}
+)
 BRAND_RECORDS_FOR_ITSELF = (
     "A partner brand records consents only with itself as the recipient; consents for other "
     "recipients are recorded through the host's portal."
@@ -60,3 +66,28 @@ def access_consent_recipient(principal: Partner, slug: str) -> Partner:
     if recipient is None:
         raise validation_failed("recipient", "Unknown recipient.")
     return recipient
+
+
+def check_may_record(caller: Partner, *, channel: str) -> None:
+    """Refuse a consent (or withdrawal) the caller may not record. The host's portal records on
+    the member's behalf for any recipient; a brand only what it collected itself, for itself."""
+    if channel == Channel.PREFERENCE_PAGE:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "Only the member's own preference page records through the preference_page channel.",
+        )
+    if channel == Channel.DATA_SUBJECT_REQUEST:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "Only an erasure request records through the data_subject_request channel (its "
+            "withdrawals); no consent is ever granted through it.",
+        )
+    if caller.kind == Partner.Kind.HOST:
+        return
+    # The recipient came through access_consent_recipient, which holds a brand to itself.
+    if channel not in BRAND_CHANNELS:
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            "A partner brand records consents only through its own channels: "
+            f"{', '.join(sorted(BRAND_CHANNELS))}.",
+        )

@@ -15,11 +15,6 @@ READ = ApiScope.READ.value
 WRITE = ApiScope.WRITE.value
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
-# The channels a partner brand collects consent in itself; the host portal is the host's, and
-# the preference page is Sanpo's own.
-BRAND_CHANNELS = frozenset(
-    {Channel.PARTNER_APP, Channel.PAPER, Channel.CALL_CENTRE, Channel.STAFF_VISIT}
-)
 DECISION_REASONS = [
     "consented",
     "not_consented",

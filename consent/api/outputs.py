@@ -6,20 +6,18 @@ from typing import Any
 from rest_framework import serializers
 
 from consent.api.fields import (
-    BRAND_CHANNELS,
     RECEIPT_VERSION,
     channel_field,
     language_field,
     named_serializer,
 )
 from consent.models import (
-    Channel,
     ConsentEvent,
     PrivacyNotice,
     Purpose,
 )
 from partners.api.fields import NamedChoiceField
-from partners.errors import ApplicationError, ErrorCode, validation_failed
+from partners.errors import validation_failed
 from partners.models import MemberAccount, Partner
 
 # --- Output ----------------------------------------------------------------------------------
@@ -206,28 +204,3 @@ def notice_by_id(notice_id: Any) -> PrivacyNotice:
     if notice is None:
         raise validation_failed("notice", "Unknown notice.")
     return notice
-
-
-def check_may_record(caller: Partner, *, channel: str) -> None:
-    """Refuse a consent (or withdrawal) the caller may not record. The host's portal records on
-    the member's behalf for any recipient; a brand only what it collected itself, for itself."""
-    if channel == Channel.PREFERENCE_PAGE:
-        raise ApplicationError(
-            ErrorCode.PERMISSION_DENIED,
-            "Only the member's own preference page records through the preference_page channel.",
-        )
-    if channel == Channel.DATA_SUBJECT_REQUEST:
-        raise ApplicationError(
-            ErrorCode.PERMISSION_DENIED,
-            "Only an erasure request records through the data_subject_request channel (its "
-            "withdrawals); no consent is ever granted through it.",
-        )
-    if caller.kind == Partner.Kind.HOST:
-        return
-    # The recipient came through access_consent_recipient, which holds a brand to itself.
-    if channel not in BRAND_CHANNELS:
-        raise ApplicationError(
-            ErrorCode.PERMISSION_DENIED,
-            "A partner brand records consents only through its own channels: "
-            f"{', '.join(sorted(BRAND_CHANNELS))}.",
-        )

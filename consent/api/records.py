@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from consent.access import (
     access_consent_recipient,
+    check_may_record,
 )
 from consent.api.fields import (
     READ,
@@ -18,7 +19,6 @@ from consent.api.outputs import (
     ConsentEventOutput,
     ConsentReceiptOutput,
     ConsentStateOutput,
-    check_may_record,
     notice_by_id,
     receipt_of,
 )
