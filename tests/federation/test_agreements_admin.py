@@ -641,3 +641,11 @@ def test_the_actions_need_the_csrf_token(
     assert response.status_code == 403
     agreement.refresh_from_db()
     assert agreement.status == Agreement.Status.ACTIVE
+
+
+def test_the_console_counts_the_enrollments_the_enrollment_domain_calls_live() -> None:
+    # The agreements console names enrollment statuses without importing the domain above it.
+    from federation.agreements.admin.agreements import LIVE_ENROLLMENT
+    from federation.enrollment.services import LIVE
+
+    assert set(LIVE_ENROLLMENT) == set(LIVE)
