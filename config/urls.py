@@ -14,7 +14,7 @@ admin.site.index_title = "Alliance management"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
-    path("preferences/", include("consent.page_urls")),
+    path("preferences/", include("consent.preference_page.urls")),
     path("compliance/", include("consent.compliance.urls")),
     # The API root: each app contributes its own endpoints, so no app includes a higher one's.
     path("api/v1/", include("partners.api.urls")),

@@ -7,7 +7,7 @@ class FederationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from consent.notices import register_notice_source
+        from consent.preference_page.notices import register_notice_source
         from federation import (
             errors,
             tasks,  # noqa: F401 - registers the tasks services queue by name

@@ -20,7 +20,7 @@ from consent.api.fields import (
 from consent.models import (
     WithdrawalNotice,
 )
-from consent.preferences import preference_link_token
+from consent.preference_page.links import preference_link_token
 from consent.services import (
     withdrawal_acknowledge,
     withdrawal_due,

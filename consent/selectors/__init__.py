@@ -9,6 +9,7 @@ from consent.selectors.check import (
     consented_member_ids,
     consenting_states,
 )
+from consent.selectors.grants import member_held_grants
 from consent.selectors.notices import current_conditions, notice_in_force
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "consented_member_ids",
     "consenting_states",
     "current_conditions",
+    "member_held_grants",
     "notice_in_force",
 ]

@@ -1,7 +1,7 @@
 """The joint-use notices (APPI 共同利用) of agreements in force, for the member's preference
 page: what is used jointly, by whom, for what, and who is responsible."""
 
-from consent.notices import PublishedNotice
+from consent.preference_page.notices import PublishedNotice
 from federation.agreements.selectors import joint_use_flows_of
 from partners.models import MemberAccount
 

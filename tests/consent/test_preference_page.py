@@ -10,8 +10,8 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from consent import preferences
 from consent.models import ConsentState, WithdrawalNotice
+from consent.preference_page import links
 from consent.selectors import consent_check
 from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
@@ -102,16 +102,16 @@ def test_a_bad_link_reaches_nothing(
 ) -> None:
     hanako, jiro = consented
     if damage == "expired":
-        real = preferences.signing.TimestampSigner.timestamp
+        real = links.signing.TimestampSigner.timestamp
         monkeypatch.setattr(
-            preferences.signing.TimestampSigner,
+            links.signing.TimestampSigner,
             "timestamp",
-            lambda self: preferences.signing.b62_encode(
+            lambda self: links.signing.b62_encode(
                 int(timezone.now().timestamp()) - settings.SANPO_PREFERENCE_LINK_HOURS * 3600 - 60
             ),
         )
         page = _link(host_key, "K-1")
-        monkeypatch.setattr(preferences.signing.TimestampSigner, "timestamp", real)
+        monkeypatch.setattr(links.signing.TimestampSigner, "timestamp", real)
     else:
         page = _link(host_key, "K-1")
     if damage == "tampered":

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from consent.preferences import preference_link_token
+from consent.preference_page.links import preference_link_token
 from federation import services
 from federation.models import Agreement
 from partners.actors import Actor

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from consent import views
+from consent.preference_page import views
 
 urlpatterns = [
     path("<str:token>/", views.preference_page, name="preference-page"),

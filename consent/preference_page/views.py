@@ -1,4 +1,4 @@
-"""The member's preference page (see ``consent.preferences``): server-rendered, no log-in, in
+"""The member's preference page (the link: ``links``): server-rendered, no log-in, in
 Japanese or English, readable on a phone."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from consent.models import ConsentState, Purpose
-from consent.notices import published_notices
-from consent.preferences import preference_link_member
+from consent.preference_page.links import preference_link_member
+from consent.preference_page.notices import published_notices
+from consent.selectors import member_held_grants
 from consent.services import consent_withdraw
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -61,11 +62,23 @@ ITEM_NAMES = {
 def _link_invalid(request: HttpRequest) -> HttpResponse:
     # Tampered, expired or for an erased member: one answer for all, naming nobody, in both
     # languages since we cannot tell which the member reads.
-    return render(request, "consent/link_invalid.html", status=404)
+    return render(request, "preference_page/link_invalid.html", status=404)
 
 
 def _language(request: HttpRequest) -> str:
     return "en" if request.GET.get("lang") == "en" else "ja"
+
+
+def _row(state: ConsentState, lang: str) -> dict[str, Any]:
+    items = state.notice.conditions["data_items"] if state.notice else []
+    return {
+        "recipient": state.recipient,
+        "recipient_name": state.recipient.name_ja if lang == "ja" else state.recipient.name_latin,
+        "purpose": state.purpose,
+        "purpose_name": state.purpose.name_ja if lang == "ja" else state.purpose.name_en,
+        "items": [ITEM_NAMES[lang].get(item, item) for item in items],
+        "expires_at": state.expires_at,
+    }
 
 
 @never_cache
@@ -75,34 +88,12 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
     if member is None:
         return _link_invalid(request)
     lang = _language(request)
-    now = timezone.now()
-    states = (
-        ConsentState.objects.filter(member=member, granted=True)
-        .select_related("purpose", "recipient", "notice")
-        .order_by("recipient__name_latin", "purpose_id")
-    )
-    rows: list[dict[str, Any]] = []
-    for state in states:
-        if state.expires_at is not None and state.expires_at <= now:
-            continue
-        items = state.notice.conditions["data_items"] if state.notice else []
-        rows.append(
-            {
-                "recipient": state.recipient,
-                "recipient_name": state.recipient.name_ja
-                if lang == "ja"
-                else state.recipient.name_latin,
-                "purpose": state.purpose,
-                "purpose_name": state.purpose.name_ja if lang == "ja" else state.purpose.name_en,
-                "items": [ITEM_NAMES[lang].get(item, item) for item in items],
-                "expires_at": state.expires_at,
-            }
-        )
+    rows = [_row(state, lang) for state in member_held_grants(member, at=timezone.now())]
     # The token is in the URL: the site-wide Referrer-Policy (same-origin) keeps it from other
     # sites. Not no-referrer: browsers then post forms with "Origin: null", which CSRF refuses.
     return render(
         request,
-        "consent/preferences.html",
+        "preference_page/page.html",
         {
             "token": token,
             "lang": lang,

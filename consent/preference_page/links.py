@@ -1,4 +1,4 @@
-"""The member's preference page: a signed, expiring link for one member, with no log-in.
+"""The preference page's link: signed, expiring, for one member, with no log-in.
 
 The host's portal asks the API for a link (``preference_link_issue``); the page lists which
 companies may use which of the member's data for what, and withdraws any of it with one click.

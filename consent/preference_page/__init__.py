@@ -1,0 +1,4 @@
+"""The member's preference page, all of it in this package: a signed, expiring link for one
+member with no log-in (``links``), the page and its one-click withdrawal (``views``, ``urls``,
+templates under ``templates/preference_page/``), and the registry through which higher apps
+add their privacy notices to it (``notices``)."""
