@@ -5,12 +5,8 @@ Every later feature asks ``consent.selectors.consent_check`` at the moment it us
 the writes here keep what that question reads exact.
 """
 
-from consent.services.data_requests import (
-    EXPORT_FORMAT,
-    data_request_export,
-    data_request_submit,
-    identity_verify,
-)
+from consent.services.data_export import EXPORT_FORMAT, data_request_export
+from consent.services.data_requests import data_request_submit, identity_verify
 from consent.services.notices import notice_publish
 from consent.services.provisions import provision_record, provision_records_purge
 from consent.services.records import (
