@@ -10,8 +10,9 @@ Every form of the check is derived from this one list:
 - ``decide``: the single check (from the database or from the per-process cache) and the
   batch check read the facts, then ask this;
 - ``in_force_q``: the filter of ``consenting_states`` (bulk enrollment, targeting);
-- ``held_q``: the grants a member still holds (given, not expired), in force or waiting for
-  a new notice: what the preference page lists;
+- ``held_q`` and ``condition_q``: the grants a member still holds (given, not expired), in
+  force or waiting for a new notice, and the state conditions one at a time: what the
+  preference page lists and the compliance pages classify;
 - ``in_force_sql``: the state conditions compiled by Django into an ``EXISTS`` for raw
   set-based queries (the overlap), with the recipient's status checked once and the member's
   own status left to the query's member row.
@@ -139,18 +140,18 @@ def in_force_q(moment: Moment, *, scopes: Collection[Scope] = ALL_SCOPES) -> Q:
     return q
 
 
-# A grant the member still holds, whether or not the notice it was given under is still in
-# force: what the preference page lists for the member to withdraw.
-HELD_REASONS = frozenset({"withdrawn", "expired"})
+def condition_q(reason: str, moment: Moment) -> Q:
+    """The one condition of the rule that fails with ``reason``, as a filter over
+    ``ConsentState`` (its negation is the states that fail it)."""
+    (condition,) = (condition for condition in RULE if condition.reason == reason)
+    return condition.q(moment)
 
 
 def held_q(moment: Moment) -> Q:
-    """The conditions of ``HELD_REASONS`` as one filter over ``ConsentState``."""
-    q = Q()
-    for condition in RULE:
-        if condition.reason in HELD_REASONS:
-            q &= condition.q(moment)
-    return q
+    """A grant the member still holds (not withdrawn, not expired), whether or not the notice
+    it was given under is still in force: what the preference page lists for the member to
+    withdraw, and what the compliance pages count as consented."""
+    return condition_q("withdrawn", moment) & condition_q("expired", moment)
 
 
 def in_force_sql(

@@ -440,11 +440,13 @@ def test_failed_log_ins_are_logged_with_the_user_name_but_never_the_password(
     compliance_reviewer: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     audited = AuditEvent.objects.count()
-    with caplog.at_level(logging.WARNING, logger="consent.compliance.views"):
+    with caplog.at_level(logging.WARNING, logger="consent.compliance.views.login"):
         for _ in range(6):
             _log_in("carol-reviewer", "hunter2-secret", ip="203.0.113.5")
 
-    messages = [r.getMessage() for r in caplog.records if r.name == "consent.compliance.views"]
+    messages = [
+        r.getMessage() for r in caplog.records if r.name == "consent.compliance.views.login"
+    ]
     failed = "Compliance log-in failed: user name 'carol-reviewer' from 203.0.113.5"
     refused = "Compliance log-in refused, too many failures: user name 'carol-reviewer' from "
     assert messages == [failed] * 5 + [refused + "203.0.113.5"]
