@@ -1,0 +1,234 @@
+"""Who may call what in the federation API: its permission matrix (the machinery is shared,
+``tests.permission_matrix``)."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from federation import services
+from federation import urls as federation_urls
+from federation.models import (
+    Agreement,
+    AgreementParty,
+    AgreementVersion,
+    Enrollment,
+    EnrollmentBatch,
+    OverlapQuery,
+    OverlapVisibility,
+)
+from partners.actors import Actor
+from partners.models import Partner
+from partners.pii import pseudonym_for
+from tests.conftest import Key
+from tests.factories import flow, grant_consent, make_agreement, make_member, make_notice
+from tests.permission_matrix import (
+    Endpoint,
+    World,
+    base_world,
+    check_every_caller,
+    check_indistinguishable,
+    routes_covered,
+    routes_of,
+)
+
+ENDPOINTS = [
+    Endpoint("agreement-list", "get", "/api/v1/agreements", "read", 200),
+    Endpoint("agreement-detail", "get", "/api/v1/agreements/{agreement_id}", "read", 200),
+    Endpoint(
+        "agreement-version-detail",
+        "get",
+        "/api/v1/agreements/{agreement_id}/versions/{number}",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "agreement-version-sign",
+        "post",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/sign",
+        "admin",
+        200,
+        {"signed_by": "鈴木 一郎 (代表取締役)"},
+    ),
+    Endpoint(
+        "agreement-version-diff",
+        "get",
+        "/api/v1/agreements/{agreement_id}/versions/{number}/diff",
+        "read",
+        200,
+        query="against={against}",
+    ),
+    Endpoint("enrollment-list", "get", "/api/v1/enrollments", "read", 200),
+    Endpoint(
+        "enrollment-create",
+        "post",
+        "/api/v1/enrollments",
+        "write",
+        201,
+        {"member_number": "BC-7731", "target": "host-co"},
+        stranger=(404, "not_found"),  # the member number is not in its base
+    ),
+    Endpoint(
+        "enrollment-bulk",
+        "post",
+        "/api/v1/enrollments/bulk",
+        "write",
+        202,
+        {"target": "host-co", "member_numbers": ["BC-7731"]},
+        stranger=(403, "no_agreement"),
+    ),
+    Endpoint("enrollment-detail", "get", "/api/v1/enrollments/{enrollment_id}", "read", 200),
+    Endpoint("enrollment-member", "get", "/api/v1/enrollments/{enrollment_id}/member", "read", 200),
+    Endpoint(
+        "enrollment-confirm",
+        "post",
+        "/api/v1/enrollments/{enrollment_id}/confirm",
+        "write",
+        200,
+        {"member_number": "BC-LINKED-1"},
+    ),
+    Endpoint(
+        "enrollment-end",
+        "post",
+        "/api/v1/enrollments/{enrollment_id}/end",
+        "write",
+        200,
+        {"reason": "the member left"},
+    ),
+    Endpoint(
+        "enrollment-batch-detail", "get", "/api/v1/enrollment-batches/{batch_id}", "read", 200
+    ),
+    Endpoint(
+        "overlap",
+        "get",
+        "/api/v1/overlap",
+        "read",
+        200,
+        query="other=host-co&breakdown=kind",
+        stranger=(403, "no_agreement"),
+    ),
+    Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
+    Endpoint(
+        "overlap-visibility-set",
+        "put",
+        "/api/v1/overlap/visibility/{viewer_slug}",
+        "admin",
+        200,
+        {"level": "counts"},
+    ),
+]
+
+
+def federation_state() -> tuple[Any, ...]:
+    return (
+        sorted(Agreement.objects.values_list("pk", "status", "updated_at")),
+        sorted(AgreementVersion.objects.values_list("pk", "status", "signed_at")),
+        sorted(AgreementParty.objects.values_list("pk", "signed_at", "signed_by")),
+        sorted(Enrollment.objects.values_list("pk", "status", "target_member_number")),
+        sorted(EnrollmentBatch.objects.values_list("pk", "status", "enrolled")),
+        sorted(OverlapVisibility.objects.values_list("owner_id", "viewer_id", "level")),
+        OverlapQuery.objects.count(),
+    )
+
+
+def _agreement(host: Partner, partner: Partner) -> Agreement:
+    """An agreement of the host and the partner (never the outsider): version 1 in force,
+    version 2 awaiting both signatures. Each may enroll its members in the other's program,
+    and the host may give the partner overlap counts."""
+
+    def terms(min_cell: int) -> dict[str, Any]:
+        return {
+            "data_flows": [
+                flow(host, partner, "cross_enrollment", "email"),
+                flow(partner, host, "cross_enrollment", "email"),
+                flow(host, partner, "overlap_matching", "kind"),
+            ],
+            "overlap": {"min_cell": min_cell},
+        }
+
+    agreement = make_agreement(host, partner, terms=terms(50), title="Brand Co loyalty alliance")
+    current = agreement.versions.get(number=1)
+    second = services.version_draft(
+        agreement=agreement,
+        parties=[
+            services.PartyInput(party.partner, party.contact_name, party.contact_email)
+            for party in current.parties.select_related("partner")
+        ],
+        terms=terms(100),
+        effective_from=current.effective_from,
+        valid_until=current.valid_until,
+        actor=Actor.system(),
+    )
+    services.version_propose(version=second, actor=Actor.system())
+    return agreement
+
+
+@pytest.fixture
+def world(
+    host: Partner,
+    partner: Partner,
+    outsider: Partner,
+    partner_key: Key,
+    partner_read_key: Key,
+    outsider_key: Key,
+) -> World:
+    """The partner's member may join the host's program (enrollment-create); a host member is
+    in the partner's program, with a campaign queued; the host shows the partner counts."""
+    world = base_world(host, partner, outsider, partner_key, partner_read_key, outsider_key)
+    make_notice(
+        purposes=["cross_enrollment", "profile_sharing"],
+        recipients=[partner, host],
+        data_items=["name", "email"],
+        effective_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    agreement = _agreement(host, partner)
+    grant_consent(world.member, host, "cross_enrollment", "profile_sharing", channel="partner_app")
+    host_member = make_member(host, "HC-1", name="主催 太郎")
+    grant_consent(host_member, partner, "cross_enrollment", "profile_sharing")
+    enrollment = services.enrollment_request(
+        member=host_member, target=partner, fields=None, actor=Actor.system()
+    )
+    batch = services.enrollment_batch_start(
+        source=host, target=partner, member_numbers=["HC-1"], fields=None, actor=Actor.system()
+    )
+    services.overlap_visibility_set(
+        owner=host, viewer=partner, level="counts", actor=Actor.system()
+    )
+    world.ids |= {
+        "agreement_id": str(agreement.pk),
+        "number": "2",
+        "against": "1",
+        "enrollment_id": str(enrollment.pk),
+        "batch_id": str(batch.pk),
+        "viewer_slug": host.slug,  # the partner's counterparty
+    }
+    world.secrets += [
+        str(agreement.pk),
+        agreement.title,
+        "alliance@brand-co.example",
+        str(enrollment.pk),
+        str(batch.pk),
+        pseudonym_for(host_member.pk, partner.pk),
+        "主催 太郎",
+    ]
+    world.states.append(federation_state)
+    return world
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
+def test_permission_matrix(world: World, endpoint: Endpoint) -> None:
+    check_every_caller(world, endpoint)
+
+
+OBJECT_ENDPOINTS = [e for e in ENDPOINTS if e.addresses_object]
+
+
+@pytest.mark.parametrize("endpoint", OBJECT_ENDPOINTS, ids=[e.name for e in OBJECT_ENDPOINTS])
+def test_another_partners_object_is_indistinguishable_from_a_missing_one(
+    world: World, endpoint: Endpoint
+) -> None:
+    check_indistinguishable(world, endpoint)
+
+
+def test_the_matrix_covers_every_route_and_method() -> None:
+    assert routes_of(federation_urls) == routes_covered(ENDPOINTS)
