@@ -17,11 +17,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from consent.services import consent_grant, consent_withdraw, notice_publish
+from consent.services import consent_grant, consent_withdraw
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_create
 from tests.browser.conftest import LogIn, NewContext
+from tests.factories import make_notice
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 NAME = "佐藤 花子"
@@ -32,15 +33,12 @@ PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15 in portrait, in CSS 
 @pytest.fixture
 def hanako(host: Partner, partner: Partner) -> MemberAccount:
     """A host member who consented to the brand for two purposes and withdrew one."""
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名とメールアドレスを提携先に提供します。",
         purposes=["profile_sharing", "co_marketing_contact"],
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
-        actor=Actor.system(),
     )
     member = member_create(
         partner=host,

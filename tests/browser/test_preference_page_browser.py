@@ -19,12 +19,13 @@ from playwright.sync_api import Locator, Page, expect
 
 from consent.models import WithdrawalNotice
 from consent.selectors import consent_check
-from consent.services import consent_grant, notice_publish
+from consent.services import consent_grant
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create
 from tests.browser.conftest import NewContext
 from tests.conftest import Key, client_for
+from tests.factories import make_notice
 
 PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15 in portrait, in CSS pixels
 
@@ -32,15 +33,12 @@ PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15 in portrait, in CSS 
 @pytest.fixture
 def hanako(host: Partner, partner: Partner) -> MemberAccount:
     """A host member who agreed to share her name and e-mail with the brand for two purposes."""
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名とメールアドレスを提携先に提供します。",
         purposes=["profile_sharing", "co_marketing_contact"],
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
-        actor=Actor.system(),
     )
     member = member_create(
         partner=host,

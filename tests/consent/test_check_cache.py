@@ -18,10 +18,11 @@ from psycopg.types.json import Jsonb
 from consent import check_cache
 from consent.models import ConsentState, PrivacyNotice, Purpose
 from consent.selectors import consent_check
-from consent.services import consent_grant, consent_withdraw, notice_publish
+from consent.services import consent_grant, consent_withdraw
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create
+from tests.factories import make_notice
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 PURPOSE = "profile_sharing"
@@ -60,15 +61,12 @@ def hanako(host: Partner, partner: Partner) -> MemberAccount:
         values={"member_number": "K-1", "kind": "household", "name": "佐藤 花子"},
         actor=Actor.system(),
     )
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名を提携先に提供します。",
         purposes=[PURPOSE],
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=1),
-        actor=Actor.system(),
     )
     consent_grant(
         member=member,
@@ -169,15 +167,13 @@ def test_a_new_notice_published_elsewhere_asks_for_consent_again(
 def test_a_notice_that_takes_effect_later_counts_from_then_without_a_write(
     cache: Any, hanako: MemberAccount, partner: Partner
 ) -> None:
-    notice_publish(
+    make_notice(
         version=2,
-        language="ja",
         text="新しい提携先を追加します。",
         purposes=[PURPOSE, "co_marketing_contact"],
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() + timedelta(hours=1),
-        actor=Actor.system(),
     )
 
     assert _check(hanako, partner).allowed

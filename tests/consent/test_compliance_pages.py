@@ -34,13 +34,12 @@ from consent.services import (
     chains_verify_all,
     consent_grant,
     consent_withdraw,
-    notice_publish,
     provision_record,
 )
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner, StaffRole
 from partners.services import member_erase, staff_role_set
-from tests.factories import make_member, make_partner, make_staff, make_user
+from tests.factories import make_member, make_notice, make_partner, make_staff, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -66,15 +65,12 @@ class World:
 
     def __init__(self, host: Partner, brand: Partner, outsider: Partner) -> None:
         self.host, self.brand, self.outsider = host, brand, outsider
-        self.notice = notice_publish(
-            version=1,
-            language="ja",
+        self.notice = make_notice(
             text="氏名とメールアドレスを提携先に提供します。",
             purposes=["cross_enrollment", "profile_sharing"],
             recipients=[brand, outsider],
             data_items=["name", "email"],
             effective_at=_ago(days=10),
-            actor=Actor.system(),
         )
         self.hanako = make_member(
             host,
@@ -835,15 +831,12 @@ def test_the_member_lists_export_as_csv(world: World, reviewer: Client) -> None:
 
 def test_csv_cells_never_start_a_formula(reviewer: Client, host: Partner) -> None:
     evil = make_partner("evil-co", name_latin='=HYPERLINK("http://x")')
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="t",
         purposes=["cross_enrollment"],
         recipients=[evil],
         data_items=["name"],
         effective_at=_ago(days=1),
-        actor=Actor.system(),
     )
     member = make_member(host, "K-7")
     consent_grant(
@@ -1099,15 +1092,13 @@ def test_consents_under_a_superseded_notice_are_shown_as_not_in_force(
 ) -> None:
     # A new version with other conditions: the old consents still read "consented", but
     # consent_check no longer allows them.
-    notice_publish(
+    make_notice(
         version=2,
-        language="ja",
         text="住所も提供します。",
         purposes=["cross_enrollment", "profile_sharing"],
         recipients=[world.brand, world.outsider],
         data_items=["name", "email", "address"],
         effective_at=_ago(minutes=1),
-        actor=Actor.system(),
     )
     assert PrivacyNotice.objects.count() == 2
     page = _text(reviewer.get(_member_url(world.hanako)))

@@ -15,7 +15,7 @@ from consent.services import notice_publish
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from tests.conftest import Key, client_for
-from tests.factories import make_member
+from tests.factories import make_member, make_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -128,15 +128,13 @@ def test_the_current_notices_are_the_newest_version_in_each_language(
     partner_read_key: Key, notice: PrivacyNotice, host: Partner
 ) -> None:
     # A future version is not in effect yet.
-    notice_publish(
+    make_notice(
         version=2,
-        language="ja",
         text="次の版",
         purposes=["cross_enrollment"],
         recipients=[host],
         data_items=["name"],
         effective_at=timezone.now() + timedelta(days=30),
-        actor=Actor.system(),
     )
 
     response = client_for(partner_read_key).get("/api/v1/consent/notices/current")
@@ -311,15 +309,13 @@ def test_a_read_only_key_may_not_record_a_consent(
 
 def _superseded(notice: PrivacyNotice, host: Partner, partner: Partner) -> PrivacyNotice:
     # A new version that adds a data item: earlier notices no longer support a new consent.
-    notice_publish(
+    make_notice(
         version=2,
-        language="ja",
         text="住所も提供します。",
         purposes=["cross_enrollment", "co_marketing_contact"],
         recipients=[host, partner],
         data_items=["name", "email", "address"],
         effective_at=timezone.now() - timedelta(minutes=5),
-        actor=Actor.system(),
     )
     return notice
 

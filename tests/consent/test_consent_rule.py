@@ -21,6 +21,7 @@ from consent.selectors import check
 from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create
+from tests.factories import make_notice
 
 pytestmark = pytest.mark.django_db
 PURPOSE = "profile_sharing"
@@ -43,15 +44,13 @@ def world(host: Partner, partner: Partner) -> World:
         actor=Actor.system(),
     )
     notices = tuple(
-        services.notice_publish(
+        make_notice(
             version=version,
-            language="ja",
             text=f"第{version}版: 氏名を提携先に提供します。",
             purposes=[PURPOSE],
             recipients=[partner],
             data_items=["name"] if version == 1 else ["name", "email"],
             effective_at=effective_at,
-            actor=Actor.system(),
         )
         for version, effective_at in enumerate(NOTICE_EFFECTIVE, start=1)
     )

@@ -16,12 +16,13 @@ from consent.models import (
     WithdrawalNotice,
 )
 from consent.selectors import consent_check
-from consent.services import chain_verify, consent_grant, notice_publish, provision_record
+from consent.services import chain_verify, consent_grant, provision_record
 from partners import pii, services
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery
 from partners.services.member_records import open_member
 from tests.conftest import Key, client_for
+from tests.factories import make_notice
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "http://127.0.0.1:9/erasures"  # loopback is allowed in tests; nothing listens
@@ -50,15 +51,12 @@ def hanako(host: Partner, partner: Partner, outsider: Partner) -> MemberAccount:
         },
         actor=Actor.system(),
     )
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名を提携先に提供します。",
         purposes=["profile_sharing", "co_marketing_contact"],
         recipients=[partner, outsider],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=30),
-        actor=Actor.system(),
     )
     for recipient, purpose in ((partner, "profile_sharing"), (outsider, "co_marketing_contact")):
         consent_grant(

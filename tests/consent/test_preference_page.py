@@ -13,12 +13,12 @@ from django.utils import timezone
 from consent.models import ConsentState, WithdrawalNotice
 from consent.preference_page import links
 from consent.selectors import consent_check
-from consent.services import consent_grant, notice_publish
+from consent.services import consent_grant
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_erase
 from tests.conftest import Key, client_for
-from tests.factories import make_member
+from tests.factories import make_member, make_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +26,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def consented(host: Partner, partner: Partner) -> tuple[MemberAccount, MemberAccount]:
     """Hanako and Jiro, host members, both agreed to share their name and e-mail with the brand."""
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名とメールアドレスを提携先に提供します。",
         purposes=["profile_sharing"],
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
-        actor=Actor.system(),
     )
     members = (make_member(host, "K-1"), make_member(host, "K-2"))
     for member in members:

@@ -13,7 +13,6 @@ from consent.models import ConsentEvent, ProvisionRecord, Purpose
 from consent.services import (
     consent_grant,
     consent_withdraw,
-    notice_publish,
     provision_record,
     provision_records_purge,
 )
@@ -22,6 +21,7 @@ from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
 from partners.pii import member_id_from_pseudonym
 from partners.services import member_create
+from tests.factories import make_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -37,15 +37,12 @@ def _consented_member(host: Partner, partner: Partner) -> MemberAccount:
         values={"member_number": "K-5", "kind": "household", "name": "佐藤 花子"},
         actor=Actor.system(),
     )
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名とメールアドレスを提携先に提供します。",
         purposes=["cross_enrollment"],
         recipients=[partner],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=3),
-        actor=Actor.system(),
     )
     consent_grant(
         member=member,

@@ -12,7 +12,6 @@ from consent.models import PrivacyNotice, WithdrawalNotice
 from consent.services import (
     consent_grant,
     consent_withdraw,
-    notice_publish,
     withdrawals_resend_unacknowledged,
 )
 from partners import services
@@ -20,6 +19,7 @@ from partners.actors import Actor
 from partners.models import MemberAccount, Partner, WebhookDelivery
 from partners.pii import member_id_from_pseudonym
 from tests.conftest import Key, client_for
+from tests.factories import make_notice
 
 pytestmark = pytest.mark.django_db
 HOOK_URL = "http://127.0.0.1:9/withdrawals"  # loopback is allowed in tests; nothing listens
@@ -36,15 +36,12 @@ def withdrawal(host: Partner, partner: Partner) -> WithdrawalNotice:
         values={"member_number": "K-88", "kind": "household", "name": "佐藤 花子"},
         actor=Actor.system(),
     )
-    notice: PrivacyNotice = notice_publish(
-        version=1,
-        language="ja",
+    notice: PrivacyNotice = make_notice(
         text="提携先に提供します。",
         purposes=["profile_sharing"],
         recipients=[partner],
         data_items=["name"],
         effective_at=timezone.now() - timedelta(days=10),
-        actor=Actor.system(),
     )
     common: dict[str, Any] = {
         "member": hanako,

@@ -14,14 +14,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from consent.services import consent_grant, notice_publish
+from consent.services import consent_grant
 from federation import services
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import Partner, StaffRole
 from partners.services import member_create
-from tests.factories import make_agreement, make_parties, make_user
+from tests.factories import make_agreement, make_notice, make_parties, make_user
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
@@ -443,15 +443,12 @@ def test_the_list_shows_no_terms_in_force_for_a_suspended_agreement(
 def _enroll(host: Partner, brand: Partner, *numbers: str) -> None:
     """Members of the host enrolled in ``brand``'s program through the services: a notice,
     both consents, then the request (the agreement between them must be active)."""
-    notice = notice_publish(
-        version=1,
-        language="ja",
+    notice = make_notice(
         text="氏名とメールアドレスを提携先に提供します。",
         purposes=["cross_enrollment", "profile_sharing"],
         recipients=[brand],
         data_items=["name", "email"],
         effective_at=timezone.now() - timedelta(days=1),
-        actor=Actor.system(),
     )
     for number in numbers:
         member = member_create(
