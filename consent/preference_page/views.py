@@ -3,6 +3,8 @@ Japanese or English, readable on a phone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +20,7 @@ from consent.selectors import member_held_grants
 from consent.services import consent_withdraw
 from partners.actors import Actor
 from partners.errors import ApplicationError
-from partners.models import Partner
+from partners.models import MemberAccount, Partner
 
 TEXT = {
     "ja": {
@@ -81,12 +83,27 @@ def _row(state: ConsentState, lang: str) -> dict[str, Any]:
     }
 
 
-@never_cache
+MemberView = Callable[[HttpRequest, MemberAccount, str], HttpResponse]
+
+
+def _for_linked_member(view: MemberView) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A view of the member the link's token was issued for; any other token gets the one
+    invalid-link page. Never cached: the page shows one member's consents."""
+
+    @never_cache
+    @wraps(view)
+    def resolved(request: HttpRequest, token: str) -> HttpResponse:
+        member = preference_link_member(token, actor=Actor.from_request(request))
+        if member is None:
+            return _link_invalid(request)
+        return view(request, member, token)
+
+    return resolved
+
+
 @require_GET
-def preference_page(request: HttpRequest, token: str) -> HttpResponse:
-    member = preference_link_member(token, actor=Actor.from_request(request))
-    if member is None:
-        return _link_invalid(request)
+@_for_linked_member
+def preference_page(request: HttpRequest, member: MemberAccount, token: str) -> HttpResponse:
     lang = _language(request)
     rows = [_row(state, lang) for state in member_held_grants(member, at=timezone.now())]
     # The token is in the URL: the site-wide Referrer-Policy (same-origin) keeps it from other
@@ -106,12 +123,9 @@ def preference_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-@never_cache
 @require_POST
-def preference_withdraw(request: HttpRequest, token: str) -> HttpResponse:
-    member = preference_link_member(token, actor=Actor.from_request(request))
-    if member is None:
-        return _link_invalid(request)
+@_for_linked_member
+def preference_withdraw(request: HttpRequest, member: MemberAccount, token: str) -> HttpResponse:
     purpose = Purpose.objects.filter(code=request.POST.get("purpose", "")).first()
     recipient = Partner.objects.filter(slug=request.POST.get("recipient", "")).first()
     if purpose is None or recipient is None:
