@@ -54,8 +54,9 @@ def access_data_request_by_id(principal: Partner, request_id: str) -> DataSubjec
     return found
 
 
-def access_consent_recipient(principal: Partner, slug: str) -> Partner:
-    """The recipient named by ``slug`` of a consent (or withdrawal) ``principal`` records.
+def access_consent_recipient(principal: Partner, slug: str, *, channel: str) -> Partner:
+    """The recipient named by ``slug`` of a consent (or withdrawal) ``principal`` records
+    through ``channel``, once ``check_may_record`` allows it.
 
     The host's portal records on the member's behalf for any company, so an unknown slug is a
     400 for it. A brand records only for itself: any other slug is the same 403 whether or not
@@ -65,6 +66,7 @@ def access_consent_recipient(principal: Partner, slug: str) -> Partner:
     recipient = Partner.objects.filter(slug=slug).first()
     if recipient is None:
         raise validation_failed("recipient", "Unknown recipient.")
+    check_may_record(principal, channel=channel)
     return recipient
 
 

@@ -67,10 +67,9 @@ class ConsentCheckApi(PartnerEndpoint):
         "now. Needs only the read scope; an Idempotency-Key is ignored.",
     )
     def post(self, request: Request) -> Response:
-        data = self.ConsentCheckInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        purpose_code: str = data.validated_data["purpose"]
-        numbers: list[str] = data.validated_data["members"]
+        values = self.validated(self.ConsentCheckInput)
+        purpose_code: str = values["purpose"]
+        numbers: list[str] = values["members"]
         if not Purpose.objects.filter(code=purpose_code, active=True).exists():
             raise validation_failed("purpose", f"There is no purpose {purpose_code!r}.")
         member_ids = access_member_ids_by_numbers(self.partner, numbers)

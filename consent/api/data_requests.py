@@ -116,9 +116,7 @@ class MemberDataRequestApi(PartnerEndpoint):
     @raises(ConsentErrorCode.IDENTITY_NOT_VERIFIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
-        data = self.DataRequestInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = self.validated(self.DataRequestInput)
         found, created = data_request_submit(
             member=member,
             kind=values["kind"],

@@ -7,7 +7,6 @@ from rest_framework.response import Response
 
 from consent.access import (
     access_consent_recipient,
-    check_may_record,
 )
 from consent.api.fields import (
     READ,
@@ -93,11 +92,10 @@ class MemberConsentListApi(PartnerEndpoint):
     @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
-        data = self.ConsentGrantInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        recipient = access_consent_recipient(self.partner, values["recipient"])
-        check_may_record(self.partner, channel=values["channel"])
+        values = self.validated(self.ConsentGrantInput)
+        recipient = access_consent_recipient(
+            self.partner, values["recipient"], channel=values["channel"]
+        )
         event = consent_grant(
             member=member,
             purpose_code=values["purpose"],
@@ -136,11 +134,10 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
     @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
-        data = self.ConsentWithdrawInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        recipient = access_consent_recipient(self.partner, values["recipient"])
-        check_may_record(self.partner, channel=values["channel"])
+        values = self.validated(self.ConsentWithdrawInput)
+        recipient = access_consent_recipient(
+            self.partner, values["recipient"], channel=values["channel"]
+        )
         event = consent_withdraw(
             member=member,
             purpose_code=values["purpose"],

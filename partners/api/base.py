@@ -65,6 +65,13 @@ class PartnerEndpoint(APIView):
             api_key=self.principal.api_key, ip_address=self.request.META.get("REMOTE_ADDR")
         )
 
+    def validated(self, serializer: type[serializers.Serializer]) -> dict[str, Any]:
+        """The request body as ``serializer`` validates it; a body it refuses is a 400
+        ``validation_failed`` naming each field, before anything is written."""
+        data = serializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return dict(data.validated_data)
+
     def paginated(
         self,
         queryset: Any,
