@@ -4,6 +4,8 @@ have, an address, and membership dates and status drawn from one ``random.Random
 import datetime
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from partners.member_columns import COLUMNS
 from partners.synthetic.identities import identity_fn
@@ -32,16 +34,41 @@ _JOINED_YEARS, _MIN_AGE, _MAX_AGE = 15, 18, 90
 _FULLWIDTH = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
 
 
-def validate(
+class Options(TypedDict, total=False):
+    """What picks a base besides its size; see :func:`synthetic_members` for each."""
+
+    seed: int
+    prefix: str
+    business_share: float
+    overlap_with: int | None
+    today: datetime.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """``count`` rows of the base picked by the other fields, checked, ``today`` resolved."""
+
+    count: int
+    seed: int
+    prefix: str
+    business_share: float
+    overlap_with: int | None
+    today: datetime.date
+
+
+def checked_spec(
     *,
     count: int,
-    seed: int,
-    prefix: str,
-    business_share: float,
-    overlap_with: int | None,
-    today: datetime.date | None,
-) -> datetime.date:
-    """Check the arguments shared by the public functions; return the effective ``today``."""
+    seed: int = 0,
+    prefix: str = "M",
+    business_share: float = 0.2,
+    overlap_with: int | None = None,
+    today: datetime.date | None = None,
+) -> Spec:
+    """The one place the public functions' arguments get their defaults and are checked.
+
+    Raises ``ValueError`` or ``TypeError`` naming the first argument that is off.
+    """
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count must be a non-negative int, got {count!r}")
     for label, value in (("seed", seed), ("overlap_with", overlap_with)):
@@ -52,10 +79,10 @@ def validate(
     if not 0.0 <= business_share <= 1.0:
         raise ValueError(f"business_share must be within [0, 1], got {business_share!r}")
     if today is None:
-        return DEFAULT_TODAY
-    if isinstance(today, datetime.datetime) or not isinstance(today, datetime.date):
+        today = DEFAULT_TODAY
+    elif isinstance(today, datetime.datetime) or not isinstance(today, datetime.date):
         raise TypeError(f"today must be a datetime.date, got {today!r}")
-    return today
+    return Spec(count, seed, prefix, business_share, overlap_with, today)
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -65,16 +92,10 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def row_tuples(
-    *,
-    count: int,
-    seed: int,
-    prefix: str,
-    business_share: float,
-    overlap_with: int | None,
-    today: datetime.date,
-) -> Iterator[tuple[str, ...]]:
+def row_tuples(spec: Spec) -> Iterator[tuple[str, ...]]:
     """Yield rows as tuples in :data:`COLUMNS` order (the fast path used by the writers)."""
+    count, seed, prefix, today = spec.count, spec.seed, spec.prefix, spec.today
+    business_share, overlap_with = spec.business_share, spec.overlap_with
     today_ord = today.toordinal()
     # Ages 18..90 inclusive: born after (today - 91 years) and on or before (today - 18 years).
     first_ord = _years_before(today, _MAX_AGE + 1).toordinal() + 1
@@ -184,16 +205,11 @@ def row_tuples(
         )
 
 
-def synthetic_members(
-    *,
-    count: int,
-    seed: int = 0,
-    prefix: str = "M",
-    business_share: float = 0.2,
-    overlap_with: int | None = None,
-    today: datetime.date | None = None,
-) -> Iterator[dict[str, str]]:
+def synthetic_members(*, count: int, **options: Unpack[Options]) -> Iterator[dict[str, str]]:
     """Lazily yield ``count`` fictional members as ``{column: str}`` dicts (keys = COLUMNS).
+
+    Options, all keyword-only: ``seed=0``, ``prefix="M"``, ``business_share=0.2``,
+    ``overlap_with=None`` and ``today=None`` (:data:`DEFAULT_TODAY`); the writers take the same.
 
     - ``member_number`` is ``f"{prefix}{n:08d}"`` for n = 1..count, in order.
     - ``kind`` is ``"business"`` for about ``business_share`` of rows, else ``"household"``.
@@ -221,20 +237,5 @@ def synthetic_members(
     Arguments are validated on call (``ValueError`` / ``TypeError``); the returned generator
     keeps constant memory whatever ``count`` is.
     """
-    day = validate(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=today,
-    )
-    rows = row_tuples(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=day,
-    )
+    rows = row_tuples(checked_spec(count=count, **options))
     return (dict(zip(COLUMNS, row, strict=True)) for row in rows)

@@ -2,16 +2,15 @@
 
 import codecs
 import csv
-import datetime
 import io
 import json
 import os
 from collections.abc import Iterator
 from itertools import islice
-from typing import Protocol
+from typing import Protocol, Unpack
 
 from partners.member_columns import COLUMNS
-from partners.synthetic.rows import row_tuples, validate
+from partners.synthetic.rows import Options, checked_spec, row_tuples
 
 _CHUNK_ROWS = 2048
 
@@ -41,12 +40,8 @@ def write_csv(
     path_or_file: _Target,
     *,
     count: int,
-    seed: int = 0,
     encoding: str = "utf-8",
-    prefix: str = "M",
-    business_share: float = 0.2,
-    overlap_with: int | None = None,
-    today: datetime.date | None = None,
+    **options: Unpack[Options],
 ) -> int:
     """Write a header (:data:`COLUMNS`) and ``count`` rows as CSV; return the bytes written.
 
@@ -57,14 +52,7 @@ def write_csv(
     ``"utf-8"`` (default), ``"utf-8-sig"``, ``"cp932"`` or ``"shift_jis"`` (for which the
     full-width hyphen is written as U+2212, giving the same bytes as cp932).
     """
-    day = validate(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=today,
-    )
+    checked = checked_spec(count=count, **options)
     encoder = codecs.getincrementalencoder(encoding)()
     # shift_jis maps 0x817C to U+2212 where cp932 maps it to U+FF0D (full-width hyphen).
     try:
@@ -72,19 +60,12 @@ def write_csv(
         fix_hyphen = False
     except UnicodeEncodeError:
         fix_hyphen = True
-    rows = row_tuples(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=day,
-    )
+    rows = row_tuples(checked)
 
     # Generated values never contain a delimiter, a quote or a line break, so ",".join writes
     # the very bytes csv.writer would (no field needs quoting) at a fraction of the cost; the
     # csv module writes the header, and every row whenever ``prefix`` would need quoting.
-    plain = not any(ch in prefix for ch in ',"\r\n')
+    plain = not any(ch in checked.prefix for ch in ',"\r\n')
     encode = encoder.encode
 
     def chunks() -> Iterator[bytes]:
@@ -124,11 +105,7 @@ def write_jsonl(
     path_or_file: _Target,
     *,
     count: int,
-    seed: int = 0,
-    prefix: str = "M",
-    business_share: float = 0.2,
-    overlap_with: int | None = None,
-    today: datetime.date | None = None,
+    **options: Unpack[Options],
 ) -> int:
     """Write ``count`` rows as UTF-8 JSON Lines; return the bytes written.
 
@@ -136,22 +113,8 @@ def write_jsonl(
     (same keyword arguments), keys in :data:`COLUMNS` order, terminated by ``"\\n"``.
     ``path_or_file`` is handled as in :func:`write_csv`.
     """
-    day = validate(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=today,
-    )
-    rows = row_tuples(
-        count=count,
-        seed=seed,
-        prefix=prefix,
-        business_share=business_share,
-        overlap_with=overlap_with,
-        today=day,
-    )
+    checked = checked_spec(count=count, **options)
+    rows = row_tuples(checked)
     encode = _JSON.encode
     columns = COLUMNS
 
