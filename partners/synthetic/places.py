@@ -4,6 +4,11 @@ Prefectures and their postal-code ranges are real (so that an address and its po
 every city, town and building name is invented.
 """
 
+from collections.abc import Callable
+
+#: ``random.Random().random``: the one stream a base's rows draw from.
+Rand = Callable[[], float]
+
 # (JIS X 0401 code, name, population weight in 10,000s (2020 census, rounded),
 #  first two digits of the prefecture's postal codes as an inclusive range)
 _PREFECTURE_DATA: tuple[tuple[str, str, int, int, int], ...] = (
@@ -77,6 +82,8 @@ _BUILDINGS = (
     "ステラ白鷺", "フォレスト銀杏", "リバーサイド琴浜", "エクセル光風",
 )  # fmt: skip
 
+_BUILDING_SHARE = 0.30
+
 # ---------------------------------------------------------------------------------------------
 # Precomputed lookup tables, so that a row costs a few table look-ups rather than formatting.
 
@@ -97,17 +104,39 @@ def _build_pref_table() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
     return tuple(entries)
 
 
-PREF_TABLE = _build_pref_table()
-CITY_TOWNS = tuple(
+_PREF_TABLE = _build_pref_table()
+_CITY_TOWNS = tuple(
     root + suffix + town for root in _CITY_ROOTS for suffix in _CITY_SUFFIXES for town in _TOWNS
 )
-BLOCKS = tuple(
+_BLOCKS = tuple(
     f"{a}-{b}-{c}" for a in range(1, 8) for b in range(1, 31) for c in range(1, 26)
 ) + tuple(f"{b}-{c}" for b in range(1, 41) for c in range(1, 21))
-BUILDING_TAILS = tuple(
+_BUILDING_TAILS = tuple(
     f" {building} {floor}{room:02d}{suffix}"
     for building in _BUILDINGS
     for floor in range(1, 13)
     for room in range(1, 11)
     for suffix in ("", "", "号室")
 )
+
+
+def place_fn(rand: Rand) -> Callable[[], tuple[str, str, str]]:
+    """Return ``place()``: ``(prefecture code, postal code, address)`` from five or six draws.
+
+    Prefectures are drawn by population; ~30 % of addresses name a building and a room.
+    """
+    pref_table, n_pref = _PREF_TABLE, len(_PREF_TABLE)
+    four, city_towns, blocks, tails = FOUR_DIGITS, _CITY_TOWNS, _BLOCKS, _BUILDING_TAILS
+    n_city_towns, n_blocks, n_tails = len(city_towns), len(blocks), len(tails)
+
+    def place() -> tuple[str, str, str]:
+        code, pref_name, postal3 = pref_table[int(rand() * n_pref)]
+        postal = postal3[int(rand() * len(postal3))] + four[int(rand() * 10000)]
+        address = (
+            pref_name + city_towns[int(rand() * n_city_towns)] + blocks[int(rand() * n_blocks)]
+        )
+        if rand() < _BUILDING_SHARE:
+            address += tails[int(rand() * n_tails)]
+        return code, postal, address
+
+    return place

@@ -3,27 +3,33 @@ have, an address, and membership dates and status drawn from one ``random.Random
 
 import datetime
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from partners.member_columns import COLUMNS
-from partners.synthetic.identities import identity_fn
-from partners.synthetic.places import BLOCKS, BUILDING_TAILS, CITY_TOWNS, FOUR_DIGITS, PREF_TABLE
+from partners.synthetic.identities import Identity, identity_fn
+from partners.synthetic.places import Rand, place_fn
 
 #: ``today`` used when none is given, so that output does not depend on the clock.
 DEFAULT_TODAY = datetime.date(2026, 11, 1)
 
-# Presentation quirks, as overall shares of rows that have an e-mail / phone. Rows shared with
-# another base (``overlap_with``) get them more often, so that the two bases often spell the
-# same person differently; the other rows get them less, to keep the overall shares.
-_EMAIL_UPPER, _EMAIL_FULLWIDTH = 0.03, 0.01
-_PHONE_NO_HYPHEN, _PHONE_PLUS81, _PHONE_FULLWIDTH = 0.05, 0.03, 0.02
+# Spelling quirks of the e-mail and phone of a row that has them: (share of all such rows,
+# share among the people shared with another base). Shared people get them more often, so that
+# the two bases often spell the same person differently; the others get them less, to keep the
+# overall shares.
+_EMAIL_QUIRKS = (
+    (0.03, 0.08),  # upper case: the whole address, or a capitalised local part
+    (0.01, 0.02),  # full-width local part
+)
+_PHONE_QUIRKS = (
+    (0.05, 0.12),  # digits only
+    (0.03, 0.06),  # +81 instead of the leading 0
+    (0.02, 0.03),  # full-width
+)
 _OVERLAP_SHARE = 0.30
-_OVERLAP_EMAIL_UPPER, _OVERLAP_EMAIL_FULLWIDTH = 0.08, 0.02
-_OVERLAP_PHONE_NO_HYPHEN, _OVERLAP_PHONE_PLUS81, _OVERLAP_PHONE_FULLWIDTH = 0.12, 0.06, 0.03
 
-_BUILDING_SHARE, _DORMANT_SHARE = 0.30, 0.30
+_DORMANT_SHARE = 0.30
 # ~5 % inactive overall, mostly among dormant members.
 _INACTIVE_SHARE, _INACTIVE_IF_DORMANT = 0.05, 0.15
 _INACTIVE_IF_ACTIVE = (_INACTIVE_SHARE - _DORMANT_SHARE * _INACTIVE_IF_DORMANT) / (
@@ -85,109 +91,23 @@ def checked_spec(
     return Spec(count, seed, prefix, business_share, overlap_with, today)
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def row_tuples(spec: Spec) -> Iterator[tuple[str, ...]]:
-    """Yield rows as tuples in :data:`COLUMNS` order (the fast path used by the writers)."""
-    count, seed, prefix, today = spec.count, spec.seed, spec.prefix, spec.today
-    business_share, overlap_with = spec.business_share, spec.overlap_with
-    today_ord = today.toordinal()
-    # Ages 18..90 inclusive: born after (today - 91 years) and on or before (today - 18 years).
-    first_ord = _years_before(today, _MAX_AGE + 1).toordinal() + 1
-    last_birth_ord = _years_before(today, _MIN_AGE).toordinal()
-    first_joined_ord = _years_before(today, _JOINED_YEARS).toordinal()
-    iso = tuple(datetime.date.fromordinal(o).isoformat() for o in range(first_ord, today_ord + 1))
-    birth_dates = iso[: last_birth_ord - first_ord + 1]
-    joined_base = first_joined_ord - first_ord
-    joined_span = today_ord - first_joined_ord + 1
-    dormant_limit = today_ord - 366 - first_ord  # last activity on or before: > 1 year ago
-    recent_start = today_ord - 365 - first_ord
-    # Only members who joined more than a year ago can be dormant; adjust so ~30 % overall.
-    eligible = max(1, dormant_limit - joined_base + 1) / joined_span
-    dormant_share = min(1.0, _DORMANT_SHARE / eligible)
+    """Yield rows as tuples in :data:`COLUMNS` order (the fast path used by the writers).
 
-    identity = identity_fn(seed, business_share, birth_dates)
-    other = None if overlap_with is None else identity_fn(overlap_with, business_share, birth_dates)
-    overlap_share = 0.0 if other is None else _OVERLAP_SHARE
-
-    def cuts(pairs: tuple[tuple[float, float], ...], shared: bool) -> tuple[float, ...]:
-        # Cumulative thresholds for one rand() draw. ``pairs`` = (overall share, share among
-        # overlapping rows); non-overlapping rows get what keeps the overall share.
-        shares = [
-            over if shared else max(0.0, (base - overlap_share * over) / (1.0 - overlap_share))
-            for base, over in pairs
-        ]
-        return tuple(sum(shares[: i + 1]) for i in range(len(shares)))
-
-    email_pairs = (
-        (_EMAIL_UPPER, _OVERLAP_EMAIL_UPPER),
-        (_EMAIL_FULLWIDTH, _OVERLAP_EMAIL_FULLWIDTH),
-    )
-    phone_pairs = (
-        (_PHONE_NO_HYPHEN, _OVERLAP_PHONE_NO_HYPHEN),
-        (_PHONE_PLUS81, _OVERLAP_PHONE_PLUS81),
-        (_PHONE_FULLWIDTH, _OVERLAP_PHONE_FULLWIDTH),
-    )
-    own_email, shared_email = cuts(email_pairs, False), cuts(email_pairs, True)
-    own_phone, shared_phone = cuts(phone_pairs, False), cuts(phone_pairs, True)
-
+    Every random choice of a row is drawn from one stream, in a fixed order: the person, then
+    the place, then the membership. Reordering the draws would change every row after.
+    """
+    calendar = _calendar(spec.today)
     # A str seed is hashed with SHA-512: stable across runs, and distinct for seed -1 and 1.
-    rand = random.Random(f"sanpo.synthetic.rows:{seed}").random
-    fullwidth = _FULLWIDTH
-    pref_table, n_pref = PREF_TABLE, len(PREF_TABLE)
-    four, city_towns, blocks, tails = FOUR_DIGITS, CITY_TOWNS, BLOCKS, BUILDING_TAILS
-    n_city_towns, n_blocks, n_tails = len(city_towns), len(blocks), len(tails)
-
-    for n in range(1, count + 1):
-        if other is not None and rand() < overlap_share:
-            kind, name, kana, email, phone, birth = other(n)
-            email_cuts, phone_cuts = shared_email, shared_phone
-        else:
-            kind, name, kana, email, phone, birth = identity(n)
-            email_cuts, phone_cuts = own_email, own_phone
-
-        if email:
-            r = rand()
-            if r < email_cuts[1]:
-                if r < email_cuts[0]:  # upper case: whole address, or capitalised local part
-                    email = email.upper() if r < email_cuts[0] / 2 else email.capitalize()
-                else:  # full-width local part (U+FF01..U+FF5E), domain kept ASCII
-                    local, _, domain = email.partition("@")
-                    if r < (email_cuts[0] + email_cuts[1]) / 2:
-                        local = local.upper()
-                    email = f"{local.translate(fullwidth)}@{domain}"
-        if phone:
-            r = rand()
-            if r < phone_cuts[2]:
-                if r < phone_cuts[0]:
-                    phone = phone.replace("-", "")
-                elif r < phone_cuts[1]:
-                    phone = "+81 " + phone[1:]
-                else:
-                    phone = phone.translate(fullwidth)
-
-        code, pref_name, postal3 = pref_table[int(rand() * n_pref)]
-        postal = postal3[int(rand() * len(postal3))] + four[int(rand() * 10000)]
-        address = (
-            pref_name + city_towns[int(rand() * n_city_towns)] + blocks[int(rand() * n_blocks)]
-        )
-        if rand() < _BUILDING_SHARE:
-            address += tails[int(rand() * n_tails)]
-
-        joined = joined_base + int(rand() * joined_span)
-        if joined <= dormant_limit and rand() < dormant_share:
-            last = joined + int(rand() * (dormant_limit - joined + 1))
-            status = "inactive" if rand() < _INACTIVE_IF_DORMANT else "active"
-        else:
-            start = joined if joined > recent_start else recent_start
-            last = start + int(rand() * (today_ord - first_ord - start + 1))
-            status = "inactive" if rand() < _INACTIVE_IF_ACTIVE else "active"
-
+    rand = random.Random(f"sanpo.synthetic.rows:{spec.seed}").random
+    person = _person_fn(spec, calendar.birth_dates, rand)
+    place = place_fn(rand)
+    membership = _membership_fn(calendar, rand)
+    prefix = spec.prefix
+    for n in range(1, spec.count + 1):
+        kind, name, kana, email, phone, birth = person(n)
+        code, postal, address = place()
+        joined_on, last_active_on, status = membership()
         yield (
             prefix + str(n).zfill(8),  # == f"{prefix}{n:08d}", faster
             kind,
@@ -199,10 +119,145 @@ def row_tuples(spec: Spec) -> Iterator[tuple[str, ...]]:
             address,
             birth,
             code,
-            iso[joined],
-            iso[last],
+            joined_on,
+            last_active_on,
             status,
         )
+
+
+def _person_fn(spec: Spec, birth_dates: tuple[str, ...], rand: Rand) -> Callable[[int], Identity]:
+    """Return ``person(n)``: row ``n``'s person as this base spells it.
+
+    With ``overlap_with``, ~30 % of rows are the other base's person of the same ``n``. The
+    e-mail and phone then get one draw each for their spelling quirks, more often on shared
+    people than on the others, so that the overall shares stay those of the constants.
+    """
+    identity = identity_fn(spec.seed, spec.business_share, birth_dates)
+    other = None
+    overlap_share = 0.0
+    if spec.overlap_with is not None:
+        other = identity_fn(spec.overlap_with, spec.business_share, birth_dates)
+        overlap_share = _OVERLAP_SHARE
+    own_email = _cuts(_EMAIL_QUIRKS, overlap_share, shared=False)
+    own_phone = _cuts(_PHONE_QUIRKS, overlap_share, shared=False)
+    shared_email = _cuts(_EMAIL_QUIRKS, overlap_share, shared=True)
+    shared_phone = _cuts(_PHONE_QUIRKS, overlap_share, shared=True)
+
+    def person(n: int) -> Identity:
+        if other is not None and rand() < overlap_share:
+            kind, name, kana, email, phone, birth = other(n)
+            email_cuts, phone_cuts = shared_email, shared_phone
+        else:
+            kind, name, kana, email, phone, birth = identity(n)
+            email_cuts, phone_cuts = own_email, own_phone
+        if email:
+            email = _respell_email(email, rand(), email_cuts)
+        if phone:
+            phone = _respell_phone(phone, rand(), phone_cuts)
+        return kind, name, kana, email, phone, birth
+
+    return person
+
+
+def _cuts(
+    quirks: tuple[tuple[float, float], ...], overlap_share: float, *, shared: bool
+) -> tuple[float, ...]:
+    """Cumulative thresholds of ``quirks`` for one ``rand()`` draw.
+
+    ``quirks`` are (overall share, share among overlapping rows); non-overlapping rows get what
+    keeps the overall share.
+    """
+    shares = [
+        over if shared else max(0.0, (base - overlap_share * over) / (1.0 - overlap_share))
+        for base, over in quirks
+    ]
+    return tuple(sum(shares[: i + 1]) for i in range(len(shares)))
+
+
+def _respell_email(email: str, r: float, cuts: tuple[float, ...]) -> str:
+    if r >= cuts[1]:
+        return email
+    if r < cuts[0]:  # upper case: whole address, or capitalised local part
+        return email.upper() if r < cuts[0] / 2 else email.capitalize()
+    # full-width local part (U+FF01..U+FF5E), domain kept ASCII
+    local, _, domain = email.partition("@")
+    if r < (cuts[0] + cuts[1]) / 2:
+        local = local.upper()
+    return f"{local.translate(_FULLWIDTH)}@{domain}"
+
+
+def _respell_phone(phone: str, r: float, cuts: tuple[float, ...]) -> str:
+    if r >= cuts[2]:
+        return phone
+    if r < cuts[0]:
+        return phone.replace("-", "")
+    if r < cuts[1]:
+        return "+81 " + phone[1:]
+    return phone.translate(_FULLWIDTH)
+
+
+@dataclass(frozen=True, slots=True)
+class _Calendar:
+    """The days a row can name, as indexes into ``iso``: every ISO date from the earliest
+    possible birth date to ``today``."""
+
+    iso: tuple[str, ...]
+    birth_dates: tuple[str, ...]  # ages 18..90 at today
+    today: int
+    first_joined: int
+    dormant_until: int  # last activity on or before: more than a year ago
+    recent_from: int  # the first day of the last year
+
+
+def _calendar(today: datetime.date) -> _Calendar:
+    today_ord = today.toordinal()
+    # Ages 18..90 inclusive: born after (today - 91 years) and on or before (today - 18 years).
+    first_ord = _years_before(today, _MAX_AGE + 1).toordinal() + 1
+    last_birth_ord = _years_before(today, _MIN_AGE).toordinal()
+    iso = tuple(datetime.date.fromordinal(o).isoformat() for o in range(first_ord, today_ord + 1))
+    return _Calendar(
+        iso=iso,
+        birth_dates=iso[: last_birth_ord - first_ord + 1],
+        today=today_ord - first_ord,
+        first_joined=_years_before(today, _JOINED_YEARS).toordinal() - first_ord,
+        dormant_until=today_ord - 366 - first_ord,
+        recent_from=today_ord - 365 - first_ord,
+    )
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _membership_fn(calendar: _Calendar, rand: Rand) -> Callable[[], tuple[str, str, str]]:
+    """Return ``membership()``: ``(joined_on, last_active_on, status)`` from two or three draws.
+
+    Members join within the last 15 years; ~30 % are dormant (last active more than a year
+    ago, and more often inactive), the others were active within the last year.
+    """
+    iso, today = calendar.iso, calendar.today
+    joined_base, dormant_limit = calendar.first_joined, calendar.dormant_until
+    recent_start = calendar.recent_from
+    joined_span = today - joined_base + 1
+    # Only members who joined more than a year ago can be dormant; adjust so ~30 % overall.
+    eligible = max(1, dormant_limit - joined_base + 1) / joined_span
+    dormant_share = min(1.0, _DORMANT_SHARE / eligible)
+
+    def membership() -> tuple[str, str, str]:
+        joined = joined_base + int(rand() * joined_span)
+        if joined <= dormant_limit and rand() < dormant_share:
+            last = joined + int(rand() * (dormant_limit - joined + 1))
+            status = "inactive" if rand() < _INACTIVE_IF_DORMANT else "active"
+        else:
+            start = joined if joined > recent_start else recent_start
+            last = start + int(rand() * (today - start + 1))
+            status = "inactive" if rand() < _INACTIVE_IF_ACTIVE else "active"
+        return iso[joined], iso[last], status
+
+    return membership
 
 
 def synthetic_members(*, count: int, **options: Unpack[Options]) -> Iterator[dict[str, str]]:
