@@ -33,6 +33,11 @@ _TWO_DIGITS = tuple(f"{i:02d}" for i in range(100))
 _NUMBERS = tuple(str(i) for i in range(1, 10_000))
 
 Identity = tuple[str, str, str, str, str, str]  # kind, name, name_kana, email, phone, birth
+
+# The 32 bytes of a person's digest, read as its draws: uint32 kind, name, e-mail number, phone
+# digits; uint16 e-mail local part, has e-mail, e-mail domain, has phone, phone kind, phone
+# prefix, has birth date, birth date.
+_Draws = tuple[int, ...]
 _UNPACK = struct.Struct("<4I8H").unpack
 
 
@@ -49,82 +54,81 @@ def identity_fn(
     ``today``): 32 bytes of BLAKE2b over (seed, n) pick every attribute. The e-mail is
     canonical (lower-case ASCII) and the phone hyphenated.
     """
-    key = _seed_key(seed)
     # Copying a hasher primed with the key is ~2x faster than hashing key + n from scratch.
-    fresh = hashlib.blake2b(key, digest_size=32).copy
+    fresh = hashlib.blake2b(_seed_key(seed), digest_size=32).copy
     unpack = _UNPACK
     tables = people_tables()
-    households, household_stems = tables.households, tables.household_stems
-    businesses, business_stems = tables.businesses, tables.business_stems
-    n_households, n_patterns = len(households), len(LOCAL_PATTERNS)
+    households, businesses = tables.households, tables.businesses
+    n_households, n_births = len(households), len(birth_dates)
     n_companies = len(COMPANY_BRANDS) * len(COMPANY_TRADES)
-    n_forms, n_mailboxes = len(LEGAL_FORMS), len(BUSINESS_MAILBOXES)
+    n_forms = len(LEGAL_FORMS)
     business_cut = round(business_share * 2**32)
-    email_cut = round(_EMAIL_SHARE * 65536)
-    phone_cut = round(_PHONE_SHARE * 65536)
     birth_cut = round(_BIRTH_SHARE * 65536)
-    two_digit_cut = round(0.10 * 256)  # e-mail number: ~10 % two digits ("87"), else 1-9999
-    domains = tuple("@" + d for d in DOMAINS)
-    business_domains = tuple("@" + d for d in BUSINESS_DOMAINS)
-    numbers, twos, four = _NUMBERS, _TWO_DIGITS, FOUR_DIGITS
-    mobiles, n_mobiles = _MOBILE_PREFIXES, len(_MOBILE_PREFIXES)
-    area4, n_area4 = _AREA_CODES_4, len(_AREA_CODES_4)
-    n_births = len(birth_dates)
+    household_email = _email_fn(tables.household_stems, len(LOCAL_PATTERNS), DOMAINS)
+    business_email = _email_fn(tables.business_stems, len(BUSINESS_MAILBOXES), BUSINESS_DOMAINS)
+    phone = _phone_fn()
 
     def identity(n: int) -> Identity:
         hasher = fresh()
         hasher.update(n.to_bytes(8, "little"))
-        (
-            kind_v,
-            combo_v,
-            number_v,
-            digits,
-            local_v,
-            email_v,
-            domain_v,
-            phone_v,
-            phone_kind,
-            phone_prefix,
-            birth_v,
-            birth_day,
-        ) = unpack(hasher.digest())
-        num = twos[number_v % 100] if (domain_v >> 8) < two_digit_cut else numbers[number_v % 9999]
+        draws = unpack(hasher.digest())
+        kind_v, combo_v, *_, birth_v, birth_day = draws
         if kind_v < business_cut:
-            kind = "business"
             company = (combo_v * n_companies) >> 32
             name, kana = businesses[company * n_forms + (((kind_v & 0xFFFF) * n_forms) >> 16)]
-            birth = ""
-            if email_v < email_cut:
-                stem = business_stems[company * n_mailboxes + ((local_v * n_mailboxes) >> 16)]
-                email = stem + num + business_domains[domain_v & 3]
-            else:
-                email = ""
-        else:
-            kind = "household"
-            combo = (combo_v * n_households) >> 32
-            name, kana = households[combo]
-            birth = birth_dates[(birth_day * n_births) >> 16] if birth_v < birth_cut else ""
-            if email_v < email_cut:
-                stem = household_stems[combo * n_patterns + ((local_v * n_patterns) >> 16)]
-                email = stem + num + domains[domain_v & 3]
-            else:
-                email = ""
+            return "business", name, kana, business_email(company, draws), phone(draws), ""
+        combo = (combo_v * n_households) >> 32
+        name, kana = households[combo]
+        birth = birth_dates[(birth_day * n_births) >> 16] if birth_v < birth_cut else ""
+        return "household", name, kana, household_email(combo, draws), phone(draws), birth
+
+    return identity
+
+
+def _email_fn(
+    stems: tuple[str, ...], per_name: int, domains: tuple[str, ...]
+) -> Callable[[int, _Draws], str]:
+    """Return ``email(name, draws)``: for ~85 % of people, one of the ``per_name`` local parts
+    of name number ``name`` in ``stems``, a number and one of the four ``domains``; else ""."""
+    at_domains = tuple("@" + domain for domain in domains)
+    email_cut = round(_EMAIL_SHARE * 65536)
+    two_digit_cut = round(0.10 * 256)  # e-mail number: ~10 % two digits ("87"), else 1-9999
+    numbers, twos = _NUMBERS, _TWO_DIGITS
+
+    def email(name: int, draws: _Draws) -> str:
+        _, _, number_v, _, local_v, email_v, domain_v, *_ = draws
+        if email_v >= email_cut:
+            return ""
+        num = twos[number_v % 100] if (domain_v >> 8) < two_digit_cut else numbers[number_v % 9999]
+        return (
+            stems[name * per_name + ((local_v * per_name) >> 16)] + num + at_domains[domain_v & 3]
+        )
+
+    return email
+
+
+def _phone_fn() -> Callable[[_Draws], str]:
+    """Return ``phone(draws)``: for ~90 % of people a hyphenated number (80 % mobile, 10 %
+    Tokyo, 4 % Osaka, 6 % elsewhere); else ""."""
+    phone_cut = round(_PHONE_SHARE * 65536)
+    twos, four = _TWO_DIGITS, FOUR_DIGITS
+    mobiles, n_mobiles = _MOBILE_PREFIXES, len(_MOBILE_PREFIXES)
+    area4, n_area4 = _AREA_CODES_4, len(_AREA_CODES_4)
+
+    def phone(draws: _Draws) -> str:
+        _, _, _, digits, _, _, _, phone_v, phone_kind, phone_prefix, _, _ = draws
         if phone_v >= phone_cut:
-            phone = ""
-        elif phone_kind < 52429:  # 80 %: mobile
-            phone = (
-                f"{mobiles[(phone_prefix * n_mobiles) >> 16]}-"
-                f"{four[1000 + digits % 9000]}-{four[(digits // 9000) % 10000]}"
-            )
-        elif phone_kind < 58982:  # 10 %: Tokyo
-            phone = f"03-{four[1000 + digits % 9000]}-{four[(digits // 9000) % 10000]}"
-        elif phone_kind < 61604:  # 4 %: Osaka
-            phone = f"06-{four[1000 + digits % 9000]}-{four[(digits // 9000) % 10000]}"
-        else:  # 6 %: elsewhere, 0AAA-XX-XXXX
-            phone = (
+            return ""
+        if phone_kind >= 61604:  # 6 %: elsewhere, 0AAA-XX-XXXX
+            return (
                 f"{area4[(phone_prefix * n_area4) >> 16]}-"
                 f"{twos[10 + digits % 90]}-{four[(digits // 90) % 10000]}"
             )
-        return kind, name, kana, email, phone, birth
+        subscriber = f"{four[1000 + digits % 9000]}-{four[(digits // 9000) % 10000]}"
+        if phone_kind < 52429:  # 80 %: mobile
+            return f"{mobiles[(phone_prefix * n_mobiles) >> 16]}-{subscriber}"
+        if phone_kind < 58982:  # 10 %: Tokyo
+            return f"03-{subscriber}"
+        return f"06-{subscriber}"  # 4 %: Osaka
 
-    return identity
+    return phone
