@@ -150,10 +150,10 @@ def _person_fn(spec: Spec, birth_dates: tuple[str, ...], rand: Rand) -> Callable
         else:
             kind, name, kana, email, phone, birth = identity(n)
             email_cuts, phone_cuts = own_email, own_phone
-        if email:
-            email = _respell_email(email, rand(), email_cuts)
-        if phone:
-            phone = _respell_phone(phone, rand(), phone_cuts)
+        if email and (r := rand()) < email_cuts[-1]:
+            email = _respell_email(email, r, email_cuts)
+        if phone and (r := rand()) < phone_cuts[-1]:
+            phone = _respell_phone(phone, r, phone_cuts)
         return kind, name, kana, email, phone, birth
 
     return person
@@ -175,8 +175,7 @@ def _cuts(
 
 
 def _respell_email(email: str, r: float, cuts: tuple[float, ...]) -> str:
-    if r >= cuts[1]:
-        return email
+    """``email`` with the quirk that the draw ``r`` (below ``cuts[-1]``) picked."""
     if r < cuts[0]:  # upper case: whole address, or capitalised local part
         return email.upper() if r < cuts[0] / 2 else email.capitalize()
     # full-width local part (U+FF01..U+FF5E), domain kept ASCII
@@ -187,8 +186,7 @@ def _respell_email(email: str, r: float, cuts: tuple[float, ...]) -> str:
 
 
 def _respell_phone(phone: str, r: float, cuts: tuple[float, ...]) -> str:
-    if r >= cuts[2]:
-        return phone
+    """``phone`` with the quirk that the draw ``r`` (below ``cuts[-1]``) picked."""
     if r < cuts[0]:
         return phone.replace("-", "")
     if r < cuts[1]:
