@@ -10,7 +10,7 @@ from itertools import islice
 from typing import Protocol, Unpack
 
 from partners.member_columns import COLUMNS
-from partners.synthetic.rows import Options, checked_spec, row_tuples
+from partners.synthetic.rows import Options, Spec, checked_spec, row_tuples
 
 _CHUNK_ROWS = 2048
 
@@ -52,53 +52,9 @@ def write_csv(
     ``"utf-8"`` (default), ``"utf-8-sig"``, ``"cp932"`` or ``"shift_jis"`` (for which the
     full-width hyphen is written as U+2212, giving the same bytes as cp932).
     """
-    checked = checked_spec(count=count, **options)
-    encoder = codecs.getincrementalencoder(encoding)()
-    # shift_jis maps 0x817C to U+2212 where cp932 maps it to U+FF0D (full-width hyphen).
-    try:
-        "\uff0d".encode(encoding)
-        fix_hyphen = False
-    except UnicodeEncodeError:
-        fix_hyphen = True
-    rows = row_tuples(checked)
-
-    # Generated values never contain a delimiter, a quote or a line break, so ",".join writes
-    # the very bytes csv.writer would (no field needs quoting) at a fraction of the cost; the
-    # csv module writes the header, and every row whenever ``prefix`` would need quoting.
-    plain = not any(ch in checked.prefix for ch in ',"\r\n')
-    encode = encoder.encode
-
-    def chunks() -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        join = ",".join
-        for _ in range(0, count, _CHUNK_ROWS):
-            batch = islice(rows, _CHUNK_ROWS)
-            if plain:
-                lines = list(map(join, batch))
-                lines.append("")
-                text += "\n".join(lines)
-            else:
-                writer.writerows(batch)
-                text += buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            if fix_hyphen:
-                text = text.replace("\uff0d", "\u2212")
-            yield encode(text)
-            text = ""
-        if fix_hyphen:
-            text = text.replace("\uff0d", "\u2212")
-        yield encode(text, final=True)
-
-    return _write_chunks(path_or_file, chunks())
-
-
-_JSON = json.JSONEncoder(ensure_ascii=False)
+    spec = checked_spec(count=count, **options)
+    encode = _csv_encoder(encoding)
+    return _write_chunks(path_or_file, _csv_chunks(spec, encode))
 
 
 def write_jsonl(
@@ -113,17 +69,66 @@ def write_jsonl(
     (same keyword arguments), keys in :data:`COLUMNS` order, terminated by ``"\\n"``.
     ``path_or_file`` is handled as in :func:`write_csv`.
     """
-    checked = checked_spec(count=count, **options)
-    rows = row_tuples(checked)
-    encode = _JSON.encode
-    columns = COLUMNS
+    spec = checked_spec(count=count, **options)
+    return _write_chunks(path_or_file, _jsonl_chunks(spec))
 
-    def chunks() -> Iterator[bytes]:
-        for _ in range(0, count, _CHUNK_ROWS):
-            lines = [
-                encode(dict(zip(columns, row, strict=True))) for row in islice(rows, _CHUNK_ROWS)
-            ]
+
+def _batches(spec: Spec) -> Iterator[Iterator[tuple[str, ...]]]:
+    rows = row_tuples(spec)
+    for _ in range(0, spec.count, _CHUNK_ROWS):
+        yield islice(rows, _CHUNK_ROWS)
+
+
+class _Encode(Protocol):
+    def __call__(self, text: str, final: bool = False, /) -> bytes: ...
+
+
+def _csv_encoder(encoding: str) -> _Encode:
+    encode: _Encode = codecs.getincrementalencoder(encoding)().encode
+    try:
+        "\uff0d".encode(encoding)
+    except UnicodeEncodeError:
+        # shift_jis maps 0x817C to U+2212 where cp932 maps it to U+FF0D (full-width hyphen).
+        return lambda text, final=False: encode(text.replace("\uff0d", "\u2212"), final)
+    return encode
+
+
+def _csv_chunks(spec: Spec, encode: _Encode) -> Iterator[bytes]:
+    # Generated values never contain a delimiter, a quote or a line break, so ",".join writes
+    # the very bytes csv.writer would (no field needs quoting) at a fraction of the cost; the
+    # csv module writes the header, and every row whenever ``prefix`` would need quoting.
+    plain = not any(ch in spec.prefix for ch in ',"\r\n')
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    text = _drain(buffer)
+    join = ",".join
+    for batch in _batches(spec):
+        if plain:
+            lines = list(map(join, batch))
             lines.append("")
-            yield "\n".join(lines).encode("utf-8")
+            text += "\n".join(lines)
+        else:
+            writer.writerows(batch)
+            text += _drain(buffer)
+        yield encode(text)
+        text = ""
+    yield encode(text, True)
 
-    return _write_chunks(path_or_file, chunks())
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def _jsonl_chunks(spec: Spec) -> Iterator[bytes]:
+    encode, columns = _JSON.encode, COLUMNS
+    for batch in _batches(spec):
+        lines = [encode(dict(zip(columns, row, strict=True))) for row in batch]
+        lines.append("")
+        yield "\n".join(lines).encode("utf-8")
