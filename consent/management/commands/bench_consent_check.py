@@ -14,6 +14,7 @@ import statistics
 import time
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from config.bench import BenchDatabase
 from consent import check_cache
+from consent.models import PrivacyNotice
 from consent.selectors import consent_check, consent_check_many
 from consent.services import consent_grant, notice_publish
 from partners.actors import Actor
@@ -62,56 +64,20 @@ class Command(BaseCommand):
             actor=Actor.system(),
         )
         members = list(MemberAccount.objects.filter(partner=host).values_list("pk", flat=True))
-        started = time.perf_counter()
-        with transaction.atomic():
-            for member in MemberAccount.objects.filter(pk__in=members[::2]):
-                consent_grant(
-                    member=member,
-                    purpose_code="cross_enrollment",
-                    recipient=brand,
-                    notice=notice,
-                    channel="host_portal",
-                    occurred_at=timezone.now() - timedelta(minutes=1),
-                    actor=Actor.system(),
-                )
-        granted = len(members[::2])
-        grant_rate = granted / (time.perf_counter() - started)
-
-        connection.ensure_connection()
-        with psycopg.Cursor(connection.connection) as raw:
-            started = time.perf_counter()
-            for _ in range(checks):
-                raw.execute("SELECT 1", prepare=True)
-                raw.fetchone()
-            floor = checks / (time.perf_counter() - started)
-
-        def singles() -> tuple[float, int]:
-            started = time.perf_counter()
-            allowed = 0
-            for n in range(checks):
-                allowed += consent_check(
-                    member_id=members[n % len(members)],
-                    purpose_code="cross_enrollment",
-                    recipient=brand,
-                ).allowed
-            return checks / (time.perf_counter() - started), allowed
-
+        granted, grant_rate = _grant(members[::2], brand, notice)
+        floor = _round_trips(checks)
         with transaction.atomic():  # inside a transaction every check reads the database
-            uncached, allowed = singles()
+            uncached, allowed = _single_checks(members, brand, checks)
         if not check_cache.cache.usable():
             raise CommandError("The consent cache's listener did not start.")
         check_cache.cache.clear()
-        cold, _ = singles()  # the first pass over the members fills the cache
-        warm, warm_allowed = singles()
+        # The first pass over the members fills the cache.
+        cold, _ = _single_checks(members, brand, checks)
+        warm, warm_allowed = _single_checks(members, brand, checks)
         if warm_allowed != allowed:
             raise CommandError("Cached and uncached checks disagree.")
         latency = self._notification_latency(members[0], brand)
-
-        started = time.perf_counter()
-        for start in range(0, checks, 1000):
-            batch = [members[(start + k) % len(members)] for k in range(1000)]
-            consent_check_many(member_ids=batch, purpose_code="cross_enrollment", recipient=brand)
-        batched = checks / (time.perf_counter() - started)
+        batched = _batched_checks(members, brand, checks)
 
         self.stdout.write(
             f"{len(members):,} members, {granted:,} consents recorded ({grant_rate:,.0f}/s); "
@@ -155,3 +121,53 @@ class Command(BaseCommand):
                     time.sleep(0)
                 samples.append((time.perf_counter() - committed) * 1000)
         return samples
+
+
+def _grant(member_ids: list[UUID], brand: Partner, notice: PrivacyNotice) -> tuple[int, float]:
+    """Grant these members' consent to ``brand``; return how many, and how many per second."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        for member in MemberAccount.objects.filter(pk__in=member_ids):
+            consent_grant(
+                member=member,
+                purpose_code="cross_enrollment",
+                recipient=brand,
+                notice=notice,
+                channel="host_portal",
+                occurred_at=timezone.now() - timedelta(minutes=1),
+                actor=Actor.system(),
+            )
+    return len(member_ids), len(member_ids) / (time.perf_counter() - started)
+
+
+def _round_trips(checks: int) -> float:
+    """Prepared ``SELECT 1`` round trips per second: the floor of any check that reads."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as raw:
+        started = time.perf_counter()
+        for _ in range(checks):
+            raw.execute("SELECT 1", prepare=True)
+            raw.fetchone()
+        return checks / (time.perf_counter() - started)
+
+
+def _single_checks(member_ids: list[UUID], brand: Partner, checks: int) -> tuple[float, int]:
+    """``consent_check`` calls per second over the members in turn, and how many allowed."""
+    started = time.perf_counter()
+    allowed = 0
+    for n in range(checks):
+        allowed += consent_check(
+            member_id=member_ids[n % len(member_ids)],
+            purpose_code="cross_enrollment",
+            recipient=brand,
+        ).allowed
+    return checks / (time.perf_counter() - started), allowed
+
+
+def _batched_checks(member_ids: list[UUID], brand: Partner, checks: int) -> float:
+    """Checks per second through ``consent_check_many``, 1,000 members a call."""
+    started = time.perf_counter()
+    for start in range(0, checks, 1000):
+        batch = [member_ids[(start + k) % len(member_ids)] for k in range(1000)]
+        consent_check_many(member_ids=batch, purpose_code="cross_enrollment", recipient=brand)
+    return checks / (time.perf_counter() - started)

@@ -46,77 +46,11 @@ class Command(BaseCommand):
         if PrivacyNotice.objects.filter(version=1).exists():
             self.stdout.write("Demo consents already loaded.")
             return
-        try:
-            host = Partner.objects.get(kind=Partner.Kind.HOST)
-            brands = list(
-                Partner.objects.filter(slug__in=["midori-fitness", "tsubame-travel"]).order_by(
-                    "slug"
-                )
-            )
-        except Partner.DoesNotExist:
-            raise CommandError("Run seed_demo first.") from None
-        system = Actor.system()
-        rng = random.Random(2026)
+        host, brands = _demo_partners()
         with transaction.atomic():
-            notices = {
-                language: notice_publish(
-                    version=1,
-                    language=language,
-                    text=text,
-                    purposes=PURPOSES,
-                    recipients=brands,
-                    data_items=DATA_ITEMS,
-                    effective_at=NOTICE_EFFECTIVE,
-                    actor=Actor.system(),
-                )
-                for language, text in TEXTS.items()
-            }
-        members = list(
-            MemberAccount.objects.filter(partner=host, status=MemberAccount.Status.ACTIVE)
-            .exclude(email_index=None)
-            .order_by("member_number")
-        )
-        chosen = members[: max(1, int(len(members) * options["share"]))]
-        now = timezone.now()
-        grants = withdrawals = provisions = 0
-        for number, member in enumerate(chosen):
-            with transaction.atomic():
-                given = max(
-                    now - timedelta(days=rng.randint(20, 300)), NOTICE_EFFECTIVE + timedelta(days=1)
-                )
-                for brand in brands[: 1 + number % 2]:
-                    for purpose in ("profile_sharing", "co_marketing_contact"):
-                        consent_grant(
-                            member=member,
-                            purpose_code=purpose,
-                            recipient=brand,
-                            notice=notices["ja" if number % 5 else "en"],
-                            channel=["host_portal", "staff_visit", "paper"][number % 3],
-                            occurred_at=given,
-                            actor=system,
-                            expires_at=given + timedelta(days=365) if number % 7 == 0 else None,
-                        )
-                        grants += 1
-                if number % 4 == 0:
-                    provision_record(
-                        member=member,
-                        recipient=brands[0],
-                        purpose_code="profile_sharing",
-                        data_items=["name", "email"],
-                        actor=system,
-                        at=given + timedelta(days=1),
-                    )
-                    provisions += 1
-                if number % 9 == 0:
-                    consent_withdraw(
-                        member=member,
-                        purpose_code="co_marketing_contact",
-                        recipient=brands[0],
-                        channel="call_centre",
-                        occurred_at=given + timedelta(days=10),
-                        actor=system,
-                    )
-                    withdrawals += 1
+            notices = _publish_notices(brands)
+        chosen = _consenting_members(host, share=options["share"])
+        grants, withdrawals, provisions = _record_consents(chosen, brands, notices)
         # An access request from the first member whose record holds two facts to verify.
         for example in chosen:
             personal = open_member(example, ("email", "birth_date", "phone"))
@@ -127,7 +61,7 @@ class Command(BaseCommand):
                     kind="access",
                     identity=identity,
                     received_via=host,
-                    actor=system,
+                    actor=Actor.system(),
                 )
                 break
         run = chains_verify_all()
@@ -141,3 +75,91 @@ class Command(BaseCommand):
             f"  Compliance pages: http://127.0.0.1:8000/compliance/ (log in as reviewer); "
             f"try member {example.member_number} or e-mail {personal['email']}"
         )
+
+
+def _demo_partners() -> tuple[Partner, list[Partner]]:
+    """The host and the two brands its members consent to share with."""
+    try:
+        host = Partner.objects.get(kind=Partner.Kind.HOST)
+        brands = list(
+            Partner.objects.filter(slug__in=["midori-fitness", "tsubame-travel"]).order_by("slug")
+        )
+    except Partner.DoesNotExist:
+        raise CommandError("Run seed_demo first.") from None
+    return host, brands
+
+
+def _publish_notices(brands: list[Partner]) -> dict[str, PrivacyNotice]:
+    return {
+        language: notice_publish(
+            version=1,
+            language=language,
+            text=text,
+            purposes=PURPOSES,
+            recipients=brands,
+            data_items=DATA_ITEMS,
+            effective_at=NOTICE_EFFECTIVE,
+            actor=Actor.system(),
+        )
+        for language, text in TEXTS.items()
+    }
+
+
+def _consenting_members(host: Partner, *, share: float) -> list[MemberAccount]:
+    """The first ``share`` of the host's active members with an e-mail, by member number."""
+    members = list(
+        MemberAccount.objects.filter(partner=host, status=MemberAccount.Status.ACTIVE)
+        .exclude(email_index=None)
+        .order_by("member_number")
+    )
+    return members[: max(1, int(len(members) * share))]
+
+
+def _record_consents(
+    members: list[MemberAccount], brands: list[Partner], notices: dict[str, PrivacyNotice]
+) -> tuple[int, int, int]:
+    """Grants to one or both brands, some provisions and withdrawals, one transaction per
+    member; return how many of each ``(grants, withdrawals, provisions)``."""
+    system = Actor.system()
+    rng = random.Random(2026)
+    now = timezone.now()
+    grants = withdrawals = provisions = 0
+    for number, member in enumerate(members):
+        with transaction.atomic():
+            given = max(
+                now - timedelta(days=rng.randint(20, 300)), NOTICE_EFFECTIVE + timedelta(days=1)
+            )
+            for brand in brands[: 1 + number % 2]:
+                for purpose in ("profile_sharing", "co_marketing_contact"):
+                    consent_grant(
+                        member=member,
+                        purpose_code=purpose,
+                        recipient=brand,
+                        notice=notices["ja" if number % 5 else "en"],
+                        channel=["host_portal", "staff_visit", "paper"][number % 3],
+                        occurred_at=given,
+                        actor=system,
+                        expires_at=given + timedelta(days=365) if number % 7 == 0 else None,
+                    )
+                    grants += 1
+            if number % 4 == 0:
+                provision_record(
+                    member=member,
+                    recipient=brands[0],
+                    purpose_code="profile_sharing",
+                    data_items=["name", "email"],
+                    actor=system,
+                    at=given + timedelta(days=1),
+                )
+                provisions += 1
+            if number % 9 == 0:
+                consent_withdraw(
+                    member=member,
+                    purpose_code="co_marketing_contact",
+                    recipient=brands[0],
+                    channel="call_centre",
+                    occurred_at=given + timedelta(days=10),
+                    actor=system,
+                )
+                withdrawals += 1
+    return grants, withdrawals, provisions

@@ -20,6 +20,7 @@ import argparse
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +38,95 @@ from partners.actors import Actor
 from partners.models import Partner
 
 SYSTEM = Actor.system()
+
+# The baseline: the plain join of the two bases on the e-mail index.
+_EMAIL_JOIN = """
+SELECT count(*) FROM partners_memberaccount a
+JOIN partners_memberaccount b
+  ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
+WHERE a.partner_id = %s AND b.partner_id = %s
+"""
+
+# The service's match, e-mail or phone, as plain SQL: two joins and a union.
+_SAME_MATCH = """
+SELECT count(DISTINCT matched.id) FROM (
+    SELECT a.id FROM partners_memberaccount a
+    JOIN partners_memberaccount b
+      ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
+    WHERE a.partner_id = %s AND b.partner_id = %s
+    UNION ALL
+    SELECT a.id FROM partners_memberaccount a
+    JOIN partners_memberaccount b
+      ON b.index_key_id = a.index_key_id AND b.phone_index = a.phone_index
+    WHERE a.partner_id = %s AND b.partner_id = %s
+) matched
+"""
+
+# The service's question written straight in SQL: e-mail or phone, both consents.
+_BY_HAND = """
+WITH consenting AS (
+    SELECT m.id, m.partner_id, m.index_key_id, m.email_index, m.phone_index
+    FROM partners_memberaccount m
+    JOIN consent_consentstate c ON c.member_id = m.id
+    WHERE m.status = 'active' AND c.granted AND c.purpose_id = %s
+      AND ((m.partner_id = %s AND c.recipient_id = %s)
+        OR (m.partner_id = %s AND c.recipient_id = %s))
+)
+SELECT count(*) FROM (
+    SELECT a.id FROM consenting a JOIN consenting b
+      ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
+    WHERE a.partner_id = %s AND b.partner_id = %s
+    UNION
+    SELECT a.id FROM consenting a JOIN consenting b
+      ON b.index_key_id = a.index_key_id AND b.phone_index = a.phone_index
+    WHERE a.partner_id = %s AND b.partner_id = %s
+) matched
+"""
+
+_INSERT_MEMBERS = """
+INSERT INTO partners_memberaccount (
+    id, partner_id, member_number, kind, status, master_key_id, wrapped_key,
+    index_key_id, email_index, phone_index, record_digest, birth_year,
+    prefecture, created_at, updated_at)
+SELECT gen_random_uuid(), %(partner)s, %(prefix)s || n,
+       CASE WHEN n %% 7 = 0 THEN 'business' ELSE 'household' END,
+       'active', 'bench', '\\x00'::bytea, %(key)s,
+       -- one person in five is known here by phone alone
+       CASE WHEN n %% 5 = 0 AND %(prefix)s = 'T' THEN NULL
+            ELSE decode(md5('mail' || (n + %(offset)s)), 'hex') END,
+       decode(md5('tel' || (n + %(offset)s)), 'hex'),
+       '\\x00'::bytea, 1940 + (n + %(offset)s) %% 65,
+       lpad(((n + %(offset)s) %% 47 + 1)::text, 2, '0'), now(), now()
+FROM generate_series(1, %(count)s) AS n
+"""
+
+# 80% of the partner's members consent to overlap matching with the other party.
+_CHOOSE_CONSENTING = """
+CREATE TEMP TABLE bench_consent AS
+SELECT gen_random_uuid() AS event_id, id AS member_id
+FROM partners_memberaccount
+WHERE partner_id = %(partner)s AND hashtext(member_number) %% 5 <> 0
+"""
+
+_INSERT_CONSENT_EVENTS = """
+INSERT INTO consent_consentevent (
+    id, member_id, sequence, purpose_id, recipient_id, action, occurred_at,
+    recorded_at, channel, captured_by, notice_id, jurisdiction, previous_hash,
+    hash)
+SELECT event_id, member_id, 1, 'overlap_matching', %(other)s, 'granted',
+       now() - interval '1 hour', now(), 'paper', 'bench', %(notice)s, 'JP',
+       repeat('0', 64), encode(sha256(event_id::text::bytea), 'hex')
+FROM bench_consent
+"""
+
+_INSERT_CONSENT_STATES = """
+INSERT INTO consent_consentstate (
+    member_id, purpose_id, recipient_id, granted, notice_id, event_id,
+    changed_at)
+SELECT member_id, 'overlap_matching', %(other)s, true, %(notice)s, event_id,
+       now()
+FROM bench_consent
+"""
 
 
 class Command(BaseCommand):
@@ -90,94 +180,8 @@ class Command(BaseCommand):
         sizes = [host.members.count(), brand.members.count()]
         self.stdout.write(f"{sizes[0]:,} host members, {sizes[1]:,} brand members")
 
-        def baseline() -> int:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """
-                    SELECT count(*) FROM partners_memberaccount a
-                    JOIN partners_memberaccount b
-                      ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
-                    WHERE a.partner_id = %s AND b.partner_id = %s
-                    """,
-                    [host.pk, brand.pk],
-                )
-                return int(cursor.fetchone()[0])
-
-        def same_match() -> int:
-            # The service's match, e-mail or phone, as plain SQL: two joins and a union.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """
-                    SELECT count(DISTINCT matched.id) FROM (
-                        SELECT a.id FROM partners_memberaccount a
-                        JOIN partners_memberaccount b
-                          ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
-                        WHERE a.partner_id = %s AND b.partner_id = %s
-                        UNION ALL
-                        SELECT a.id FROM partners_memberaccount a
-                        JOIN partners_memberaccount b
-                          ON b.index_key_id = a.index_key_id AND b.phone_index = a.phone_index
-                        WHERE a.partner_id = %s AND b.partner_id = %s
-                    ) matched
-                    """,
-                    [host.pk, brand.pk] * 2,
-                )
-                return int(cursor.fetchone()[0])
-
-        def by_hand() -> int:
-            # The service's question written straight in SQL: e-mail or phone, both consents.
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    """
-                    WITH consenting AS (
-                        SELECT m.id, m.partner_id, m.index_key_id, m.email_index, m.phone_index
-                        FROM partners_memberaccount m
-                        JOIN consent_consentstate c ON c.member_id = m.id
-                        WHERE m.status = 'active' AND c.granted AND c.purpose_id = %s
-                          AND ((m.partner_id = %s AND c.recipient_id = %s)
-                            OR (m.partner_id = %s AND c.recipient_id = %s))
-                    )
-                    SELECT count(*) FROM (
-                        SELECT a.id FROM consenting a JOIN consenting b
-                          ON b.index_key_id = a.index_key_id AND b.email_index = a.email_index
-                        WHERE a.partner_id = %s AND b.partner_id = %s
-                        UNION
-                        SELECT a.id FROM consenting a JOIN consenting b
-                          ON b.index_key_id = a.index_key_id AND b.phone_index = a.phone_index
-                        WHERE a.partner_id = %s AND b.partner_id = %s
-                    ) matched
-                    """,
-                    [
-                        "overlap_matching",
-                        *(host.pk, brand.pk, brand.pk, host.pk),
-                        *(host.pk, brand.pk) * 2,
-                    ],
-                )
-                return int(cursor.fetchone()[0])
-
-        def total() -> int:
-            result = services.overlap_counts(asker=host, other=brand, breakdown="", actor=SYSTEM)
-            return result.total or 0
-
-        def by_age() -> int:
-            result = services.overlap_counts(
-                asker=host, other=brand, breakdown="age_band", actor=SYSTEM
-            )
-            return result.total or 0
-
-        base_seconds, base_count = _best(baseline)
-        match_seconds, match_count = _best(same_match)
-        rows = [
-            ("plain join on the e-mail index (baseline)", base_seconds, base_count),
-            ("plain join on e-mail or phone (same match)", match_seconds, match_count),
-        ]
-        for label, run in (
-            ("the same question by hand in SQL", by_hand),
-            ("overlap_counts, total", total),
-            ("overlap_counts, by age", by_age),
-        ):
-            seconds, count = _best(run)
-            rows.append((label, seconds, count))
+        rows = [(label, *_best(run)) for label, run in _questions(host, brand)]
+        base_seconds, match_seconds = rows[0][1], rows[1][1]  # the two plain joins
         self.stdout.write(f"  {'':<44} {'time':>9}  {'matched':>9}  vs. baseline  vs. same match")
         for label, seconds, count in rows:
             self.stdout.write(
@@ -238,22 +242,7 @@ class Command(BaseCommand):
             # database's consents, and millions of notifications would only slow the load.
             cursor.execute("SET session_replication_role = replica")
             cursor.execute(
-                """
-                INSERT INTO partners_memberaccount (
-                    id, partner_id, member_number, kind, status, master_key_id, wrapped_key,
-                    index_key_id, email_index, phone_index, record_digest, birth_year,
-                    prefecture, created_at, updated_at)
-                SELECT gen_random_uuid(), %(partner)s, %(prefix)s || n,
-                       CASE WHEN n %% 7 = 0 THEN 'business' ELSE 'household' END,
-                       'active', 'bench', '\\x00'::bytea, %(key)s,
-                       -- one person in five is known here by phone alone
-                       CASE WHEN n %% 5 = 0 AND %(prefix)s = 'T' THEN NULL
-                            ELSE decode(md5('mail' || (n + %(offset)s)), 'hex') END,
-                       decode(md5('tel' || (n + %(offset)s)), 'hex'),
-                       '\\x00'::bytea, 1940 + (n + %(offset)s) %% 65,
-                       lpad(((n + %(offset)s) %% 47 + 1)::text, 2, '0'), now(), now()
-                FROM generate_series(1, %(count)s) AS n
-                """,
+                _INSERT_MEMBERS,
                 {
                     "partner": partner.pk,
                     "prefix": prefix,
@@ -262,41 +251,36 @@ class Command(BaseCommand):
                     "count": count,
                 },
             )
-            cursor.execute(
-                """
-                CREATE TEMP TABLE bench_consent AS
-                SELECT gen_random_uuid() AS event_id, id AS member_id
-                FROM partners_memberaccount
-                WHERE partner_id = %(partner)s AND hashtext(member_number) %% 5 <> 0
-                """,
-                {"partner": partner.pk},
-            )
-            cursor.execute(
-                """
-                INSERT INTO consent_consentevent (
-                    id, member_id, sequence, purpose_id, recipient_id, action, occurred_at,
-                    recorded_at, channel, captured_by, notice_id, jurisdiction, previous_hash,
-                    hash)
-                SELECT event_id, member_id, 1, 'overlap_matching', %(other)s, 'granted',
-                       now() - interval '1 hour', now(), 'paper', 'bench', %(notice)s, 'JP',
-                       repeat('0', 64), encode(sha256(event_id::text::bytea), 'hex')
-                FROM bench_consent
-                """,
-                {"other": other.pk, "notice": notice.pk},
-            )
-            cursor.execute(
-                """
-                INSERT INTO consent_consentstate (
-                    member_id, purpose_id, recipient_id, granted, notice_id, event_id,
-                    changed_at)
-                SELECT member_id, 'overlap_matching', %(other)s, true, %(notice)s, event_id,
-                       now()
-                FROM bench_consent
-                """,
-                {"other": other.pk, "notice": notice.pk},
-            )
+            cursor.execute(_CHOOSE_CONSENTING, {"partner": partner.pk})
+            consents = {"other": other.pk, "notice": notice.pk}
+            cursor.execute(_INSERT_CONSENT_EVENTS, consents)
+            cursor.execute(_INSERT_CONSENT_STATES, consents)
             cursor.execute("DROP TABLE bench_consent")
             cursor.execute("SET session_replication_role = DEFAULT")
+
+
+def _questions(host: Partner, brand: Partner) -> list[tuple[str, Callable[[], int]]]:
+    """What is timed, each answering how many members the two bases share."""
+    pair = [host.pk, brand.pk]
+    by_hand = ["overlap_matching", *(host.pk, brand.pk, brand.pk, host.pk), *(pair * 2)]
+    return [
+        ("plain join on the e-mail index (baseline)", partial(_count, _EMAIL_JOIN, pair)),
+        ("plain join on e-mail or phone (same match)", partial(_count, _SAME_MATCH, pair * 2)),
+        ("the same question by hand in SQL", partial(_count, _BY_HAND, by_hand)),
+        ("overlap_counts, total", partial(_overlap_total, host, brand, breakdown="")),
+        ("overlap_counts, by age", partial(_overlap_total, host, brand, breakdown="age_band")),
+    ]
+
+
+def _count(sql: str, params: list[Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
+def _overlap_total(host: Partner, brand: Partner, *, breakdown: str) -> int:
+    result = services.overlap_counts(asker=host, other=brand, breakdown=breakdown, actor=SYSTEM)
+    return result.total or 0
 
 
 def _best(run: Callable[[], int]) -> tuple[float, int]:

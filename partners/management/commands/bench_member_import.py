@@ -82,6 +82,9 @@ class Command(BaseCommand):
             path.unlink()
         partner_file.unlink()
 
+        self._report(results)
+
+    def _report(self, results: list[tuple[int, int, float, float, dict[str, Any]]]) -> None:
         self.stdout.write("")
         self.stdout.write(
             f"{'rows':>10} {'MB':>7} {'COPY s':>8} {'COPY rows/s':>12} {'import s':>9} "

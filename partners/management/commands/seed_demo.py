@@ -77,61 +77,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = Actor.system()
-        user_model = get_user_model()
-        logins: list[tuple[str, str]] = []
-        keys: list[tuple[str, str]] = []
-
-        def user(username: str, role: StaffRole.Role, partner: Partner | None) -> None:
-            account, _ = user_model.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@sanpo.example"}
-            )
-            account.set_password(DEMO_PASSWORD)
-            account.save()
-            current = StaffRole.objects.filter(user=account).first()
-            if (
-                current is None
-                or current.role != role
-                or current.partner_id != (partner and partner.pk)
-            ):
-                services.staff_role_set(user=account, role=role, partner=partner, actor=actor)
-            logins.append((username, role.label + (f" at {partner.name_latin}" if partner else "")))
-
         with transaction.atomic():
-            user("manager", StaffRole.Role.ALLIANCE_MANAGER, None)
-            user("reviewer", StaffRole.Role.COMPLIANCE_REVIEWER, None)
-            for spec in PARTNERS:
-                partner = Partner.objects.filter(slug=spec["slug"]).first()
-                if partner is None:
-                    partner = services.partner_create(
-                        slug=spec["slug"],
-                        name_ja=spec["name_ja"],
-                        name_latin=spec["name_latin"],
-                        kind=spec["kind"],
-                        holds_customer_data=spec["holds_customer_data"],
-                        actor=actor,
-                    )
-                if not partner.contacts.exists():
-                    name, email = spec["contact"]
-                    PartnerContact.objects.create(
-                        partner=partner, role=PartnerContact.Role.BUSINESS, name=name, email=email
-                    )
-                user(f"{partner.slug}-admin", StaffRole.Role.PARTNER_ADMIN, partner)
-                user(f"{partner.slug}-analyst", StaffRole.Role.PARTNER_ANALYST, partner)
-                # One live demo key per partner: the previous run's key is revoked, because a
-                # key's plaintext cannot be shown twice.
-                for old in ApiKey.objects.filter(
-                    partner=partner, name=DEMO_KEY_NAME, revoked_at__isnull=True
-                ):
-                    services.api_key_revoke(api_key=old, actor=actor)
-                issued = services.api_key_issue(
-                    partner=partner,
-                    name=DEMO_KEY_NAME,
-                    scopes=[ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN],
-                    actor=Actor(user=user_model.objects.get(username="manager")),
-                )
-                keys.append((partner.name_latin, issued.plaintext))
-
+            logins, keys = _alliance()
         bases = [self._load_members(options["members"], *base) for base in MEMBER_BASES]
 
         self.stdout.write(self.style.SUCCESS("Demo alliance ready (all names are fictional)."))
@@ -167,3 +114,70 @@ class Command(BaseCommand):
         if job.status != MemberImport.Status.COMPLETED:
             raise RuntimeError(f"Demo member import for {slug} ended {job.status}: {job.failure}")
         return slug, partner.members.count()
+
+
+def _alliance() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The partners, staff log-ins and demo keys: ``(username, role)`` and ``(partner, key)``."""
+    actor = Actor.system()
+    logins = [
+        _login("manager", StaffRole.Role.ALLIANCE_MANAGER, None, actor=actor),
+        _login("reviewer", StaffRole.Role.COMPLIANCE_REVIEWER, None, actor=actor),
+    ]
+    keys = []
+    for spec in PARTNERS:
+        partner = _partner(spec, actor=actor)
+        logins.append(
+            _login(f"{partner.slug}-admin", StaffRole.Role.PARTNER_ADMIN, partner, actor=actor)
+        )
+        logins.append(
+            _login(f"{partner.slug}-analyst", StaffRole.Role.PARTNER_ANALYST, partner, actor=actor)
+        )
+        keys.append((partner.name_latin, _demo_key(partner, actor=actor)))
+    return logins, keys
+
+
+def _login(
+    username: str, role: StaffRole.Role, partner: Partner | None, *, actor: Actor
+) -> tuple[str, str]:
+    account, _ = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@sanpo.example"}
+    )
+    account.set_password(DEMO_PASSWORD)
+    account.save()
+    current = StaffRole.objects.filter(user=account).first()
+    if current is None or current.role != role or current.partner_id != (partner and partner.pk):
+        services.staff_role_set(user=account, role=role, partner=partner, actor=actor)
+    return username, role.label + (f" at {partner.name_latin}" if partner else "")
+
+
+def _partner(spec: dict[str, Any], *, actor: Actor) -> Partner:
+    partner = Partner.objects.filter(slug=spec["slug"]).first()
+    if partner is None:
+        partner = services.partner_create(
+            slug=spec["slug"],
+            name_ja=spec["name_ja"],
+            name_latin=spec["name_latin"],
+            kind=spec["kind"],
+            holds_customer_data=spec["holds_customer_data"],
+            actor=actor,
+        )
+    if not partner.contacts.exists():
+        name, email = spec["contact"]
+        PartnerContact.objects.create(
+            partner=partner, role=PartnerContact.Role.BUSINESS, name=name, email=email
+        )
+    return partner
+
+
+def _demo_key(partner: Partner, *, actor: Actor) -> str:
+    """One live demo key per partner: the previous run's key is revoked, because a key's
+    plaintext cannot be shown twice."""
+    for old in ApiKey.objects.filter(partner=partner, name=DEMO_KEY_NAME, revoked_at__isnull=True):
+        services.api_key_revoke(api_key=old, actor=actor)
+    issued = services.api_key_issue(
+        partner=partner,
+        name=DEMO_KEY_NAME,
+        scopes=[ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN],
+        actor=Actor(user=get_user_model().objects.get(username="manager")),
+    )
+    return issued.plaintext
