@@ -1,4 +1,7 @@
-"""The client's address behind our own TLS proxy.
+"""Request plumbing of the whole service: the client's address behind our own TLS proxy, and
+the language each kind of user is answered in.
+
+The client's address.
 
 Behind a proxy every request comes from the proxy's address; the audit log, and the compliance
 log-in's per-address throttle, need the client's. The proxy appends the address it saw to
@@ -12,6 +15,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+API_PREFIX = "/api/"
+API_DEFAULT_LANGUAGE = "en"
 
 
 class ProxiedClientAddressMiddleware:
@@ -31,3 +40,36 @@ class ProxiedClientAddressMiddleware:
                 with contextlib.suppress(ValueError):  # not an address: keep the proxy's own
                     request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(candidate))
         return self.get_response(request)
+
+
+def api_language(request: HttpRequest) -> str:
+    """The language of an API answer: the first of Accept-Language's languages, in its order
+    of preference, that the service speaks; English when it names none (machines that send
+    nothing get the language the codes and field names are written in)."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for tag, _quality in parse_accept_lang_header(header):
+        base = tag.lower().split("-")[0]
+        if base in supported:
+            return base
+    return API_DEFAULT_LANGUAGE
+
+
+class LanguageMiddleware(LocaleMiddleware):
+    """Django's ``LocaleMiddleware`` (which also answers ``Content-Language`` and varies on
+    ``Accept-Language``), choosing per kind of user:
+
+    - the partner API: Accept-Language only, English by default (``api_language``);
+    - people (admin, compliance pages): the language switch's cookie, then the browser's
+      Accept-Language, then Japanese (``settings.LANGUAGE_CODE``).
+
+    The member's preference page chooses for itself (``?lang=``), inside this.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        if request.path.startswith(API_PREFIX):
+            language = api_language(request)
+        else:
+            language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

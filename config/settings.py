@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -147,8 +148,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- Internationalisation: stored in UTC, shown in Tokyo time -------------------------------
-LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("ja", "日本語")]
+# Japanese first: pages and the admin speak Japanese unless the person chose English (their
+# saved preference, the language switch, or the browser's Accept-Language). The partner API
+# answers in English unless Accept-Language asks for Japanese (config.middleware).
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "config" / "locale"]  # apps keep theirs in <app>/locale
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True

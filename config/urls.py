@@ -14,6 +14,7 @@ admin.site.index_title = "Alliance management"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
     path("preferences/", include("consent.preference_page.urls")),
     path("compliance/", include("consent.compliance.urls")),
     # The API root: each app contributes its own endpoints, so no app includes a higher one's.

@@ -47,6 +47,15 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _people_read_english(settings: Any) -> None:
+    """People are answered in Japanese unless they ask for English (``config.settings``); most
+    tests read the English pages, so a request that names no language gets English here.
+    Tests of the Japanese default set ``settings.LANGUAGE_CODE = "ja"`` again, and
+    ``tests/test_i18n.py`` holds the configured default to Japanese."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_consent_listener(django_db_setup: Any) -> Iterator[None]:
     """The consent cache listens on a connection of its own; close it before the test
