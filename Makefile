@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export SANPO_ALLOW_INSECURE_DEFAULTS ?= true
 DEV_ENV := DEBUG=$${DEBUG:-true} SANPO_WEBHOOK_ALLOW_LOOPBACK=$${SANPO_WEBHOOK_ALLOW_LOOPBACK:-true}
 
-.PHONY: run test lint typecheck check bench fuzz fuzz-long clean
+.PHONY: run test lint typecheck check bench fuzz fuzz-long messages messages-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,32 @@ fuzz: $(STAMP)
 fuzz-long: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-1000} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-1800} tests/fuzz/run.sh
 
-check: lint typecheck
+# Translations (README, "Languages"): each app keeps its Japanese catalogue in
+# <app>/locale/ja/LC_MESSAGES/django.po, config keeps the project-wide one; the compiled .mo
+# files are committed, so `make run` needs no gettext tools. `messages` extracts and compiles;
+# `messages-check` (CI) fails when a catalogue is out of date, a string is untranslated or fuzzy.
+LOCALE_DIRS := config partners consent federation
+MAKEMESSAGES := makemessages --locale ja --add-location file --no-obsolete \
+	--ignore 'migrations/*' --ignore 'management/*'
+
+messages: $(STAMP)
+	for dir in $(LOCALE_DIRS); do \
+		mkdir -p $$dir/locale && (cd $$dir && ../$(BIN)/python ../manage.py $(MAKEMESSAGES)) || exit 1; \
+	done
+	$(BIN)/python manage.py compilemessages --locale ja --ignore '.venv/*'
+
+messages-check: messages
+	@git diff --exit-code -I '^"POT-Creation-Date:' -- '*/locale/*' \
+		|| { echo "Catalogues out of date: run make messages, translate, commit." >&2; exit 1; }
+	@test -z "$$(git status --porcelain -- '*/locale/*')" \
+		|| { git status --short -- '*/locale/*'; echo "New catalogues: commit them." >&2; exit 1; }
+	@for po in */locale/ja/LC_MESSAGES/*.po; do \
+		[ -e "$$po" ] || continue; \
+		left=$$(msgattrib --only-fuzzy --no-wrap "$$po"; msgattrib --untranslated --no-wrap "$$po"); \
+		if [ -n "$$left" ]; then echo "$$po: untranslated or fuzzy:" >&2; echo "$$left" | grep '^msgid' >&2; exit 1; fi; \
+	done
+
+check: lint typecheck messages-check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(MAKE) test
 
