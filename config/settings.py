@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_filters",
     "rest_framework",
     "drf_spectacular",
@@ -154,6 +155,9 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "config" / "locale"]  # apps keep theirs in <app>/locale
+# Named date formats per language (templates: date:"SHORT_DATETIME_FORMAT"); numbers group
+# only where a template asks (intcomma), never ids, years or codes.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True

@@ -89,3 +89,20 @@ def test_the_same_bad_request_in_japanese_keeps_its_code_and_status(
     assert set(japanese.json()["error"]["fields"]) == set(english.json()["error"]["fields"])
     assert japanese.json()["error"]["fields"]["member_number"] == ["この項目は必須です。"]
     assert "Accept-Language" in japanese["Vary"]
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    from datetime import datetime
+
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils import formats, translation
+
+    moment = datetime(2026, 12, 5, 14, 30)
+    with translation.override("ja"):
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "2026/12/05 14:30"
+        assert formats.date_format(moment, "DATE_FORMAT") == "2026年12月5日"
+        assert intcomma(5500000) == "5,500,000"
+    with translation.override("en"):
+        assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "2026-12-05 14:30"
+        assert formats.date_format(moment, "DATE_FORMAT") == "5 Dec 2026"
+        assert intcomma(5500000) == "5,500,000"
