@@ -20,7 +20,7 @@ from partners.admin.members import may_view_personal_data
 from partners.errors import ApplicationError
 from partners.member_columns import COLUMNS
 from partners.models import MemberImport, Partner
-from partners.services.member_import import member_import_resume
+from partners.services.member_import_jobs import member_import_resume
 
 
 class MemberImportUploadForm(forms.ModelForm):
