@@ -124,6 +124,8 @@ class MemberImport(models.Model):
         REJECTED = "rejected", "Rejected: errors in rows, nothing imported"
         FAILED = "failed", "Refused: the file cannot be read, nothing imported"
 
+    FINISHED_STATUSES = (Status.COMPLETED, Status.REJECTED, Status.FAILED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="member_imports")
     created_by = models.ForeignKey(
@@ -174,7 +176,7 @@ class MemberImport(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.COMPLETED, self.Status.REJECTED, self.Status.FAILED)
+        return self.status in self.FINISHED_STATUSES
 
     @property
     def progress_percent(self) -> int:

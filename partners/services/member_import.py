@@ -51,10 +51,10 @@ from partners.services.member_files import (
 )
 from partners.services.member_import_jobs import (
     RUN_MEMBER_IMPORT,
-    audit_finished,
     checkpoint,
     claim,
     discard_source,
+    finish,
     record_failure,
 )
 from partners.services.member_records import MemberInvalidError, clean_member, seal_member
@@ -177,7 +177,7 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
         if job.status in (MemberImport.Status.PENDING, MemberImport.Status.STAGING):
             stage.create()
             _stage_file(job, stage, runner, progress)
-        _finish(job, stage, runner)
+        _check_and_apply(job, stage, runner)
     except FileRefusedError as refusal:
         record_failure(job, runner, str(refusal))
     finally:
@@ -257,7 +257,7 @@ def _flush(
 # --- Checking and applying ------------------------------------------------------------------
 
 
-def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
+def _check_and_apply(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
     if job.status != MemberImport.Status.APPLYING:
         checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
     with transaction.atomic():
@@ -270,31 +270,27 @@ def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
         if invalid:
             _save_error_file(job, stage)
         if invalid and not job.skip_invalid_rows:
-            checkpoint(
+            finish(
                 job,
                 runner,
-                status=MemberImport.Status.REJECTED,
+                MemberImport.Status.REJECTED,
                 rows_invalid=invalid,
-                finished_at=timezone.now(),
                 errors=job.errors.name or "",
             )
-            audit_finished(job)
             return
         stage.drop_invalid_rows()
         counts, persons = apply_stage(stage, create_only=job.mode == MemberImport.Mode.CREATE)
-        checkpoint(
+        finish(
             job,
             runner,
-            status=MemberImport.Status.COMPLETED,
+            MemberImport.Status.COMPLETED,
             rows_invalid=invalid,
             rows_created=counts.created,
             rows_updated=counts.updated,
             rows_unchanged=counts.unchanged,
             persons_linked=persons,
-            finished_at=timezone.now(),
             errors=job.errors.name or "",
         )
-        audit_finished(job)
 
 
 def _save_error_file(job: MemberImport, stage: Stage) -> None:

@@ -29,11 +29,6 @@ LEASE = timedelta(minutes=5)
 # An unfinished import nobody has touched for this long is failed and its file deleted.
 ABANDONED_AFTER = timedelta(days=7)
 RUN_MEMBER_IMPORT = "partners.tasks.run_member_import"
-_FINISHED = (
-    MemberImport.Status.COMPLETED,
-    MemberImport.Status.REJECTED,
-    MemberImport.Status.FAILED,
-)
 
 
 def member_import_resume(*, job: MemberImport) -> None:
@@ -59,7 +54,7 @@ def member_import_fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> 
     their files, so an abandoned upload does not keep a member base in clear. Returns how many.
     """
     cutoff = timezone.now() - older_than
-    abandoned = MemberImport.objects.exclude(status__in=_FINISHED).filter(
+    abandoned = MemberImport.objects.exclude(status__in=MemberImport.FINISHED_STATUSES).filter(
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
     )
     count = 0
@@ -135,16 +130,16 @@ def checkpoint(job: MemberImport, runner: uuid.UUID, **fields: Any) -> None:
         setattr(job, name, value)
 
 
+def finish(job: MemberImport, runner: uuid.UUID, status: str, **fields: Any) -> None:
+    """Record how the run holding ``job`` ended, with its final ``fields``, and audit it in the
+    caller's transaction."""
+    checkpoint(job, runner, status=status, finished_at=timezone.now(), **fields)
+    audit_finished(job)
+
+
 def record_failure(job: MemberImport, runner: uuid.UUID, reason: str) -> None:
     with transaction.atomic():
-        checkpoint(
-            job,
-            runner,
-            status=MemberImport.Status.FAILED,
-            failure=reason,
-            finished_at=timezone.now(),
-        )
-        audit_finished(job)
+        finish(job, runner, MemberImport.Status.FAILED, failure=reason)
 
 
 def audit_finished(job: MemberImport) -> None:

@@ -51,13 +51,7 @@ def _id(member: MemberAccount) -> Any:
 def _ensure_no_import_in_flight() -> None:
     # Staged import rows are sealed and indexed under the keys current when they were read;
     # applied after a rotation they would carry a key that is about to be removed.
-    unfinished = MemberImport.objects.exclude(
-        status__in=[
-            MemberImport.Status.COMPLETED,
-            MemberImport.Status.REJECTED,
-            MemberImport.Status.FAILED,
-        ]
-    ).count()
+    unfinished = MemberImport.objects.exclude(status__in=MemberImport.FINISHED_STATUSES).count()
     if unfinished:
         raise ApplicationError(
             ErrorCode.CONFLICT,
