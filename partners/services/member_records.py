@@ -180,18 +180,18 @@ def _past_date(fields: _Fields, column: str, *, today: datetime.date) -> datetim
     return date
 
 
+_WRAPPING_COLUMNS = ("master_key_id", "wrapped_key")
+_INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index", "record_digest")
+# The columns that depend on the keys rather than on the member: what a key rotation rewrites.
+KEY_COLUMNS: tuple[str, ...] = (*_WRAPPING_COLUMNS, *_INDEX_COLUMNS)
 # The column order of ``seal_member``'s output: the staging table and the member table share it.
 SEALED_COLUMNS: tuple[str, ...] = (
     "member_number",
     "kind",
     "status",
-    "master_key_id",
-    "wrapped_key",
+    *_WRAPPING_COLUMNS,
     *(f"{name}_sealed" for name in pii.PERSONAL_FIELDS),
-    "index_key_id",
-    "email_index",
-    "phone_index",
-    "record_digest",
+    *_INDEX_COLUMNS,
     "birth_year",
     "prefecture",
     "joined_on",
