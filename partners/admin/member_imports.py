@@ -5,18 +5,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, reverse
 from django.utils.html import format_html
 
 from partners import services
 from partners.actors import Actor
-from partners.admin.base import ServiceErrorsAsMessages, adopt
-from partners.admin.members import may_view_personal_data
+from partners.admin.base import SeparateAddForm, ServiceErrorsAsMessages, adopt, object_page_url
+from partners.admin.members import personal_data_object
 from partners.errors import ApplicationError
 from partners.member_columns import COLUMNS
 from partners.models import MemberImport, Partner
@@ -62,8 +60,10 @@ class MemberImportUploadForm(forms.ModelForm):
 
 
 @admin.register(MemberImport)
-class MemberImportAdmin(ServiceErrorsAsMessages):
-    form = MemberImportUploadForm
+class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
+    # The upload form's own Meta names the model fields: file, format and encoding are the
+    # service's arguments, not values to copy onto the job.
+    form = add_form = MemberImportUploadForm
     list_display = [
         "original_name",
         "partner",
@@ -82,15 +82,6 @@ class MemberImportAdmin(ServiceErrorsAsMessages):
     date_hierarchy = "created_at"
     actions = ["resume"]
     change_form_template = "admin/partners/memberimport/change_form.html"
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is None:
-            # The upload form's own Meta names the model fields: file, format and encoding
-            # are the service's arguments, not values to copy onto the job.
-            kwargs["fields"] = None
-        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -197,24 +188,13 @@ class MemberImportAdmin(ServiceErrorsAsMessages):
         return HttpResponseRedirect(reverse("admin:partners_memberimport_change", args=[obj.pk]))
 
     def get_urls(self) -> list[URLPattern]:
-        errors = path(
-            "<path:object_id>/errors/",
-            self.admin_site.admin_view(self.errors_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_errors",
-        )
-        return [errors, *super().get_urls()]
+        return [object_page_url(self, "errors", self.errors_view), *super().get_urls()]
 
     def errors_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         """The job's error report, streamed through the console: MEDIA is never served."""
-        job = self.get_object(request, unquote(object_id))
-        if job is None:
-            raise Http404("No such import.")
-        if not self.has_view_or_change_permission(request, job):
-            raise PermissionDenied
         # The messages quote the rejected values (an e-mail that is not one, a phone number):
         # personal data, for the same people who may reveal it.
-        if not may_view_personal_data(request.user):
-            raise PermissionDenied
+        job = personal_data_object(self, request, object_id, missing="No such import.")
         if not job.errors:
             raise Http404("This import has no error report.")
         stem = job.original_name.rsplit(".", 1)[0] or "import"

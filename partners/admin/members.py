@@ -11,12 +11,12 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, reverse
 
 from partners import pii, selectors, services
 from partners.access import has_staff_role
 from partners.actors import Actor
-from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
+from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt, object_page_url
 from partners.admin.member_forms import PERSONAL_LABELS, PREFECTURE_CHOICES, MemberAccountForm
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Person, StaffRole
@@ -28,6 +28,21 @@ PERSONAL_DATA_ROLES = (StaffRole.Role.ALLIANCE_MANAGER, StaffRole.Role.COMPLIANC
 
 def may_view_personal_data(user: Any) -> bool:
     return has_staff_role(user, *PERSONAL_DATA_ROLES)
+
+
+def personal_data_object(
+    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, *, missing: str
+) -> Any:
+    """The object of a page that shows personal data: 404 with ``missing`` if there is none,
+    403 unless the user may view the object and may view personal data."""
+    obj = model_admin.get_object(request, unquote(object_id))
+    if obj is None:
+        raise Http404(missing)
+    if not model_admin.has_view_or_change_permission(request, obj):
+        raise PermissionDenied
+    if not may_view_personal_data(request.user):
+        raise PermissionDenied
+    return obj
 
 
 def _run_each(
@@ -169,22 +184,11 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         adopt(obj, services.member_create(partner=partner, values=values, actor=actor))
 
     def get_urls(self) -> list[URLPattern]:
-        reveal = path(
-            "<path:object_id>/reveal/",
-            self.admin_site.admin_view(self.reveal_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_reveal",
-        )
-        return [reveal, *super().get_urls()]
+        return [object_page_url(self, "reveal", self.reveal_view), *super().get_urls()]
 
     def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET asks for confirmation; POST decrypts, records the view and shows the data."""
-        member = self.get_object(request, unquote(object_id))
-        if member is None:
-            raise Http404("No such member account.")
-        if not self.has_view_or_change_permission(request, member):
-            raise PermissionDenied
-        if not may_view_personal_data(request.user):
-            raise PermissionDenied
+        member = personal_data_object(self, request, object_id, missing="No such member account.")
         change_url = reverse("admin:partners_memberaccount_change", args=[member.pk])
         if member.status == MemberAccount.Status.ERASED:
             messages.info(request, "This member has been erased: there is no personal data.")
