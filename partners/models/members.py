@@ -68,6 +68,7 @@ class MemberAccount(models.Model):
     prefecture = models.CharField(max_length=2, blank=True)
     joined_on = models.DateField(null=True, blank=True)
     last_active_on = models.DateField(null=True, blank=True)
+    SEGMENT_FIELDS = ("birth_year", "prefecture", "joined_on", "last_active_on")
 
     person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="accounts"

@@ -192,10 +192,7 @@ SEALED_COLUMNS: tuple[str, ...] = (
     *_WRAPPING_COLUMNS,
     *(f"{name}_sealed" for name in pii.PERSONAL_FIELDS),
     *_INDEX_COLUMNS,
-    "birth_year",
-    "prefecture",
-    "joined_on",
-    "last_active_on",
+    *MemberAccount.SEGMENT_FIELDS,
 )
 
 
