@@ -45,16 +45,21 @@ def personal_data_object(
     return obj
 
 
-def _run_each(
-    request: HttpRequest, objects: Iterable[Any], action: Callable[[Any], Any], done: str
+def _each_member(
+    request: HttpRequest,
+    members: Iterable[MemberAccount],
+    service: Callable[..., object],
+    done: str,
 ) -> None:
-    """Run a service per object: one error message per refusal, one summary for the rest."""
+    """Run a member service on each selected member: one error message per refusal, one
+    summary for the rest (``done`` given their ``count``)."""
+    actor = Actor.from_request(request)
     count = 0
-    for obj in objects:
+    for member in members:
         try:
-            action(obj)
+            service(member=member, actor=actor)
         except ApplicationError as exc:
-            messages.error(request, f"{obj}: {exc.message}")
+            messages.error(request, f"{member}: {exc.message}")
         else:
             count += 1
     if count:
@@ -224,12 +229,8 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
     @admin.action(description="Deactivate the selected members", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[MemberAccount]) -> None:
-        actor = Actor.from_request(request)
-        _run_each(
-            request,
-            queryset,
-            lambda member: services.member_deactivate(member=member, actor=actor),
-            "Deactivated {count} member account(s).",
+        _each_member(
+            request, queryset, services.member_deactivate, "Deactivated {count} member account(s)."
         )
 
     @admin.action(
@@ -248,11 +249,10 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
             return TemplateResponse(
                 request, "admin/partners/memberaccount/erase_selected_confirmation.html", context
             )
-        actor = Actor.from_request(request)
-        _run_each(
+        _each_member(
             request,
             queryset,
-            lambda member: services.member_erase(member=member, actor=actor),
+            services.member_erase,
             "Erased the personal data of {count} member account(s).",
         )
         return None
