@@ -5,6 +5,7 @@ file knows everything beat will start.
 """
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
@@ -15,37 +16,32 @@ app = Celery("sanpo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def _at(task: str, **when: Any) -> dict[str, Any]:
+    """A beat entry: ``task`` at the times of the crontab ``when``."""
+    return {"task": task, "schedule": crontab(**when)}
+
+
 app.conf.beat_schedule = {
-    "partners-purge-idempotency-keys": {
-        "task": "partners.tasks.purge_expired_idempotency_keys",
-        "schedule": crontab(minute=17),
-    },
-    "partners-fail-abandoned-member-imports": {
-        "task": "partners.tasks.fail_abandoned_member_imports",
-        "schedule": crontab(minute=41, hour=3),
-    },
-    "partners-merge-persons-split-by-a-race": {
-        "task": "partners.tasks.merge_persons_split_by_a_race",
-        "schedule": crontab(minute="*/10"),
-    },
-    "consent-resend-unacknowledged-withdrawals": {
-        "task": "consent.tasks.resend_unacknowledged_withdrawals",
-        "schedule": crontab(minute=23),
-    },
-    "consent-purge-expired-provision-records": {
-        "task": "consent.tasks.purge_expired_provision_records",
-        "schedule": crontab(minute=7, hour=4),
-    },
-    "consent-verify-chains": {
-        "task": "consent.tasks.verify_consent_chains",
-        "schedule": crontab(minute=31, hour=2),
-    },
-    "federation-expire-agreements": {
-        "task": "federation.tasks.expire_agreements",
-        "schedule": crontab(minute=5, hour=15),  # 00:05 in Japan; beat counts in UTC
-    },
-    "partners-requeue-stalled-webhook-deliveries": {
-        "task": "partners.tasks.requeue_stalled_webhook_deliveries",
-        "schedule": crontab(minute="*/5"),
-    },
+    "partners-purge-idempotency-keys": _at(
+        "partners.tasks.purge_expired_idempotency_keys", minute=17
+    ),
+    "partners-fail-abandoned-member-imports": _at(
+        "partners.tasks.fail_abandoned_member_imports", minute=41, hour=3
+    ),
+    "partners-merge-persons-split-by-a-race": _at(
+        "partners.tasks.merge_persons_split_by_a_race", minute="*/10"
+    ),
+    "consent-resend-unacknowledged-withdrawals": _at(
+        "consent.tasks.resend_unacknowledged_withdrawals", minute=23
+    ),
+    "consent-purge-expired-provision-records": _at(
+        "consent.tasks.purge_expired_provision_records", minute=7, hour=4
+    ),
+    "consent-verify-chains": _at("consent.tasks.verify_consent_chains", minute=31, hour=2),
+    # 00:05 in Japan; beat counts in UTC.
+    "federation-expire-agreements": _at("federation.tasks.expire_agreements", minute=5, hour=15),
+    "partners-requeue-stalled-webhook-deliveries": _at(
+        "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
+    ),
 }

@@ -53,26 +53,21 @@ def access_partner_by_id(principal: Partner, partner_id: str, *, need: Need = "r
     return access_object(principal, Partner.objects.all(), partner_id, need=need, what="partner")
 
 
+def _access_own(principal: Partner, model: type[M], object_id: str, *, need: Need, what: str) -> M:
+    """``access_object`` among the principal's own objects of ``model`` (its ``partner``
+    column), with that partner loaded: a grant on another partner's object does not count."""
+    own = model._default_manager.select_related("partner").filter(partner=principal)
+    return access_object(principal, own, object_id, need=need, what=what)
+
+
 def access_api_key_by_id(principal: Partner, key_id: str, *, need: Need = "read") -> ApiKey:
-    return access_object(
-        principal,
-        ApiKey.objects.select_related("partner").filter(partner=principal),
-        key_id,
-        need=need,
-        what="API key",
-    )
+    return _access_own(principal, ApiKey, key_id, need=need, what="API key")
 
 
 def access_webhook_endpoint_by_id(
     principal: Partner, endpoint_id: str, *, need: Need = "read"
 ) -> WebhookEndpoint:
-    return access_object(
-        principal,
-        WebhookEndpoint.objects.select_related("partner").filter(partner=principal),
-        endpoint_id,
-        need=need,
-        what="webhook endpoint",
-    )
+    return _access_own(principal, WebhookEndpoint, endpoint_id, need=need, what="webhook endpoint")
 
 
 def _member_number(raw: str) -> str:

@@ -54,10 +54,7 @@ MEMBER_CLEAR_FIELDS = (
     "member_number",
     "kind",
     "status",
-    "birth_year",
-    "prefecture",
-    "joined_on",
-    "last_active_on",
+    *MemberAccount.SEGMENT_FIELDS,
     "created_at",
     "updated_at",
 )

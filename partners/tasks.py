@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from partners.models import WebhookDelivery
 from partners.services import idempotency_purge_expired, matching, webhook_attempt_delivery
-from partners.services.member_import import member_import_fail_abandoned, member_import_run
+from partners.services.member_import import member_import_run
+from partners.services.member_import_jobs import member_import_fail_abandoned
 
 # A pending delivery this far past its due time lost its task message (a worker died, the
 # broker was flushed); the sweeper hands it to Celery again.

@@ -3,6 +3,6 @@ writes the same audit events and grants as the API; the audit log and delivery l
 read-only. Member personal data is never loaded to list or edit accounts: it is decrypted only
 on an explicit, audited "Show personal data"."""
 
-from partners.admin import alliance, members
+from partners.admin import alliance, member_imports, members
 
-__all__ = ["alliance", "members"]
+__all__ = ["alliance", "member_imports", "members"]

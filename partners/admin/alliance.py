@@ -1,5 +1,6 @@
 """The alliance: partners, staff roles, API keys, webhooks, deliveries and the audit log."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -11,7 +12,13 @@ from django.utils.html import format_html
 
 from partners import services
 from partners.actors import Actor
-from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt, run_service
+from partners.admin.base import (
+    ReadOnlyAdmin,
+    SeparateAddForm,
+    ServiceErrorsAsMessages,
+    adopt,
+    run_service,
+)
 from partners.audit_actions import AUDIT_ACTIONS
 from partners.errors import ApplicationError
 from partners.models import (
@@ -75,36 +82,32 @@ class PartnerAdmin(ServiceErrorsAsMessages):
 
     @admin.action(description="Suspend API access of the selected partners")
     def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            run_service(
-                request,
-                lambda p=partner: services.partner_suspend(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is suspended.",
-            )
+        _each_partner(request, queryset, services.partner_suspend, "{} is suspended.")
 
     @admin.action(description="Resume the selected partners")
     def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            run_service(
-                request,
-                lambda p=partner: services.partner_resume(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is active again.",
-            )
+        _each_partner(request, queryset, services.partner_resume, "{} is active again.")
 
     @admin.action(description="Offboard the selected partners (final)")
     def offboard(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        for partner in queryset:
-            run_service(
-                request,
-                lambda p=partner: services.partner_offboard(
-                    partner=p, actor=Actor.from_request(request)
-                ),
-                f"{partner.name_latin} is offboarded.",
-            )
+        _each_partner(request, queryset, services.partner_offboard, "{} is offboarded.")
+
+
+def _each_partner(
+    request: HttpRequest,
+    partners: QuerySet[Partner],
+    service: Callable[..., object],
+    done: str,
+) -> None:
+    """Run a partner service on each selected partner: one message per partner, ``done``
+    given the partner's name."""
+    actor = Actor.from_request(request)
+    for partner in partners:
+        run_service(
+            request,
+            lambda p=partner: service(partner=p, actor=actor),
+            done.format(partner.name_latin),
+        )
 
 
 @admin.register(StaffRole)
@@ -142,7 +145,8 @@ class ApiKeyIssueForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ServiceErrorsAsMessages):
+class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
+    add_form = ApiKeyIssueForm
     list_display = ["name", "partner", "masked", "scopes", "state", "expires_at", "last_used_at"]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "lookup", "partner__name_latin"]
@@ -160,13 +164,6 @@ class ApiKeyAdmin(ServiceErrorsAsMessages):
         "last_used_at",
         "replaced_by",
     ]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is None:
-            kwargs["form"] = ApiKeyIssueForm
-        return super().get_form(request, obj, change=change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.readonly_fields if obj is not None else []

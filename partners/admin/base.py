@@ -1,9 +1,12 @@
 """Shared pieces of the console: services' refusals as messages, read-only admins."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import URLPattern, path
 
 from partners.errors import ApplicationError
 
@@ -42,6 +45,33 @@ class ServiceErrorsAsMessages(admin.ModelAdmin):
         except ApplicationError as exc:
             messages.error(request, error_text(exc))
             return HttpResponseRedirect(request.get_full_path())
+
+
+class SeparateAddForm(admin.ModelAdmin):
+    """Adding an object uses ``add_form``, whose own Meta names its fields: they are the
+    arguments of a service, not the fieldsets of the object's page."""
+
+    add_form: type[forms.ModelForm]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs.update(form=self.add_form, fields=None)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+
+def object_page_url(
+    model_admin: admin.ModelAdmin, name: str, view: Callable[..., Any]
+) -> URLPattern:
+    """A page of one object at ``<object_id>/<name>/``, named after the admin's own pages
+    (``<app>_<model>_<name>``)."""
+    opts = model_admin.opts
+    return path(
+        f"<path:object_id>/{name}/",
+        model_admin.admin_site.admin_view(view),
+        name=f"{opts.app_label}_{opts.model_name}_{name}",
+    )
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -1,41 +1,26 @@
-"""Member bases: accounts (personal data only on an explicit, audited reveal), imports and
-persons."""
+"""Member accounts (personal data only on an explicit, audited reveal) and persons."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.defaultfilters import filesizeformat
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
+from django.urls import URLPattern, reverse
 
 from partners import pii, selectors, services
 from partners.access import has_staff_role
 from partners.actors import Actor
-from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt
+from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt, object_page_url
+from partners.admin.member_forms import PERSONAL_LABELS, PREFECTURE_CHOICES, MemberAccountForm
 from partners.errors import ApplicationError
-from partners.member_columns import COLUMNS
-from partners.models import (
-    MemberAccount,
-    MemberImport,
-    Partner,
-    Person,
-    StaffRole,
-)
-from partners.normalize import PREFECTURE_NAMES, PREFECTURES, InvalidValueError
-from partners.normalize import normalize_member_number as _normalize_member_number
-from partners.services.member_import import member_import_resume
-from partners.services.member_records import MemberInvalidError, clean_member
+from partners.models import MemberAccount, Person, StaffRole
+from partners.normalize import PREFECTURE_NAMES
 
 # Who may see a member's personal data in the console: a role (see partners.access).
 PERSONAL_DATA_ROLES = (StaffRole.Role.ALLIANCE_MANAGER, StaffRole.Role.COMPLIANCE_REVIEWER)
@@ -45,16 +30,36 @@ def may_view_personal_data(user: Any) -> bool:
     return has_staff_role(user, *PERSONAL_DATA_ROLES)
 
 
-def _run_each(
-    request: HttpRequest, objects: Iterable[Any], action: Callable[[Any], Any], done: str
+def personal_data_object(
+    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, *, missing: str
+) -> Any:
+    """The object of a page that shows personal data: 404 with ``missing`` if there is none,
+    403 unless the user may view the object and may view personal data."""
+    obj = model_admin.get_object(request, unquote(object_id))
+    if obj is None:
+        raise Http404(missing)
+    if not model_admin.has_view_or_change_permission(request, obj):
+        raise PermissionDenied
+    if not may_view_personal_data(request.user):
+        raise PermissionDenied
+    return obj
+
+
+def _each_member(
+    request: HttpRequest,
+    members: Iterable[MemberAccount],
+    service: Callable[..., object],
+    done: str,
 ) -> None:
-    """Run a service per object: one error message per refusal, one summary for the rest."""
+    """Run a member service on each selected member: one error message per refusal, one
+    summary for the rest (``done`` given their ``count``)."""
+    actor = Actor.from_request(request)
     count = 0
-    for obj in objects:
+    for member in members:
         try:
-            action(obj)
+            service(member=member, actor=actor)
         except ApplicationError as exc:
-            messages.error(request, f"{obj}: {exc.message}")
+            messages.error(request, f"{member}: {exc.message}")
         else:
             count += 1
     if count:
@@ -65,134 +70,6 @@ def _run_each(
 # wrapped key and the blind indexes are loaded only to reveal (and by the services, which fetch
 # their own rows), so a page that needs none of them cannot leak or decrypt any.
 MEMBER_CLEAR_FIELDS = (*selectors.MEMBER_CLEAR_FIELDS, "person")
-_PERSONAL_LABELS = {
-    "name": "Name",
-    "name_kana": "Name (kana)",
-    "email": "E-mail",
-    "phone": "Phone",
-    "postal_code": "Postal code",
-    "address": "Address",
-    "birth_date": "Birth date",
-}
-_CLEARABLE = tuple(name for name in pii.PERSONAL_FIELDS if name != "name")
-# The member_create/member_update input names the form provides, in COLUMNS order.
-_SERVICE_FIELDS = tuple(name for name in COLUMNS if name != "member_number")
-_SETTABLE_STATUSES = [
-    (status.value, status.label)
-    for status in (MemberAccount.Status.ACTIVE, MemberAccount.Status.INACTIVE)
-]
-_PREFECTURE_CHOICES = [(code, f"{code} {name}") for code, name in PREFECTURES]
-
-
-def _personal_field(label: str, *, textarea: bool = False, help_text: str = "") -> forms.CharField:
-    # autocomplete off: browsers should not remember members' personal data.
-    attrs = {"autocomplete": "off"}
-    widget = forms.Textarea(attrs={**attrs, "rows": 3}) if textarea else forms.TextInput(attrs)
-    return forms.CharField(
-        label=label, required=False, strip=False, widget=widget, help_text=help_text
-    )
-
-
-class MemberAccountForm(forms.ModelForm):
-    """Personal data as plain fields, handed to member_create / member_update as strings: the
-    services validate, normalise and seal them. Editing an account decrypts nothing, so its
-    personal fields start empty: a blank field keeps the stored value, "clear" removes one.
-
-    The form checks the values with the services' own ``clean_member`` first, so a bad value
-    is a form error on its field; the services check again when saving.
-    """
-
-    status = forms.ChoiceField(choices=_SETTABLE_STATUSES, initial=MemberAccount.Status.ACTIVE)
-    prefecture = forms.ChoiceField(
-        choices=[("", "From the address"), *_PREFECTURE_CHOICES], required=False
-    )
-    name = _personal_field("Name")
-    name_kana = _personal_field("Name (kana)")
-    email = _personal_field("E-mail")
-    phone = _personal_field("Phone")
-    postal_code = _personal_field("Postal code")
-    address = _personal_field("Address", textarea=True)
-    birth_date = _personal_field("Birth date", help_text="YYYY-MM-DD")
-    clear = forms.MultipleChoiceField(
-        choices=[(name, _PERSONAL_LABELS[name]) for name in _CLEARABLE],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Remove",
-        help_text="Remove these stored values.",
-    )
-
-    class Meta:
-        model = MemberAccount
-        fields = [
-            "partner",
-            "member_number",
-            "kind",
-            "status",
-            "prefecture",
-            "joined_on",
-            "last_active_on",
-        ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "partner" in self.fields:
-            partners = Partner.objects.filter(holds_customer_data=True)
-            self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
-        if not self.instance._state.adding:
-            self.fields["name"].help_text = "Leave blank to keep the stored name."
-
-    @property
-    def adding(self) -> bool:
-        return bool(self.instance._state.adding)
-
-    def clean_member_number(self) -> str:
-        try:
-            return _normalize_member_number(self.cleaned_data["member_number"])
-        except InvalidValueError as exc:
-            raise forms.ValidationError(exc.message) from None
-
-    def service_values(self) -> dict[str, str]:
-        """The input for the service: every field when adding; when changing, only the fields
-        typed or changed, and the removed ones as empty strings."""
-        data = self.cleaned_data
-        names = [name for name in _SERVICE_FIELDS if name in self.fields]
-        if self.adding:
-            names.insert(0, "member_number")
-        else:
-            names = [name for name in names if name in self.changed_data]
-        values = {name: _as_input(data.get(name)) for name in names}
-        for name in data.get("clear") or ():
-            values[name] = ""
-        return values
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        for name in cleaned.get("clear") or ():
-            if name in self.changed_data:
-                self.add_error(name, "Give a new value or remove it, not both.")
-        values = self.service_values()
-        if not self.adding:
-            # Only the given fields are checked: complete the record with stand-ins.
-            kind = cleaned.get("kind") or self.instance.kind
-            stand_ins = {"member_number": self.instance.member_number, "kind": kind, "name": "-"}
-            values = stand_ins | {k: v for k, v in values.items() if k != "name" or v}
-        try:
-            clean_member(values, today=timezone.localdate())
-        except MemberInvalidError as invalid:
-            for error in invalid.errors:
-                field = error.field if error.field in self.fields else None
-                if field not in self.errors:  # one message per field: the form's own first
-                    self.add_error(field, error.message)
-        return cleaned
-
-
-def _as_input(value: Any) -> str:
-    if value is None:
-        return ""
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
 
 
 class PrefectureFilter(admin.SimpleListFilter):
@@ -201,7 +78,7 @@ class PrefectureFilter(admin.SimpleListFilter):
     parameter_name = "prefecture"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        return _PREFECTURE_CHOICES
+        return PREFECTURE_CHOICES
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(prefecture=self.value()) if self.value() else queryset
@@ -312,22 +189,11 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         adopt(obj, services.member_create(partner=partner, values=values, actor=actor))
 
     def get_urls(self) -> list[URLPattern]:
-        reveal = path(
-            "<path:object_id>/reveal/",
-            self.admin_site.admin_view(self.reveal_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_reveal",
-        )
-        return [reveal, *super().get_urls()]
+        return [object_page_url(self, "reveal", self.reveal_view), *super().get_urls()]
 
     def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET asks for confirmation; POST decrypts, records the view and shows the data."""
-        member = self.get_object(request, unquote(object_id))
-        if member is None:
-            raise Http404("No such member account.")
-        if not self.has_view_or_change_permission(request, member):
-            raise PermissionDenied
-        if not may_view_personal_data(request.user):
-            raise PermissionDenied
+        member = personal_data_object(self, request, object_id, missing="No such member account.")
         change_url = reverse("admin:partners_memberaccount_change", args=[member.pk])
         if member.status == MemberAccount.Status.ERASED:
             messages.info(request, "This member has been erased: there is no personal data.")
@@ -350,7 +216,7 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
                 )
                 messages.error(request, str(exc))
                 return HttpResponseRedirect(change_url)
-            personal = [(_PERSONAL_LABELS[name], values.get(name)) for name in pii.PERSONAL_FIELDS]
+            personal = [(PERSONAL_LABELS[name], values.get(name)) for name in pii.PERSONAL_FIELDS]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -363,12 +229,8 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
     @admin.action(description="Deactivate the selected members", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[MemberAccount]) -> None:
-        actor = Actor.from_request(request)
-        _run_each(
-            request,
-            queryset,
-            lambda member: services.member_deactivate(member=member, actor=actor),
-            "Deactivated {count} member account(s).",
+        _each_member(
+            request, queryset, services.member_deactivate, "Deactivated {count} member account(s)."
         )
 
     @admin.action(
@@ -387,228 +249,13 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
             return TemplateResponse(
                 request, "admin/partners/memberaccount/erase_selected_confirmation.html", context
             )
-        actor = Actor.from_request(request)
-        _run_each(
+        _each_member(
             request,
             queryset,
-            lambda member: services.member_erase(member=member, actor=actor),
+            services.member_erase,
             "Erased the personal data of {count} member account(s).",
         )
         return None
-
-
-class MemberImportUploadForm(forms.ModelForm):
-    file = forms.FileField(
-        help_text="CSV or JSON Lines, one member per row, with the columns "
-        + ", ".join(COLUMNS)
-        + " (member_number, kind and name are required).",
-    )
-    format = forms.ChoiceField(
-        choices=[("", "From the file name (.csv, .jsonl)"), *MemberImport.Format.choices],
-        required=False,
-    )
-    encoding = forms.ChoiceField(
-        choices=[
-            ("auto", "Detect (UTF-8 or Shift_JIS)"),
-            ("utf-8", "UTF-8"),
-            ("shift_jis", "Shift_JIS"),
-        ],
-        initial="auto",
-    )
-
-    class Meta:
-        model = MemberImport
-        # format and encoding are not model fields here: the service resolves and checks them.
-        fields = ["partner", "mode", "skip_invalid_rows"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if "partner" in self.fields:  # the upload form; the job's page shows it read-only
-            partners = Partner.objects.filter(holds_customer_data=True)
-            self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
-
-    def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        limit = settings.SANPO_IMPORT_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
-        return upload
-
-
-@admin.register(MemberImport)
-class MemberImportAdmin(ServiceErrorsAsMessages):
-    form = MemberImportUploadForm
-    list_display = [
-        "original_name",
-        "partner",
-        "status",
-        "progress",
-        "rows_staged",
-        "rows_created",
-        "rows_updated",
-        "rows_unchanged",
-        "rows_invalid",
-        "created_at",
-    ]
-    list_filter = ["status", "partner", "format"]
-    search_fields = ["original_name"]
-    list_select_related = ["partner"]
-    date_hierarchy = "created_at"
-    actions = ["resume"]
-    change_form_template = "admin/partners/memberimport/change_form.html"
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        if obj is None:
-            # The upload form's own Meta names the model fields: file, format and encoding
-            # are the service's arguments, not values to copy onto the job.
-            kwargs["fields"] = None
-        return super().get_form(request, obj, change=change, **kwargs)
-
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
-        if obj is None:
-            fields = ["partner", "file", "format", "encoding", "mode", "skip_invalid_rows"]
-            return [(None, {"fields": fields})]
-        return [
-            (
-                None,
-                {
-                    "fields": [
-                        "original_name",
-                        "partner",
-                        "created_by",
-                        "size",
-                        "format",
-                        "encoding_display",
-                        "mode",
-                        "skip_invalid_rows",
-                    ]
-                },
-            ),
-            (
-                "Progress",
-                {
-                    "fields": [
-                        "status",
-                        "progress",
-                        "lines_done",
-                        "rows_staged",
-                        "rows_invalid",
-                        "rows_created",
-                        "rows_updated",
-                        "rows_unchanged",
-                        "persons_linked",
-                        "error_report",
-                        "failure",
-                    ]
-                },
-            ),
-            ("Times", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
-        ]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A job is changed only by its run: its page is read-only. The permission still
-        # counts for the list, where it allows "Resume".
-        if obj is not None:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the audit log refers to imports
-
-    @admin.display(description="progress")
-    def progress(self, obj: MemberImport) -> str:
-        percent = obj.progress_percent
-        return format_html(
-            '<progress max="100" value="{}">{} %</progress> {} %', percent, percent, percent
-        )
-
-    @admin.display(description="size")
-    def size(self, obj: MemberImport) -> str:
-        return filesizeformat(obj.file_size)
-
-    @admin.display(description="encoding")
-    def encoding_display(self, obj: MemberImport) -> str:
-        if obj.resolved_encoding and obj.encoding == "auto":
-            return f"auto (read as {obj.resolved_encoding})"
-        return obj.encoding
-
-    @admin.display(description="error report")
-    def error_report(self, obj: MemberImport) -> str:
-        if not obj.errors:
-            return "-"
-        url = reverse("admin:partners_memberimport_errors", args=[obj.pk])
-        return format_html(
-            '<a href="{}">Download the errors (CSV, {} line(s))</a>', url, obj.rows_invalid
-        )
-
-    def render_change_form(
-        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
-    ) -> Any:
-        context.update(show_save_and_add_another=False, show_save_and_continue=False)
-        return super().render_change_form(request, context, *args, **kwargs)
-
-    def save_model(self, request: HttpRequest, obj: MemberImport, form: Any, change: bool) -> None:
-        if change:
-            return
-        data = form.cleaned_data
-        upload = data["file"]
-        job = services.member_import_create(
-            partner=data["partner"],
-            upload=upload,
-            original_name=upload.name,
-            actor=Actor.from_request(request),
-            format=data["format"] or None,
-            encoding=data["encoding"],
-            mode=data["mode"],
-            skip_invalid_rows=data["skip_invalid_rows"],
-        )
-        adopt(obj, job)
-
-    def response_add(self, request: HttpRequest, obj: MemberImport, *args: Any) -> HttpResponse:
-        messages.success(request, f"The import of {obj.original_name} has started.")
-        return HttpResponseRedirect(reverse("admin:partners_memberimport_change", args=[obj.pk]))
-
-    def get_urls(self) -> list[URLPattern]:
-        errors = path(
-            "<path:object_id>/errors/",
-            self.admin_site.admin_view(self.errors_view),
-            name=f"{self.opts.app_label}_{self.opts.model_name}_errors",
-        )
-        return [errors, *super().get_urls()]
-
-    def errors_view(self, request: HttpRequest, object_id: str) -> FileResponse:
-        """The job's error report, streamed through the console: MEDIA is never served."""
-        job = self.get_object(request, unquote(object_id))
-        if job is None:
-            raise Http404("No such import.")
-        if not self.has_view_or_change_permission(request, job):
-            raise PermissionDenied
-        # The messages quote the rejected values (an e-mail that is not one, a phone number):
-        # personal data, for the same people who may reveal it.
-        if not may_view_personal_data(request.user):
-            raise PermissionDenied
-        if not job.errors:
-            raise Http404("This import has no error report.")
-        stem = job.original_name.rsplit(".", 1)[0] or "import"
-        return FileResponse(
-            job.errors.open("rb"),
-            as_attachment=True,
-            filename=f"{stem}-errors.csv",
-            content_type="text/csv; charset=utf-8",
-        )
-
-    @admin.action(description="Resume the selected unfinished imports", permissions=["change"])
-    def resume(self, request: HttpRequest, queryset: QuerySet[MemberImport]) -> None:
-        for job in queryset:
-            try:
-                # Without a broker this runs the import at commit; with one, a worker picks it up.
-                member_import_resume(job=job)
-            except ApplicationError as exc:  # finished, or another run still holds the job
-                messages.warning(request, f"{job.original_name}: {exc.message}")
-            else:
-                messages.success(request, f"{job.original_name}: resumed.")
 
 
 @admin.register(Person)

@@ -133,12 +133,21 @@ class ApiKeyRevokeApi(PartnerEndpoint):
         )
 
 
+class RotationInput(StrictInputSerializer):
+    # No docstring: the API schema would show it as the description of each rotation input.
+    overlap_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
+
+    def overlap(self) -> timedelta | None:
+        """How long the old key or secret keeps working; None for the service's default."""
+        hours = self.validated_data.get("overlap_hours")
+        return timedelta(hours=hours) if hours is not None else None
+
+
 class ApiKeyRotateApi(PartnerEndpoint):
     required_scopes = {"POST": ADMIN}
     idempotency_redact = ("key",)
 
-    class ApiKeyRotateInput(StrictInputSerializer):
-        overlap_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
+    class ApiKeyRotateInput(RotationInput):
         expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=ApiKeyRotateInput, responses={201: IssuedKeyOutput})
@@ -147,11 +156,10 @@ class ApiKeyRotateApi(PartnerEndpoint):
         data = self.ApiKeyRotateInput(data=request.data)
         data.is_valid(raise_exception=True)
         api_key = access_api_key_by_id(self.partner, key_id, need="write")
-        hours = data.validated_data.get("overlap_hours")
         issued = services.api_key_rotate(
             api_key=api_key,
             actor=self.actor,
-            overlap=timedelta(hours=hours) if hours is not None else None,
+            overlap=data.overlap(),
             expires_at=data.validated_data.get("expires_at"),
         )
         return Response(_issued(issued), status=status.HTTP_201_CREATED)
@@ -247,8 +255,8 @@ class WebhookEndpointRotateSecretApi(PartnerEndpoint):
     required_scopes = {"POST": ADMIN}
     idempotency_redact = ("secret",)
 
-    class WebhookEndpointRotateSecretInput(StrictInputSerializer):
-        overlap_hours = serializers.IntegerField(min_value=0, max_value=24 * 30, required=False)
+    class WebhookEndpointRotateSecretInput(RotationInput):
+        pass
 
     class WebhookEndpointRotateSecretOutput(serializers.Serializer):
         secret = serializers.CharField()
@@ -260,11 +268,8 @@ class WebhookEndpointRotateSecretApi(PartnerEndpoint):
         data = self.WebhookEndpointRotateSecretInput(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = access_webhook_endpoint_by_id(self.partner, endpoint_id, need="write")
-        hours = data.validated_data.get("overlap_hours")
         secret = services.webhook_endpoint_rotate_secret(
-            endpoint=endpoint,
-            actor=self.actor,
-            overlap=timedelta(hours=hours) if hours is not None else None,
+            endpoint=endpoint, actor=self.actor, overlap=data.overlap()
         )
         return Response({"secret": secret})
 

@@ -10,20 +10,25 @@ from partners.actors import Actor
 from partners.models import AuditEvent, Partner
 from partners.services.audit import audit_record
 
+# Each change of grants, by the audit action that records it.
+_CHANGES: dict[str, Callable[[str, Group, models.Model], object]] = {
+    AuditEvent.Action.PERMISSION_GRANTED: assign_perm,
+    AuditEvent.Action.PERMISSION_REMOVED: remove_perm,
+}
+
 
 def _change_grants(
+    action: AuditEvent.Action,
     *,
     partner: Partner,
     obj: models.Model,
     perms: tuple[str, ...],
     actor: Actor,
-    change: Callable[[str, Group, models.Model], object],
-    action: AuditEvent.Action,
 ) -> None:
     codenames = [f"{perm}_{obj._meta.model_name}" for perm in perms]
     with transaction.atomic():
         for codename in codenames:
-            change(codename, partner.group, obj)
+            _CHANGES[action](codename, partner.group, obj)
         audit_record(
             action=action,
             actor=actor,
@@ -38,12 +43,7 @@ def partner_grant(
 ) -> None:
     """Grant ``partner`` object permissions on ``obj`` (e.g. perms=("view", "change"))."""
     _change_grants(
-        partner=partner,
-        obj=obj,
-        perms=perms,
-        actor=actor,
-        change=assign_perm,
-        action=AuditEvent.Action.PERMISSION_GRANTED,
+        AuditEvent.Action.PERMISSION_GRANTED, partner=partner, obj=obj, perms=perms, actor=actor
     )
 
 
@@ -52,10 +52,5 @@ def partner_revoke_grant(
 ) -> None:
     """Withdraw object permissions granted with ``partner_grant``."""
     _change_grants(
-        partner=partner,
-        obj=obj,
-        perms=perms,
-        actor=actor,
-        change=remove_perm,
-        action=AuditEvent.Action.PERMISSION_REMOVED,
+        AuditEvent.Action.PERMISSION_REMOVED, partner=partner, obj=obj, perms=perms, actor=actor
     )

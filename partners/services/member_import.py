@@ -15,6 +15,9 @@ A run has two phases:
 
 A file that cannot be read at all (wrong encoding, missing columns) is refused before any row is
 staged. Nothing reaches the member accounts unless the whole file has been read.
+
+Which run holds a job (a lease), how it saves progress and ends, and resuming or failing the
+jobs left unfinished: ``member_import_jobs``.
 """
 
 from __future__ import annotations
@@ -26,13 +29,11 @@ import logging
 import tempfile
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from partners import pii
@@ -48,22 +49,19 @@ from partners.services.member_files import (
     jsonl_records,
     resolve_encoding,
 )
+from partners.services.member_import_jobs import (
+    RUN_MEMBER_IMPORT,
+    checkpoint,
+    claim,
+    discard_source,
+    finish,
+    record_failure,
+)
 from partners.services.member_records import MemberInvalidError, clean_member, seal_member
 from partners.services.member_staging import Stage, apply_stage
 from partners.tasking import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
-
-# A run that has not renewed its lease for this long is presumed dead and may be resumed.
-LEASE = timedelta(minutes=5)
-# An unfinished import nobody has touched for this long is failed and its file deleted.
-ABANDONED_AFTER = timedelta(days=7)
-RUN_MEMBER_IMPORT = "partners.tasks.run_member_import"
-_FINISHED = (
-    MemberImport.Status.COMPLETED,
-    MemberImport.Status.REJECTED,
-    MemberImport.Status.FAILED,
-)
 
 Progress = Callable[[MemberImport], None]
 
@@ -94,39 +92,16 @@ def member_import_create(
             ErrorCode.CONFLICT, f"{partner.name_latin} has no member base of its own."
         )
     format = format or _format_from_name(original_name)
-    if format not in MemberImport.Format.values:
-        raise ApplicationError(
-            ErrorCode.VALIDATION_FAILED,
-            "The file must be CSV (.csv) or JSON Lines (.jsonl).",
-            fields={"format": ["Choose csv or jsonl."]},
-        )
-    if encoding != "auto" and encoding.lower() not in ENCODINGS:
-        raise ApplicationError(
-            ErrorCode.VALIDATION_FAILED,
-            "The encoding must be auto, utf-8 or shift_jis.",
-            fields={"encoding": ["Choose auto, utf-8 or shift_jis."]},
-        )
-    if mode not in MemberImport.Mode.values:
-        raise ApplicationError(
-            ErrorCode.VALIDATION_FAILED,
-            "The mode must be upsert or create.",
-            fields={"mode": ["Choose upsert or create."]},
-        )
-    digest = hashlib.sha256()
-    size = 0
+    _check_options(format=format, encoding=encoding, mode=mode)
     with tempfile.TemporaryFile() as spool:
-        while chunk := upload.read(1024 * 1024):
-            digest.update(chunk)
-            spool.write(chunk)
-            size += len(chunk)
-        spool.seek(0)
+        size, sha256 = _spool(upload, spool)
         with transaction.atomic():
             job = MemberImport(
                 partner=partner,
                 created_by=actor.user,
                 original_name=original_name[:255],
                 file_size=size,
-                file_sha256=digest.hexdigest(),
+                file_sha256=sha256,
                 format=format,
                 encoding=encoding.lower(),
                 mode=mode,
@@ -153,6 +128,39 @@ def _format_from_name(name: str) -> str:
     return MemberImport.Format.CSV
 
 
+def _check_options(*, format: str, encoding: str, mode: str) -> None:
+    if format not in MemberImport.Format.values:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED,
+            "The file must be CSV (.csv) or JSON Lines (.jsonl).",
+            fields={"format": ["Choose csv or jsonl."]},
+        )
+    if encoding != "auto" and encoding.lower() not in ENCODINGS:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED,
+            "The encoding must be auto, utf-8 or shift_jis.",
+            fields={"encoding": ["Choose auto, utf-8 or shift_jis."]},
+        )
+    if mode not in MemberImport.Mode.values:
+        raise ApplicationError(
+            ErrorCode.VALIDATION_FAILED,
+            "The mode must be upsert or create.",
+            fields={"mode": ["Choose upsert or create."]},
+        )
+
+
+def _spool(upload: IO[bytes], spool: IO[bytes]) -> tuple[int, str]:
+    """Copy ``upload`` into ``spool`` a megabyte at a time and rewind it; its size and SHA-256."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := upload.read(1024 * 1024):
+        digest.update(chunk)
+        spool.write(chunk)
+        size += len(chunk)
+    spool.seek(0)
+    return size, digest.hexdigest()
+
+
 # --- Running a job --------------------------------------------------------------------------
 
 
@@ -161,7 +169,7 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
     is returned as it is, and a job another live run holds raises ApplicationError (conflict).
     """
     runner = uuid.uuid4()
-    job = _claim(job_id, runner)
+    job = claim(job_id, runner)
     if job.is_finished:
         return job
     stage = Stage(name=job.id, partner_id=job.partner_id)
@@ -169,141 +177,16 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
         if job.status in (MemberImport.Status.PENDING, MemberImport.Status.STAGING):
             stage.create()
             _stage_file(job, stage, runner, progress)
-        _finish(job, stage, runner)
+        _check_and_apply(job, stage, runner)
     except FileRefusedError as refusal:
-        _record_failure(job, runner, str(refusal))
+        record_failure(job, runner, str(refusal))
     finally:
         if job.is_finished:
             stage.drop()
-            _discard_source(job)
+            discard_source(job)
     if progress is not None:
         progress(job)
     return job
-
-
-def _discard_source(job: MemberImport) -> None:
-    """Delete the uploaded file once its job has finished: it is the whole member base in
-    clear, and keeping it would outlive every erasure. Its name, size and SHA-256 stay."""
-    if job.source:
-        job.source.delete(save=False)
-        MemberImport.objects.filter(pk=job.pk).update(source="")
-
-
-def member_import_fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> int:
-    """Fail imports nobody has run for ``older_than``: drop their staging tables and delete
-    their files, so an abandoned upload does not keep a member base in clear. Returns how many.
-    """
-    cutoff = timezone.now() - older_than
-    abandoned = MemberImport.objects.exclude(status__in=_FINISHED).filter(
-        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-    )
-    count = 0
-    for job in abandoned.select_related("partner"):
-        with transaction.atomic():
-            updated = MemberImport.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
-                status=MemberImport.Status.FAILED,
-                failure=f"Abandoned: nobody resumed this import for {older_than.days} days.",
-                finished_at=timezone.now(),
-                runner=None,
-            )
-            if not updated:
-                continue  # a run picked it up meanwhile
-            job.refresh_from_db()
-            _audit_finished(job)
-        Stage(name=job.id, partner_id=job.partner_id).drop()
-        _discard_source(job)
-        count += 1
-    return count
-
-
-def member_import_resume(*, job: MemberImport) -> None:
-    """Hand an interrupted import to Celery again once this transaction commits.
-
-    Raises ApplicationError (conflict) if the job has finished or a live run still holds it;
-    the run itself checks again when it starts, so two resumes never run twice.
-    """
-    job.refresh_from_db()
-    if job.is_finished:
-        raise ApplicationError(ErrorCode.CONFLICT, "This import has finished: nothing to resume.")
-    if _lease_is_live(job):
-        raise ApplicationError(
-            ErrorCode.CONFLICT,
-            f"This import is still running (last progress at {job.heartbeat_at:%H:%M:%S} UTC); "
-            "it can be resumed once its lease runs out.",
-        )
-    enqueue_on_commit(RUN_MEMBER_IMPORT, str(job.id))
-
-
-def _lease_is_live(job: MemberImport) -> bool:
-    """Whether a run still holds the job. Staging renews the lease with every chunk; the apply
-    is one long transaction that cannot, so it gets time in proportion to its rows."""
-    if job.runner is None or job.heartbeat_at is None:
-        return False
-    lease = LEASE
-    if job.status == MemberImport.Status.APPLYING:
-        lease += timedelta(milliseconds=job.rows_staged // 2)
-    return job.heartbeat_at > timezone.now() - lease
-
-
-def _claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:
-    now = timezone.now()
-    with transaction.atomic():
-        job = MemberImport.objects.select_for_update().select_related("partner").get(pk=job_id)
-        if job.is_finished:
-            return job
-        if _lease_is_live(job):
-            raise ApplicationError(
-                ErrorCode.CONFLICT,
-                f"Import {job.id} is being run by another worker (last seen "
-                f"{job.heartbeat_at:%H:%M:%S}); it can be resumed once that run stops.",
-            )
-        job.runner = runner
-        job.heartbeat_at = now
-        job.started_at = job.started_at or now
-        if job.status == MemberImport.Status.PENDING:
-            job.status = MemberImport.Status.STAGING
-        job.save(update_fields=["runner", "heartbeat_at", "started_at", "status"])
-    return job
-
-
-def _checkpoint(job: MemberImport, runner: uuid.UUID, **fields: Any) -> None:
-    """Save progress if this run still holds the job; otherwise abort the chunk."""
-    fields["heartbeat_at"] = timezone.now()
-    updated = MemberImport.objects.filter(pk=job.pk, runner=runner).update(**fields)
-    if not updated:
-        raise ApplicationError(
-            ErrorCode.CONFLICT, f"Import {job.id} was taken over by another run; stopping."
-        )
-    for name, value in fields.items():
-        setattr(job, name, value)
-
-
-def _record_failure(job: MemberImport, runner: uuid.UUID, reason: str) -> None:
-    with transaction.atomic():
-        _checkpoint(
-            job,
-            runner,
-            status=MemberImport.Status.FAILED,
-            failure=reason,
-            finished_at=timezone.now(),
-        )
-        _audit_finished(job)
-
-
-def _audit_finished(job: MemberImport) -> None:
-    audit_record(
-        action=AuditEvent.Action.MEMBER_IMPORT_FINISHED,
-        actor=Actor.system() if job.created_by is None else Actor(user=job.created_by),
-        partner=job.partner,
-        target=job,
-        detail={
-            "status": job.status,
-            "created": job.rows_created,
-            "updated": job.rows_updated,
-            "unchanged": job.rows_unchanged,
-            "invalid": job.rows_invalid,
-        },
-    )
 
 
 def _stage_file(
@@ -316,14 +199,14 @@ def _stage_file(
     with job.source.open("rb") as raw:
         if not job.resolved_encoding:
             encoding = resolve_encoding(job.encoding, raw)
-            _checkpoint(job, runner, resolved_encoding=encoding)
+            checkpoint(job, runner, resolved_encoding=encoding)
         raw.seek(job.bytes_done)
         lines = Lines(
             raw, encoding=job.resolved_encoding, offset=job.bytes_done, line=job.lines_done
         )
 
         def on_header(header: list[str]) -> None:
-            _checkpoint(job, runner, header=header, bytes_done=lines.offset, lines_done=lines.line)
+            checkpoint(job, runner, header=header, bytes_done=lines.offset, lines_done=lines.line)
 
         if job.format == MemberImport.Format.CSV:
             records = csv_records(job.header, lines, on_header)
@@ -361,7 +244,7 @@ def _flush(
     with transaction.atomic():
         stage.write_rows(staged)
         stage.write_errors(lines.errors)
-        _checkpoint(
+        checkpoint(
             job,
             runner,
             bytes_done=lines.offset,
@@ -374,9 +257,9 @@ def _flush(
 # --- Checking and applying ------------------------------------------------------------------
 
 
-def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
+def _check_and_apply(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
     if job.status != MemberImport.Status.APPLYING:
-        _checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
+        checkpoint(job, runner, status=MemberImport.Status.APPLYING, staged_at=timezone.now())
     with transaction.atomic():
         # One apply at a time per member base, and the checks see what the upsert will see:
         # two create-mode imports of one number cannot both pass them.
@@ -387,31 +270,27 @@ def _finish(job: MemberImport, stage: Stage, runner: uuid.UUID) -> None:
         if invalid:
             _save_error_file(job, stage)
         if invalid and not job.skip_invalid_rows:
-            _checkpoint(
+            finish(
                 job,
                 runner,
-                status=MemberImport.Status.REJECTED,
+                MemberImport.Status.REJECTED,
                 rows_invalid=invalid,
-                finished_at=timezone.now(),
                 errors=job.errors.name or "",
             )
-            _audit_finished(job)
             return
         stage.drop_invalid_rows()
         counts, persons = apply_stage(stage, create_only=job.mode == MemberImport.Mode.CREATE)
-        _checkpoint(
+        finish(
             job,
             runner,
-            status=MemberImport.Status.COMPLETED,
+            MemberImport.Status.COMPLETED,
             rows_invalid=invalid,
             rows_created=counts.created,
             rows_updated=counts.updated,
             rows_unchanged=counts.unchanged,
             persons_linked=persons,
-            finished_at=timezone.now(),
             errors=job.errors.name or "",
         )
-        _audit_finished(job)
 
 
 def _save_error_file(job: MemberImport, stage: Stage) -> None:

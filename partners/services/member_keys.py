@@ -25,17 +25,9 @@ from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, MemberImport
 from partners.services.audit import audit_record
-from partners.services.member_records import clean_member, member_as_raw
+from partners.services.member_records import KEY_COLUMNS, clean_member, member_as_raw
 
 Progress = Callable[[int], None]
-_KEY_COLUMNS = (
-    "master_key_id",
-    "wrapped_key",
-    "index_key_id",
-    "email_index",
-    "phone_index",
-    "record_digest",
-)
 
 
 def _db_value(member: MemberAccount, name: str) -> Any:
@@ -51,13 +43,7 @@ def _id(member: MemberAccount) -> Any:
 def _ensure_no_import_in_flight() -> None:
     # Staged import rows are sealed and indexed under the keys current when they were read;
     # applied after a rotation they would carry a key that is about to be removed.
-    unfinished = MemberImport.objects.exclude(
-        status__in=[
-            MemberImport.Status.COMPLETED,
-            MemberImport.Status.REJECTED,
-            MemberImport.Status.FAILED,
-        ]
-    ).count()
+    unfinished = MemberImport.objects.exclude(status__in=MemberImport.FINISHED_STATUSES).count()
     if unfinished:
         raise ApplicationError(
             ErrorCode.CONFLICT,
@@ -94,10 +80,10 @@ def _batches(
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"UPDATE {MemberAccount._meta.db_table} SET "
-                    + ", ".join(f"{name} = %s" for name in _KEY_COLUMNS)
+                    + ", ".join(f"{name} = %s" for name in KEY_COLUMNS)
                     + " WHERE id = %s",
                     [
-                        (*(_db_value(member, name) for name in _KEY_COLUMNS), _id(member))
+                        (*(_db_value(member, name) for name in KEY_COLUMNS), _id(member))
                         for member in rows
                     ],
                 )

@@ -68,38 +68,77 @@ class CleanMember:
         ]
 
 
-def _text(raw: Mapping[str, Any], name: str) -> str:
-    value = raw.get(name)
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+class _Fields:
+    """A raw record read field by field as text, collecting every field's errors."""
+
+    __slots__ = ("errors", "raw")
+
+    def __init__(self, raw: Mapping[str, Any]) -> None:
+        self.raw = raw
+        self.errors: list[FieldError] = []
+
+    def text(self, name: str) -> str:
+        value = self.raw.get(name)
+        if value is None:
+            return ""
+        return value if isinstance(value, str) else str(value)
+
+    def error(self, name: str, code: str, message: str) -> None:
+        self.errors.append(FieldError(name, code, message))
+
+    def check(self, name: str, func: Any, *args: Any) -> Any:
+        """``func(*args)``, or None with the field's error noted if the value is not valid."""
+        try:
+            return func(*args)
+        except InvalidValueError as error:
+            self.error(name, error.code, error.message)
+            return None
 
 
 def clean_member(raw: Mapping[str, Any], *, today: datetime.date) -> CleanMember:
     """Validate and normalise one record given as strings. Raises MemberInvalidError with every
     field's error at once, so a person fixing a file sees all the problems of a row."""
-    errors: list[FieldError] = []
-
-    def check(name: str, func: Any, *args: Any) -> Any:
-        try:
-            return func(*args)
-        except InvalidValueError as error:
-            errors.append(FieldError(name, error.code, error.message))
-            return None
-
-    member_number = check("member_number", normalize_member_number, _text(raw, "member_number"))
-    kind = _text(raw, "kind").strip().lower()
+    fields = _Fields(raw)
+    member_number = fields.check(
+        "member_number", normalize_member_number, fields.text("member_number")
+    )
+    kind = fields.text("kind").strip().lower()
     if kind not in _KINDS:
-        errors.append(FieldError("kind", "invalid_choice", "kind must be household or business."))
-    status = _text(raw, "status").strip().lower() or MemberAccount.Status.ACTIVE
+        fields.error("kind", "invalid_choice", "kind must be household or business.")
+    status = fields.text("status").strip().lower() or MemberAccount.Status.ACTIVE
     if status not in _SETTABLE_STATUSES:
-        errors.append(FieldError("status", "invalid_choice", "status must be active or inactive."))
-    name = _text(raw, "name")
+        fields.error("status", "invalid_choice", "status must be active or inactive.")
+    personal = _personal(fields)
+    birth_year = _birth_date(fields, personal, today=today)
+    prefecture_text = fields.text("prefecture")
+    if prefecture_text.strip():
+        prefecture = fields.check("prefecture", normalize_prefecture, prefecture_text) or ""
+    else:
+        prefecture = prefecture_of_address(personal["address"] or "") or ""
+    joined_on = _past_date(fields, "joined_on", today=today)
+    last_active_on = _past_date(fields, "last_active_on", today=today)
+    if fields.errors:
+        raise MemberInvalidError(fields.errors)
+    return CleanMember(
+        member_number=member_number,
+        kind=kind,
+        status=status,
+        personal=personal,
+        birth_year=birth_year,
+        prefecture=prefecture,
+        joined_on=joined_on,
+        last_active_on=last_active_on,
+    )
+
+
+def _personal(fields: _Fields) -> dict[str, str | None]:
+    """The personal fields but the birth date: a name is required, the others optional."""
+    name = fields.text("name")
     if not name.strip():
-        errors.append(FieldError("name", "required", "A name is required."))
+        fields.error("name", "required", "A name is required.")
         name = ""
     else:
-        name = check("name", normalize_text, name) or ""
+        name = fields.check("name", normalize_text, name) or ""
     personal: dict[str, str | None] = {"name": name}
     for column, func in (
         ("name_kana", normalize_text),
@@ -108,63 +147,52 @@ def clean_member(raw: Mapping[str, Any], *, today: datetime.date) -> CleanMember
         ("postal_code", normalize_postal_code),
         ("address", normalize_text),
     ):
-        value = _text(raw, column)
-        personal[column] = check(column, func, value) if value.strip() else None
+        value = fields.text(column)
+        personal[column] = fields.check(column, func, value) if value.strip() else None
+    return personal
 
-    birth_year = None
-    birth_text = _text(raw, "birth_date")
-    if birth_text.strip():
-        birth_date = check("birth_date", normalize_date, birth_text)
-        if birth_date is not None and not _EARLIEST_BIRTH <= birth_date <= today:
-            errors.append(FieldError("birth_date", "out_of_range", "Birth date is not plausible."))
-        elif birth_date is not None:
-            personal["birth_date"] = birth_date.isoformat()
-            birth_year = birth_date.year
-    else:
+
+def _birth_date(
+    fields: _Fields, personal: dict[str, str | None], *, today: datetime.date
+) -> int | None:
+    """Put the birth date, if plausible, into ``personal``; the year of birth, kept in clear."""
+    birth_text = fields.text("birth_date")
+    if not birth_text.strip():
         personal["birth_date"] = None
+        return None
+    birth_date: datetime.date | None = fields.check("birth_date", normalize_date, birth_text)
+    if birth_date is None:
+        return None
+    if not _EARLIEST_BIRTH <= birth_date <= today:
+        fields.error("birth_date", "out_of_range", "Birth date is not plausible.")
+        return None
+    personal["birth_date"] = birth_date.isoformat()
+    return birth_date.year
 
-    prefecture_text = _text(raw, "prefecture")
-    if prefecture_text.strip():
-        prefecture = check("prefecture", normalize_prefecture, prefecture_text) or ""
-    else:
-        prefecture = prefecture_of_address(personal["address"] or "") or ""
 
-    dates: dict[str, datetime.date | None] = {}
-    for column in ("joined_on", "last_active_on"):
-        value = _text(raw, column)
-        dates[column] = check(column, normalize_date, value) if value.strip() else None
-        if dates[column] is not None and dates[column] > today:  # type: ignore[operator]
-            errors.append(FieldError(column, "out_of_range", "The date is in the future."))
-    if errors:
-        raise MemberInvalidError(errors)
-    return CleanMember(
-        member_number=member_number,
-        kind=kind,
-        status=status,
-        personal=personal,
-        birth_year=birth_year,
-        prefecture=prefecture,
-        joined_on=dates["joined_on"],
-        last_active_on=dates["last_active_on"],
+def _past_date(fields: _Fields, column: str, *, today: datetime.date) -> datetime.date | None:
+    value = fields.text(column)
+    date: datetime.date | None = (
+        fields.check(column, normalize_date, value) if value.strip() else None
     )
+    if date is not None and date > today:
+        fields.error(column, "out_of_range", "The date is in the future.")
+    return date
 
 
+_WRAPPING_COLUMNS = ("master_key_id", "wrapped_key")
+_INDEX_COLUMNS = ("index_key_id", "email_index", "phone_index", "record_digest")
+# The columns that depend on the keys rather than on the member: what a key rotation rewrites.
+KEY_COLUMNS: tuple[str, ...] = (*_WRAPPING_COLUMNS, *_INDEX_COLUMNS)
 # The column order of ``seal_member``'s output: the staging table and the member table share it.
 SEALED_COLUMNS: tuple[str, ...] = (
     "member_number",
     "kind",
     "status",
-    "master_key_id",
-    "wrapped_key",
+    *_WRAPPING_COLUMNS,
     *(f"{name}_sealed" for name in pii.PERSONAL_FIELDS),
-    "index_key_id",
-    "email_index",
-    "phone_index",
-    "record_digest",
-    "birth_year",
-    "prefecture",
-    "joined_on",
-    "last_active_on",
+    *_INDEX_COLUMNS,
+    *MemberAccount.SEGMENT_FIELDS,
 )
 
 

@@ -7,7 +7,7 @@ sealing of ``partners.services.member_records``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -277,52 +277,16 @@ def member_bulk_upsert(
             f"Send at most {MAX_BULK_MEMBERS} members per request.",
             fields={"members": [f"At most {MAX_BULK_MEMBERS} items."]},
         )
-    today = timezone.localdate()
-    errors: dict[str, list[str]] = {}
-    cleaned: list[CleanMember] = []
-    first_index: dict[str, int] = {}
-    for index, record in enumerate(records):
-        try:
-            clean = clean_member(record, today=today)
-        except MemberInvalidError as invalid:
-            for error in invalid.errors:
-                errors.setdefault(f"members[{index}].{error.field}", []).append(error.message)
-            continue
-        if clean.member_number in first_index:
-            errors[f"members[{index}].member_number"] = [
-                f"Repeats members[{first_index[clean.member_number]}]."
-            ]
-            continue
-        first_index[clean.member_number] = index
-        cleaned.append(clean)
+    batch = _clean_batch(records)
     indexer = _indexer()
-    sealed = [seal_member(clean, partner_id=partner.id, indexer=indexer) for clean in cleaned]
-    digest_at = SEALED_COLUMNS.index("record_digest")
+    sealed = [seal_member(clean, partner_id=partner.id, indexer=indexer) for clean in batch.cleaned]
     with transaction.atomic():
-        existing = {
-            number: (status, bytes(digest))
-            for number, status, digest in MemberAccount.objects.select_for_update()
-            .filter(partner=partner, member_number__in=list(first_index))
-            .values_list("member_number", "status", "record_digest")
-        }
-        for number, (status, _) in existing.items():
-            if status == MemberAccount.Status.ERASED:
-                errors[f"members[{first_index[number]}].member_number"] = [
-                    "This member account has been erased and cannot be written again."
-                ]
-        if errors:
+        existing = _lock_existing(partner, batch)
+        if batch.errors:
             raise ApplicationError(
-                ErrorCode.VALIDATION_FAILED, "Some members are not valid.", fields=errors
+                ErrorCode.VALIDATION_FAILED, "Some members are not valid.", fields=batch.errors
             )
-        outcomes = {}
-        for clean, row in zip(cleaned, sealed, strict=True):
-            before = existing.get(clean.member_number)
-            if before is None:
-                outcomes[clean.member_number] = "created"
-            elif before[1] == row[digest_at]:
-                outcomes[clean.member_number] = "unchanged"
-            else:
-                outcomes[clean.member_number] = "updated"
+        outcomes = _outcomes(batch.cleaned, sealed, existing)
         merge_member_rows(partner=partner, rows=sealed)
         result = BulkResult(outcomes=outcomes)
         audit_record(
@@ -332,3 +296,67 @@ def member_bulk_upsert(
             detail={name: result.count(name) for name in ("created", "updated", "unchanged")},
         )
     return result
+
+
+@dataclass
+class _CleanBatch:
+    """The valid records of a bulk request, and the errors of the others by field name."""
+
+    cleaned: list[CleanMember] = field(default_factory=list)
+    first_index: dict[str, int] = field(default_factory=dict)  # member number → its index
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _clean_batch(records: Sequence[Mapping[str, Any]]) -> _CleanBatch:
+    today = timezone.localdate()
+    batch = _CleanBatch()
+    for index, record in enumerate(records):
+        try:
+            clean = clean_member(record, today=today)
+        except MemberInvalidError as invalid:
+            for error in invalid.errors:
+                batch.errors.setdefault(f"members[{index}].{error.field}", []).append(error.message)
+            continue
+        if clean.member_number in batch.first_index:
+            batch.errors[f"members[{index}].member_number"] = [
+                f"Repeats members[{batch.first_index[clean.member_number]}]."
+            ]
+            continue
+        batch.first_index[clean.member_number] = index
+        batch.cleaned.append(clean)
+    return batch
+
+
+def _lock_existing(partner: Partner, batch: _CleanBatch) -> dict[str, tuple[str, bytes]]:
+    """Lock the batch's accounts that exist already: their status and change fingerprint by
+    member number. An erased one is an error of the batch: its number cannot be written again."""
+    existing = {
+        number: (status, bytes(digest))
+        for number, status, digest in MemberAccount.objects.select_for_update()
+        .filter(partner=partner, member_number__in=list(batch.first_index))
+        .values_list("member_number", "status", "record_digest")
+    }
+    for number, (status, _) in existing.items():
+        if status == MemberAccount.Status.ERASED:
+            batch.errors[f"members[{batch.first_index[number]}].member_number"] = [
+                "This member account has been erased and cannot be written again."
+            ]
+    return existing
+
+
+def _outcomes(
+    cleaned: list[CleanMember],
+    sealed: list[tuple[Any, ...]],
+    existing: dict[str, tuple[str, bytes]],
+) -> dict[str, str]:
+    digest_at = SEALED_COLUMNS.index("record_digest")
+    outcomes = {}
+    for clean, row in zip(cleaned, sealed, strict=True):
+        before = existing.get(clean.member_number)
+        if before is None:
+            outcomes[clean.member_number] = "created"
+        elif before[1] == row[digest_at]:
+            outcomes[clean.member_number] = "unchanged"
+        else:
+            outcomes[clean.member_number] = "updated"
+    return outcomes

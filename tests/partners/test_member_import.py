@@ -33,6 +33,7 @@ from partners.services import (
     member_create,
     member_erase,
     member_import_create,
+    member_import_jobs,
     member_import_run,
 )
 from partners.services import member_import as member_import_module
@@ -942,7 +943,7 @@ def test_a_crashed_import_resumes_after_its_lease_expires_staging_every_row_once
     assert caught.value.code == ErrorCode.CONFLICT
 
     MemberImport.objects.filter(pk=job.pk).update(
-        heartbeat_at=timezone.now() - member_import_module.LEASE - timedelta(seconds=1)
+        heartbeat_at=timezone.now() - member_import_jobs.LEASE - timedelta(seconds=1)
     )
     job = member_import_run(job_id=job.id)
 
@@ -1134,10 +1135,10 @@ def test_abandoned_imports_are_failed_and_their_files_and_tables_removed(
     fresh = _create(partner, _csv(BASE))  # pending, recent: left alone
     assert _staging_tables()
     MemberImport.objects.filter(pk=job.pk).update(
-        heartbeat_at=timezone.now() - member_import_module.ABANDONED_AFTER - timedelta(hours=1)
+        heartbeat_at=timezone.now() - member_import_jobs.ABANDONED_AFTER - timedelta(hours=1)
     )
 
-    assert member_import_module.member_import_fail_abandoned() == 1
+    assert member_import_jobs.member_import_fail_abandoned() == 1
 
     job.refresh_from_db()
     assert job.status == MemberImport.Status.FAILED

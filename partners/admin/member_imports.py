@@ -1,0 +1,217 @@
+"""Member imports: uploading a member base file, following its job, and its error report."""
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
+
+from partners import services
+from partners.actors import Actor
+from partners.admin.base import SeparateAddForm, ServiceErrorsAsMessages, adopt, object_page_url
+from partners.admin.members import personal_data_object
+from partners.errors import ApplicationError
+from partners.member_columns import COLUMNS
+from partners.models import MemberImport, Partner
+from partners.services.member_import_jobs import member_import_resume
+
+
+class MemberImportUploadForm(forms.ModelForm):
+    file = forms.FileField(
+        help_text="CSV or JSON Lines, one member per row, with the columns "
+        + ", ".join(COLUMNS)
+        + " (member_number, kind and name are required).",
+    )
+    format = forms.ChoiceField(
+        choices=[("", "From the file name (.csv, .jsonl)"), *MemberImport.Format.choices],
+        required=False,
+    )
+    encoding = forms.ChoiceField(
+        choices=[
+            ("auto", "Detect (UTF-8 or Shift_JIS)"),
+            ("utf-8", "UTF-8"),
+            ("shift_jis", "Shift_JIS"),
+        ],
+        initial="auto",
+    )
+
+    class Meta:
+        model = MemberImport
+        # format and encoding are not model fields here: the service resolves and checks them.
+        fields = ["partner", "mode", "skip_invalid_rows"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "partner" in self.fields:  # the upload form; the job's page shows it read-only
+            partners = Partner.objects.filter(holds_customer_data=True)
+            self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.SANPO_IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
+        return upload
+
+
+@admin.register(MemberImport)
+class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
+    # The upload form's own Meta names the model fields: file, format and encoding are the
+    # service's arguments, not values to copy onto the job.
+    form = add_form = MemberImportUploadForm
+    list_display = [
+        "original_name",
+        "partner",
+        "status",
+        "progress",
+        "rows_staged",
+        "rows_created",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_invalid",
+        "created_at",
+    ]
+    list_filter = ["status", "partner", "format"]
+    search_fields = ["original_name"]
+    list_select_related = ["partner"]
+    date_hierarchy = "created_at"
+    actions = ["resume"]
+    change_form_template = "admin/partners/memberimport/change_form.html"
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            fields = ["partner", "file", "format", "encoding", "mode", "skip_invalid_rows"]
+            return [(None, {"fields": fields})]
+        return [
+            (
+                None,
+                {
+                    "fields": [
+                        "original_name",
+                        "partner",
+                        "created_by",
+                        "size",
+                        "format",
+                        "encoding_display",
+                        "mode",
+                        "skip_invalid_rows",
+                    ]
+                },
+            ),
+            (
+                "Progress",
+                {
+                    "fields": [
+                        "status",
+                        "progress",
+                        "lines_done",
+                        "rows_staged",
+                        "rows_invalid",
+                        "rows_created",
+                        "rows_updated",
+                        "rows_unchanged",
+                        "persons_linked",
+                        "error_report",
+                        "failure",
+                    ]
+                },
+            ),
+            ("Times", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
+        ]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A job is changed only by its run: its page is read-only. The permission still
+        # counts for the list, where it allows "Resume".
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit log refers to imports
+
+    @admin.display(description="progress")
+    def progress(self, obj: MemberImport) -> str:
+        percent = obj.progress_percent
+        return format_html(
+            '<progress max="100" value="{}">{} %</progress> {} %', percent, percent, percent
+        )
+
+    @admin.display(description="size")
+    def size(self, obj: MemberImport) -> str:
+        return filesizeformat(obj.file_size)
+
+    @admin.display(description="encoding")
+    def encoding_display(self, obj: MemberImport) -> str:
+        if obj.resolved_encoding and obj.encoding == "auto":
+            return f"auto (read as {obj.resolved_encoding})"
+        return obj.encoding
+
+    @admin.display(description="error report")
+    def error_report(self, obj: MemberImport) -> str:
+        if not obj.errors:
+            return "-"
+        url = reverse("admin:partners_memberimport_errors", args=[obj.pk])
+        return format_html(
+            '<a href="{}">Download the errors (CSV, {} line(s))</a>', url, obj.rows_invalid
+        )
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        context.update(show_save_and_add_another=False, show_save_and_continue=False)
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: MemberImport, form: Any, change: bool) -> None:
+        if change:
+            return
+        data = form.cleaned_data
+        upload = data["file"]
+        job = services.member_import_create(
+            partner=data["partner"],
+            upload=upload,
+            original_name=upload.name,
+            actor=Actor.from_request(request),
+            format=data["format"] or None,
+            encoding=data["encoding"],
+            mode=data["mode"],
+            skip_invalid_rows=data["skip_invalid_rows"],
+        )
+        adopt(obj, job)
+
+    def response_add(self, request: HttpRequest, obj: MemberImport, *args: Any) -> HttpResponse:
+        messages.success(request, f"The import of {obj.original_name} has started.")
+        return HttpResponseRedirect(reverse("admin:partners_memberimport_change", args=[obj.pk]))
+
+    def get_urls(self) -> list[URLPattern]:
+        return [object_page_url(self, "errors", self.errors_view), *super().get_urls()]
+
+    def errors_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+        """The job's error report, streamed through the console: MEDIA is never served."""
+        # The messages quote the rejected values (an e-mail that is not one, a phone number):
+        # personal data, for the same people who may reveal it.
+        job = personal_data_object(self, request, object_id, missing="No such import.")
+        if not job.errors:
+            raise Http404("This import has no error report.")
+        stem = job.original_name.rsplit(".", 1)[0] or "import"
+        return FileResponse(
+            job.errors.open("rb"),
+            as_attachment=True,
+            filename=f"{stem}-errors.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+
+    @admin.action(description="Resume the selected unfinished imports", permissions=["change"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[MemberImport]) -> None:
+        for job in queryset:
+            try:
+                # Without a broker this runs the import at commit; with one, a worker picks it up.
+                member_import_resume(job=job)
+            except ApplicationError as exc:  # finished, or another run still holds the job
+                messages.warning(request, f"{job.original_name}: {exc.message}")
+            else:
+                messages.success(request, f"{job.original_name}: resumed.")
