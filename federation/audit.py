@@ -1,6 +1,13 @@
-"""The audit actions of the federation app, registered in ``FederationConfig.ready``."""
+"""The audit actions of the federation app, registered in ``FederationConfig.ready``, and
+``audit``, the one way every federation domain's services record them."""
+
+from typing import Any
 
 from django.db import models
+
+from partners.actors import Actor
+from partners.models import Partner
+from partners.services import audit_record
 
 
 class FederationAuditAction(models.TextChoices):
@@ -21,3 +28,18 @@ class FederationAuditAction(models.TextChoices):
     ENROLLMENT_BATCH_STARTED = "enrollment.batch_started", "Enrollment batch started"
     ENROLLMENT_BATCH_FINISHED = "enrollment.batch_finished", "Enrollment batch finished"
     ENROLLMENT_BATCH_ABANDONED = "enrollment.batch_abandoned", "Enrollment batch abandoned"
+
+
+def audit(
+    action: FederationAuditAction,
+    actor: Actor,
+    about: models.Model,
+    /,
+    *,
+    partner: Partner,
+    **detail: Any,
+) -> None:
+    """Record that ``actor`` did ``action`` to the row ``about``, in ``partner``'s audit log,
+    with ``detail`` (no personal data). Call it inside the transaction of the write it records,
+    so the event and the write commit or roll back together."""
+    audit_record(action=action, actor=actor, partner=partner, target=about, detail=detail)

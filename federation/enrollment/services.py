@@ -24,7 +24,7 @@ from consent.selectors import consent_check, consented_member_ids, notice_in_for
 from consent.services import provision_record
 from federation.agreements.selectors import TermsInForce, terms_in_force
 from federation.agreements.terms import PERSONAL_FIELDS
-from federation.audit import FederationAuditAction
+from federation.audit import FederationAuditAction, audit
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.errors import FederationErrorCode
 from partners.actors import Actor
@@ -32,7 +32,7 @@ from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner
 from partners.normalize import InvalidValueError, age_band, normalize_member_number
 from partners.pii import pseudonym_for
-from partners.services import audit_record, webhook_emit
+from partners.services import webhook_emit
 from partners.services.member_records import open_member
 from partners.tasking import enqueue_on_commit
 
@@ -134,12 +134,13 @@ def enrollment_request(
                 fields=wanted,
                 requested_by=actor.label[:200],
             )
-            audit_record(
-                action=FederationAuditAction.ENROLLMENT_REQUESTED,
-                actor=actor,
+            audit(
+                FederationAuditAction.ENROLLMENT_REQUESTED,
+                actor,
+                enrollment,
                 partner=source,
-                target=enrollment,
-                detail={"target": target.slug, "fields": wanted},
+                target=target.slug,
+                fields=wanted,
             )
             webhook_emit(
                 partner=target,
@@ -229,11 +230,11 @@ def enrollment_confirm(
             enrollment.target_member_number = number
             enrollment.confirmed_at = timezone.now()
             enrollment.save(update_fields=["status", "target_member_number", "confirmed_at"])
-            audit_record(
-                action=FederationAuditAction.ENROLLMENT_CONFIRMED,
-                actor=actor,
+            audit(
+                FederationAuditAction.ENROLLMENT_CONFIRMED,
+                actor,
+                enrollment,
                 partner=enrollment.target,
-                target=enrollment,
             )
             webhook_emit(
                 partner=enrollment.source,
@@ -257,12 +258,12 @@ def enrollment_end(*, enrollment: Enrollment, reason: str, actor: Actor) -> Enro
         enrollment.ended_at = timezone.now()
         enrollment.ended_reason = (reason.strip() or "ended")[:300]
         enrollment.save(update_fields=["status", "ended_at", "ended_reason"])
-        audit_record(
-            action=FederationAuditAction.ENROLLMENT_ENDED,
-            actor=actor,
+        audit(
+            FederationAuditAction.ENROLLMENT_ENDED,
+            actor,
+            enrollment,
             partner=actor.partner or enrollment.source,
-            target=enrollment,
-            detail={"reason": enrollment.ended_reason},
+            reason=enrollment.ended_reason,
         )
         for partner in (enrollment.source, enrollment.target):
             webhook_emit(
@@ -307,12 +308,13 @@ def enrollment_batch_start(
             total=len(numbers),
             requested_by=actor.label[:200],
         )
-        audit_record(
-            action=FederationAuditAction.ENROLLMENT_BATCH_STARTED,
-            actor=actor,
+        audit(
+            FederationAuditAction.ENROLLMENT_BATCH_STARTED,
+            actor,
+            batch,
             partner=source,
-            target=batch,
-            detail={"target": target.slug, "members": len(numbers)},
+            target=target.slug,
+            members=len(numbers),
         )
         enqueue_on_commit(RUN_ENROLLMENT_BATCH, str(batch.pk))
     return batch
@@ -422,19 +424,17 @@ def _finish(batch: EnrollmentBatch, status: str, error: str, **values: Any) -> b
         ).update(status=status, error=error[:300], finished_at=timezone.now(), **values)
         if ended:
             batch.refresh_from_db()
-            audit_record(
-                action=FederationAuditAction.ENROLLMENT_BATCH_FINISHED
+            audit(
+                FederationAuditAction.ENROLLMENT_BATCH_FINISHED
                 if status == EnrollmentBatch.Status.DONE
                 else FederationAuditAction.ENROLLMENT_BATCH_ABANDONED,
-                actor=Actor.system(),
+                Actor.system(),
+                batch,
                 partner=batch.source,
-                target=batch,
-                detail={
-                    "target": batch.target.slug,
-                    "status": status,
-                    "processed": batch.processed,
-                    "enrolled": batch.enrolled,
-                    "error": batch.error,
-                },
+                target=batch.target.slug,
+                status=status,
+                processed=batch.processed,
+                enrolled=batch.enrolled,
+                error=batch.error,
             )
     return bool(ended)

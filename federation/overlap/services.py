@@ -46,14 +46,13 @@ from django.utils import timezone
 
 from consent.selectors import consent_in_force_sql
 from federation.agreements.selectors import TermsInForce, terms_in_force
-from federation.audit import FederationAuditAction
+from federation.audit import FederationAuditAction, audit
 from federation.errors import FederationErrorCode
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 from federation.overlap.terms import effective_min_cell
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner
-from partners.services import audit_record
 
 PURPOSE = "overlap_matching"
 BREAKDOWNS = ("age_band", "prefecture", "kind")
@@ -94,12 +93,13 @@ def overlap_visibility_set(
                 "updated_by": actor.label[:200],
             },
         )
-        audit_record(
-            action=FederationAuditAction.OVERLAP_VISIBILITY_SET,
-            actor=actor,
+        audit(
+            FederationAuditAction.OVERLAP_VISIBILITY_SET,
+            actor,
+            visibility,
             partner=owner,
-            target=visibility,
-            detail={"viewer": viewer.slug, "level": level},
+            viewer=viewer.slug,
+            level=level,
         )
     return visibility
 
