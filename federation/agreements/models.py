@@ -9,6 +9,7 @@ it allows.
 """
 
 import uuid
+from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -42,6 +43,11 @@ class Agreement(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def has_ended(self) -> bool:
+        """Terminated or expired: nothing it allows happens again, and it is never amended."""
+        return self.status in (self.Status.TERMINATED, self.Status.EXPIRED)
+
 
 class AgreementVersion(models.Model):
     """One version of an agreement's terms. Editable while a draft; fixed once proposed.
@@ -55,6 +61,10 @@ class AgreementVersion(models.Model):
         PROPOSED = "proposed", "Proposed, awaiting signatures"
         SIGNED = "signed", "Signed by every party"
         WITHDRAWN = "withdrawn", "Withdrawn before every party signed"
+
+    # Still open: a draft being written, or a proposal awaiting signatures. An agreement has
+    # at most one open version at a time.
+    OPEN: ClassVar[tuple[str, ...]] = (Status.DRAFT, Status.PROPOSED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="versions")
