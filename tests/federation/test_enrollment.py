@@ -17,7 +17,7 @@ from consent.models import ProvisionRecord
 from consent.services import consent_withdraw
 from federation import services
 from federation.agreements.selectors import terms_in_force
-from federation.enrollment import services as enrollment_services
+from federation.enrollment.services import batches as enrollment_services
 from federation.errors import FederationErrorCode
 from federation.models import Agreement, Enrollment, EnrollmentBatch
 from federation.services import PartyInput
@@ -266,7 +266,7 @@ def test_the_target_confirms_with_its_own_number_once(
 def test_a_batch_enrolls_only_consented_members_in_set_based_steps(
     host: Partner, partner: Partner, agreement: Agreement, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 3)
+    monkeypatch.setattr("federation.enrollment.services.batches.BATCH_CHUNK", 3)
     consented = [enrollment_member(host, f"B-{n}") for n in range(7)]
     for member in consented:
         grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
@@ -318,7 +318,7 @@ def test_a_real_worker_runs_a_queued_batch_from_the_broker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The worker is a thread of this process: it sees the smaller chunks and the test database.
-    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 2)
+    monkeypatch.setattr("federation.enrollment.services.batches.BATCH_CHUNK", 2)
     WebhookEndpoint.objects.all().delete()  # no deliveries left behind on the shared broker
     members = [enrollment_member(host, f"W-{n}") for n in range(5)]
     for member in members[:4]:
@@ -364,7 +364,7 @@ def _watch_chunks(
     """Batches in chunks of two; calls ``before`` and ``after`` each chunk's insert (inside
     the chunk's transaction) with its number, and returns how many members each insert
     enrolled. It wraps the service's own chunk step, never the database layer."""
-    monkeypatch.setattr("federation.enrollment.services.BATCH_CHUNK", 2)
+    monkeypatch.setattr("federation.enrollment.services.batches.BATCH_CHUNK", 2)
     real_insert = enrollment_services._insert_chunk
     inserts: list[int] = []
 
