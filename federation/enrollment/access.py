@@ -1,12 +1,15 @@
 """How the partner API obtains enrollments and enrollment batches: only those the caller is
-the source or the target of; missing and not-yours give the same 404."""
+the source or the target of; missing and not-yours give the same 404. And the program a member
+joins, which a company with no agreement cannot tell from one that does not exist."""
 
 import uuid
 from typing import Literal
 
 from django.db.models import F, Q, QuerySet
 
+from federation.agreements.access import access_counterparty_by_slug
 from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.enrollment.services import no_agreement_to_enroll
 from partners.errors import not_found
 from partners.models import Partner
 
@@ -62,3 +65,13 @@ def access_enrollment_batch_by_id(principal: Partner, batch_id: str) -> Enrollme
     if batch is None:
         raise not_found("enrollment batch")
     return batch
+
+
+def access_target_by_slug(principal: Partner, slug: str) -> Partner:
+    """The company whose program ``principal``'s members are to join. A company ``principal``
+    has no agreement with, and a slug nobody has, answer as the services answer a company
+    whose agreement is not in force (no_agreement), so the answer never tells whether a
+    company is in the alliance."""
+    return access_counterparty_by_slug(
+        principal, slug, missing=no_agreement_to_enroll(principal, slug)
+    )
