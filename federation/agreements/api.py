@@ -27,31 +27,11 @@ from federation.agreements.access import (
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import agreement_list, version_diff, version_in_force
 from federation.agreements.services import version_sign
-from partners.api.base import PartnerEndpoint, StrictInputSerializer
-from partners.api.fields import NamedChoiceField
-from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import page_of
+from federation.kernel.api import ADMIN, READ, FederationEndpoint, choice_field, list_schema
+from partners.api.base import StrictInputSerializer
 from partners.api.schema import raises
 from partners.errors import ErrorCode
-from partners.models import ApiScope, Partner
-
-READ = ApiScope.READ.value
-ADMIN = ApiScope.ADMIN.value
-
-
-def _agreement_status_field(**kwargs: Any) -> NamedChoiceField:
-    return NamedChoiceField(
-        schema_name="AgreementStatusEnum", choices=Agreement.Status.choices, **kwargs
-    )
-
-
-def _version_status_field(**kwargs: Any) -> NamedChoiceField:
-    return NamedChoiceField(
-        schema_name="AgreementVersionStatusEnum",
-        choices=AgreementVersion.Status.choices,
-        **kwargs,
-    )
-
+from partners.models import Partner
 
 # --- An agreement as one party sees it -------------------------------------------------------
 
@@ -119,9 +99,10 @@ def _party_view(agreement: Agreement, *, today: date) -> PartyView:
 
 
 class AgreementVersionSummaryOutput(serializers.ModelSerializer):
-    status = _version_status_field(
+    status = choice_field(
+        AgreementVersion.Status,
         help_text="`proposed`: awaiting signatures; `signed`: every party signed; `withdrawn`: "
-        "taken back before every party signed."
+        "taken back before every party signed.",
     )
 
     class Meta:
@@ -141,7 +122,8 @@ class AgreementVersionSummaryOutput(serializers.ModelSerializer):
 class AgreementOutput(serializers.Serializer):
     id = serializers.UUIDField(source="agreement.id")
     title = serializers.CharField(source="agreement.title")
-    status = _agreement_status_field(
+    status = choice_field(
+        Agreement.Status,
         source="agreement.status",
         help_text="Only an `active` agreement allows anything; `suspended` allows nothing until "
         "it is resumed.",
@@ -216,9 +198,6 @@ class AgreementSignedVersionOutput(AgreementVersionOutput):
     )
 
 
-AgreementPageOutput = page_of(AgreementOutput)
-
-
 class AgreementDiffOutput(serializers.Serializer):
     class AgreementChangeOutput(serializers.Serializer):
         path = serializers.CharField(
@@ -235,7 +214,7 @@ class AgreementDiffOutput(serializers.Serializer):
 # --- Endpoints -------------------------------------------------------------------------------
 
 
-class AgreementListApi(PartnerEndpoint):
+class AgreementListApi(FederationEndpoint):
     """The agreements your company is or was a party to, newest first."""
 
     required_scopes = {"GET": READ}
@@ -245,30 +224,21 @@ class AgreementListApi(PartnerEndpoint):
             choices=Agreement.Status.choices, label="Only agreements in this status."
         )
 
-        class Meta:
-            model = Agreement
-            fields: list[str] = []
-
-    @extend_schema(
-        parameters=[
-            *filter_parameters(AgreementListFilters),
-        ],
-        responses=AgreementPageOutput,
-        operation_id="agreements_list",
-    )
+    @list_schema(AgreementListFilters, AgreementOutput, operation_id="agreements_list")
     def get(self, request: Request) -> Response:
-        agreements = apply_filters(
-            self.AgreementListFilters,
-            request.query_params,
-            agreement_list(principal=self.partner),
-        ).prefetch_related(*_party_view_prefetches(self.partner))
+        agreements = agreement_list(principal=self.partner).prefetch_related(
+            *_party_view_prefetches(self.partner)
+        )
         today = timezone.localdate()
-        return self.paginated(
-            agreements, AgreementOutput, present=lambda row: _party_view(row, today=today)
+        return self.filtered_page(
+            self.AgreementListFilters,
+            agreements,
+            AgreementOutput,
+            present=lambda row: _party_view(row, today=today),
         )
 
 
-class AgreementDetailApi(PartnerEndpoint):
+class AgreementDetailApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
     @extend_schema(responses=AgreementDetailOutput, operation_id="agreements_retrieve")
@@ -279,7 +249,7 @@ class AgreementDetailApi(PartnerEndpoint):
         return Response(AgreementDetailOutput(view).data)
 
 
-class AgreementVersionDetailApi(PartnerEndpoint):
+class AgreementVersionDetailApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
     @extend_schema(
@@ -294,7 +264,7 @@ class AgreementVersionDetailApi(PartnerEndpoint):
         return Response(AgreementVersionOutput(version).data)
 
 
-class AgreementVersionSignApi(PartnerEndpoint):
+class AgreementVersionSignApi(FederationEndpoint):
     """Your company's signature of a proposed version. The last party's signature makes the
     version signed; it is in force from its date while the agreement is active."""
 
@@ -323,19 +293,15 @@ class AgreementVersionSignApi(PartnerEndpoint):
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, agreement_id: str, number: str) -> Response:
         version = access_version_by_number(self.partner, agreement_id, number)
-        data = self.AgreementSignInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        values = self.validated(self.AgreementSignInput)
         version_sign(
-            version=version,
-            partner=self.partner,
-            signed_by=data.validated_data["signed_by"],
-            actor=self.actor,
+            version=version, partner=self.partner, signed_by=values["signed_by"], actor=self.actor
         )
         signed = access_version_by_number(self.partner, agreement_id, number)
         return Response(AgreementSignedVersionOutput(signed).data)
 
 
-class AgreementVersionDiffApi(PartnerEndpoint):
+class AgreementVersionDiffApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
     class AgreementDiffFilters(serializers.Serializer):

@@ -14,29 +14,17 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from federation.agreements.access import access_counterparty_by_slug, counterparties_of
+from federation.agreements.access import access_counterparty_by_slug
 from federation.errors import FederationErrorCode
+from federation.kernel.api import ADMIN, READ, FederationEndpoint, choice_field
+from federation.overlap.access import access_other_by_slug
 from federation.overlap.models import OverlapVisibility
-from federation.overlap.services import (
-    BREAKDOWNS,
-    no_agreement_to_count,
-    overlap_counts,
-    overlap_visibility_set,
-)
-from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from federation.overlap.selectors import VisibilitySetting, visibility_settings_of
+from federation.overlap.services import BREAKDOWNS, overlap_counts, overlap_visibility_set
+from partners.api.base import StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.api.schema import raises
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.models import ApiScope, Partner
-
-READ = ApiScope.READ.value
-ADMIN = ApiScope.ADMIN.value
-
-
-def _other(asker: Partner, slug: str) -> Partner:
-    # As the service words a company whose agreement is not in force, so that a stranger or a
-    # slug nobody has cannot be told from one.
-    return access_counterparty_by_slug(asker, slug, missing=no_agreement_to_count(asker, slug))
 
 
 def _refuse_slicing(query: QueryDict) -> None:
@@ -58,14 +46,6 @@ def _refuse_slicing(query: QueryDict) -> None:
             FederationErrorCode.DISCLOSURE_REFUSED,
             "One breakdown at a time: crossing two could reveal a withheld cell.",
         )
-
-
-def _level_field(**kwargs: Any) -> NamedChoiceField:
-    return NamedChoiceField(
-        schema_name="OverlapVisibilityLevelEnum",
-        choices=OverlapVisibility.Level.choices,
-        **kwargs,
-    )
 
 
 class OverlapOutput(serializers.Serializer):
@@ -93,9 +73,10 @@ class OverlapOutput(serializers.Serializer):
 
 class OverlapVisibilityOutput(serializers.Serializer):
     viewer = serializers.CharField(help_text="The slug of the company that may ask.")
-    level = _level_field(
+    level = choice_field(
+        OverlapVisibility.Level,
         help_text="`counts`: it may count how many of its members are also yours; `nothing` "
-        "(the default): it may not ask at all."
+        "(the default): it may not ask at all.",
     )
     updated_at = serializers.DateTimeField(allow_null=True, help_text="Null: never set.")
 
@@ -104,7 +85,7 @@ class OverlapVisibilityListOutput(serializers.Serializer):
     results = OverlapVisibilityOutput(many=True)
 
 
-def _visibility_view(visibility: OverlapVisibility) -> dict[str, Any]:
+def _visibility_view(visibility: OverlapVisibility | VisibilitySetting) -> dict[str, Any]:
     return {
         "viewer": visibility.viewer.slug,
         "level": visibility.level,
@@ -112,7 +93,7 @@ def _visibility_view(visibility: OverlapVisibility) -> dict[str, Any]:
     }
 
 
-class OverlapApi(PartnerEndpoint):
+class OverlapApi(FederationEndpoint):
     """How many of your members are also another company's."""
 
     required_scopes = {"GET": READ}
@@ -159,7 +140,7 @@ class OverlapApi(PartnerEndpoint):
         _refuse_slicing(request.query_params)
         filters = self.OverlapFilters(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        other = _other(self.partner, filters.validated_data["other"])
+        other = access_other_by_slug(self.partner, filters.validated_data["other"])
         breakdown = filters.validated_data.get("breakdown", "")
         result = overlap_counts(
             asker=self.partner, other=other, breakdown=breakdown, actor=self.actor
@@ -176,7 +157,7 @@ class OverlapApi(PartnerEndpoint):
         return Response(OverlapOutput(body).data)
 
 
-class OverlapVisibilityListApi(PartnerEndpoint):
+class OverlapVisibilityListApi(FederationEndpoint):
     """What each company you share an agreement with may see of your base in overlap."""
 
     required_scopes = {"GET": READ}
@@ -188,29 +169,17 @@ class OverlapVisibilityListApi(PartnerEndpoint):
         "before), by slug; `nothing` where you never allowed anything.",
     )
     def get(self, request: Request) -> Response:
-        settings = {
-            visibility.viewer_id: _visibility_view(visibility)
-            for visibility in OverlapVisibility.objects.filter(owner=self.partner).select_related(
-                "viewer"
-            )
-        }
-        for company in counterparties_of(self.partner).exclude(pk__in=list(settings)):
-            settings[company.pk] = {
-                "viewer": company.slug,
-                "level": OverlapVisibility.Level.NOTHING,
-                "updated_at": None,
-            }
-        results = sorted(settings.values(), key=lambda view: str(view["viewer"]))
+        results = [_visibility_view(setting) for setting in visibility_settings_of(self.partner)]
         return Response(OverlapVisibilityListOutput({"results": results}).data)
 
 
-class OverlapVisibilityDetailApi(PartnerEndpoint):
+class OverlapVisibilityDetailApi(FederationEndpoint):
     """Decide how much of your base one company may see in overlap."""
 
     required_scopes = {"PUT": ADMIN}
 
     class OverlapVisibilityInput(StrictInputSerializer):
-        level = _level_field()
+        level = choice_field(OverlapVisibility.Level)
 
     @extend_schema(
         request=OverlapVisibilityInput,
@@ -223,12 +192,8 @@ class OverlapVisibilityDetailApi(PartnerEndpoint):
     )
     def put(self, request: Request, viewer_slug: str) -> Response:
         viewer = access_counterparty_by_slug(self.partner, viewer_slug)
-        data = self.OverlapVisibilityInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        level = self.validated(self.OverlapVisibilityInput)["level"]
         visibility = overlap_visibility_set(
-            owner=self.partner,
-            viewer=viewer,
-            level=data.validated_data["level"],
-            actor=self.actor,
+            owner=self.partner, viewer=viewer, level=level, actor=self.actor
         )
         return Response(OverlapVisibilityOutput(_visibility_view(visibility)).data)
