@@ -54,6 +54,14 @@ from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import MemberAccount, Partner
 
+__all__ = [
+    "BREAKDOWNS",
+    "OverlapResult",
+    "no_agreement_to_count",
+    "overlap_counts",
+    "overlap_visibility_set",
+]
+
 PURPOSE = "overlap_matching"
 BREAKDOWNS = ("age_band", "prefecture", "kind")
 
