@@ -1,17 +1,26 @@
 """The lifecycle actions on an agreement's page: each reads the POST of its form, calls one
 service and returns the message to show. A refusal is an ApplicationError, which the page shows
-as an error message."""
+as an error message. ``ActionPage`` is the one URL they are posted to."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 
 from federation.agreements import services
+from federation.agreements.admin.base import AgreementConsole
 from federation.agreements.models import Agreement, AgreementVersion
 from partners.actors import Actor
+from partners.admin.base import error_text
 from partners.errors import ApplicationError, ErrorCode
 from partners.normalize import whole_number
 
@@ -95,3 +104,22 @@ ACTIONS: dict[str, Callable[[HttpRequest, Agreement, Actor], str]] = {
     "resume": resume,
     "terminate": terminate,
 }
+
+
+class ActionPage(AgreementConsole):
+    def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """POST only: a link followed, prefetched or crawled changes nothing."""
+        agreement = self.agreement_of(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        run = ACTIONS.get(action)
+        if run is None:
+            raise Http404("No such action.")
+        try:
+            done = run(request, agreement, Actor.from_request(request))
+        except ApplicationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            self.log_change(request, agreement, done)
+            messages.success(request, done)
+        return HttpResponseRedirect(self.change_url(agreement))

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from federation.agreements.models import AgreementVersion
-from federation.agreements.services import PartyInput
+from federation.agreements.services import PartyInput, VersionDraft
 from partners import jsondepth
 from partners.errors import ApplicationError
 from partners.models import Partner
@@ -154,16 +154,24 @@ def version_initial(version: AgreementVersion | None, host: Partner | None) -> d
     }
 
 
-def parties_from(formset: Any) -> list[PartyInput]:
-    return [
-        PartyInput(
-            partner=form.cleaned_data["partner"],
-            contact_name=form.cleaned_data["contact_name"],
-            contact_email=form.cleaned_data["contact_email"],
-        )
-        for form in formset.forms
-        if form.cleaned_data.get("partner") is not None
-    ]
+def draft_from(data: dict[str, Any], formset: Any) -> VersionDraft:
+    """What the version says, from a valid form's ``data`` and its party rows (blank rows are
+    no party), as the drafting services take it."""
+    return VersionDraft(
+        parties=[
+            PartyInput(
+                partner=form.cleaned_data["partner"],
+                contact_name=form.cleaned_data["contact_name"],
+                contact_email=form.cleaned_data["contact_email"],
+            )
+            for form in formset.forms
+            if form.cleaned_data.get("partner") is not None
+        ],
+        terms=data["terms"],
+        effective_from=data["effective_from"],
+        valid_until=data["valid_until"],
+        summary=data["summary"],
+    )
 
 
 def place_errors(exc: ApplicationError, form: forms.Form) -> list[str]:

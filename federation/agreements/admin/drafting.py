@@ -1,0 +1,149 @@
+"""The terms form, one for three cases: a new agreement with its first version, the next
+version of an agreement (starting from its latest terms), and a draft being changed. It calls
+the drafting services and shows their refusals next to the fields they name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
+
+from federation.agreements import services
+from federation.agreements.admin.base import AgreementConsole
+from federation.agreements.admin.forms import (
+    PartyFormSet,
+    VersionForm,
+    draft_from,
+    party_rows,
+    place_errors,
+    version_initial,
+)
+from federation.agreements.admin.listing import latest
+from federation.agreements.models import Agreement, AgreementVersion
+from federation.kernel.admin import is_alliance_manager
+from partners.actors import Actor
+from partners.errors import ApplicationError
+from partners.models import Partner
+
+
+class DraftingPages(AgreementConsole):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_alliance_manager(request.user)  # through the terms form below
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return self._terms_view(request, agreement=None, version=None)
+
+    def version_new_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        agreement = self.agreement_of(request, object_id)
+        return self._terms_view(request, agreement=agreement, version=None)
+
+    def version_edit_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        agreement = self.agreement_of(request, object_id)
+        version = agreement.versions.filter(number=number).first()
+        if version is None:
+            raise Http404("No such version.")
+        if version.status != AgreementVersion.Status.DRAFT:
+            messages.info(
+                request,
+                f"v{version.number} is {version.get_status_display().lower()}: only a draft "
+                "can be changed. Its terms are shown below.",
+            )
+            return HttpResponseRedirect(self.change_url(agreement))
+        return self._terms_view(request, agreement=agreement, version=version)
+
+    def _terms_view(
+        self,
+        request: HttpRequest,
+        *,
+        agreement: Agreement | None,
+        version: AgreementVersion | None,
+    ) -> HttpResponse:
+        party_errors: list[str] = []
+        if request.method == "POST":
+            form = VersionForm(request.POST, creating=agreement is None)
+            formset = PartyFormSet(request.POST, prefix="parties")
+            if form.is_valid() and formset.is_valid():
+                try:
+                    saved = self._save_terms(
+                        request, form.cleaned_data, formset, agreement, version
+                    )
+                except ApplicationError as exc:
+                    party_errors = place_errors(exc, form)
+                else:
+                    return HttpResponseRedirect(self.change_url(saved))
+        else:
+            form, formset = _forms_to_start(agreement, version)
+        return self.page(
+            request,
+            "admin/federation/agreement/terms_form.html",
+            title=_title(agreement, version),
+            original=agreement,
+            version=version,
+            form=form,
+            formset=formset,
+            party_errors=party_errors,
+            has_errors=request.method == "POST",  # a saved form has redirected
+            change_url=self.change_url(agreement) if agreement is not None else None,
+        )
+
+    def _save_terms(
+        self,
+        request: HttpRequest,
+        data: dict[str, Any],
+        formset: Any,
+        agreement: Agreement | None,
+        version: AgreementVersion | None,
+    ) -> Agreement:
+        draft = draft_from(data, formset)
+        actor = Actor.from_request(request)
+        if agreement is None:
+            agreement = services.agreement_create(
+                title=data["title"], host=data["host"], actor=actor, **draft
+            )
+            self.log_addition(request, agreement, "Created with draft v1.")
+            messages.success(request, f"“{agreement}” is created with draft v1.")
+        elif version is None:
+            version = services.version_draft(agreement=agreement, actor=actor, **draft)
+            self.log_change(request, agreement, f"Drafted v{version.number}.")
+            messages.success(request, f"Draft v{version.number} is saved.")
+        else:
+            services.version_update(version=version, actor=actor, **draft)
+            self.log_change(request, agreement, f"Changed draft v{version.number}.")
+            messages.success(request, f"Draft v{version.number} is saved.")
+        return agreement
+
+
+def _forms_to_start(
+    agreement: Agreement | None, version: AgreementVersion | None
+) -> tuple[VersionForm, Any]:
+    """The forms as first shown: a draft's own terms, a new version's from the latest one
+    (effective from today on), or an example for a new agreement."""
+    host = agreement.host if agreement is not None else _the_host()
+    start = version
+    if start is None and agreement is not None:
+        start = latest(list(agreement.versions.order_by("number")))
+    initial = version_initial(start, host)
+    if version is None and start is not None:  # a new version: effective from now on
+        today = timezone.localdate()
+        initial.update(effective_from=max(today, start.effective_from), summary="")
+    form = VersionForm(initial=initial, creating=agreement is None)
+    return form, PartyFormSet(prefix="parties", initial=party_rows(start, host))
+
+
+def _title(agreement: Agreement | None, version: AgreementVersion | None) -> str:
+    if agreement is None:
+        return "Add agreement"
+    if version is None:
+        return f"New version of {agreement}"
+    return f"Draft v{version.number} of {agreement}"
+
+
+def _the_host() -> Partner | None:
+    return Partner.objects.filter(kind=Partner.Kind.HOST).first()
