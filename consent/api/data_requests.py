@@ -29,8 +29,8 @@ from consent.services.data_requests import IDENTITY_FACTS, MIN_IDENTITY_FACTS
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.filters import apply_filters, filter_parameters
-from partners.api.pagination import CappedCursorPagination, page_of
+from partners.api.filters import list_schema
+from partners.api.pagination import CappedCursorPagination
 from partners.api.schema import NON_BLANK, raises
 from partners.errors import ErrorCode
 
@@ -142,16 +142,14 @@ class DataRequestListApi(PartnerEndpoint):
             model = DataSubjectRequest
             fields: list[str] = []
 
-    @extend_schema(
-        parameters=filter_parameters(DataRequestFilters),
-        responses=page_of(DataRequestOutput),
-    )
+    @list_schema(DataRequestFilters, DataRequestOutput)
     def get(self, request: Request) -> Response:
         found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(
             "member"
         )
-        found = apply_filters(self.DataRequestFilters, request.query_params, found)
-        return self.paginated(found, DataRequestOutput, pagination=DataRequestPagination)
+        return self.filtered_page(
+            self.DataRequestFilters, found, DataRequestOutput, pagination=DataRequestPagination
+        )
 
 
 class DataRequestDetailApi(PartnerEndpoint):

@@ -27,8 +27,7 @@ from consent.services import (
 )
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint
-from partners.api.filters import StrictBooleanFilter, apply_filters, filter_parameters
-from partners.api.pagination import page_of
+from partners.api.filters import StrictBooleanFilter, list_schema
 from partners.api.schema import raises
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount
@@ -70,14 +69,12 @@ class WithdrawalListApi(PartnerEndpoint):
             model = WithdrawalNotice
             fields: list[str] = []
 
-    @extend_schema(
-        parameters=filter_parameters(WithdrawalFilters),
-        responses=page_of(WithdrawalOutput),
-    )
+    @list_schema(WithdrawalFilters, WithdrawalOutput)
     def get(self, request: Request) -> Response:
         notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
-        notices = apply_filters(self.WithdrawalFilters, request.query_params, notices)
-        return self.paginated(notices.order_by("created_at"), WithdrawalOutput)
+        return self.filtered_page(
+            self.WithdrawalFilters, notices.order_by("created_at"), WithdrawalOutput
+        )
 
 
 class WithdrawalAcknowledgeApi(PartnerEndpoint):

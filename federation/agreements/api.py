@@ -27,8 +27,9 @@ from federation.agreements.access import (
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import agreement_list, version_diff, version_in_force
 from federation.agreements.services import version_sign
-from federation.kernel.api import ADMIN, READ, FederationEndpoint, choice_field, list_schema
+from federation.kernel.api import ADMIN, READ, FederationEndpoint, choice_field
 from partners.api.base import StrictInputSerializer
+from partners.api.filters import list_schema
 from partners.api.schema import raises
 from partners.errors import ErrorCode
 from partners.models import Partner

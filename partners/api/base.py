@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+import django_filters as df
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
 from rest_framework import serializers
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from partners.actors import Actor
 from partners.api.authentication import PartnerPrincipal
+from partners.api.filters import apply_filters
 from partners.api.pagination import CappedCursorPagination
 from partners.crypto import UndecryptableError
 from partners.errors import ApplicationError, ErrorCode
@@ -71,6 +73,21 @@ class PartnerEndpoint(APIView):
         data = serializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         return dict(data.validated_data)
+
+    def filtered_page(
+        self,
+        filters: type[df.FilterSet],
+        queryset: Any,
+        output: type[serializers.BaseSerializer],
+        *,
+        pagination: type[CappedCursorPagination] = CappedCursorPagination,
+        present: Callable[[Any], Any] | None = None,
+    ) -> Response:
+        """One page of ``queryset`` narrowed by the query's ``filters`` (``list_schema``
+        documents them), each row shown by ``output`` through ``present`` when given. Raises
+        validation_failed for a filter that is empty or not valid."""
+        rows = apply_filters(filters, self.request.query_params, queryset, request=self.request)
+        return self.paginated(rows, output, pagination=pagination, present=present)
 
     def paginated(
         self,

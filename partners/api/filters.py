@@ -1,11 +1,12 @@
 """List filters: django-filter FilterSets, applied strictly.
 
-Every app's list endpoints declare a ``FilterSet`` and call ``PartnerEndpoint.filtered``. A
+Every app's list endpoints declare a ``FilterSet`` and call ``PartnerEndpoint.filtered_page``. A
 filter given with an empty value (``?status=``) or a value it cannot take (``?pending=banana``)
 is a 400 naming the parameter, never silently ignored, so a client never reads an unfiltered
 list believing it filtered. ``filter_parameters`` documents the same filters in the schema.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,10 @@ from django import forms
 from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 
+from partners.api.pagination import page_of
 from partners.errors import ApplicationError, ErrorCode
 
 TRUE, FALSE = "true", "false"
@@ -116,3 +119,11 @@ def filter_parameters(filterset_class: type[df.FilterSet]) -> list[OpenApiParame
             )
         )
     return parameters
+
+
+def list_schema(
+    filters: type[df.FilterSet], output: type[serializers.Serializer], **kwargs: Any
+) -> Callable[[Any], Any]:
+    """``extend_schema`` for a list answered by ``PartnerEndpoint.filtered_page``: its filters
+    as query parameters and a page of ``output`` as its response."""
+    return extend_schema(parameters=filter_parameters(filters), responses=page_of(output), **kwargs)

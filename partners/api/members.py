@@ -20,7 +20,7 @@ from partners import pii, selectors, services
 from partners.access import access_member_by_number
 from partners.api.base import PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
-from partners.api.filters import UtcDateTimeFilter, apply_filters, filter_parameters
+from partners.api.filters import UtcDateTimeFilter, filter_parameters
 from partners.api.pagination import CappedCursorPagination, page_of
 from partners.api.schema import raises
 from partners.errors import ErrorCode
@@ -195,12 +195,12 @@ class MemberListApi(PartnerEndpoint):
     )
     @raises(ErrorCode.CONFLICT)
     def get(self, request: Request) -> Response:
-        members = apply_filters(
+        return self.filtered_page(
             self.MemberListFilters,
-            request.query_params,
             selectors.member_list(partner=self.partner),
+            MemberOutput,
+            pagination=MemberPagination,
         )
-        return self.paginated(members, MemberOutput, pagination=MemberPagination)
 
     @extend_schema(
         request=MemberRecordInput,

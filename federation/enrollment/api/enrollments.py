@@ -22,9 +22,10 @@ from federation.enrollment.api.outputs import (
 from federation.enrollment.models import Enrollment
 from federation.enrollment.services import enrollment_request
 from federation.errors import FederationErrorCode
-from federation.kernel.api import READ, WRITE, FederationEndpoint, list_schema
+from federation.kernel.api import READ, WRITE, FederationEndpoint
 from partners.access import access_member_by_number
 from partners.api.base import StrictInputSerializer
+from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
 from partners.api.schema import raises
 from partners.errors import ErrorCode
