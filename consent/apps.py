@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentConfig(AppConfig):
     name = "consent"
-    verbose_name = "Consent"
+    verbose_name = _("Consent")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

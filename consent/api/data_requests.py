@@ -16,6 +16,7 @@ from consent.access import (
 from consent.api.fields import (
     READ,
     WRITE,
+    ModelOutput,
 )
 from consent.errors import ConsentErrorCode
 from consent.models import (
@@ -37,7 +38,7 @@ from partners.errors import ErrorCode
 # --- Data-subject requests -------------------------------------------------------------------
 
 
-class DataRequestOutput(serializers.ModelSerializer):
+class DataRequestOutput(ModelOutput):
     member_number = serializers.CharField(source="member.member_number")
     kind = NamedChoiceField(
         schema_name="DataRequestKindEnum", choices=DataSubjectRequest.Kind.choices

@@ -68,6 +68,20 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+# An output of model rows documented in the API's own words. The models' verbose names and help
+# texts are written for people and translated (the admin shows them in Japanese); left to DRF
+# they would become the schema's titles and descriptions, and the schema would change with the
+# language it is generated in. API documentation stays English: a field's help is written on the
+# serializer (``Meta.extra_kwargs``) when it needs one. (A comment, not a docstring: drf-spectacular
+# would publish a docstring as every subclass's description.)
+class ModelOutput(serializers.ModelSerializer):
+    def build_standard_field(self, field_name: str, model_field: Any) -> tuple[Any, Any]:
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        field_kwargs.pop("label", None)
+        field_kwargs.pop("help_text", None)
+        return field_class, field_kwargs
+
+
 def named_serializer(name: str, doc: str, fields: dict[str, Any]) -> type[serializers.Serializer]:
     # The consent receipt's field names are Kantara's own (camelCase); building the class with
     # type() keeps them as they are without renaming every attribute for the linter.

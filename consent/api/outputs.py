@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from consent.api.fields import (
     RECEIPT_VERSION,
+    ModelOutput,
     channel_field,
     language_field,
     named_serializer,
@@ -23,7 +24,7 @@ from partners.models import MemberAccount, Partner
 # --- Output ----------------------------------------------------------------------------------
 
 
-class PurposeOutput(serializers.ModelSerializer):
+class PurposeOutput(ModelOutput):
     class Meta:
         model = Purpose
         fields = ["code", "name_ja", "name_en", "description_ja", "description_en"]
@@ -39,7 +40,7 @@ class NoticeConditionsOutput(serializers.Serializer):
     )
 
 
-class NoticeOutput(serializers.ModelSerializer):
+class NoticeOutput(ModelOutput):
     language = language_field()
     conditions = NoticeConditionsOutput()
 
@@ -70,7 +71,7 @@ class ConsentStateOutput(serializers.Serializer):
     changed_at = serializers.DateTimeField()
 
 
-class ConsentEventOutput(serializers.ModelSerializer):
+class ConsentEventOutput(ModelOutput):
     member_number = serializers.CharField(source="member.member_number")
     action = NamedChoiceField(schema_name="ConsentActionEnum", choices=ConsentEvent.Action.choices)
     purpose = serializers.CharField(source="purpose_id")
@@ -92,6 +93,9 @@ class ConsentEventOutput(serializers.ModelSerializer):
             "previous_hash",
             "hash",
         ]
+        extra_kwargs = {
+            "occurred_at": {"help_text": "When the member said so (aware, any zone)."},
+        }
 
 
 ConsentReceiptControllerOutput = named_serializer(
