@@ -7,6 +7,8 @@ Member accounts, one or many, come through ``partners.access``.
 
 import uuid
 
+from django.utils.translation import gettext as _
+
 from consent.models import Channel, DataSubjectRequest, WithdrawalNotice
 from partners.errors import ApplicationError, ErrorCode, not_found, validation_failed
 from partners.models import Partner
@@ -15,10 +17,6 @@ from partners.models import Partner
 # the preference page is Sanpo's own.
 BRAND_CHANNELS = frozenset(
     {Channel.PARTNER_APP, Channel.PAPER, Channel.CALL_CENTRE, Channel.STAFF_VISIT}
-)
-BRAND_RECORDS_FOR_ITSELF = (
-    "A partner brand records consents only with itself as the recipient; consents for other "
-    "recipients are recorded through the host's portal."
 )
 
 
@@ -62,10 +60,16 @@ def access_consent_recipient(principal: Partner, slug: str, *, channel: str) -> 
     400 for it. A brand records only for itself: any other slug is the same 403 whether or not
     such a company exists, so the answer never tells a brand which slugs are taken."""
     if principal.kind != Partner.Kind.HOST and slug != principal.slug:
-        raise ApplicationError(ErrorCode.PERMISSION_DENIED, BRAND_RECORDS_FOR_ITSELF)
+        raise ApplicationError(
+            ErrorCode.PERMISSION_DENIED,
+            _(
+                "A partner brand records consents only with itself as the recipient; consents "
+                "for other recipients are recorded through the host's portal."
+            ),
+        )
     recipient = Partner.objects.filter(slug=slug).first()
     if recipient is None:
-        raise validation_failed("recipient", "Unknown recipient.")
+        raise validation_failed("recipient", _("Unknown recipient."))
     check_may_record(principal, channel=channel)
     return recipient
 
@@ -76,13 +80,15 @@ def check_may_record(caller: Partner, *, channel: str) -> None:
     if channel == Channel.PREFERENCE_PAGE:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            "Only the member's own preference page records through the preference_page channel.",
+            _("Only the member's own preference page records through the preference_page channel."),
         )
     if channel == Channel.DATA_SUBJECT_REQUEST:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            "Only an erasure request records through the data_subject_request channel (its "
-            "withdrawals); no consent is ever granted through it.",
+            _(
+                "Only an erasure request records through the data_subject_request channel (its "
+                "withdrawals); no consent is ever granted through it."
+            ),
         )
     if caller.kind == Partner.Kind.HOST:
         return
@@ -90,6 +96,6 @@ def check_may_record(caller: Partner, *, channel: str) -> None:
     if channel not in BRAND_CHANNELS:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            "A partner brand records consents only through its own channels: "
-            f"{', '.join(sorted(BRAND_CHANNELS))}.",
+            _("A partner brand records consents only through its own channels: %(channels)s.")
+            % {"channels": ", ".join(sorted(BRAND_CHANNELS))},
         )

@@ -1,16 +1,17 @@
 """The consent app's error codes, registered in ``ConsentConfig.ready``."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ConsentErrorCode(models.TextChoices):
     CONSENT_REQUIRED = (
         "consent_required",
-        "The member has not consented to this use, or withdrew.",
+        _("The member has not consented to this use, or withdrew."),
     )
     IDENTITY_NOT_VERIFIED = (
         "identity_not_verified",
-        "The requester's identity did not match the member's record.",
+        _("The requester's identity did not match the member's record."),
     )
 
 

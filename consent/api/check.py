@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -71,7 +72,9 @@ class ConsentCheckApi(PartnerEndpoint):
         purpose_code: str = values["purpose"]
         numbers: list[str] = values["members"]
         if not Purpose.objects.filter(code=purpose_code, active=True).exists():
-            raise validation_failed("purpose", f"There is no purpose {purpose_code!r}.")
+            raise validation_failed(
+                "purpose", _("There is no purpose %(code)r.") % {"code": purpose_code}
+            )
         member_ids = access_member_ids_by_numbers(self.partner, numbers)
         decisions = consent_check_many(
             member_ids=set(member_ids.values()), purpose_code=purpose_code, recipient=self.partner

@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from consent.models import (
@@ -63,7 +64,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     def enforce_timezone(self, value: Any) -> Any:
         if value.tzinfo is None or value.utcoffset() is None:
             raise serializers.ValidationError(
-                "Give a timezone-aware time (with an offset, e.g. +09:00).", code="naive"
+                _("Give a timezone-aware time (with an offset, e.g. +09:00)."), code="naive"
             )
         return super().enforce_timezone(value)
 

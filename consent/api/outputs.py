@@ -3,6 +3,7 @@ the rules of who may record what."""
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from consent.api.fields import (
@@ -206,5 +207,5 @@ def receipt_of(event: ConsentEvent, *, caller: Partner, member: MemberAccount) -
 def notice_by_id(notice_id: Any) -> PrivacyNotice:
     notice = PrivacyNotice.objects.filter(pk=notice_id).first()
     if notice is None:
-        raise validation_failed("notice", "Unknown notice.")
+        raise validation_failed("notice", _("Unknown notice."))
     return notice

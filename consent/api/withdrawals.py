@@ -5,6 +5,7 @@ from datetime import timedelta
 import django_filters as df
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -107,7 +108,7 @@ class PreferenceLinkApi(PartnerEndpoint):
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         if member.status == MemberAccount.Status.ERASED:
-            raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+            raise ApplicationError(ErrorCode.CONFLICT, _("This member's data has been erased."))
         token = preference_link_token(member)
         output = {
             "url": request.build_absolute_uri(f"/preferences/{token}/"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.models import (
     ConsentEvent,
@@ -39,10 +40,10 @@ def data_request_export(*, request: DataSubjectRequest, actor: Actor) -> dict[st
     Raises ApplicationError (conflict) for an erasure request or an erased member.
     """
     if request.kind != DataSubjectRequest.Kind.ACCESS:
-        raise ApplicationError(ErrorCode.CONFLICT, "Only an access request has an export.")
+        raise ApplicationError(ErrorCode.CONFLICT, _("Only an access request has an export."))
     member = request.member
     if member.status == MemberAccount.Status.ERASED:
-        raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased since.")
+        raise ApplicationError(ErrorCode.CONFLICT, _("This member's data has been erased since."))
     personal = member_reveal(
         member=member, actor=actor, purpose=f"data-subject access request {request.pk}"
     )

@@ -16,6 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.errors import ConsentErrorCode
 from consent.models import DataSubjectRequest
@@ -41,7 +42,7 @@ def _unverified() -> ApplicationError:
     # One message whichever fact failed, so the answer cannot be used to test facts one by one.
     return ApplicationError(
         ConsentErrorCode.IDENTITY_NOT_VERIFIED,
-        "The identity given does not match the member's record; nothing was done.",
+        _("The identity given does not match the member's record; nothing was done."),
     )
 
 
@@ -59,7 +60,7 @@ def identity_verify(*, member: MemberAccount, identity: Mapping[str, str]) -> li
     given = {name: value for name, value in given.items() if value}
     if len(given) < MIN_IDENTITY_FACTS:
         raise validation_failed(
-            "identity", "Give at least two of: email, phone, birth_date (YYYY-MM-DD)."
+            "identity", _("Give at least two of: email, phone, birth_date (YYYY-MM-DD).")
         )
     if member.status == MemberAccount.Status.ERASED or member.wrapped_key is None:
         raise _unverified()
@@ -96,17 +97,17 @@ def data_request_submit(
     returns the completed request and changes nothing.
     """
     if kind not in DataSubjectRequest.Kind.values:
-        raise validation_failed("kind", "Give a kind: access or erasure.")
+        raise validation_failed("kind", _("Give a kind: access or erasure."))
     if member.status == MemberAccount.Status.ERASED and kind == DataSubjectRequest.Kind.ERASURE:
         done = member.data_subject_requests.filter(kind=kind).order_by("-received_at").first()
         if done is not None:
             return done, False
-        raise ApplicationError(ErrorCode.CONFLICT, "This member's data has already been erased.")
+        raise ApplicationError(ErrorCode.CONFLICT, _("This member's data has already been erased."))
     verified_with = identity_verify(member=member, identity=identity)
     with transaction.atomic():
         member = MemberAccount.objects.select_for_update().get(pk=member.pk)
         if member.status == MemberAccount.Status.ERASED:  # erased while we verified
-            raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+            raise ApplicationError(ErrorCode.CONFLICT, _("This member's data has been erased."))
         open_request = member.data_subject_requests.filter(
             kind=kind, status=DataSubjectRequest.Status.VERIFIED
         ).first()

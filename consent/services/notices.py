@@ -10,6 +10,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent import check_cache
 from consent.audit import ConsentAuditAction
@@ -47,9 +48,11 @@ def notice_publish(
     }
     unknown = set(conditions["purposes"]) - set(Purpose.objects.values_list("code", flat=True))
     if unknown:
-        raise _invalid("purposes", f"Unknown purposes: {', '.join(sorted(unknown))}.")
+        raise _invalid(
+            "purposes", _("Unknown purposes: %(codes)s.") % {"codes": ", ".join(sorted(unknown))}
+        )
     if timezone.is_naive(effective_at):
-        raise _invalid("effective_at", "Give a timezone-aware time.")
+        raise _invalid("effective_at", _("Give a timezone-aware time."))
     notice = PrivacyNotice(
         version=version,
         language=language,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.models import (
     ConsentState,
@@ -55,11 +56,12 @@ def provision_record(
     if state is None or not decision.allowed:
         raise ApplicationError(
             ErrorCode.PERMISSION_DENIED,
-            f"The member's consent does not allow this provision ({decision.reason}).",
+            _("The member's consent does not allow this provision (%(reason)s).")
+            % {"reason": decision.reason},
         )
     allowed_items = set(state.notice.conditions["data_items"]) if state.notice else set()
     if not items or not set(items) <= allowed_items:
-        raise _invalid("data_items", "Only items named in the notice the member agreed to.")
+        raise _invalid("data_items", _("Only items named in the notice the member agreed to."))
     provider = member.partner
     return ProvisionRecord.objects.create(
         provided_at=at,

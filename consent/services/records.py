@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent import check_cache
 from consent.models import (
@@ -61,9 +62,9 @@ def event_hash(event: ConsentEvent) -> str:
 
 def _check_time(field: str, value: datetime, now: datetime) -> None:
     if timezone.is_naive(value):
-        raise _invalid(field, "Give a timezone-aware time (with an offset, e.g. +09:00).")
+        raise _invalid(field, _("Give a timezone-aware time (with an offset, e.g. +09:00)."))
     if value > now + _CLOCK_SKEW:
-        raise _invalid(field, "This time is in the future.")
+        raise _invalid(field, _("This time is in the future."))
 
 
 def _append(
@@ -127,13 +128,16 @@ def _append(
 def _purpose(code: str) -> Purpose:
     purpose = Purpose.objects.filter(code=code, active=True).first()
     if purpose is None:
-        raise _invalid("purpose", f"There is no purpose {code!r}.")
+        raise _invalid("purpose", _("There is no purpose %(code)r.") % {"code": code})
     return purpose
 
 
 def _channel(channel: str) -> str:
     if channel not in Channel.values:
-        raise _invalid("channel", f"Give a channel: one of {', '.join(Channel.values)}.")
+        raise _invalid(
+            "channel",
+            _("Give a channel: one of %(channels)s.") % {"channels": ", ".join(Channel.values)},
+        )
     return channel
 
 
@@ -158,29 +162,29 @@ def consent_grant(
     now = timezone.now()
     purpose = _purpose(purpose_code)
     if _channel(channel) == Channel.DATA_SUBJECT_REQUEST:
-        raise _invalid("channel", "Consent is never given through a data-subject request.")
+        raise _invalid("channel", _("Consent is never given through a data-subject request."))
     _check_time("occurred_at", occurred_at, now)
     if expires_at is not None:
         _check_time("expires_at", expires_at, now + timedelta(days=36_500))
         if expires_at <= occurred_at:
-            raise _invalid("expires_at", "A consent must expire after it was given.")
+            raise _invalid("expires_at", _("A consent must expire after it was given."))
     if not recipient.is_active:
-        raise _invalid("recipient", "This recipient cannot receive member data now.")
+        raise _invalid("recipient", _("This recipient cannot receive member data now."))
     if member.status == MemberAccount.Status.ERASED:
-        raise ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+        raise ApplicationError(ErrorCode.CONFLICT, _("This member's data has been erased."))
     if notice.conditions_sha256 != current_conditions(at=now):
         raise _invalid(
-            "notice", "This notice version has been superseded; show the member the current one."
+            "notice", _("This notice version has been superseded; show the member the current one.")
         )
     if occurred_at < notice.effective_at:
         raise _invalid(
-            "occurred_at", "The member cannot have agreed to a notice not yet in effect."
+            "occurred_at", _("The member cannot have agreed to a notice not yet in effect.")
         )
     if not jurisdiction or len(jurisdiction) > 8:
-        raise _invalid("jurisdiction", "Give a jurisdiction code of at most 8 characters.")
+        raise _invalid("jurisdiction", _("Give a jurisdiction code of at most 8 characters."))
     covered = notice.conditions
     if purpose.code not in covered["purposes"] or recipient.slug not in covered["recipients"]:
-        raise _invalid("notice", "The notice the member saw does not cover this use.")
+        raise _invalid("notice", _("The notice the member saw does not cover this use."))
     with transaction.atomic():
         return _append(
             member=member,
@@ -221,10 +225,11 @@ def consent_withdraw(
         )
         if state is None:
             raise ApplicationError(
-                ErrorCode.CONFLICT, "There is no consent in force for this purpose and recipient."
+                ErrorCode.CONFLICT,
+                _("There is no consent in force for this purpose and recipient."),
             )
         if occurred_at < state.event.occurred_at:
-            raise _invalid("occurred_at", "A consent cannot be withdrawn before it was given.")
+            raise _invalid("occurred_at", _("A consent cannot be withdrawn before it was given."))
         event = _append(
             member=member,
             purpose=purpose,
