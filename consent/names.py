@@ -9,10 +9,12 @@ provision records and the API name items by code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from partners.models import Partner
 
@@ -46,8 +48,14 @@ def data_item_name(code: str) -> str:
     return str(name) if name is not None else code
 
 
-def data_item_names(codes: list[str] | tuple[str, ...]) -> list[str]:
-    return [data_item_name(code) for code in codes]
+def data_item_list(codes: Iterable[str]) -> str:
+    """Several data items named in the active language, as a list is written in it."""
+    return list_join(data_item_name(code) for code in codes)
+
+
+def list_join(names: Iterable[str]) -> str:
+    """Names joined as the active language lists them ("a, b" and 「a、b」)."""
+    return pgettext("list separator", ", ").join(names)
 
 
 def partner_name(partner: Partner) -> str:

@@ -3,6 +3,11 @@ Japan reads it as UTF-8 rather than Shift_JIS), and safe to open in a spreadshee
 
 Every export is a ``Table``: a header and how to read each cell from a row. Tables only name
 clear columns; decrypted personal data never reaches a CSV (a reveal is shown once, on screen).
+
+The header is in the reviewer's language (in English, the column names a program reads), and
+so are names of companies and problems; values that are codes (slugs, purposes, actions,
+statuses, channels, yes/no) and times (ISO 8601) stay the same in every language, so that a
+file compares with another whoever downloaded it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
 from django.http import StreamingHttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
 
 from consent.compliance.selectors import ConsentCount
 from consent.models import (
@@ -26,6 +33,8 @@ from consent.models import (
     ProvisionRecord,
     WithdrawalNotice,
 )
+from consent.names import partner_name
+from consent.services import chain_problem_text
 from partners.models import MemberAccount
 
 T = TypeVar("T")
@@ -59,10 +68,10 @@ def cell(value: Any) -> str:
 @dataclass(frozen=True)
 class Table(Generic[T]):
     name: str  # part of the file name
-    columns: Sequence[tuple[str, Callable[[T], Any]]]
+    columns: Sequence[tuple[Promise, Callable[[T], Any]]]
 
     def rows(self, items: Iterable[T]) -> Iterator[list[str]]:
-        yield [header for header, _ in self.columns]
+        yield [str(header) for header, _ in self.columns]
         for item in items:
             yield [cell(read(item)) for _, read in self.columns]
 
@@ -81,11 +90,15 @@ def csv_response(table: Table[T], items: Iterable[T], *, label: str = "") -> Str
     long list is never held in memory.
     """
     writer = csv.writer(_Echo())
+    # The lines are made while the response is sent, after this request's language may have
+    # been switched off: keep the reviewer's.
+    language = translation.get_language()
 
     def lines() -> Iterator[str]:
-        yield BOM
-        for row in table.rows(items):
-            yield writer.writerow(row)
+        with translation.override(language):
+            yield BOM
+            for row in table.rows(items):
+                yield writer.writerow(row)
 
     # Labels are slugs, member numbers and filter values; keep the characters those use, so
     # the name needs no quoting rules and a crafted filter cannot break the header.
@@ -108,91 +121,111 @@ def _names(value: Any) -> list[str]:
 
 
 # --- The tables -------------------------------------------------------------------------------
+# Each header is spelled out as pgettext_lazy("CSV column", ...): makemessages only finds the
+# literal calls, and the context tells a translator that the English is a program's column name.
 
 
-def _member_columns(path: Callable[[Any], MemberAccount]) -> list[tuple[str, Callable[[Any], Any]]]:
+def _member_columns(
+    path: Callable[[Any], MemberAccount],
+) -> list[tuple[Promise, Callable[[Any], Any]]]:
     return [
-        ("member_partner", lambda row: path(row).partner.slug),
-        ("member_number", lambda row: path(row).member_number),
+        (pgettext_lazy("CSV column", "member_partner"), lambda row: path(row).partner.slug),
+        (pgettext_lazy("CSV column", "member_number"), lambda row: path(row).member_number),
     ]
 
 
 SEARCH_RESULTS: Table[MemberAccount] = Table(
     "member-search",
     [
-        ("partner", lambda m: m.partner.slug),
-        ("partner_name", lambda m: m.partner.name_latin),
-        ("member_number", lambda m: m.member_number),
-        ("kind", lambda m: m.kind),
-        ("status", lambda m: m.status),
+        (pgettext_lazy("CSV column", "partner"), lambda m: m.partner.slug),
+        (pgettext_lazy("CSV column", "partner_name"), lambda m: partner_name(m.partner)),
+        (pgettext_lazy("CSV column", "member_number"), lambda m: m.member_number),
+        # A member's kind and status are not a request's: the same English column, other words.
+        (pgettext_lazy("CSV column of a member", "kind"), lambda m: m.kind),
+        (pgettext_lazy("CSV column of a member", "status"), lambda m: m.status),
     ],
 )
 
 TIMELINE: Table[ConsentEvent] = Table(
     "consent-timeline",
     [
-        ("sequence", lambda e: e.sequence),
-        ("occurred_at", lambda e: e.occurred_at),
-        ("recorded_at", lambda e: e.recorded_at),
-        ("purpose", lambda e: e.purpose_id),
-        ("recipient", lambda e: e.recipient.slug),
-        ("action", lambda e: e.action),
-        ("channel", lambda e: e.channel),
-        ("captured_by", lambda e: e.captured_by),
-        ("notice_version", lambda e: e.notice.version if e.notice else None),
-        ("notice_language", lambda e: e.notice.language if e.notice else None),
-        ("expires_at", lambda e: e.expires_at),
-        ("jurisdiction", lambda e: e.jurisdiction),
-        ("event_id", lambda e: e.id),
-        ("hash", lambda e: e.hash),
-        ("previous_hash", lambda e: e.previous_hash),
+        (pgettext_lazy("CSV column", "sequence"), lambda e: e.sequence),
+        (pgettext_lazy("CSV column", "occurred_at"), lambda e: e.occurred_at),
+        (pgettext_lazy("CSV column", "recorded_at"), lambda e: e.recorded_at),
+        (pgettext_lazy("CSV column", "purpose"), lambda e: e.purpose_id),
+        (pgettext_lazy("CSV column", "recipient"), lambda e: e.recipient.slug),
+        (pgettext_lazy("CSV column", "action"), lambda e: e.action),
+        (pgettext_lazy("CSV column", "channel"), lambda e: e.channel),
+        (pgettext_lazy("CSV column", "captured_by"), lambda e: e.captured_by),
+        (
+            pgettext_lazy("CSV column", "notice_version"),
+            lambda e: e.notice.version if e.notice else None,
+        ),
+        (
+            pgettext_lazy("CSV column", "notice_language"),
+            lambda e: e.notice.language if e.notice else None,
+        ),
+        (pgettext_lazy("CSV column", "expires_at"), lambda e: e.expires_at),
+        (pgettext_lazy("CSV column", "jurisdiction"), lambda e: e.jurisdiction),
+        (pgettext_lazy("CSV column", "event_id"), lambda e: e.id),
+        (pgettext_lazy("CSV column", "hash"), lambda e: e.hash),
+        (pgettext_lazy("CSV column", "previous_hash"), lambda e: e.previous_hash),
     ],
 )
 
 STATES: Table[ConsentState] = Table(
     "consent-states",
     [
-        ("recipient", lambda s: s.recipient.slug),
-        ("purpose", lambda s: s.purpose_id),
-        ("status", attrgetter("status")),  # annotations: see selectors
-        ("granted", lambda s: s.granted),
-        ("expires_at", lambda s: s.expires_at),
-        ("changed_at", lambda s: s.changed_at),
-        ("notice_version", lambda s: s.notice.version if s.notice else None),
-        ("notice_in_force", lambda s: attrgetter("notice_in_force")(s) if s.granted else None),
-        ("event_sequence", lambda s: s.event.sequence),
-        ("event_id", lambda s: s.event_id),
+        (pgettext_lazy("CSV column", "recipient"), lambda s: s.recipient.slug),
+        (pgettext_lazy("CSV column", "purpose"), lambda s: s.purpose_id),
+        (pgettext_lazy("CSV column", "status"), attrgetter("status")),  # annotations: see selectors
+        (pgettext_lazy("CSV column", "granted"), lambda s: s.granted),
+        (pgettext_lazy("CSV column", "expires_at"), lambda s: s.expires_at),
+        (pgettext_lazy("CSV column", "changed_at"), lambda s: s.changed_at),
+        (
+            pgettext_lazy("CSV column", "notice_version"),
+            lambda s: s.notice.version if s.notice else None,
+        ),
+        (
+            pgettext_lazy("CSV column", "notice_in_force"),
+            lambda s: attrgetter("notice_in_force")(s) if s.granted else None,
+        ),
+        (pgettext_lazy("CSV column", "event_sequence"), lambda s: s.event.sequence),
+        (pgettext_lazy("CSV column", "event_id"), lambda s: s.event_id),
     ],
 )
 
 PROVISIONS: Table[ProvisionRecord] = Table(
     "provision-records",
     [
-        ("provided_at", lambda p: p.provided_at),
-        ("provider", lambda p: p.provider.slug),
-        ("recipient", lambda p: p.recipient.slug),
-        ("purpose", lambda p: p.purpose_id),
-        ("data_items", lambda p: list(p.data_items)),
-        ("consent_event_sequence", lambda p: p.consent_event.sequence),
-        ("consent_event_id", lambda p: p.consent_event_id),
-        ("recipient_obtained_from", lambda p: p.recipient_obtained_from),
-        ("member_pseudonym", lambda p: p.member_pseudonym),
-        ("recorded_by", lambda p: p.recorded_by),
-        ("retain_until", lambda p: p.retain_until),
+        (pgettext_lazy("CSV column", "provided_at"), lambda p: p.provided_at),
+        (pgettext_lazy("CSV column", "provider"), lambda p: p.provider.slug),
+        (pgettext_lazy("CSV column", "recipient"), lambda p: p.recipient.slug),
+        (pgettext_lazy("CSV column", "purpose"), lambda p: p.purpose_id),
+        (pgettext_lazy("CSV column", "data_items"), lambda p: list(p.data_items)),
+        (pgettext_lazy("CSV column", "consent_event_sequence"), lambda p: p.consent_event.sequence),
+        (pgettext_lazy("CSV column", "consent_event_id"), lambda p: p.consent_event_id),
+        (
+            pgettext_lazy("CSV column", "recipient_obtained_from"),
+            lambda p: p.recipient_obtained_from,
+        ),
+        (pgettext_lazy("CSV column", "member_pseudonym"), lambda p: p.member_pseudonym),
+        (pgettext_lazy("CSV column", "recorded_by"), lambda p: p.recorded_by),
+        (pgettext_lazy("CSV column", "retain_until"), lambda p: p.retain_until),
     ],
 )
 
-_WITHDRAWAL_COLUMNS: list[tuple[str, Callable[[WithdrawalNotice], Any]]] = [
-    ("withdrawal_id", lambda n: n.event_id),
-    ("recipient", lambda n: n.recipient.slug),
-    ("purpose", lambda n: n.event.purpose_id),
-    ("member_pseudonym", lambda n: n.member_pseudonym),
-    ("created_at", lambda n: n.created_at),
-    ("last_sent_at", lambda n: n.last_sent_at),
-    ("times_sent", lambda n: n.times_sent),
-    ("acknowledged_at", lambda n: n.acknowledged_at),
-    ("acknowledged_by", lambda n: n.acknowledged_by),
-    ("overdue", attrgetter("is_overdue")),
+_WITHDRAWAL_COLUMNS: list[tuple[Promise, Callable[[WithdrawalNotice], Any]]] = [
+    (pgettext_lazy("CSV column", "withdrawal_id"), lambda n: n.event_id),
+    (pgettext_lazy("CSV column", "recipient"), lambda n: n.recipient.slug),
+    (pgettext_lazy("CSV column", "purpose"), lambda n: n.event.purpose_id),
+    (pgettext_lazy("CSV column", "member_pseudonym"), lambda n: n.member_pseudonym),
+    (pgettext_lazy("CSV column", "created_at"), lambda n: n.created_at),
+    (pgettext_lazy("CSV column", "last_sent_at"), lambda n: n.last_sent_at),
+    (pgettext_lazy("CSV column", "times_sent"), lambda n: n.times_sent),
+    (pgettext_lazy("CSV column", "acknowledged_at"), lambda n: n.acknowledged_at),
+    (pgettext_lazy("CSV column", "acknowledged_by"), lambda n: n.acknowledged_by),
+    (pgettext_lazy("CSV column", "overdue"), attrgetter("is_overdue")),
 ]
 
 MEMBER_WITHDRAWALS: Table[WithdrawalNotice] = Table("withdrawal-notices", _WITHDRAWAL_COLUMNS)
@@ -205,41 +238,44 @@ OVERDUE_WITHDRAWALS: Table[WithdrawalNotice] = Table(
 COUNTS: Table[ConsentCount] = Table(
     "consent-counts",
     [
-        ("recipient", lambda c: c.recipient_slug),
-        ("recipient_name", lambda c: c.recipient_name),
-        ("purpose", lambda c: c.purpose),
-        ("consented", lambda c: c.consented),
-        ("withdrawn", lambda c: c.withdrawn),
-        ("expired", lambda c: c.expired),
+        (pgettext_lazy("CSV column", "recipient"), lambda c: c.recipient_slug),
+        (pgettext_lazy("CSV column", "recipient_name"), lambda c: c.recipient_name),
+        (pgettext_lazy("CSV column", "purpose"), lambda c: c.purpose),
+        (pgettext_lazy("CSV column", "consented"), lambda c: c.consented),
+        (pgettext_lazy("CSV column", "withdrawn"), lambda c: c.withdrawn),
+        (pgettext_lazy("CSV column", "expired"), lambda c: c.expired),
     ],
 )
 
 CHAIN_BREAKS: Table[dict[str, Any]] = Table(
     "chain-breaks",
     [
-        ("member_partner", lambda b: b.get("partner")),
-        ("member_number", lambda b: b.get("member_number")),
-        ("member_id", lambda b: b.get("member_id")),
-        ("sequence", lambda b: b.get("sequence")),
-        ("event_id", lambda b: b.get("event_id")),
-        ("problem", lambda b: b.get("problem")),
+        (pgettext_lazy("CSV column", "member_partner"), lambda b: b.get("partner")),
+        (pgettext_lazy("CSV column", "member_number"), lambda b: b.get("member_number")),
+        (pgettext_lazy("CSV column", "member_id"), lambda b: b.get("member_id")),
+        (pgettext_lazy("CSV column", "sequence"), lambda b: b.get("sequence")),
+        (pgettext_lazy("CSV column", "event_id"), lambda b: b.get("event_id")),
+        (
+            pgettext_lazy("CSV column", "problem"),
+            lambda b: chain_problem_text(str(b.get("problem", ""))),
+        ),
     ],
 )
 
 REQUESTS: Table[DataSubjectRequest] = Table(
     "data-subject-requests",
     [
-        ("request_id", lambda r: r.id),
+        (pgettext_lazy("CSV column", "request_id"), lambda r: r.id),
         *_member_columns(lambda r: r.member),
-        ("kind", lambda r: r.kind),
-        ("status", lambda r: r.status),
-        ("received_at", lambda r: r.received_at),
-        ("received_via", lambda r: r.received_via.slug),
-        ("requested_by", lambda r: r.requested_by),
-        ("verified_with", lambda r: _names(r.verified_with)),
-        ("due_at", lambda r: r.due_at),
-        ("completed_at", lambda r: r.completed_at),
-        ("overdue", attrgetter("is_overdue")),
-        ("completed_late", attrgetter("completed_late")),
+        (pgettext_lazy("CSV column", "kind"), lambda r: r.kind),
+        (pgettext_lazy("CSV column", "status"), lambda r: r.status),
+        (pgettext_lazy("CSV column", "received_at"), lambda r: r.received_at),
+        (pgettext_lazy("CSV column", "received_via"), lambda r: r.received_via.slug),
+        (pgettext_lazy("CSV column", "requested_by"), lambda r: r.requested_by),
+        (pgettext_lazy("CSV column", "verified_with"), lambda r: _names(r.verified_with)),
+        (pgettext_lazy("CSV column", "due_at"), lambda r: r.due_at),
+        (pgettext_lazy("CSV column", "completed_at"), lambda r: r.completed_at),
+        (pgettext_lazy("CSV column", "overdue"), attrgetter("is_overdue")),
+        (pgettext_lazy("CSV column", "completed_late"), attrgetter("completed_late")),
     ],
 )

@@ -19,6 +19,7 @@ from consent.services.records import (
 from consent.services.verification import (
     MAX_RECORDED_BREAKS,
     ChainBreak,
+    chain_problem_text,
     chain_verify,
     chains_verify_all,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "GENESIS_HASH",
     "MAX_RECORDED_BREAKS",
     "ChainBreak",
+    "chain_problem_text",
     "chain_verify",
     "chains_verify_all",
     "consent_grant",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from consent.models import (
     ChainVerification,
@@ -13,6 +15,23 @@ from consent.models import (
 )
 from consent.services.records import GENESIS_HASH, event_hash
 from partners.models import MemberAccount
+
+# What is wrong with a broken link, as a run records it: in English, whoever reads it later (the
+# record does not change with a reader's language); ``chain_problem_text`` translates for them.
+EVENT_MISSING = gettext_noop("event #%(sequence)s is missing")
+NOT_FOLLOWING = gettext_noop("does not follow the event before it")
+CHANGED = gettext_noop("was changed after it was written")
+_MISSING = re.compile(r"event #(?P<sequence>[0-9]+) is missing")
+
+
+def chain_problem_text(problem: str) -> str:
+    """A recorded problem in the active language; one recorded otherwise is shown as it is."""
+    missing = _MISSING.fullmatch(problem)
+    if missing is not None:
+        return gettext(EVENT_MISSING) % {"sequence": missing["sequence"]}
+    if problem in (NOT_FOLLOWING, CHANGED):
+        return gettext(problem)
+    return problem
 
 
 @dataclass(frozen=True)
@@ -34,15 +53,12 @@ def chain_verify(*, member: MemberAccount) -> ChainBreak | None:
     expected = 1
     for event in ConsentEvent.objects.filter(member=member).order_by("sequence").iterator():
         if event.sequence != expected:
-            return ChainBreak(member.pk, expected, None, f"event #{expected} is missing")
+            missing = EVENT_MISSING % {"sequence": expected}
+            return ChainBreak(member.pk, expected, None, missing)
         if event.previous_hash != previous_hash:
-            return ChainBreak(
-                member.pk, event.sequence, event.id, "does not follow the event before it"
-            )
+            return ChainBreak(member.pk, event.sequence, event.id, NOT_FOLLOWING)
         if event_hash(event) != event.hash:
-            return ChainBreak(
-                member.pk, event.sequence, event.id, "was changed after it was written"
-            )
+            return ChainBreak(member.pk, event.sequence, event.id, CHANGED)
         previous_hash = event.hash
         expected += 1
     return None

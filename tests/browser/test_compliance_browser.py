@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from consent.services import consent_grant, consent_withdraw
 from partners.actors import Actor
@@ -28,6 +28,13 @@ PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
 NAME = "佐藤 花子"
 EMAIL = "hanako.sato@example.jp"
 PHONE = {"width": 390, "height": 844}  # an iPhone 12 to 15 in portrait, in CSS pixels
+ENGLISH = "en-GB"  # a reviewer whose browser asks for English; Japanese is the default
+
+
+@pytest.fixture
+def context(new_context: NewContext) -> BrowserContext:
+    """The tests below read the pages in English; the tests of Japanese ask for it."""
+    return new_context(locale=ENGLISH)
 
 
 @pytest.fixture
@@ -150,7 +157,7 @@ def test_partner_staff_who_log_in_are_refused(page: Page, partner_admin: User) -
 def test_the_member_page_fits_a_phone(
     new_context: NewContext, log_in: LogIn, hanako: MemberAccount, compliance_reviewer: User
 ) -> None:
-    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale=ENGLISH)
     log_in(compliance_reviewer, into=phone)
     page = phone.new_page()
 

@@ -458,6 +458,7 @@ def test_the_pages_offer_no_way_to_change_the_record(world: World, reviewer: Cli
         _member_url(world.hanako, "reveal/"),
         "/compliance/search/",
         "/compliance/search.csv",
+        "/i18n/setlang/",  # the language switch: a cookie of the reviewer's, no record
     }
     search_results = reviewer.post("/compliance/search/", {"q": "K-1"})
     assert "Download CSV" in search_results.content.decode()

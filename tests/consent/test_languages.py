@@ -4,17 +4,25 @@ messages, the compliance pages and their CSV files, and the member's preference 
 The suite reads English unless a test asks (tests/conftest.py); these tests ask for Japanese.
 """
 
+import csv
+import io
+import re
+from html import unescape
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone, translation
 
 from consent.models import ConsentEvent, DataSubjectRequest, Purpose
 from consent.names import DATA_ITEM_NAMES, data_item_name, partner_name
+from consent.services import chain_problem_text, chains_verify_all
 from federation.agreements.terms import FLOW_FIELDS
 from partners.member_columns import PERSONAL_FIELDS
 from partners.models import Partner
 from tests.conftest import Key, client_for
+from tests.consent.test_compliance_pages import World
 from tests.factories import make_member, make_notice
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +175,164 @@ def test_the_api_documentation_of_consent_rows_stays_english_whatever_the_langua
     occurred_at = english["ConsentEventOutput"]["properties"]["occurred_at"]
     assert occurred_at["description"] == "When the member said so (aware, any zone)."
     assert "title" not in occurred_at
+
+
+# --- The compliance pages ----------------------------------------------------------------------
+
+# Words a Japanese page may share with the English one: the record's own data (slugs, purpose
+# codes, the reviewer's user name, actor labels), names that are not words (Sanpo, CSV), and
+# the partners app's labels of a member's kind and status, which that app translates.
+DATA_WORDS = {
+    *("host", "brand", "outsider", "co", "carol", "reviewer", "system"),
+    *("cross", "enrollment", "profile", "sharing", "jp", "ja", "id"),
+    *("sanpo", "csv", "asia", "tokyo", "english"),
+    *("household", "active"),
+}
+
+
+def _words(html: str, *, leave_out: tuple[str, ...] = ()) -> set[str]:
+    """The words a reader sees on a page, labels of phone cards and navigation included; codes
+    (``<code>``: hashes, ids, pseudonyms) left out."""
+    html = re.sub(r"<(style|code)\b.*?</\1>", " ", html, flags=re.S)
+    labels = " ".join(re.findall(r'(?:data-label|aria-label)="([^"]*)"', html))
+    text = unescape(re.sub(r"<[^>]+>", " ", html)) + " " + unescape(labels)
+    for data in leave_out:
+        text = text.replace(data, " ")
+    return {word.lower() for word in re.findall(r"[A-Za-z]{2,}", text)}
+
+
+@pytest.fixture
+def world(host: Partner, partner: Partner, outsider: Partner) -> World:
+    world = World(host, partner, outsider)
+    world.make_withdrawal_overdue()
+    world.request(world.hanako, "access", received_days_ago=40, due_in_days=-10)
+    chains_verify_all()
+    return world
+
+
+def _pages(world: World) -> list[str]:
+    return [
+        "/compliance/",
+        f"/compliance/members/{world.hanako.pk}/",
+        "/compliance/search/",
+        "/compliance/requests/",
+        "/compliance/withdrawals/overdue/",
+        "/compliance/chain/",
+    ]
+
+
+def test_a_reviewer_reads_every_compliance_page_in_japanese_by_default(
+    world: World, compliance_reviewer: User, settings: Any
+) -> None:
+    settings.LANGUAGE_CODE = "ja"  # the configured default; the browser names no language
+    reviewer = Client()
+    reviewer.force_login(compliance_reviewer)
+    record_text = world.provision.recipient_obtained_from  # the record as written, in English
+
+    for url in _pages(world):
+        japanese = reviewer.get(url)
+        english = reviewer.get(url, headers={"accept-language": "en"})
+
+        assert japanese["Content-Language"] == "ja", url
+        assert '<html lang="ja">' in japanese.content.decode(), url
+        assert '<html lang="en">' in english.content.decode(), url
+        left = _words(japanese.content.decode(), leave_out=(record_text,)) & _words(
+            english.content.decode(), leave_out=(record_text,)
+        )
+        assert left <= DATA_WORDS, f"{url}: English left on the Japanese page: {left - DATA_WORDS}"
+
+
+def test_the_japanese_member_page_names_purposes_partners_items_and_dates_in_japanese(
+    world: World, reviewer_ja: Client
+) -> None:
+    page = reviewer_ja.get(f"/compliance/members/{world.hanako.pk}/").content.decode()
+
+    assert "<h1>会員 K-1" in page
+    assert "会員情報の共有" in page  # the purpose's Japanese name
+    assert world.brand.name_ja in page
+    assert "<dt>メールアドレス</dt>" in page  # the masked personal data's labels
+    assert "●●●●" in page
+    assert "非表示" in page
+    assert "2020/04/01" in page  # the joined date, in the Japanese short format
+    assert '<td data-label="提供した項目">氏名</td>' in page
+    assert '<span class="okay">同意中</span>' in page  # a state's status
+    assert "期限超過" in page
+
+
+@pytest.fixture
+def reviewer_ja(compliance_reviewer: User) -> Client:
+    client = Client(headers={"accept-language": "ja"})
+    client.force_login(compliance_reviewer)
+    return client
+
+
+def test_the_language_switch_comes_back_to_the_same_page_in_the_other_language(
+    world: World, reviewer_ja: Client
+) -> None:
+    page = reviewer_ja.get("/compliance/requests/?status=verified").content.decode()
+    assert '<input type="hidden" name="next" value="/compliance/requests/?status=verified">' in page
+
+    switched = reviewer_ja.post(
+        "/i18n/setlang/", {"language": "en", "next": "/compliance/requests/?status=verified"}
+    )
+
+    assert switched.status_code == 302
+    assert switched["Location"] == "/compliance/requests/?status=verified"
+    english = reviewer_ja.get(switched["Location"])
+    assert english["Content-Language"] == "en"  # the switch wins over the browser's Japanese
+    assert "<h1>Data-subject requests</h1>" in english.content.decode()
+
+
+def test_the_language_switch_on_the_search_never_carries_what_was_searched_for(
+    world: World, reviewer_ja: Client
+) -> None:
+    typed = reviewer_ja.get("/compliance/search/", {"q": "hanako.sato@example.jp"})
+    results = reviewer_ja.post("/compliance/search/", {"q": "hanako.sato@example.jp"})
+
+    for page in (typed.content.decode(), results.content.decode()):
+        assert '<input type="hidden" name="next" value="/compliance/search/">' in page
+    assert "検索結果" in results.content.decode()
+
+
+def _csv_rows(response: Any) -> list[list[str]]:
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode()), "Excel in Japan needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+@pytest.mark.parametrize("name", ["timeline", "states", "provisions", "withdrawals", "requests"])
+def test_a_csv_is_headed_in_the_reviewers_language_and_its_codes_do_not_change(
+    world: World, compliance_reviewer: User, name: str
+) -> None:
+    reviewer = Client()
+    reviewer.force_login(compliance_reviewer)
+    url = f"/compliance/members/{world.hanako.pk}/{name}.csv"
+
+    english = _csv_rows(reviewer.get(url, headers={"accept-language": "en"}))
+    japanese = _csv_rows(reviewer.get(url, headers={"accept-language": "ja"}))
+
+    assert english[0][0].isascii()
+    assert all(not header.isascii() for header in japanese[0]), japanese[0]
+    assert len(japanese[0]) == len(english[0])
+    assert japanese[1:] == english[1:]  # slugs, codes, yes/no, ISO times
+
+
+def test_the_counts_csv_names_recipients_in_the_reviewers_language(
+    world: World, reviewer_ja: Client
+) -> None:
+    rows = _csv_rows(reviewer_ja.get("/compliance/counts.csv"))
+
+    assert rows[0] == ["提供先", "提供先名", "利用目的", "同意中", "撤回", "期限切れ"]
+    assert [world.brand.slug, world.brand.name_ja, "cross_enrollment"] == rows[1][:3]
+
+
+def test_a_chain_break_reads_in_the_reviewers_language(world: World, reviewer_ja: Client) -> None:
+    ConsentEvent.objects.filter(member=world.hanako, sequence=2).update(channel="paper")
+    chains_verify_all()
+
+    assert "記録後に変更されています" in reviewer_ja.get("/compliance/chain/").content.decode()
+    rows = _csv_rows(reviewer_ja.get("/compliance/chain.csv"))
+    assert rows[1][-1] == "記録後に変更されています"
+    with translation.override("ja"):
+        assert chain_problem_text("event #3 is missing") == "イベント #3 が欠落しています"
+        assert chain_problem_text("something new") == "something new"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from partners import pii
 from partners.models import MemberAccount
@@ -33,7 +35,12 @@ class SearchBy:
     NUMBER = "number"
     EMAIL = "email"
     PHONE = "phone"
-    CHOICES = ((ANY, "Any"), (NUMBER, "Member number"), (EMAIL, "E-mail"), (PHONE, "Phone"))
+    CHOICES = (
+        (ANY, pgettext_lazy("search by", "Any")),
+        (NUMBER, _("Member number")),
+        (EMAIL, _("E-mail")),
+        (PHONE, _("Phone")),
+    )
 
 
 def member_search(*, query: str, by: str = SearchBy.ANY) -> list[MemberAccount]:

@@ -15,11 +15,14 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextChoices,
     Value,
     When,
 )
+from django.utils.translation import pgettext_lazy
 
 from consent.models import ConsentEvent, ConsentState, PrivacyNotice, ProvisionRecord
+from consent.names import in_japanese
 from consent.rule import Moment, condition_q, held_q
 from partners.models import MemberAccount, Partner
 
@@ -49,10 +52,10 @@ def _expired(now: datetime) -> Q:
     return condition_q("withdrawn", moment) & ~condition_q("expired", moment)
 
 
-class ConsentStatus:
-    CONSENTED = "consented"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
+class ConsentStatus(TextChoices):
+    CONSENTED = "consented", pgettext_lazy("consent status", "consented")
+    WITHDRAWN = "withdrawn", pgettext_lazy("consent status", "withdrawn")
+    EXPIRED = "expired", pgettext_lazy("consent status", "expired")
 
 
 def consent_states(*, member: MemberAccount, now: datetime) -> QuerySet[ConsentState]:
@@ -72,9 +75,9 @@ def consent_states(*, member: MemberAccount, now: datetime) -> QuerySet[ConsentS
         .select_related("purpose", "recipient", "notice", "event")
         .annotate(
             status=Case(
-                When(_withdrawn(now), then=Value(ConsentStatus.WITHDRAWN)),
-                When(_expired(now), then=Value(ConsentStatus.EXPIRED)),
-                default=Value(ConsentStatus.CONSENTED),
+                When(_withdrawn(now), then=Value(ConsentStatus.WITHDRAWN.value)),
+                When(_expired(now), then=Value(ConsentStatus.EXPIRED.value)),
+                default=Value(ConsentStatus.CONSENTED.value),
                 output_field=CharField(),
             ),
             in_force_conditions=Subquery(in_force),
@@ -96,12 +99,23 @@ def consent_states(*, member: MemberAccount, now: datetime) -> QuerySet[ConsentS
 @dataclass(frozen=True)
 class ConsentCount:
     recipient_slug: str
-    recipient_name: str
+    recipient_name_ja: str
+    recipient_name_latin: str
     purpose: str
-    purpose_name: str
+    purpose_name_ja: str
+    purpose_name_en: str
     consented: int
     withdrawn: int
     expired: int
+
+    @property
+    def recipient_name(self) -> str:
+        """The recipient's name as the active language writes it."""
+        return self.recipient_name_ja if in_japanese() else self.recipient_name_latin
+
+    @property
+    def purpose_name(self) -> str:
+        return self.purpose_name_ja if in_japanese() else self.purpose_name_en
 
 
 def consent_counts(*, now: datetime) -> list[ConsentCount]:
@@ -109,7 +123,12 @@ def consent_counts(*, now: datetime) -> list[ConsentCount]:
     consent expire: one grouped query over the materialised states."""
     rows = (
         ConsentState.objects.values(
-            "recipient__slug", "recipient__name_latin", "purpose_id", "purpose__name_en"
+            "recipient__slug",
+            "recipient__name_ja",
+            "recipient__name_latin",
+            "purpose_id",
+            "purpose__name_ja",
+            "purpose__name_en",
         )
         .annotate(
             consented=Count("pk", filter=_consented(now)),
@@ -121,9 +140,11 @@ def consent_counts(*, now: datetime) -> list[ConsentCount]:
     return [
         ConsentCount(
             recipient_slug=row["recipient__slug"],
-            recipient_name=row["recipient__name_latin"],
+            recipient_name_ja=row["recipient__name_ja"],
+            recipient_name_latin=row["recipient__name_latin"],
             purpose=row["purpose_id"],
-            purpose_name=row["purpose__name_en"],
+            purpose_name_ja=row["purpose__name_ja"],
+            purpose_name_en=row["purpose__name_en"],
             consented=row["consented"],
             withdrawn=row["withdrawn"],
             expired=row["expired"],
@@ -143,4 +164,4 @@ def provision_records(*, member: MemberAccount) -> QuerySet[ProvisionRecord]:
 
 def recipients() -> QuerySet[Partner]:
     """Every partner, for the recipient filter."""
-    return Partner.objects.only("id", "slug", "name_latin").order_by("name_latin")
+    return Partner.objects.only("id", "slug", "name_ja", "name_latin").order_by("name_latin")

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from consent.compliance.selectors.members import without_ciphertexts
 from consent.models import ChainVerification, DataSubjectRequest, WithdrawalNotice
@@ -106,7 +108,12 @@ class RequestFilter:
     OPEN = DataSubjectRequest.Status.VERIFIED.value
     COMPLETED = DataSubjectRequest.Status.COMPLETED.value
     OVERDUE = "overdue"
-    CHOICES = (("", "All"), (OPEN, "Open"), (OVERDUE, "Open and overdue"), (COMPLETED, "Completed"))
+    CHOICES = (
+        ("", pgettext_lazy("requests", "All")),
+        (OPEN, _("Open")),
+        (OVERDUE, _("Open and overdue")),
+        (COMPLETED, _("Completed")),
+    )
 
 
 @dataclass(frozen=True)

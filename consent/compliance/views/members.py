@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, St
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +21,7 @@ from consent.compliance import export, selectors
 from consent.compliance.access import compliance_reviewer_required
 from consent.compliance.selectors import SearchBy
 from consent.compliance.views.common import paginate, reviewer_page
+from consent.names import data_item_name
 from consent.services import chain_verify
 from partners import pii
 from partners.actors import Actor
@@ -26,21 +29,12 @@ from partners.models import MemberAccount
 from partners.normalize import PREFECTURE_NAMES
 from partners.services import audit_undecryptable, member_reveal
 
-PERSONAL_LABELS = {
-    "name": "Name",
-    "name_kana": "Name (kana)",
-    "email": "E-mail",
-    "phone": "Phone",
-    "postal_code": "Postal code",
-    "address": "Address",
-    "birth_date": "Date of birth",
-}
-MASK = "●●●● (hidden)"
+MASK = _("●●●● (hidden)")
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Member number, e-mail or phone", max_length=254, required=False)
-    by = forms.ChoiceField(label="Search by", choices=SearchBy.CHOICES, required=False)
+    q = forms.CharField(label=_("Member number, e-mail or phone"), max_length=254, required=False)
+    by = forms.ChoiceField(label=_("Search by"), choices=SearchBy.CHOICES, required=False)
 
 
 def search_page(
@@ -97,10 +91,10 @@ def search_csv(request: HttpRequest) -> HttpResponseBase:
 
 class RevealForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (recorded in the audit log)",
+        label=_("Reason (recorded in the audit log)"),
         min_length=3,
         max_length=150,
-        help_text="For example the inquiry or case number you are working on.",
+        help_text=_("For example the inquiry or case number you are working on."),
     )
 
 
@@ -123,7 +117,7 @@ def _member_page(
     now = timezone.now()
     path = reverse("compliance:member", args=[member.pk])
     personal_rows = [
-        (PERSONAL_LABELS[name], personal.get(name) if personal is not None else MASK)
+        (capfirst(data_item_name(name)), personal.get(name) if personal is not None else MASK)
         for name in pii.PERSONAL_FIELDS
     ]
     context = {

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from consent.compliance import export, selectors
 from consent.compliance.selectors import RequestFilter
@@ -74,7 +75,8 @@ def chain(request: HttpRequest, fmt: str | None = None) -> HttpResponseBase:
 class RequestFilterForm(forms.Form):
     status = forms.ChoiceField(choices=RequestFilter.CHOICES, required=False)
     kind = forms.ChoiceField(
-        choices=[("", "All"), *DataSubjectRequest.Kind.choices], required=False
+        choices=[("", pgettext_lazy("requests", "All")), *DataSubjectRequest.Kind.choices],
+        required=False,
     )
 
 
