@@ -5,6 +5,10 @@ One place for the names of data items, so that the member's preference page, the
 pages and other apps' notices (federation's joint-use notices) call each item the same thing in
 Japanese and in English. The codes themselves never change with the language: notices, consents,
 provision records and the API name items by code.
+
+Other apps call ``data_item_name(code)`` for one item and ``data_item_list(codes)`` for a list
+of them, in the language active when they do (the preference page asks its notice sources for
+their notices inside its own language).
 """
 
 from __future__ import annotations
@@ -49,8 +53,11 @@ def data_item_name(code: str) -> str:
 
 
 def data_item_list(codes: Iterable[str]) -> str:
-    """Several data items named in the active language, as a list is written in it."""
-    return list_join(data_item_name(code) for code in codes)
+    """Several data items named in the active language, as a list is written in it, in the
+    order above (a notice stores its items sorted by code); items nobody named yet last."""
+    order = {code: position for position, code in enumerate(DATA_ITEM_NAMES)}
+    ordered = sorted(codes, key=lambda code: (order.get(code, len(order)), code))
+    return list_join(data_item_name(code) for code in ordered)
 
 
 def list_join(names: Iterable[str]) -> str:

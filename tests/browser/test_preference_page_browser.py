@@ -84,9 +84,9 @@ def test_the_member_reads_their_consents_in_japanese_then_switches_to_english(
         card = cards.filter(has_text=purpose)
         assert _field(card, "提供先") == partner.name_ja
         assert _field(card, "利用目的") == purpose
-        assert set(_field(card, "提供する情報").split(", ")) == {"氏名", "メールアドレス"}
-        assert _field(card, "有効期限") == "取り消すまで"
-        expect(card.get_by_role("button", name="同意を取り消す")).to_be_visible()
+        assert set(_field(card, "提供する情報").split("、")) == {"氏名", "メールアドレス"}
+        assert _field(card, "有効期限") == "撤回するまで"
+        expect(card.get_by_role("button", name="同意を撤回する")).to_be_visible()
 
     page.get_by_role("link", name="English").click()
 
@@ -112,13 +112,13 @@ def test_the_member_withdraws_one_consent_with_one_click(
     cards = page.locator("section.card")
     expect(cards).to_have_count(2)
 
-    button = cards.filter(has_text="共同販促のご案内").get_by_role("button", name="同意を取り消す")
+    button = cards.filter(has_text="共同販促のご案内").get_by_role("button", name="同意を撤回する")
     with page.expect_response(lambda response: response.request.method == "POST") as posted:
         button.click()
 
     assert posted.value.status == 302, f"the withdraw form answered {posted.value.status}"
     expect(page.get_by_role("status")).to_have_text(
-        "同意を取り消しました。提供先にもすぐに通知されます。"
+        "同意を撤回しました。提供先にもすぐに通知されます。"
     )
     expect(page).to_have_url(re.compile(r"/preferences/[^/]+/\?lang=ja&done=1$"))
     expect(cards).to_have_count(1)

@@ -7,8 +7,10 @@ The suite reads English unless a test asks (tests/conftest.py); these tests ask 
 import csv
 import io
 import re
+from datetime import timedelta
 from html import unescape
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import User
@@ -17,10 +19,13 @@ from django.utils import timezone, translation
 
 from consent.models import ConsentEvent, DataSubjectRequest, Purpose
 from consent.names import DATA_ITEM_NAMES, data_item_name, partner_name
-from consent.services import chain_problem_text, chains_verify_all
+from consent.preference_page import notices
+from consent.preference_page.notices import PublishedNotice
+from consent.services import chain_problem_text, chains_verify_all, consent_grant
 from federation.agreements.terms import FLOW_FIELDS
+from partners.actors import Actor
 from partners.member_columns import PERSONAL_FIELDS
-from partners.models import Partner
+from partners.models import MemberAccount, Partner
 from tests.conftest import Key, client_for
 from tests.consent.test_compliance_pages import World
 from tests.factories import make_member, make_notice
@@ -336,3 +341,84 @@ def test_a_chain_break_reads_in_the_reviewers_language(world: World, reviewer_ja
     with translation.override("ja"):
         assert chain_problem_text("event #3 is missing") == "イベント #3 が欠落しています"
         assert chain_problem_text("something new") == "something new"
+
+
+# --- The member's preference page ---------------------------------------------------------------
+
+
+@pytest.fixture
+def member_link(host: Partner, partner: Partner, host_key: Key) -> str:
+    """The path of a host member's link, who agreed to share items of every kind."""
+    notice = make_notice(
+        purposes=["profile_sharing"],
+        recipients=[partner],
+        data_items=["name", "email", "age_band", "prefecture", "kind"],
+    )
+    member = make_member(host, "K-1")
+    consent_grant(
+        member=member,
+        purpose_code="profile_sharing",
+        recipient=partner,
+        notice=notice,
+        channel="host_portal",
+        occurred_at=timezone.now() - timedelta(hours=1),
+        actor=Actor.system(),
+    )
+    response = client_for(host_key).post("/api/v1/members/K-1/preference-link")
+    return str(urlsplit(response.json()["url"]).path)
+
+
+def test_the_preference_page_is_japanese_whatever_the_browser_asks_unless_the_link_says(
+    member_link: str, partner: Partner
+) -> None:
+    browser = Client(headers={"accept-language": "en"})
+    browser.cookies["django_language"] = "en"
+
+    japanese = browser.get(member_link)
+    english = browser.get(member_link + "?lang=en")
+
+    page = japanese.content.decode()
+    assert japanese["Content-Language"] == "ja"
+    assert '<html lang="ja">' in page
+    assert "<h1>情報の提供先と利用目的</h1>" in page
+    assert "<dd>氏名、メールアドレス、年代、都道府県、会員区分</dd>" in page
+    assert partner.name_ja in page
+    assert "会員情報の共有" in page
+    assert '<a class="lang" href="?lang=en" lang="en" hreflang="en">English</a>' in page
+    page = english.content.decode()
+    assert english["Content-Language"] == "en"
+    assert '<html lang="en">' in page
+    assert "<dd>name, e-mail, age band, prefecture, member type</dd>" in page
+    assert partner.name_latin in page
+    assert '<a class="lang" href="?lang=ja" lang="ja" hreflang="ja">日本語</a>' in page
+    left = _words(japanese.content.decode()) & _words(english.content.decode())
+    names = {"english", *partner.slug.split("-")}  # the switch; the factory's 「brand-co株式会社」
+    assert left <= names, f"English left on the Japanese page: {left - names}"
+
+
+def test_notices_other_apps_publish_are_asked_for_in_the_pages_language(
+    member_link: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def joint_use(member: MemberAccount, language: str) -> list[PublishedNotice]:
+        label = translation.gettext("Joint use of your data")  # whatever the source translates
+        return [PublishedNotice(title=language, items=[(label, data_item_name("age_band"))])]
+
+    monkeypatch.setattr(notices, "_SOURCES", [joint_use])
+
+    japanese = Client().get(member_link).content.decode()
+    english = Client().get(member_link + "?lang=en").content.decode()
+
+    assert "<h3>ja</h3>" in japanese
+    assert "<dt>共同利用について</dt><dd>年代</dd>" in japanese
+    assert "<h3>en</h3>" in english
+    assert "<dt>Joint use of your data</dt><dd>age band</dd>" in english
+
+
+def test_a_bad_link_answers_in_both_languages(member_link: str) -> None:
+    response = Client(headers={"accept-language": "en"}).get(member_link[:-2] + "x/")
+
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert '<section lang="ja">\n  <h1>このリンクは使えません</h1>' in page
+    assert '<section lang="en">\n  <h1>This link does not work</h1>' in page
+    assert "<title>このリンクは使えません / This link does not work</title>" in page
