@@ -276,6 +276,8 @@ def test_the_language_switch_comes_back_to_the_same_page_in_the_other_language(
 ) -> None:
     page = reviewer_ja.get("/compliance/requests/?status=verified").content.decode()
     assert '<input type="hidden" name="next" value="/compliance/requests/?status=verified">' in page
+    assert 'value="en" lang="en">English</button>' in page  # each language in its own name
+    assert 'value="ja" lang="ja" aria-pressed="true">日本語</button>' in page
 
     switched = reviewer_ja.post(
         "/i18n/setlang/", {"language": "en", "next": "/compliance/requests/?status=verified"}
