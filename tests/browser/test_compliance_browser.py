@@ -17,11 +17,18 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
 
-from consent.services import consent_grant, consent_withdraw
+from consent.models import DataSubjectRequest
+from consent.services import chains_verify_all, consent_grant, consent_withdraw
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_create
 from tests.browser.conftest import LogIn, NewContext
+from tests.browser.i18n import (
+    assert_japanese_renders,
+    assert_no_english,
+    visible_text,
+    words_left,
+)
 from tests.factories import make_notice
 
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
@@ -177,3 +184,110 @@ def test_the_member_page_fits_a_phone(
     assert occurred["x"] == number["x"]
     label = cells.nth(3).evaluate("cell => getComputedStyle(cell, '::before').content")
     assert label == '"Purpose: "'
+
+
+# --- In Japanese and in English ------------------------------------------------------------------
+
+# What the dashboard and the member page say in English, in the words a reviewer reads there.
+DASHBOARD_WORDS = [
+    *("Sanpo compliance", "Dashboard", "Find a member", "Overdue acknowledgements"),
+    *("Chain verification", "Data-subject requests", "Log out", "Compliance dashboard"),
+    *("Consents by recipient and purpose", "Recipient", "Purpose", "Consented", "Withdrawn"),
+    *("Expired", "Download CSV", "Withdrawal acknowledgements", "None overdue", "overdue"),
+    *("Consent chain verification", "Started", "Finished", "Chains checked", "Events checked"),
+    *("Broken chains", "none", "Open data-subject requests", "open", "Received", "Member"),
+    *("Kind", "Status", "Due", "Completed", "Deadline", "Verified", "in progress", "Access"),
+    *("All open requests", "All requests", "Times are Japan time", "Read-only record"),
+    *("Profile sharing", "Co-marketing contact"),
+]
+MEMBER_WORDS = [
+    *("Member", "Account", "Partner", "Member number", "Kind", "Status", "Joined"),
+    *("Last active", "Prefecture", "Birth year", "Member id", "Personal data", "Name"),
+    *("Name (kana)", "E-mail", "Phone", "Postal code", "Address", "Date of birth", "hidden"),
+    *("Reason", "recorded in the audit log", "Reveal personal data", "For example"),
+    *("Consent chain", "Intact", "Every event matches", "Consent timeline", "Occurred"),
+    *("Recorded", "Purpose", "Recipient", "Action", "Channel", "Captured by", "Notice"),
+    *("Expires", "Jurisdiction", "Hash", "Granted", "Withdrawn", "Host portal"),
+    *("Preference page", "Current consents", "Since", "consented", "withdrawn"),
+    *("Notice in force", "yes", "Event #", "Provision records", "No provisions recorded"),
+    *("Withdrawals sent to recipients", "Pseudonym", "Created", "Last sent", "Times sent"),
+    *("Acknowledged", "waiting", "Data-subject requests", "No requests", "Download CSV"),
+    *("Profile sharing", "Co-marketing contact"),
+]
+# What the same pages say in Japanese.
+JAPANESE_WORDS = [
+    *("コンプライアンス", "ダッシュボード", "会員を探す", "提供先", "利用目的", "同意中"),
+    *("撤回", "期限切れ", "本人からの請求", "ログアウト", "会員情報の共有", "個人情報"),
+]
+
+
+@pytest.fixture
+def record(hanako: MemberAccount, host: Partner) -> MemberAccount:
+    """Hanako's consents, a verified chain, and an access request of hers still open."""
+    chains_verify_all()
+    DataSubjectRequest.objects.create(
+        member=hanako,
+        kind=DataSubjectRequest.Kind.ACCESS,
+        due_at=timezone.now() + timedelta(days=20),
+        received_via=host,
+        requested_by="host portal",
+        verified_with=["birth_date", "email"],
+    )
+    return hanako
+
+
+def test_a_reviewer_reads_the_dashboard_and_a_member_in_japanese_by_default(
+    new_context: NewContext, log_in: LogIn, record: MemberAccount, compliance_reviewer: User
+) -> None:
+    japanese = new_context(locale="ja-JP")
+    log_in(compliance_reviewer, into=japanese)
+    page = japanese.new_page()
+
+    page.goto("/compliance/")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", level=1)).to_have_text("コンプライアンス ダッシュボード")
+    expect(page.get_by_role("table").first).to_contain_text("会員情報の共有")
+    assert_no_english(page, DASHBOARD_WORDS)
+    assert_japanese_renders(page)
+
+    page.get_by_role("link", name="K-1").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("会員 K-1")
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    timeline = page.get_by_role("region", name="同意の履歴").locator("tbody tr")
+    expect(timeline.nth(2)).to_contain_text("撤回")
+    expect(timeline.nth(2)).to_contain_text("会員の同意設定ページ")
+    assert_no_english(page, MEMBER_WORDS)
+    assert_japanese_renders(page)
+
+    # The switch in the header: the same page, now in English, and it stays so.
+    member_url = page.url
+    page.get_by_role("button", name="English").click()
+    expect(page).to_have_url(member_url)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Member K-1")
+    assert words_left(visible_text(page), JAPANESE_WORDS) == []
+    page.goto("/compliance/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compliance dashboard")
+
+
+def test_a_reviewer_whose_browser_asks_for_english_reads_english_and_can_switch(
+    page: Page, log_in: LogIn, record: MemberAccount, compliance_reviewer: User
+) -> None:
+    log_in(compliance_reviewer)
+
+    page.goto(f"/compliance/members/{record.pk}/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Member K-1")
+    expect(page.get_by_role("region", name="Consent timeline")).to_contain_text("Profile sharing")
+    assert words_left(visible_text(page), JAPANESE_WORDS) == []
+
+    page.goto("/compliance/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compliance dashboard")
+    assert words_left(visible_text(page), JAPANESE_WORDS) == []
+
+    page.get_by_role("button", name="日本語").click()
+    expect(page).to_have_url(re.compile(r"/compliance/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    assert_no_english(page, DASHBOARD_WORDS)
+    assert_japanese_renders(page)

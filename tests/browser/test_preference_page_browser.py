@@ -24,6 +24,12 @@ from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.services import member_create
 from tests.browser.conftest import NewContext
+from tests.browser.i18n import (
+    assert_japanese_renders,
+    assert_no_english,
+    visible_text,
+    words_left,
+)
 from tests.conftest import Key, client_for
 from tests.factories import make_notice
 
@@ -190,3 +196,38 @@ def test_the_page_fits_a_phone_screen(
             assert box is not None
             assert box["x"] >= 0, language
             assert box["x"] + box["width"] <= PHONE["width"], language
+
+
+# What the page says in English, and in Japanese.
+ENGLISH_WORDS = [
+    *("Who may use your data", "These companies may use", "Company", "Purpose"),
+    *("Data provided", "Valid until", "until you withdraw", "Withdraw consent"),
+    *("Profile sharing", "Co-marketing contact", "name", "e-mail"),
+]
+JAPANESE_WORDS = [
+    *("情報の提供先と利用目的", "提供先", "利用目的", "提供する情報", "有効期限"),
+    *("撤回するまで", "同意を撤回する", "会員情報の共有", "共同販促のご案内", "氏名"),
+]
+
+
+def test_the_member_reads_the_page_on_a_phone_in_japanese_and_in_english(
+    new_context: NewContext, hanako: MemberAccount, host_key: Key, partner: Partner
+) -> None:
+    # A phone whose browser asks for English: the page still follows the link's language.
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="en-US")
+    page = phone.new_page()
+    link = _link(host_key, "K-1")
+
+    page.goto(link)
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", level=1)).to_have_text("情報の提供先と利用目的")
+    expect(page.locator("section.card")).to_have_count(2)
+    assert_no_english(page, ENGLISH_WORDS)
+    assert_japanese_renders(page)
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Who may use your data, and for what")
+    expect(page.locator("section.card")).to_have_count(2)
+    assert words_left(visible_text(page), JAPANESE_WORDS) == []
+    expect(page.locator("body")).not_to_contain_text(partner.name_ja)
