@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from consent.models import (
     ChainVerification,
@@ -33,6 +34,11 @@ class ReadOnly(admin.ModelAdmin):
 @admin.register(Purpose)
 class PurposeAdmin(ReadOnly):
     list_display = ["code", "name_ja", "name_en", "active"]
+    fieldsets = [
+        (None, {"fields": ["code", "active"]}),
+        (_("Japanese"), {"fields": ["name_ja", "description_ja"]}),
+        (_("English"), {"fields": ["name_en", "description_en"]}),
+    ]
 
 
 @admin.register(PrivacyNotice)
@@ -48,6 +54,25 @@ class ConsentEventAdmin(ReadOnly):
     list_select_related = ["member", "recipient", "purpose"]
     search_fields = ["member__member_number", "hash"]
     date_hierarchy = "recorded_at"
+    fieldsets = [
+        (None, {"fields": ["member", "sequence", "action", "purpose", "recipient"]}),
+        (
+            _("How it was given"),
+            {
+                "fields": [
+                    "occurred_at",
+                    "recorded_at",
+                    "channel",
+                    "captured_by",
+                    "captured_by_partner",
+                    "notice",
+                    "expires_at",
+                    "jurisdiction",
+                ]
+            },
+        ),
+        (_("Hash chain"), {"fields": ["previous_hash", "hash"]}),
+    ]
 
 
 @admin.register(ConsentState)

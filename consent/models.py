@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from consent.names import in_japanese
 from partners.models import MemberAccount, Partner
 
-# The __str__ of each model stays English whatever the language: it is what the audit log
-# stores as the object's name (``AuditEvent.object_repr``), and a record must not change with
-# the language of whoever wrote it.
+# The __str__ of a record stays English whatever the language: it is what the audit log stores
+# as the object's name (``AuditEvent.object_repr``), and a record must not change with the
+# language of whoever wrote it. A purpose, which nobody audits, is named in the reader's.
 
 
 class Purpose(models.Model):
@@ -40,7 +40,7 @@ class Purpose(models.Model):
         verbose_name_plural = _("purposes")
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.name_en})"
+        return f"{self.code} ({self.display_name})"
 
     @property
     def display_name(self) -> str:

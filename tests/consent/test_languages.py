@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone, translation
@@ -424,3 +425,25 @@ def test_a_bad_link_answers_in_both_languages(member_link: str) -> None:
     assert '<section lang="ja">\n  <h1>このリンクは使えません</h1>' in page
     assert '<section lang="en">\n  <h1>This link does not work</h1>' in page
     assert "<title>このリンクは使えません / This link does not work</title>" in page
+
+
+# --- The console --------------------------------------------------------------------------------
+
+
+def test_the_console_shows_consent_rows_in_japanese(world: World) -> None:
+    root = get_user_model().objects.create_superuser("root", "root@sanpo.example", "pw-123456")
+    console = Client(headers={"accept-language": "ja"})
+    console.force_login(root)
+    event = ConsentEvent.objects.filter(member=world.hanako).first()
+    assert event is not None
+
+    listed = console.get("/admin/consent/consentevent/").content.decode()
+    shown = console.get(f"/admin/consent/consentevent/{event.pk}/change/").content.decode()
+    purposes = console.get("/admin/consent/purpose/").content.decode()
+
+    assert "同意イベント" in listed
+    assert "取得経路" in listed  # a column and a filter
+    assert "ホスト企業のポータル" in listed  # a channel
+    assert "同意の取得" in shown  # a fieldset
+    assert "相互会員登録" in shown  # the purpose, by its Japanese name
+    assert "名称\uff08日本語\uff09" in purposes  # a column
