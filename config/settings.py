@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "DEFAULT_GENERATOR_CLASS": "partners.api.schema.EnglishSchemaGenerator",
 }
 
 # --- Sanpo --------------------------------------------------------------------------------------

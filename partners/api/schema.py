@@ -19,7 +19,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, get_doc
 from rest_framework import serializers
@@ -302,3 +305,25 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A partner API key: `Authorization: Bearer sanpo_…`.",
         }
+
+
+class EnglishSchemaGenerator(SchemaGenerator):
+    """The schema in English whatever language is active: model labels and choice names are
+    translated for people, but the API's documentation is written in the language its codes
+    and field names are (a ``manage.py`` command runs in Japanese, as do requests that ask)."""
+
+    def get_schema(self, *args: Any, **kwargs: Any) -> Any:
+        with translation.override("en"):
+            return _evaluated(super().get_schema(*args, **kwargs))
+
+
+def _evaluated(value: Any) -> Any:
+    """``value`` with its lazy strings made plain while English is active: the schema is
+    rendered after the generator returns, under the request's language."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _evaluated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_evaluated(item) for item in value]
+    return value

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
 
 from partners.api.base import StrictInputSerializer
 
@@ -159,3 +160,13 @@ def test_channels_the_api_always_refuses_are_not_offered_as_input() -> None:
         assert "preference_page" not in channel["enum"], name
         assert "data_subject_request" not in channel["enum"], name
         assert "partner_app" in channel["enum"], name
+
+
+def test_the_schema_is_english_whatever_the_request_asks() -> None:
+    """Model labels and choice names are translated for people; the API's documentation is
+    not, even for a request (or a ``manage.py spectacular``) in Japanese."""
+    english = APIClient(HTTP_ACCEPT_LANGUAGE="en").get("/api/schema/", {"format": "json"})
+    japanese = APIClient(HTTP_ACCEPT_LANGUAGE="ja").get("/api/schema/", {"format": "json"})
+
+    assert english.status_code == japanese.status_code == 200
+    assert japanese.content == english.content
