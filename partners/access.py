@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any, Literal, TypeVar
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import get_objects_for_group
 
 from partners.errors import not_found
@@ -20,6 +22,7 @@ from partners.models import ApiKey, MemberAccount, Partner, StaffRole, WebhookEn
 Need = Literal["read", "write", "delete"]
 M = TypeVar("M", bound=models.Model)
 
+_OBJECT = _("object")
 _PERMISSION_FOR_NEED = {"read": "view", "write": "change", "delete": "delete"}
 
 
@@ -37,7 +40,7 @@ def access_object(
     object_id: str,
     *,
     need: Need = "read",
-    what: str = "object",
+    what: str | Promise = _OBJECT,
 ) -> M:
     try:
         pk = uuid.UUID(str(object_id))
@@ -50,10 +53,12 @@ def access_object(
 
 
 def access_partner_by_id(principal: Partner, partner_id: str, *, need: Need = "read") -> Partner:
-    return access_object(principal, Partner.objects.all(), partner_id, need=need, what="partner")
+    return access_object(principal, Partner.objects.all(), partner_id, need=need, what=_("partner"))
 
 
-def _access_own(principal: Partner, model: type[M], object_id: str, *, need: Need, what: str) -> M:
+def _access_own(
+    principal: Partner, model: type[M], object_id: str, *, need: Need, what: str | Promise
+) -> M:
     """``access_object`` among the principal's own objects of ``model`` (its ``partner``
     column), with that partner loaded: a grant on another partner's object does not count."""
     own = model._default_manager.select_related("partner").filter(partner=principal)
@@ -61,13 +66,15 @@ def _access_own(principal: Partner, model: type[M], object_id: str, *, need: Nee
 
 
 def access_api_key_by_id(principal: Partner, key_id: str, *, need: Need = "read") -> ApiKey:
-    return _access_own(principal, ApiKey, key_id, need=need, what="API key")
+    return _access_own(principal, ApiKey, key_id, need=need, what=_("API key"))
 
 
 def access_webhook_endpoint_by_id(
     principal: Partner, endpoint_id: str, *, need: Need = "read"
 ) -> WebhookEndpoint:
-    return _access_own(principal, WebhookEndpoint, endpoint_id, need=need, what="webhook endpoint")
+    return _access_own(
+        principal, WebhookEndpoint, endpoint_id, need=need, what=_("webhook endpoint")
+    )
 
 
 def _member_number(raw: str) -> str:
@@ -87,7 +94,7 @@ def access_member_by_number(principal: Partner, member_number: str) -> MemberAcc
         partner=principal, member_number=_member_number(member_number)
     ).first()
     if found is None:
-        raise not_found("member")
+        raise not_found(_("member"))
     return found
 
 

@@ -7,46 +7,49 @@ own errors) into the one error shape of the API. See ``partners.api.errors``.
 from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class ErrorCode(models.TextChoices):
-    INVALID_REQUEST = "invalid_request", "The request is not valid."
-    VALIDATION_FAILED = "validation_failed", "Some fields are not valid."
-    MALFORMED_JSON = "malformed_json", "The body is not valid JSON."
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", "Send the body as application/json."
-    PAYLOAD_TOO_LARGE = "payload_too_large", "The request body is too large."
-    AUTHENTICATION_REQUIRED = "authentication_required", "Send an API key."
-    INVALID_API_KEY = "invalid_api_key", "The API key is not valid."
-    API_KEY_REVOKED = "api_key_revoked", "The API key has been revoked."
-    API_KEY_EXPIRED = "api_key_expired", "The API key has expired."
-    PARTNER_SUSPENDED = "partner_suspended", "The partner's access is suspended."
-    INSUFFICIENT_SCOPE = "insufficient_scope", "The API key lacks the scope for this."
-    PERMISSION_DENIED = "permission_denied", "You may not do this."
-    NOT_FOUND = "not_found", "No such object."
-    METHOD_NOT_ALLOWED = "method_not_allowed", "This method is not allowed here."
-    NOT_ACCEPTABLE = "not_acceptable", "Only application/json responses are available."
-    CONFLICT = "conflict", "The request conflicts with the current state."
-    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", "Send an Idempotency-Key header."
-    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid", "The Idempotency-Key is not valid."
+    INVALID_REQUEST = "invalid_request", _("The request is not valid.")
+    VALIDATION_FAILED = "validation_failed", _("Some fields are not valid.")
+    MALFORMED_JSON = "malformed_json", _("The body is not valid JSON.")
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", _("Send the body as application/json.")
+    PAYLOAD_TOO_LARGE = "payload_too_large", _("The request body is too large.")
+    AUTHENTICATION_REQUIRED = "authentication_required", _("Send an API key.")
+    INVALID_API_KEY = "invalid_api_key", _("The API key is not valid.")
+    API_KEY_REVOKED = "api_key_revoked", _("The API key has been revoked.")
+    API_KEY_EXPIRED = "api_key_expired", _("The API key has expired.")
+    PARTNER_SUSPENDED = "partner_suspended", _("The partner's access is suspended.")
+    INSUFFICIENT_SCOPE = "insufficient_scope", _("The API key lacks the scope for this.")
+    PERMISSION_DENIED = "permission_denied", _("You may not do this.")
+    NOT_FOUND = "not_found", _("No such object.")
+    METHOD_NOT_ALLOWED = "method_not_allowed", _("This method is not allowed here.")
+    NOT_ACCEPTABLE = "not_acceptable", _("Only application/json responses are available.")
+    CONFLICT = "conflict", _("The request conflicts with the current state.")
+    IDEMPOTENCY_KEY_REQUIRED = "idempotency_key_required", _("Send an Idempotency-Key header.")
+    IDEMPOTENCY_KEY_INVALID = "idempotency_key_invalid", _("The Idempotency-Key is not valid.")
     IDEMPOTENCY_KEY_REUSED = (
         "idempotency_key_reused",
-        "This Idempotency-Key was used for a different request.",
+        _("This Idempotency-Key was used for a different request."),
     )
     IDEMPOTENCY_REQUEST_IN_PROGRESS = (
         "idempotency_request_in_progress",
-        "A request with this Idempotency-Key is still being processed.",
+        _("A request with this Idempotency-Key is still being processed."),
     )
-    RATE_LIMITED = "rate_limited", "Too many requests."
-    WEBHOOK_URL_REFUSED = "webhook_url_refused", "The webhook URL is not allowed."
+    RATE_LIMITED = "rate_limited", _("Too many requests.")
+    WEBHOOK_URL_REFUSED = "webhook_url_refused", _("The webhook URL is not allowed.")
     DATA_INTEGRITY_FAILED = (
         "data_integrity_failed",
-        "Stored data failed its integrity check and was not used.",
+        _("Stored data failed its integrity check and was not used."),
     )
     DATA_KEY_UNAVAILABLE = (
         "data_key_unavailable",
-        "Stored data is encrypted under a key that is no longer configured.",
+        _("Stored data is encrypted under a key that is no longer configured."),
     )
-    INTERNAL_ERROR = "internal_error", "Something went wrong on our side."
+    INTERNAL_ERROR = "internal_error", _("Something went wrong on our side.")
 
 
 # The status of every registered code: the partners app's own below, the other apps' added with
@@ -96,19 +99,22 @@ def register_error_codes(codes: type[models.TextChoices], statuses: dict[str, in
 
 
 class ApplicationError(Exception):
-    """An error the caller can act on: a code from ErrorCode, a message, field errors."""
+    """An error the caller can act on: a code from ErrorCode, a message, field errors.
+
+    The message is made in the language active where the error is raised (the request's);
+    without one, the code's label is the message."""
 
     def __init__(
         self,
         code: models.TextChoices,
-        message: str | None = None,
+        message: str | Promise | None = None,
         *,
         fields: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
         self.code = code
-        self.message = message or code.label
+        self.message: str = str(message or code.label)
         self.fields = fields or {}
         self.headers = headers or {}
         self.extra = extra or {}
@@ -119,12 +125,15 @@ class ApplicationError(Exception):
         return STATUS_BY_CODE[self.code]
 
 
-def not_found(what: str = "object") -> ApplicationError:
-    # One message for missing and not-yours, so a refusal never confirms that an object exists.
-    return ApplicationError(ErrorCode.NOT_FOUND, f"No such {what}.")
+_OBJECT = _("object")
 
 
-def validation_failed(field: str, message: str) -> ApplicationError:
-    return ApplicationError(
-        ErrorCode.VALIDATION_FAILED, "Some fields are not valid.", fields={field: [message]}
-    )
+def not_found(what: str | Promise = _OBJECT) -> ApplicationError:
+    """One message for missing and not-yours, so a refusal never confirms that an object
+    exists. ``what`` is a noun in the active language: ``not_found(_("member"))``."""
+    return ApplicationError(ErrorCode.NOT_FOUND, gettext("No such %(what)s.") % {"what": what})
+
+
+def validation_failed(field: str, message: str | Promise) -> ApplicationError:
+    """``validation_failed`` naming one field; ``message`` is in the active language."""
+    return ApplicationError(ErrorCode.VALIDATION_FAILED, fields={field: [str(message)]})

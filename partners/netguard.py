@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from partners.errors import ApplicationError, ErrorCode
 
@@ -28,6 +29,7 @@ class Target:
 
 
 def _refused(message: str) -> ApplicationError:
+    # message: in the language of the request (or, for a delivery, of the delivery log).
     return ApplicationError(ErrorCode.WEBHOOK_URL_REFUSED, message, fields={"url": [message]})
 
 
@@ -46,31 +48,34 @@ def resolve_target(url: str) -> Target:
     allow_loopback: bool = settings.SANPO_WEBHOOK_ALLOW_LOOPBACK
     parts = urlsplit(url)
     if parts.scheme not in {"https", "http"}:
-        raise _refused("Webhook URLs must use https.")
+        raise _refused(_("Webhook URLs must use https."))
     if parts.username or parts.password:
-        raise _refused("Webhook URLs must not carry credentials.")
+        raise _refused(_("Webhook URLs must not carry credentials."))
     host = parts.hostname
     if not host:
-        raise _refused("The webhook URL has no host.")
+        raise _refused(_("The webhook URL has no host."))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise _refused("The webhook URL has an invalid port.") from None
+        raise _refused(_("The webhook URL has an invalid port.")) from None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise _refused(f"The host {host!r} does not resolve.") from None
+        raise _refused(_("The host %(host)s does not resolve.") % {"host": repr(host)}) from None
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
-        raise _refused(f"The host {host!r} does not resolve.")
+        raise _refused(_("The host %(host)s does not resolve.") % {"host": repr(host)})
     for address in addresses:
         if not _address_allowed(address, allow_loopback=allow_loopback):
             raise _refused(
-                "Webhook URLs must resolve to public addresses; "
-                f"{host!r} resolves to an internal one."
+                _(
+                    "Webhook URLs must resolve to public addresses; %(host)s resolves to an "
+                    "internal one."
+                )
+                % {"host": repr(host)}
             )
     if parts.scheme == "http" and not (allow_loopback and all(a.is_loopback for a in addresses)):
-        raise _refused("Webhook URLs must use https.")
+        raise _refused(_("Webhook URLs must use https."))
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

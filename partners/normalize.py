@@ -4,7 +4,8 @@ Member bases arrive from many systems: full-width digits and letters, half-width
 every kind of dash, ``+81`` numbers, ``2026/11/01`` dates. Everything that is compared (blind
 indexes, duplicate checks, change detection) goes through these functions first, so two spellings
 of one e-mail or phone number match. Each function returns the normalised value or raises
-``InvalidValueError`` with a machine-readable code and a message for the person fixing the file.
+``InvalidValueError`` with a machine-readable code and a message for the person fixing the file,
+in the active language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
+
+from django.utils.translation import gettext as _
 
 
 class InvalidValueError(ValueError):
@@ -61,12 +64,12 @@ def _nfkc(value: str) -> str:
 def normalize_member_number(value: str) -> str:
     number = _nfkc(value)
     if not number:
-        raise InvalidValueError("required", "A member number is required.")
+        raise InvalidValueError("required", _("A member number is required."))
     # Member numbers travel in URL paths: letters, digits, "-", "_" and "." only.
     if len(number) > 64 or not _MEMBER_NUMBER.match(number) or number in _RESERVED_NUMBERS:
         raise InvalidValueError(
             "invalid_member_number",
-            "A member number is 1-64 letters, digits, '-', '_' or '.' (not 'bulk').",
+            _("A member number is 1-64 letters, digits, '-', '_' or '.' (not 'bulk')."),
         )
     return number
 
@@ -75,7 +78,7 @@ def normalize_email(value: str) -> str:
     """Lower-case ASCII e-mail; full-width letters count as their ASCII twins."""
     email = _nfkc(value).lower()
     if len(email) > 254 or not _EMAIL.match(email) or ".." in email:
-        raise InvalidValueError("invalid_email", "This is not an e-mail address.")
+        raise InvalidValueError("invalid_email", _("This is not an e-mail address."))
     return email
 
 
@@ -88,14 +91,17 @@ def normalize_phone(value: str) -> str:
         digits = "0" + digits[4:].removeprefix("0")
     # No Japanese number starts with 00 (that is the international prefix).
     if not digits.isascii() or not digits.isdigit() or digits[:1] != "0" or digits[:2] == "00":
-        raise InvalidValueError("invalid_phone", "This is not a Japanese phone number.")
+        raise InvalidValueError("invalid_phone", _("This is not a Japanese phone number."))
     # Mobile (070/080/090), IP (050) and 0800 numbers have 11 digits; everything else 10.
     expected = 11 if digits[:3] in ("070", "080", "090", "050") or digits[:4] == "0800" else 10
     if len(digits) != expected:
         raise InvalidValueError(
             "invalid_phone",
-            f"This is not a Japanese phone number: expected {expected} digits "
-            "starting with 0 (or +81).",
+            _(
+                "This is not a Japanese phone number: expected %(digits)d digits starting with 0 "
+                "(or +81)."
+            )
+            % {"digits": expected},
         )
     return digits
 
@@ -103,7 +109,7 @@ def normalize_phone(value: str) -> str:
 def normalize_postal_code(value: str) -> str:
     digits = _PHONE_NOISE.sub("", _nfkc(value)).removeprefix("〒")
     if len(digits) != 7 or not digits.isascii() or not digits.isdigit():
-        raise InvalidValueError("invalid_postal_code", "This is not a 7-digit postal code.")
+        raise InvalidValueError("invalid_postal_code", _("This is not a 7-digit postal code."))
     return f"{digits[:3]}-{digits[3:]}"
 
 
@@ -111,9 +117,11 @@ def normalize_text(value: str, *, max_length: int = 200) -> str:
     """Names and addresses: widths unified (half-width katakana, full-width ASCII), one space."""
     text = _SPACES.sub(" ", _nfkc(value))
     if _CONTROL.search(text) or _SURROGATE.search(text):
-        raise InvalidValueError("invalid_text", "Control characters are not allowed.")
+        raise InvalidValueError("invalid_text", _("Control characters are not allowed."))
     if len(text) > max_length:
-        raise InvalidValueError("too_long", f"At most {max_length} characters.")
+        raise InvalidValueError(
+            "too_long", _("At most %(count)d characters.") % {"count": max_length}
+        )
     return text
 
 
@@ -123,7 +131,7 @@ def normalize_date(value: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise InvalidValueError("invalid_date", "This is not a date (YYYY-MM-DD).") from None
+        raise InvalidValueError("invalid_date", _("This is not a date (YYYY-MM-DD).")) from None
 
 
 def normalize_prefecture(value: str) -> str:
@@ -133,7 +141,7 @@ def normalize_prefecture(value: str) -> str:
         return f"{int(text):02d}"
     if text in _PREFECTURE_BY_NAME:
         return _PREFECTURE_BY_NAME[text]
-    raise InvalidValueError("invalid_prefecture", "This is not a prefecture code or name.")
+    raise InvalidValueError("invalid_prefecture", _("This is not a prefecture code or name."))
 
 
 def prefecture_of_address(address: str) -> str | None:

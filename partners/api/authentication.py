@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -33,10 +34,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        scheme, _, credentials = header.partition(" ")
+        scheme, _space, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             raise ApplicationError(
-                ErrorCode.INVALID_API_KEY, "Send the key as `Authorization: Bearer <key>`."
+                ErrorCode.INVALID_API_KEY, _("Send the key as `Authorization: Bearer <key>`.")
             )
         api_key = api_key_authenticate(credentials.strip())
         return PartnerPrincipal(api_key=api_key), api_key

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import django_filters as df
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -176,7 +177,7 @@ class PartnerEndpoint(APIView):
         if not _IDEMPOTENCY_KEY.match(key):
             raise ApplicationError(
                 ErrorCode.IDEMPOTENCY_KEY_INVALID,
-                "An Idempotency-Key is 1 to 255 printable ASCII characters.",
+                _("An Idempotency-Key is 1 to 255 printable ASCII characters."),
             )
         record = idempotency_claim(
             partner=self.partner,
@@ -229,13 +230,14 @@ class StrictInputSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         if not isinstance(data, Mapping):
             raise serializers.ValidationError(
-                {"non_field_errors": ["Send a JSON object."]}, code="invalid"
+                {"non_field_errors": [_("Send a JSON object.")]}, code="invalid"
             )
         writable = {name for name, field in self.fields.items() if not field.read_only}
         unknown = sorted(set(data) - writable)
         if unknown:
             raise serializers.ValidationError(
-                {name: ["Unknown or read-only field."] for name in unknown}, code="unknown_field"
+                {name: [_("Unknown or read-only field.")] for name in unknown},
+                code="unknown_field",
             )
         not_text = _not_text(self.fields, data)
         if not_text:

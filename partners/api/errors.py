@@ -12,6 +12,8 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -28,11 +30,12 @@ logger = logging.getLogger(__name__)
 
 def error_body(
     code: models.TextChoices,
-    message: str,
+    message: str | Promise,
     fields: dict[str, Any] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code.value, "message": message}
+    # str(): the message in the language of the request, not of whoever renders it later.
+    error: dict[str, Any] = {"code": code.value, "message": str(message)}
     if fields:
         error["fields"] = fields
     error.update(extra)
@@ -58,7 +61,8 @@ def _flatten_detail(detail: Any) -> Any:
 def _from_drf(exc: exceptions.APIException) -> ApplicationError:
     if isinstance(exc, exceptions.ParseError):
         return ApplicationError(
-            ErrorCode.MALFORMED_JSON, f"The body is not valid JSON: {exc.detail}"
+            ErrorCode.MALFORMED_JSON,
+            _("The body is not valid JSON: %(detail)s") % {"detail": exc.detail},
         )
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten_detail(exc.detail)
@@ -83,7 +87,7 @@ def _from_drf(exc: exceptions.APIException) -> ApplicationError:
         wait = int(getattr(exc, "wait", None) or 1)
         return ApplicationError(
             ErrorCode.RATE_LIMITED,
-            f"Too many requests with this API key; retry in {wait} s.",
+            _("Too many requests with this API key; retry in %(wait)d s.") % {"wait": wait},
             headers={"Retry-After": str(wait)},
         )
     return ApplicationError(ErrorCode.INVALID_REQUEST, str(exc.detail))
@@ -93,18 +97,23 @@ def _from_undecryptable(exc: UndecryptableError) -> ApplicationError:
     # Never the stored value, nor which key or column: that is for the audit log and the
     # operator, who is the one able to act.
     if isinstance(exc, DataErasedError):
-        return ApplicationError(ErrorCode.CONFLICT, "This member's data has been erased.")
+        return ApplicationError(ErrorCode.CONFLICT, _("This member's data has been erased."))
     if isinstance(exc, DataKeyUnavailableError):
         return ApplicationError(
             ErrorCode.DATA_KEY_UNAVAILABLE,
-            "Stored data this request needs is encrypted under a key that is no longer "
-            "configured, so nothing was done. This is recorded; please contact Sanpo support.",
+            _(
+                "Stored data this request needs is encrypted under a key that is no longer "
+                "configured, so nothing was done. This is recorded; please contact Sanpo "
+                "support."
+            ),
         )
     assert isinstance(exc, DataIntegrityError), type(exc)
     return ApplicationError(
         ErrorCode.DATA_INTEGRITY_FAILED,
-        "Stored data this request needs failed its integrity check, so it was not used and "
-        "nothing was done. This is recorded; please contact Sanpo support.",
+        _(
+            "Stored data this request needs failed its integrity check, so it was not used and "
+            "nothing was done. This is recorded; please contact Sanpo support."
+        ),
     )
 
 
@@ -127,7 +136,9 @@ def to_application_error(exc: Exception) -> ApplicationError | None:
         )
         return ApplicationError(ErrorCode.VALIDATION_FAILED, fields=fields)
     if isinstance(exc, SuspiciousOperation):
-        return ApplicationError(ErrorCode.INVALID_REQUEST, "The request was refused as malformed.")
+        return ApplicationError(
+            ErrorCode.INVALID_REQUEST, _("The request was refused as malformed.")
+        )
     return None
 
 
@@ -145,11 +156,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def _json(body: dict[str, Any], status: int) -> JsonResponse:
+    # UTF-8 as DRF renders it, so a Japanese message reads as Japanese, not \u escapes.
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
 def json_handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return JsonResponse(error_body(ErrorCode.NOT_FOUND, "No such page or object."), status=404)
+    return _json(error_body(ErrorCode.NOT_FOUND, _("No such page or object.")), status=404)
 
 
 def json_handler500(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(
-        error_body(ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.label), status=500
-    )
+    return _json(error_body(ErrorCode.INTERNAL_ERROR, ErrorCode.INTERNAL_ERROR.label), status=500)

@@ -13,6 +13,7 @@ from typing import Any
 import django_filters as df
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext, gettext_lazy
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,7 +29,7 @@ class StrictBooleanField(forms.Field):
     """``true`` or ``false``, exactly as the schema documents a boolean query parameter; any
     other spelling is an error (Django's own boolean fields read ``banana`` as "no filter")."""
 
-    default_error_messages = {"invalid": "Give true or false."}
+    default_error_messages = {"invalid": gettext_lazy("Give true or false.")}
 
     def to_python(self, value: Any) -> bool | None:
         if value in (None, ""):
@@ -48,7 +49,9 @@ class UtcDateTimeField(IsoDateTimeField):
     """An ISO 8601 time, held in UTC: an offset the database cannot store (``+16:43``) or a
     time that leaves the calendar once moved to UTC is an error, not a 500 in the query."""
 
-    default_error_messages = {"invalid": "Give an ISO 8601 time, e.g. 2026-11-01T09:00:00+09:00."}
+    default_error_messages = {
+        "invalid": gettext_lazy("Give an ISO 8601 time, e.g. 2026-11-01T09:00:00+09:00.")
+    }
 
     def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)
@@ -76,7 +79,7 @@ def apply_filters(
     Raises ApplicationError ``validation_failed`` naming each parameter that is empty or not
     valid; parameters the set does not declare (``limit``, ``cursor``) are left to others."""
     empty = {
-        name: ["Give a value, or leave the parameter out."]
+        name: [gettext("Give a value, or leave the parameter out.")]
         for name in filterset_class.base_filters
         if name in params and params.get(name) == ""
     }
@@ -84,7 +87,7 @@ def apply_filters(
         raise ApplicationError(ErrorCode.VALIDATION_FAILED, fields=empty)
     filterset = filterset_class(params, queryset=queryset, request=request)
     if not filterset.is_valid():
-        fields = {name: list(errors) for name, errors in filterset.errors.items()}
+        fields = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
         raise ApplicationError(ErrorCode.VALIDATION_FAILED, fields=fields)
     return filterset.qs
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -32,7 +33,9 @@ class CappedCursorPagination(CursorPagination):
         maximum: int = settings.SANPO_API_MAX_PAGE_SIZE
         size = whole_number(raw)
         if size is None or not 1 <= size <= maximum:
-            raise validation_failed("limit", f"Give a whole number from 1 to {maximum}.")
+            raise validation_failed(
+                "limit", _("Give a whole number from 1 to %(maximum)d.") % {"maximum": maximum}
+            )
         return size
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
@@ -45,7 +48,9 @@ class CappedCursorPagination(CursorPagination):
             if cursor is not None and cursor.position is not None:
                 self._check_position(cursor.position)
         except Exception:
-            raise ApplicationError(ErrorCode.INVALID_REQUEST, "The cursor is not valid.") from None
+            raise ApplicationError(
+                ErrorCode.INVALID_REQUEST, _("The cursor is not valid.")
+            ) from None
         return cursor
 
     def _check_position(self, position: Any) -> None:

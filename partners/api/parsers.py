@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json as drf_json
@@ -27,7 +28,8 @@ class BoundedJSONParser(parsers.JSONParser):
         except jsondepth.JSONTooDeepError as exc:
             raise ApplicationError(
                 ErrorCode.INVALID_REQUEST,
-                f"The body nests arrays or objects more than {exc.max_depth} levels deep.",
+                _("The body nests arrays or objects more than %(depth)d levels deep.")
+                % {"depth": exc.max_depth},
             ) from None
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-            raise ParseError(f"JSON parse error - {exc}") from None
+            raise ParseError(_("JSON parse error - %(detail)s") % {"detail": exc}) from None

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -31,6 +32,7 @@ class HasPartnerScope(BasePermission):
         scope = required_scope(view, request.method or "GET")
         if scope not in principal.scopes:
             raise ApplicationError(
-                ErrorCode.INSUFFICIENT_SCOPE, f"This needs an API key with the {scope!r} scope."
+                ErrorCode.INSUFFICIENT_SCOPE,
+                _("This needs an API key with the %(scope)s scope.") % {"scope": repr(scope)},
             )
         return True

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners.access import staff_role_of
 from partners.actors import Actor
@@ -44,7 +45,8 @@ def _check_may_issue(*, partner: Partner, scopes: list[str], actor: Actor) -> No
         if missing:
             raise ApplicationError(
                 ErrorCode.INSUFFICIENT_SCOPE,
-                f"A key cannot issue scopes it does not hold: {', '.join(sorted(missing))}.",
+                _("A key cannot issue scopes it does not hold: %(scopes)s.")
+                % {"scopes": ", ".join(sorted(missing))},
             )
         return
     role = staff_role_of(actor.user)
@@ -59,10 +61,12 @@ def _check_may_issue(*, partner: Partner, scopes: list[str], actor: Actor) -> No
 
 def _validate_scopes(scopes: list[str]) -> list[str]:
     if not scopes:
-        raise validation_failed("scopes", "Give at least one scope.")
+        raise validation_failed("scopes", _("Give at least one scope."))
     unknown = sorted(set(scopes) - set(ApiScope.values))
     if unknown:
-        raise validation_failed("scopes", f"Unknown scopes: {', '.join(unknown)}.")
+        raise validation_failed(
+            "scopes", _("Unknown scopes: %(scopes)s.") % {"scopes": ", ".join(unknown)}
+        )
     return sorted(set(scopes))
 
 
@@ -82,7 +86,7 @@ def api_key_issue(
     scopes = _validate_scopes(scopes)
     _check_may_issue(partner=partner, scopes=scopes, actor=actor)
     if expires_at is not None and expires_at <= timezone.now():
-        raise validation_failed("expires_at", "The expiry must be in the future.")
+        raise validation_failed("expires_at", _("The expiry must be in the future."))
     generated = generate_key()
     with transaction.atomic():
         api_key = ApiKey(
@@ -148,7 +152,7 @@ def api_key_rotate(
         old = ApiKey.objects.select_for_update().select_related("partner").get(pk=api_key.pk)
         if old.revoked_at is not None or old.is_expired() or old.replaced_by_id is not None:
             raise ApplicationError(
-                ErrorCode.CONFLICT, "Only a live key that was not rotated yet can be rotated."
+                ErrorCode.CONFLICT, _("Only a live key that was not rotated yet can be rotated.")
             )
         issued = api_key_issue(
             partner=old.partner,

@@ -2,7 +2,8 @@
 
 Everything here streams: a file is read one line at a time, lines longer than the configured
 limit are skipped in constant memory, and every problem is reported against its line number.
-Validation of the values themselves is ``member_records.clean_member``'s job.
+Validation of the values themselves is ``member_records.clean_member``'s job. Messages are in
+the active language: the import job's (``member_import``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from partners import jsondepth
 from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
@@ -36,28 +38,34 @@ def resolve_encoding(declared_name: str, raw: IO[bytes]) -> str:
     sample = raw.read(_SAMPLE_BYTES)
     raw.seek(0)
     if not sample:
-        raise FileRefusedError("The file is empty.")
+        raise FileRefusedError(_("The file is empty."))
     declared = ENCODINGS.get(declared_name)
     has_bom = sample.startswith(codecs.BOM_UTF8)
     is_utf8 = _decodes(sample, "utf-8")
     is_cp932 = _decodes(sample, "cp932")
     is_ascii = sample.isascii()
     if declared == "utf-8" and not is_utf8:
-        hint = " It looks like Shift_JIS: import it with encoding shift_jis." if is_cp932 else ""
-        raise FileRefusedError(f"The file is not valid UTF-8.{hint}")
+        if is_cp932:
+            raise FileRefusedError(
+                _(
+                    "The file is not valid UTF-8. It looks like Shift_JIS: import it with "
+                    "encoding shift_jis."
+                )
+            )
+        raise FileRefusedError(_("The file is not valid UTF-8."))
     if declared == "cp932" and (has_bom or (is_utf8 and not is_ascii)):
         raise FileRefusedError(
-            "The file is UTF-8, not Shift_JIS: import it with encoding utf-8 (or auto)."
+            _("The file is UTF-8, not Shift_JIS: import it with encoding utf-8 (or auto).")
         )
     if declared == "cp932" and not is_cp932:
-        raise FileRefusedError("The file is not valid Shift_JIS.")
+        raise FileRefusedError(_("The file is not valid Shift_JIS."))
     if declared is not None:
         return declared
     if is_utf8:
         return "utf-8"
     if is_cp932:
         return "cp932"
-    raise FileRefusedError("The file is neither UTF-8 nor Shift_JIS text.")
+    raise FileRefusedError(_("The file is neither UTF-8 nor Shift_JIS text."))
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:
@@ -96,7 +104,11 @@ class Lines:
             self.offset += len(data)
             if len(data) == limit and not data.endswith(b"\n"):
                 self._skip_rest_of_line()
-                self._error("", "line_too_long", f"Longer than {self.max_bytes:,} bytes.")
+                self._error(
+                    "",
+                    "line_too_long",
+                    _("Longer than %(bytes)s bytes.") % {"bytes": f"{self.max_bytes:,}"},
+                )
                 continue
             if not data.endswith(b"\n"):
                 self.ended_without_newline = True
@@ -106,7 +118,12 @@ class Lines:
                 text = data.decode(self.encoding)
             except UnicodeDecodeError as error:
                 label = _ENCODING_LABEL.get(self.encoding, self.encoding)
-                self._error("", "invalid_encoding", f"Not valid {label} at byte {error.start + 1}.")
+                self._error(
+                    "",
+                    "invalid_encoding",
+                    _("Not valid %(encoding)s at byte %(byte)d.")
+                    % {"encoding": label, "byte": error.start + 1},
+                )
                 continue
             if self.row_line == 0:
                 self.row_line = self.line
@@ -144,16 +161,20 @@ def check_header(header: list[str]) -> None:
     repeated = sorted({name for name in header if header.count(name) > 1})
     problems = []
     if missing:
-        problems.append(f"missing required columns: {', '.join(missing)}")
+        problems.append(
+            _("missing required columns: %(columns)s") % {"columns": ", ".join(missing)}
+        )
     if unknown:
-        problems.append(f"unknown columns: {', '.join(unknown)}")
+        problems.append(_("unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})
     if repeated:
-        problems.append(f"repeated columns: {', '.join(repeated)}")
+        problems.append(_("repeated columns: %(columns)s") % {"columns": ", ".join(repeated)})
     if problems:
         raise FileRefusedError(
-            "The header row is not a member base header ("
-            + "; ".join(problems)
-            + f"). Expected columns: {', '.join(COLUMNS)}."
+            _(
+                "The header row is not a member base header (%(problems)s). Expected columns: "
+                "%(columns)s."
+            )
+            % {"problems": "; ".join(problems), "columns": ", ".join(COLUMNS)}
         )
 
 
@@ -170,13 +191,14 @@ def csv_records(
             return
         except csv.Error as error:
             line = lines.take_row_line()
-            lines.errors.append((line, "", "malformed_csv", f"Not valid CSV: {error}."))
+            message = _("Not valid CSV: %(error)s.") % {"error": error}
+            lines.errors.append((line, "", "malformed_csv", message))
             yield line, None
             continue
         line = lines.take_row_line()
         if lines.row_is_broken(line):
             lines.errors.append(
-                (line, "", "broken_row", "A line of this row could not be read; row skipped.")
+                (line, "", "broken_row", _("A line of this row could not be read; row skipped."))
             )
             yield line, None
             continue
@@ -188,18 +210,21 @@ def csv_records(
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            cut = " The file may have been cut off here." if lines.ended_without_newline else ""
-            lines.errors.append(
-                (
-                    line,
-                    "",
-                    "wrong_field_count",
-                    f"Expected {len(header)} fields, found {len(row)}.{cut}",
-                )
-            )
+            message = _("Expected %(expected)d fields, found %(found)d.") % {
+                "expected": len(header),
+                "found": len(row),
+            }
+            lines.errors.append((line, "", "wrong_field_count", _cut_off(message, lines)))
             yield line, None
             continue
         yield line, dict(zip(header, row, strict=True))
+
+
+def _cut_off(message: str, lines: Lines) -> str:
+    """``message``, with a hint when the file's last line has no newline: it may be cut off."""
+    if not lines.ended_without_newline:
+        return message
+    return _("%(message)s The file may have been cut off here.") % {"message": message}
 
 
 def jsonl_records(lines: Lines) -> Iterator[Record]:
@@ -210,12 +235,12 @@ def jsonl_records(lines: Lines) -> Iterator[Record]:
         try:
             record = jsondepth.loads(text)
         except ValueError as error:
-            cut = " The file may have been cut off here." if lines.ended_without_newline else ""
-            lines.errors.append((line, "", "malformed_json", f"Not valid JSON: {error}.{cut}"))
+            message = _("Not valid JSON: %(error)s.") % {"error": error}
+            lines.errors.append((line, "", "malformed_json", _cut_off(message, lines)))
             yield line, None
             continue
         if not isinstance(record, dict):
-            lines.errors.append((line, "", "malformed_json", "Each line must be a JSON object."))
+            lines.errors.append((line, "", "malformed_json", _("Each line must be a JSON object.")))
             yield line, None
             continue
         unknown = sorted(set(record) - set(COLUMNS))
@@ -226,9 +251,9 @@ def jsonl_records(lines: Lines) -> Iterator[Record]:
         )
         if unknown or bad_types:
             for name in unknown:
-                lines.errors.append((line, name, "unknown_field", "Not a member field."))
+                lines.errors.append((line, name, "unknown_field", _("Not a member field.")))
             for name in bad_types:
-                lines.errors.append((line, name, "invalid_type", "Must be a string."))
+                lines.errors.append((line, name, "invalid_type", _("Must be a string.")))
             yield line, None
             continue
         yield line, {k: "" if v is None else str(v) for k, v in record.items()}

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners import pii
 from partners.actors import Actor
@@ -89,7 +90,8 @@ def member_import_create(
     """
     if not partner.holds_customer_data:
         raise ApplicationError(
-            ErrorCode.CONFLICT, f"{partner.name_latin} has no member base of its own."
+            ErrorCode.CONFLICT,
+            _("%(partner)s has no member base of its own.") % {"partner": partner.name_latin},
         )
     format = format or _format_from_name(original_name)
     _check_options(format=format, encoding=encoding, mode=mode)
@@ -132,20 +134,20 @@ def _check_options(*, format: str, encoding: str, mode: str) -> None:
     if format not in MemberImport.Format.values:
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
-            "The file must be CSV (.csv) or JSON Lines (.jsonl).",
-            fields={"format": ["Choose csv or jsonl."]},
+            _("The file must be CSV (.csv) or JSON Lines (.jsonl)."),
+            fields={"format": [_("Choose csv or jsonl.")]},
         )
     if encoding != "auto" and encoding.lower() not in ENCODINGS:
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
-            "The encoding must be auto, utf-8 or shift_jis.",
-            fields={"encoding": ["Choose auto, utf-8 or shift_jis."]},
+            _("The encoding must be auto, utf-8 or shift_jis."),
+            fields={"encoding": [_("Choose auto, utf-8 or shift_jis.")]},
         )
     if mode not in MemberImport.Mode.values:
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
-            "The mode must be upsert or create.",
-            fields={"mode": ["Choose upsert or create."]},
+            _("The mode must be upsert or create."),
+            fields={"mode": [_("Choose upsert or create.")]},
         )
 
 

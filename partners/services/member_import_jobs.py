@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
@@ -39,12 +40,17 @@ def member_import_resume(*, job: MemberImport) -> None:
     """
     job.refresh_from_db()
     if job.is_finished:
-        raise ApplicationError(ErrorCode.CONFLICT, "This import has finished: nothing to resume.")
+        raise ApplicationError(
+            ErrorCode.CONFLICT, _("This import has finished: nothing to resume.")
+        )
     if lease_is_live(job):
         raise ApplicationError(
             ErrorCode.CONFLICT,
-            f"This import is still running (last progress at {job.heartbeat_at:%H:%M:%S} UTC); "
-            "it can be resumed once its lease runs out.",
+            _(
+                "This import is still running (last progress at %(time)s UTC); it can be "
+                "resumed once its lease runs out."
+            )
+            % {"time": f"{job.heartbeat_at:%H:%M:%S}"},
         )
     enqueue_on_commit(RUN_MEMBER_IMPORT, str(job.id))
 
@@ -62,7 +68,8 @@ def member_import_fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> 
         with transaction.atomic():
             updated = MemberImport.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
                 status=MemberImport.Status.FAILED,
-                failure=f"Abandoned: nobody resumed this import for {older_than.days} days.",
+                failure=_("Abandoned: nobody resumed this import for %(days)d days.")
+                % {"days": older_than.days},
                 finished_at=timezone.now(),
                 runner=None,
             )
@@ -106,8 +113,11 @@ def claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:
         if lease_is_live(job):
             raise ApplicationError(
                 ErrorCode.CONFLICT,
-                f"Import {job.id} is being run by another worker (last seen "
-                f"{job.heartbeat_at:%H:%M:%S}); it can be resumed once that run stops.",
+                _(
+                    "Import %(job)s is being run by another worker (last seen %(time)s); it "
+                    "can be resumed once that run stops."
+                )
+                % {"job": job.id, "time": f"{job.heartbeat_at:%H:%M:%S}"},
             )
         job.runner = runner
         job.heartbeat_at = now
@@ -124,7 +134,8 @@ def checkpoint(job: MemberImport, runner: uuid.UUID, **fields: Any) -> None:
     updated = MemberImport.objects.filter(pk=job.pk, runner=runner).update(**fields)
     if not updated:
         raise ApplicationError(
-            ErrorCode.CONFLICT, f"Import {job.id} was taken over by another run; stopping."
+            ErrorCode.CONFLICT,
+            _("Import %(job)s was taken over by another run; stopping.") % {"job": job.id},
         )
     for name, value in fields.items():
         setattr(job, name, value)

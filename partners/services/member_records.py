@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from partners import pii
 from partners.models import MemberAccount
 from partners.normalize import (
@@ -104,10 +106,10 @@ def clean_member(raw: Mapping[str, Any], *, today: datetime.date) -> CleanMember
     )
     kind = fields.text("kind").strip().lower()
     if kind not in _KINDS:
-        fields.error("kind", "invalid_choice", "kind must be household or business.")
+        fields.error("kind", "invalid_choice", _("kind must be household or business."))
     status = fields.text("status").strip().lower() or MemberAccount.Status.ACTIVE
     if status not in _SETTABLE_STATUSES:
-        fields.error("status", "invalid_choice", "status must be active or inactive.")
+        fields.error("status", "invalid_choice", _("status must be active or inactive."))
     personal = _personal(fields)
     birth_year = _birth_date(fields, personal, today=today)
     prefecture_text = fields.text("prefecture")
@@ -135,7 +137,7 @@ def _personal(fields: _Fields) -> dict[str, str | None]:
     """The personal fields but the birth date: a name is required, the others optional."""
     name = fields.text("name")
     if not name.strip():
-        fields.error("name", "required", "A name is required.")
+        fields.error("name", "required", _("A name is required."))
         name = ""
     else:
         name = fields.check("name", normalize_text, name) or ""
@@ -164,7 +166,7 @@ def _birth_date(
     if birth_date is None:
         return None
     if not _EARLIEST_BIRTH <= birth_date <= today:
-        fields.error("birth_date", "out_of_range", "Birth date is not plausible.")
+        fields.error("birth_date", "out_of_range", _("Birth date is not plausible."))
         return None
     personal["birth_date"] = birth_date.isoformat()
     return birth_date.year
@@ -176,7 +178,7 @@ def _past_date(fields: _Fields, column: str, *, today: datetime.date) -> datetim
         fields.check(column, normalize_date, value) if value.strip() else None
     )
     if date is not None and date > today:
-        fields.error(column, "out_of_range", "The date is in the future.")
+        fields.error(column, "out_of_range", _("The date is in the future."))
     return date
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners import pii
 from partners.actors import Actor
@@ -38,7 +39,7 @@ _WRITTEN_FIELDS = SEALED_COLUMNS[1:]  # everything sealing sets except the immut
 def _invalid(error: MemberInvalidError) -> ApplicationError:
     return ApplicationError(
         ErrorCode.VALIDATION_FAILED,
-        "Some member fields are not valid.",
+        _("Some member fields are not valid."),
         fields={e.field: [e.message] for e in error.errors},
     )
 
@@ -71,7 +72,8 @@ def _ensure_holds_members(partner: Partner) -> None:
     if not partner.holds_customer_data:
         raise ApplicationError(
             ErrorCode.CONFLICT,
-            f"{partner.name_latin} has no member base of its own (holds_customer_data is off).",
+            _("%(partner)s has no member base of its own (holds_customer_data is off).")
+            % {"partner": partner.name_latin},
         )
 
 
@@ -99,8 +101,9 @@ def member_create(*, partner: Partner, values: Mapping[str, Any], actor: Actor) 
     except IntegrityError:
         raise ApplicationError(
             ErrorCode.CONFLICT,
-            f"Member number {clean.member_number} already exists in your member base.",
-            fields={"member_number": ["This member number is taken."]},
+            _("Member number %(number)s already exists in your member base.")
+            % {"number": clean.member_number},
+            fields={"member_number": [_("This member number is taken.")]},
         ) from None
     return member
 
@@ -116,8 +119,8 @@ def member_update(
     if "member_number" in values and not _same_number(values["member_number"], member):
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
-            "A member number never changes; deactivate this account and create a new one.",
-            fields={"member_number": ["A member number never changes."]},
+            _("A member number never changes; deactivate this account and create a new one."),
+            fields={"member_number": [_("A member number never changes.")]},
         )
     _ensure_holds_members(member.partner)
     with transaction.atomic():
@@ -162,7 +165,7 @@ def _same_number(value: Any, member: MemberAccount) -> bool:
 
 def _ensure_not_erased(member: MemberAccount) -> None:
     if member.status == MemberAccount.Status.ERASED:
-        raise ApplicationError(ErrorCode.CONFLICT, "This member account has been erased.")
+        raise ApplicationError(ErrorCode.CONFLICT, _("This member account has been erased."))
 
 
 def member_deactivate(*, member: MemberAccount, actor: Actor) -> MemberAccount:
@@ -274,8 +277,8 @@ def member_bulk_upsert(
     if len(records) > MAX_BULK_MEMBERS:
         raise ApplicationError(
             ErrorCode.VALIDATION_FAILED,
-            f"Send at most {MAX_BULK_MEMBERS} members per request.",
-            fields={"members": [f"At most {MAX_BULK_MEMBERS} items."]},
+            _("Send at most %(count)d members per request.") % {"count": MAX_BULK_MEMBERS},
+            fields={"members": [_("At most %(count)d items.") % {"count": MAX_BULK_MEMBERS}]},
         )
     batch = _clean_batch(records)
     indexer = _indexer()
@@ -284,7 +287,7 @@ def member_bulk_upsert(
         existing = _lock_existing(partner, batch)
         if batch.errors:
             raise ApplicationError(
-                ErrorCode.VALIDATION_FAILED, "Some members are not valid.", fields=batch.errors
+                ErrorCode.VALIDATION_FAILED, _("Some members are not valid."), fields=batch.errors
             )
         outcomes = _outcomes(batch.cleaned, sealed, existing)
         merge_member_rows(partner=partner, rows=sealed)
@@ -319,7 +322,7 @@ def _clean_batch(records: Sequence[Mapping[str, Any]]) -> _CleanBatch:
             continue
         if clean.member_number in batch.first_index:
             batch.errors[f"members[{index}].member_number"] = [
-                f"Repeats members[{batch.first_index[clean.member_number]}]."
+                _("Repeats members[%(index)d].") % {"index": batch.first_index[clean.member_number]}
             ]
             continue
         batch.first_index[clean.member_number] = index
@@ -336,10 +339,10 @@ def _lock_existing(partner: Partner, batch: _CleanBatch) -> dict[str, tuple[str,
         .filter(partner=partner, member_number__in=list(batch.first_index))
         .values_list("member_number", "status", "record_digest")
     }
-    for number, (status, _) in existing.items():
+    for number, (status, _digest) in existing.items():
         if status == MemberAccount.Status.ERASED:
             batch.errors[f"members[{batch.first_index[number]}].member_number"] = [
-                "This member account has been erased and cannot be written again."
+                _("This member account has been erased and cannot be written again.")
             ]
     return existing
 

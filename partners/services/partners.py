@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
@@ -73,7 +74,8 @@ def partner_update(*, partner: Partner, actor: Actor, **values: Any) -> Partner:
     unknown = set(values) - set(PARTNER_EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
-            ErrorCode.VALIDATION_FAILED, f"Not editable: {', '.join(sorted(unknown))}."
+            ErrorCode.VALIDATION_FAILED,
+            _("Not editable: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
         )
     with transaction.atomic():
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
@@ -121,7 +123,7 @@ def _partner_set_status(*, partner: Partner, status: Partner.Status, actor: Acto
         partner = Partner.objects.select_for_update().get(pk=partner.pk)
         if partner.status == Partner.Status.OFFBOARDED:
             raise ApplicationError(
-                ErrorCode.CONFLICT, "An offboarded partner cannot change status."
+                ErrorCode.CONFLICT, _("An offboarded partner cannot change status.")
             )
         if partner.status == status:
             return partner
@@ -160,7 +162,7 @@ def partner_offboard(*, partner: Partner, actor: Actor) -> Partner:
 
 
 def _alliance_managers_group() -> Group:
-    group, _ = Group.objects.get_or_create(name=ALLIANCE_MANAGERS_GROUP)
+    group, _created = Group.objects.get_or_create(name=ALLIANCE_MANAGERS_GROUP)
     wanted = [
         (app_label, f"{action}_{model}")
         for app_label, models_ in _ALLIANCE_MANAGER_PERMISSIONS.items()
@@ -199,7 +201,7 @@ def staff_role_set(
         except Exception as exc:
             raise ApplicationError(
                 ErrorCode.VALIDATION_FAILED,
-                "A partner role needs a partner; an alliance-wide role takes none.",
+                _("A partner role needs a partner; an alliance-wide role takes none."),
             ) from exc
         staff_role.save()
         _leave_role_groups(user)

@@ -12,7 +12,9 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from partners.actors import Actor
 from partners.crypto import UndecryptableError
@@ -46,10 +48,12 @@ def _new_secret() -> str:
 def validate_event_types(events: list[str]) -> list[str]:
     """The sorted, de-duplicated subscription; raises ApplicationError(validation_failed)."""
     if not events:
-        raise validation_failed("events", "Subscribe to at least one event type.")
+        raise validation_failed("events", _("Subscribe to at least one event type."))
     unknown = sorted(set(events) - set(EVENT_TYPES))
     if unknown:
-        raise validation_failed("events", f"Unknown event types: {', '.join(unknown)}.")
+        raise validation_failed(
+            "events", _("Unknown event types: %(types)s.") % {"types": ", ".join(unknown)}
+        )
     return sorted(set(events))
 
 
@@ -71,7 +75,9 @@ def webhook_endpoint_create(
         Partner.objects.select_for_update().filter(pk=partner.pk).first()
         if WebhookEndpoint.objects.filter(partner=partner).count() >= MAX_ENDPOINTS_PER_PARTNER:
             raise validation_failed(
-                "url", f"A partner may register at most {MAX_ENDPOINTS_PER_PARTNER} endpoints."
+                "url",
+                _("A partner may register at most %(count)d endpoints.")
+                % {"count": MAX_ENDPOINTS_PER_PARTNER},
             )
         endpoint = WebhookEndpoint(partner=partner, url=url, events=events, description=description)
         endpoint.full_clean()
@@ -309,16 +315,18 @@ class _Attempt:
 
 def _attempt(delivery: WebhookDelivery) -> _Attempt:
     if delivery.endpoint.partner.status == Partner.Status.OFFBOARDED:
-        return _Attempt(error="The partner was offboarded.")
+        return _Attempt(error=gettext_noop("The partner was offboarded."))
     if not delivery.endpoint.is_active:
-        return _Attempt(error="The endpoint is disabled.")
+        return _Attempt(error=gettext_noop("The endpoint is disabled."))
     try:
         signing_secrets = webhook_signing_secrets(endpoint=delivery.endpoint)
     except UndecryptableError as exc:
         # No retry can sign it until an operator restores the key or the secret is rotated.
         return _Attempt(
-            error="Nothing was sent: the endpoint's signing secret cannot be decrypted with any "
-            "configured key. Rotate the secret with no overlap, or restore the key.",
+            error=gettext_noop(
+                "Nothing was sent: the endpoint's signing secret cannot be decrypted with any "
+                "configured key. Rotate the secret with no overlap, or restore the key."
+            ),
             unreadable=exc,
         )
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
@@ -350,7 +358,10 @@ def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcom
     delivery = WebhookDelivery.objects.select_related("endpoint__partner").get(pk=delivery_id)
     now = timezone.now()
     started = time.monotonic()
-    result = _attempt(delivery)
+    # The delivery log is written in English whatever language the worker runs in (a URL
+    # refused at send time speaks the active one); the console translates its fixed messages.
+    with translation.override("en"):
+        result = _attempt(delivery)
     duration_ms = int((time.monotonic() - started) * 1000)
     delivered = result.status_code is not None and 200 <= result.status_code < 300
     error = result.error
