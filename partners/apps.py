@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PartnersConfig(AppConfig):
     name = "partners"
-    verbose_name = "Partners and access"
+    verbose_name = _("Partners and access")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -7,12 +7,14 @@ nobody registered.
 """
 
 from django.db import models
+from django.utils.functional import Promise
 
-AUDIT_ACTIONS: dict[str, str] = {}
+# Labels stay lazy (``gettext_lazy``): each page reads them in its reader's language.
+AUDIT_ACTIONS: dict[str, str | Promise] = {}
 
 
 def register_audit_actions(actions: type[models.TextChoices]) -> None:
-    labels = {str(action.value): str(action.label) for action in actions}
+    labels = {str(action.value): action.label for action in actions}
     clashes = set(labels) & set(AUDIT_ACTIONS)
     if clashes:
         raise ValueError(f"Audit actions registered twice: {sorted(clashes)}")
@@ -20,5 +22,6 @@ def register_audit_actions(actions: type[models.TextChoices]) -> None:
 
 
 def audit_action_label(code: str) -> str:
-    """The label of a registered action; an action no longer registered shows its code."""
-    return AUDIT_ACTIONS.get(code, code)
+    """The label of a registered action, in the active language; an action no longer
+    registered shows its code."""
+    return str(AUDIT_ACTIONS.get(code, code))

@@ -335,7 +335,8 @@ class AuditActionFilter(admin.SimpleListFilter):
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return sorted(AUDIT_ACTIONS.items(), key=lambda item: item[1])
+        labels = [(code, str(label)) for code, label in AUDIT_ACTIONS.items()]
+        return sorted(labels, key=lambda item: item[1])
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(action=self.value()) if self.value() else queryset

@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from partners.crypto import EncryptedTextField
 
@@ -19,33 +21,44 @@ class Partner(models.Model):
     """
 
     class Kind(models.TextChoices):
-        HOST = "host", "Host (customer-base owner)"
-        BRAND = "brand", "Partner brand"
+        HOST = "host", _("Host (customer-base owner)")
+        BRAND = "brand", _("Partner brand")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        OFFBOARDED = "offboarded", "Offboarded"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        OFFBOARDED = "offboarded", _("Offboarded")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=50, unique=True)
-    name_ja = models.CharField("name (Japanese)", max_length=200)
-    name_latin = models.CharField("name (Latin script)", max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BRAND)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    name_ja = models.CharField(_("name (Japanese)"), max_length=200)
+    name_latin = models.CharField(_("name (Latin script)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.BRAND)
     holds_customer_data = models.BooleanField(
+        _("holds customer data"),
         default=True,
-        help_text="False for a mass-market brand that sells through retailers and has no "
-        "member base of its own.",
+        help_text=_(
+            "False for a mass-market brand that sells through retailers and has no member base "
+            "of its own."
+        ),
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
     group = models.OneToOneField(
-        Group, on_delete=models.PROTECT, related_name="partner", editable=False
+        Group,
+        on_delete=models.PROTECT,
+        related_name="partner",
+        editable=False,
+        verbose_name=_("group"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name_latin"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind"], condition=Q(kind="host"), name="partners_partner_single_host"
@@ -68,44 +81,61 @@ class PartnerContact(models.Model):
     """A person to reach at a partner. Names and addresses are personal data: encrypted."""
 
     class Role(models.TextChoices):
-        BUSINESS = "business", "Business"
-        TECHNICAL = "technical", "Technical"
-        PRIVACY = "privacy", "Privacy officer"
-        BILLING = "billing", "Billing"
+        BUSINESS = "business", pgettext_lazy("contact role", "Business")
+        TECHNICAL = "technical", _("Technical")
+        PRIVACY = "privacy", _("Privacy officer")
+        BILLING = "billing", _("Billing")
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
-    role = models.CharField(max_length=12, choices=Role.choices)
-    name = EncryptedTextField()
-    email = EncryptedTextField()
-    phone = EncryptedTextField(blank=True)
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("partner")
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices)
+    name = EncryptedTextField(_("name"))
+    email = EncryptedTextField(_("e-mail"))
+    phone = EncryptedTextField(_("phone"), blank=True)
 
     class Meta:
         ordering = ["partner", "role", "id"]
+        verbose_name = _("partner contact")
+        verbose_name_plural = _("partner contacts")
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} contact of {self.partner.name_latin}"
+        return gettext("%(role)s contact of %(partner)s") % {
+            "role": self.get_role_display(),
+            "partner": self.partner.name_latin,
+        }
 
 
 class StaffRole(models.Model):
     """What a staff user is in Sanpo: alliance-wide, or staff of one partner."""
 
     class Role(models.TextChoices):
-        ALLIANCE_MANAGER = "alliance_manager", "Alliance manager"
-        COMPLIANCE_REVIEWER = "compliance_reviewer", "Compliance reviewer"
-        PARTNER_ADMIN = "partner_admin", "Partner admin"
-        PARTNER_ANALYST = "partner_analyst", "Partner analyst"
+        ALLIANCE_MANAGER = "alliance_manager", _("Alliance manager")
+        COMPLIANCE_REVIEWER = "compliance_reviewer", _("Compliance reviewer")
+        PARTNER_ADMIN = "partner_admin", _("Partner admin")
+        PARTNER_ANALYST = "partner_analyst", _("Partner analyst")
 
     PARTNER_ROLES = frozenset({Role.PARTNER_ADMIN, Role.PARTNER_ANALYST})
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanpo_role"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="sanpo_role",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=24, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
     partner = models.ForeignKey(
-        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="staff"
+        Partner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("partner"),
     )
 
     class Meta:
+        verbose_name = _("staff role")
+        verbose_name_plural = _("staff roles")
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -117,5 +147,10 @@ class StaffRole(models.Model):
         ]
 
     def __str__(self) -> str:
-        where = f" at {self.partner.name_latin}" if self.partner is not None else ""
-        return f"{self.user} — {self.get_role_display()}{where}"
+        values = {"user": self.user, "role": self.get_role_display()}
+        if self.partner is None:
+            return gettext("%(user)s — %(role)s") % values
+        return gettext("%(user)s — %(role)s at %(partner)s") % {
+            **values,
+            "partner": self.partner.name_latin,
+        }

@@ -192,4 +192,3 @@ def test_the_answer_to_a_server_error_is_in_the_request_language() -> None:
     assert json.loads(japanese.content)["error"]["code"] == "internal_error"
     assert json.loads(english.content)["error"]["message"] == "Something went wrong on our side."
     assert JAPANESE.search(japanese.content.decode())  # UTF-8, as DRF writes it
-

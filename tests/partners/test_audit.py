@@ -455,6 +455,18 @@ def test_every_app_registers_its_own_audit_actions() -> None:
         assert {str(a.value): str(a.label) for a in actions}.items() <= AUDIT_ACTIONS.items()
 
 
+def test_action_labels_are_read_in_the_reader_language() -> None:
+    from django.utils import translation
+
+    from partners.audit_actions import audit_action_label
+
+    with translation.override("en"):
+        assert audit_action_label("member.viewed") == "Member personal data viewed"
+    with translation.override("ja"):
+        assert audit_action_label("member.viewed") == "会員の個人情報を閲覧"
+        assert audit_action_label("no.longer_registered") == "no.longer_registered"
+
+
 def test_an_unregistered_audit_action_is_refused(db: Any) -> None:
     from partners.services.audit import audit_record
 
