@@ -7,8 +7,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partners import services
 from partners.actors import Actor
@@ -34,7 +37,7 @@ from partners.models import (
 )
 from partners.netguard import resolve_target
 from partners.services.partners import PARTNER_EDITABLE_FIELDS
-from partners.services.webhooks import validate_event_types
+from partners.services.webhooks import RECEIVER_ANSWERED, validate_event_types
 
 
 class PartnerContactInline(admin.TabularInline):
@@ -80,17 +83,20 @@ class PartnerAdmin(ServiceErrorsAsMessages):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # partners are offboarded, never deleted: their history must stay
 
-    @admin.action(description="Suspend API access of the selected partners")
+    @admin.action(description=_("Suspend API access of the selected partners"))
     def suspend(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        _each_partner(request, queryset, services.partner_suspend, "{} is suspended.")
+        done = gettext("%(partner)s is suspended.")
+        _each_partner(request, queryset, services.partner_suspend, done)
 
-    @admin.action(description="Resume the selected partners")
+    @admin.action(description=_("Resume the selected partners"))
     def resume(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        _each_partner(request, queryset, services.partner_resume, "{} is active again.")
+        done = gettext("%(partner)s is active again.")
+        _each_partner(request, queryset, services.partner_resume, done)
 
-    @admin.action(description="Offboard the selected partners (final)")
+    @admin.action(description=_("Offboard the selected partners (final)"))
     def offboard(self, request: HttpRequest, queryset: QuerySet[Partner]) -> None:
-        _each_partner(request, queryset, services.partner_offboard, "{} is offboarded.")
+        done = gettext("%(partner)s is offboarded.")
+        _each_partner(request, queryset, services.partner_offboard, done)
 
 
 def _each_partner(
@@ -100,13 +106,13 @@ def _each_partner(
     done: str,
 ) -> None:
     """Run a partner service on each selected partner: one message per partner, ``done``
-    given the partner's name."""
+    given the partner's name as ``%(partner)s``."""
     actor = Actor.from_request(request)
     for partner in partners:
         run_service(
             request,
             lambda p=partner: service(partner=p, actor=actor),
-            done.format(partner.name_latin),
+            done % {"partner": partner.name_latin},
         )
 
 
@@ -136,7 +142,10 @@ class StaffRoleAdmin(ServiceErrorsAsMessages):
 
 class ApiKeyIssueForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
-        choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple, initial=[ApiScope.READ]
+        label=capfirst(_("scopes")),
+        choices=ApiScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=[ApiScope.READ],
     )
 
     class Meta:
@@ -147,7 +156,15 @@ class ApiKeyIssueForm(forms.ModelForm):
 @admin.register(ApiKey)
 class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
     add_form = ApiKeyIssueForm
-    list_display = ["name", "partner", "masked", "scopes", "state", "expires_at", "last_used_at"]
+    list_display = [
+        "name",
+        "partner",
+        "masked",
+        "scope_names",
+        "state",
+        "expires_at",
+        "last_used_at",
+    ]
     list_filter = ["partner", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "lookup", "partner__name_latin"]
     actions = ["revoke", "rotate"]
@@ -155,7 +172,7 @@ class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         "partner",
         "name",
         "masked",
-        "scopes",
+        "scope_names",
         "created_at",
         "created_by_user",
         "created_by_key",
@@ -173,15 +190,27 @@ class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
             self.readonly_fields if obj is not None else ["partner", "name", "scopes", "expires_at"]
         )
 
-    @admin.display(description="state")
+    @admin.display(description=_("key prefix"))
+    def masked(self, obj: ApiKey) -> str:
+        return obj.masked
+
+    @admin.display(description=_("scopes"))
+    def scope_names(self, obj: ApiKey) -> str:
+        names = dict(ApiScope.choices)
+        return ", ".join(str(names.get(scope, scope)) for scope in obj.scopes)
+
+    @admin.display(description=_("state"))
     def state(self, obj: ApiKey) -> str:
         if obj.revoked_at:
-            return "revoked"
+            return gettext("revoked")
         if obj.is_expired():
-            return "expired"
+            return gettext("expired")
         if obj.replaced_by_id:
-            return f"rotated, live until {timezone.localtime(obj.expires_at):%Y-%m-%d %H:%M}"
-        return "live"
+            until = timezone.localtime(obj.expires_at)
+            return gettext("rotated, live until %(time)s") % {
+                "time": formats.date_format(until, "SHORT_DATETIME_FORMAT")
+            }
+        return gettext("live")
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
@@ -200,23 +229,29 @@ class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         messages.warning(
             request,
             format_html(
-                "The key for {} is <code>{}</code>. Copy it now: it is stored only as a digest "
-                "and cannot be shown again.",
-                issued.api_key.partner.name_latin,
-                issued.plaintext,
+                gettext(
+                    "The key for {partner} is <code>{key}</code>. Copy it now: it is stored only "
+                    "as a digest and cannot be shown again."
+                ),
+                partner=issued.api_key.partner.name_latin,
+                key=issued.plaintext,
             ),
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # revoke instead: the audit log refers to keys
 
-    @admin.action(description="Revoke the selected keys now")
+    @admin.action(description=_("Revoke the selected keys now"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             services.api_key_revoke(api_key=api_key, actor=Actor.from_request(request))
-        messages.success(request, f"Revoked {queryset.count()} key(s).")
+        count = queryset.count()
+        messages.success(
+            request,
+            ngettext("Revoked %(count)d key.", "Revoked %(count)d keys.", count) % {"count": count},
+        )
 
-    @admin.action(description="Rotate the selected keys (old keys live on for the overlap)")
+    @admin.action(description=_("Rotate the selected keys (old keys live on for the overlap)"))
     def rotate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             try:
@@ -248,7 +283,9 @@ class WebhookEndpointForm(forms.ModelForm):
     def clean_events(self) -> Any:
         events = self.cleaned_data.get("events")
         if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-            raise forms.ValidationError('Give a list of event types, e.g. ["api_key.issued"].')
+            raise forms.ValidationError(
+                gettext('Give a list of event types, e.g. ["api_key.issued"].')
+            )
         try:
             return validate_event_types(events)
         except ApplicationError as exc:
@@ -293,7 +330,10 @@ class WebhookEndpointAdmin(ServiceErrorsAsMessages):
         adopt(obj, created.endpoint)
         messages.warning(
             request,
-            format_html("The signing secret is <code>{}</code>. Copy it now.", created.secret),
+            format_html(
+                gettext("The signing secret is <code>{secret}</code>. Copy it now."),
+                secret=created.secret,
+            ),
         )
 
     def delete_model(self, request: HttpRequest, obj: WebhookEndpoint) -> None:
@@ -304,11 +344,30 @@ class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ("number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
+    fields = (
+        "number",
+        "started_at",
+        "duration_ms",
+        "status_code",
+        "error_text",
+        "response_excerpt",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("error"))
+    def error_text(self, attempt: WebhookAttempt) -> str:
+        # The delivery log is written in English (services.webhooks); its messages are
+        # catalogue entries, shown in the reader's language. Others (a connection error, a
+        # URL refused at send time) are shown as written.
+        if not attempt.error:
+            return ""
+        answered = {"status": attempt.status_code}
+        if attempt.status_code is not None and attempt.error == RECEIVER_ANSWERED % answered:
+            return gettext(RECEIVER_ANSWERED) % answered
+        return gettext(attempt.error)
 
 
 @admin.register(WebhookDelivery)
@@ -331,7 +390,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 class AuditActionFilter(admin.SimpleListFilter):
     """Every action some app registered (partners.audit_actions), by its label."""
 
-    title = "action"
+    title = _("action")
     parameter_name = "action"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -354,7 +413,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
     ]
     list_filter = [AuditActionFilter, "outcome", "partner"]
 
-    @admin.display(description="action", ordering="action")
+    @admin.display(description=_("action"), ordering="action")
     def action_name(self, event: AuditEvent) -> str:
         return event.action_label
 

@@ -1,10 +1,13 @@
 """The member account form: personal data typed as plain text, checked by the services' own
 validation and handed to them to normalise and seal."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from partners import pii
 from partners.member_columns import COLUMNS
@@ -13,14 +16,17 @@ from partners.normalize import PREFECTURES, InvalidValueError
 from partners.normalize import normalize_member_number as _normalize_member_number
 from partners.services.member_records import MemberInvalidError, clean_member
 
-PERSONAL_LABELS = {
-    "name": "Name",
-    "name_kana": "Name (kana)",
-    "email": "E-mail",
-    "phone": "Phone",
-    "postal_code": "Postal code",
-    "address": "Address",
-    "birth_date": "Birth date",
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+PERSONAL_LABELS: "dict[str, StrOrPromise]" = {
+    "name": _("Name"),
+    "name_kana": _("Name (kana)"),
+    "email": _("E-mail"),
+    "phone": _("Phone"),
+    "postal_code": _("Postal code"),
+    "address": _("Address"),
+    "birth_date": _("Birth date"),
 }
 _CLEARABLE = tuple(name for name in pii.PERSONAL_FIELDS if name != "name")
 # The member_create/member_update input names the form provides, in COLUMNS order.
@@ -32,12 +38,14 @@ _SETTABLE_STATUSES = [
 PREFECTURE_CHOICES = [(code, f"{code} {name}") for code, name in PREFECTURES]
 
 
-def _personal_field(label: str, *, textarea: bool = False, help_text: str = "") -> forms.CharField:
+def _personal_field(
+    name: str, *, textarea: bool = False, help_text: "StrOrPromise" = ""
+) -> forms.CharField:
     # autocomplete off: browsers should not remember members' personal data.
     attrs = {"autocomplete": "off"}
     widget = forms.Textarea(attrs={**attrs, "rows": 3}) if textarea else forms.TextInput(attrs)
     return forms.CharField(
-        label=label, required=False, strip=False, widget=widget, help_text=help_text
+        label=PERSONAL_LABELS[name], required=False, strip=False, widget=widget, help_text=help_text
     )
 
 
@@ -50,23 +58,27 @@ class MemberAccountForm(forms.ModelForm):
     is a form error on its field; the services check again when saving.
     """
 
-    status = forms.ChoiceField(choices=_SETTABLE_STATUSES, initial=MemberAccount.Status.ACTIVE)
-    prefecture = forms.ChoiceField(
-        choices=[("", "From the address"), *PREFECTURE_CHOICES], required=False
+    status = forms.ChoiceField(
+        label=capfirst(_("status")), choices=_SETTABLE_STATUSES, initial=MemberAccount.Status.ACTIVE
     )
-    name = _personal_field("Name")
-    name_kana = _personal_field("Name (kana)")
-    email = _personal_field("E-mail")
-    phone = _personal_field("Phone")
-    postal_code = _personal_field("Postal code")
-    address = _personal_field("Address", textarea=True)
-    birth_date = _personal_field("Birth date", help_text="YYYY-MM-DD")
+    prefecture = forms.ChoiceField(
+        label=capfirst(_("prefecture")),
+        choices=[("", _("From the address")), *PREFECTURE_CHOICES],
+        required=False,
+    )
+    name = _personal_field("name")
+    name_kana = _personal_field("name_kana")
+    email = _personal_field("email")
+    phone = _personal_field("phone")
+    postal_code = _personal_field("postal_code")
+    address = _personal_field("address", textarea=True)
+    birth_date = _personal_field("birth_date", help_text=_("YYYY-MM-DD"))
     clear = forms.MultipleChoiceField(
         choices=[(name, PERSONAL_LABELS[name]) for name in _CLEARABLE],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Remove",
-        help_text="Remove these stored values.",
+        label=_("Remove"),
+        help_text=_("Remove these stored values."),
     )
 
     class Meta:
@@ -87,7 +99,7 @@ class MemberAccountForm(forms.ModelForm):
             partners = Partner.objects.filter(holds_customer_data=True)
             self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
         if not self.instance._state.adding:
-            self.fields["name"].help_text = "Leave blank to keep the stored name."
+            self.fields["name"].help_text = gettext("Leave blank to keep the stored name.")
 
     @property
     def adding(self) -> bool:
@@ -118,7 +130,7 @@ class MemberAccountForm(forms.ModelForm):
         cleaned = self.cleaned_data
         for name in cleaned.get("clear") or ():
             if name in self.changed_data:
-                self.add_error(name, "Give a new value or remove it, not both.")
+                self.add_error(name, gettext("Give a new value or remove it, not both."))
         values = self.service_values()
         if not self.adding:
             # Only the given fields are checked: complete the record with stand-ins.

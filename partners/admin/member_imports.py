@@ -5,35 +5,37 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partners import services
 from partners.actors import Actor
 from partners.admin.base import SeparateAddForm, ServiceErrorsAsMessages, adopt, object_page_url
 from partners.admin.members import personal_data_object
 from partners.errors import ApplicationError
-from partners.member_columns import COLUMNS
+from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
 from partners.models import MemberImport, Partner
 from partners.services.member_import_jobs import member_import_resume
 
 
 class MemberImportUploadForm(forms.ModelForm):
-    file = forms.FileField(
-        help_text="CSV or JSON Lines, one member per row, with the columns "
-        + ", ".join(COLUMNS)
-        + " (member_number, kind and name are required).",
-    )
+    file = forms.FileField(label=capfirst(_("file")))
     format = forms.ChoiceField(
-        choices=[("", "From the file name (.csv, .jsonl)"), *MemberImport.Format.choices],
+        label=capfirst(_("format")),
+        choices=[("", _("From the file name (.csv, .jsonl)")), *MemberImport.Format.choices],
         required=False,
     )
     encoding = forms.ChoiceField(
+        label=capfirst(_("encoding")),
         choices=[
-            ("auto", "Detect (UTF-8 or Shift_JIS)"),
+            ("auto", _("Detect (UTF-8 or Shift_JIS)")),
             ("utf-8", "UTF-8"),
             ("shift_jis", "Shift_JIS"),
         ],
@@ -47,6 +49,17 @@ class MemberImportUploadForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "file" in self.fields:
+            columns = format_html_join(", ", "<code>{}</code>", ((name,) for name in COLUMNS))
+            required = format_html_join(", ", "<code>{}</code>", ((n,) for n in REQUIRED_COLUMNS))
+            self.fields["file"].help_text = format_html(
+                gettext(
+                    "CSV or JSON Lines, one member per row, with the columns {columns} "
+                    "({required} are required)."
+                ),
+                columns=columns,
+                required=required,
+            )
         if "partner" in self.fields:  # the upload form; the job's page shows it read-only
             partners = Partner.objects.filter(holds_customer_data=True)
             self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
@@ -55,7 +68,9 @@ class MemberImportUploadForm(forms.ModelForm):
         upload = self.cleaned_data["file"]
         limit = settings.SANPO_IMPORT_MAX_UPLOAD_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"The file is larger than {filesizeformat(limit)}.")
+            raise forms.ValidationError(
+                gettext("The file is larger than %(size)s.") % {"size": filesizeformat(limit)}
+            )
         return upload
 
 
@@ -104,7 +119,7 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
                 },
             ),
             (
-                "Progress",
+                _("Progress"),
                 {
                     "fields": [
                         "status",
@@ -121,7 +136,10 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
                     ]
                 },
             ),
-            ("Times", {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]}),
+            (
+                _("Times"),
+                {"fields": ["created_at", "started_at", "heartbeat_at", "finished_at"]},
+            ),
         ]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -134,31 +152,34 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the audit log refers to imports
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, obj: MemberImport) -> str:
         percent = obj.progress_percent
         return format_html(
             '<progress max="100" value="{}">{} %</progress> {} %', percent, percent, percent
         )
 
-    @admin.display(description="size")
+    @admin.display(description=_("size"))
     def size(self, obj: MemberImport) -> str:
         return filesizeformat(obj.file_size)
 
-    @admin.display(description="encoding")
+    @admin.display(description=_("encoding"))
     def encoding_display(self, obj: MemberImport) -> str:
         if obj.resolved_encoding and obj.encoding == "auto":
-            return f"auto (read as {obj.resolved_encoding})"
+            return gettext("auto (read as %(encoding)s)") % {"encoding": obj.resolved_encoding}
         return obj.encoding
 
-    @admin.display(description="error report")
+    @admin.display(description=_("error report"))
     def error_report(self, obj: MemberImport) -> str:
         if not obj.errors:
             return "-"
         url = reverse("admin:partners_memberimport_errors", args=[obj.pk])
-        return format_html(
-            '<a href="{}">Download the errors (CSV, {} line(s))</a>', url, obj.rows_invalid
-        )
+        text = ngettext(
+            "Download the errors (CSV, %(count)s line)",
+            "Download the errors (CSV, %(count)s lines)",
+            obj.rows_invalid,
+        ) % {"count": intcomma(obj.rows_invalid)}
+        return format_html('<a href="{}">{}</a>', url, text)
 
     def render_change_form(
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
@@ -184,7 +205,9 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         adopt(obj, job)
 
     def response_add(self, request: HttpRequest, obj: MemberImport, *args: Any) -> HttpResponse:
-        messages.success(request, f"The import of {obj.original_name} has started.")
+        messages.success(
+            request, gettext("The import of %(file)s has started.") % {"file": obj.original_name}
+        )
         return HttpResponseRedirect(reverse("admin:partners_memberimport_change", args=[obj.pk]))
 
     def get_urls(self) -> list[URLPattern]:
@@ -194,9 +217,9 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         """The job's error report, streamed through the console: MEDIA is never served."""
         # The messages quote the rejected values (an e-mail that is not one, a phone number):
         # personal data, for the same people who may reveal it.
-        job = personal_data_object(self, request, object_id, missing="No such import.")
+        job = personal_data_object(self, request, object_id, missing=gettext("No such import."))
         if not job.errors:
-            raise Http404("This import has no error report.")
+            raise Http404(gettext("This import has no error report."))
         stem = job.original_name.rsplit(".", 1)[0] or "import"
         return FileResponse(
             job.errors.open("rb"),
@@ -205,7 +228,7 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
             content_type="text/csv; charset=utf-8",
         )
 
-    @admin.action(description="Resume the selected unfinished imports", permissions=["change"])
+    @admin.action(description=_("Resume the selected unfinished imports"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[MemberImport]) -> None:
         for job in queryset:
             try:
@@ -214,4 +237,6 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
             except ApplicationError as exc:  # finished, or another run still holds the job
                 messages.warning(request, f"{job.original_name}: {exc.message}")
             else:
-                messages.success(request, f"{job.original_name}: resumed.")
+                messages.success(
+                    request, gettext("%(file)s: resumed.") % {"file": job.original_name}
+                )

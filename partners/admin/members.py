@@ -12,6 +12,8 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from partners import pii, selectors, services
 from partners.access import has_staff_role
@@ -49,10 +51,10 @@ def _each_member(
     request: HttpRequest,
     members: Iterable[MemberAccount],
     service: Callable[..., object],
-    done: str,
+    done: Callable[[int], str],
 ) -> None:
     """Run a member service on each selected member: one error message per refusal, one
-    summary for the rest (``done`` given their ``count``)."""
+    summary for the rest (``done(count)``)."""
     actor = Actor.from_request(request)
     count = 0
     for member in members:
@@ -63,7 +65,7 @@ def _each_member(
         else:
             count += 1
     if count:
-        messages.success(request, done.format(count=count))
+        messages.success(request, done(count))
 
 
 # The only member columns the console reads to list, show or edit accounts. Ciphertexts, the
@@ -74,7 +76,7 @@ MEMBER_CLEAR_FIELDS = (*selectors.MEMBER_CLEAR_FIELDS, "person")
 
 class PrefectureFilter(admin.SimpleListFilter):
     # The 47 codes, not the database's distinct values: no scan of the whole member table.
-    title = "prefecture"
+    title = _("prefecture")
     parameter_name = "prefecture"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
@@ -100,7 +102,7 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
     list_filter = ["partner", "kind", "status", PrefectureFilter]
     # Member numbers only: personal data is encrypted and cannot be searched, by design.
     search_fields = ["=member_number"]
-    search_help_text = "Search by member number (exact)."
+    search_help_text = _("Search by member number (exact).")
     list_select_related = ["partner"]
     show_full_result_count = False  # a base holds millions of rows: count them once, not twice
     readonly_fields = [
@@ -117,7 +119,7 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
     def get_queryset(self, request: HttpRequest) -> QuerySet[MemberAccount]:
         return super().get_queryset(request).only(*MEMBER_CLEAR_FIELDS).select_related("partner")
 
-    @admin.display(description="prefecture", ordering="prefecture")
+    @admin.display(description=_("prefecture"), ordering="prefecture")
     def prefecture_display(self, obj: MemberAccount) -> str:
         if not obj.prefecture:
             return "-"
@@ -136,13 +138,13 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         segment = (
-            "Segment (stored in clear)",
+            _("Segment (stored in clear)"),
             {"fields": ["prefecture", "joined_on", "last_active_on"]},
         )
         if obj is None:
             return [
                 (None, {"fields": ["partner", "member_number", "kind", "status"]}),
-                ("Personal data (stored encrypted)", {"fields": list(pii.PERSONAL_FIELDS)}),
+                (_("Personal data (stored encrypted)"), {"fields": list(pii.PERSONAL_FIELDS)}),
                 segment,
             ]
         account = (
@@ -163,11 +165,13 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         if not self.has_change_permission(request, obj):
             return [account, segment]
         personal = (
-            "Personal data (stored encrypted)",
+            _("Personal data (stored encrypted)"),
             {
                 "fields": [*pii.PERSONAL_FIELDS, "clear"],
-                "description": "Not shown here: use “Show personal data” (every view is "
-                "recorded in the audit log). Type a value only to replace the stored one.",
+                "description": _(
+                    "Not shown here: use “Show personal data” (every view is recorded in the "
+                    "audit log). Type a value only to replace the stored one."
+                ),
             },
         )
         return [account, personal, segment]
@@ -193,10 +197,14 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
     def reveal_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """GET asks for confirmation; POST decrypts, records the view and shows the data."""
-        member = personal_data_object(self, request, object_id, missing="No such member account.")
+        member = personal_data_object(
+            self, request, object_id, missing=gettext("No such member account.")
+        )
         change_url = reverse("admin:partners_memberaccount_change", args=[member.pk])
         if member.status == MemberAccount.Status.ERASED:
-            messages.info(request, "This member has been erased: there is no personal data.")
+            messages.info(
+                request, gettext("This member has been erased: there is no personal data.")
+            )
             return HttpResponseRedirect(change_url)
         personal = None
         if request.method == "POST":
@@ -214,27 +222,42 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
                     partner=sealed.partner,
                     detail={"request": "admin detail view"},
                 )
-                messages.error(request, str(exc))
+                # The reason (which column, which key) is for the operator: kept as logged.
+                messages.error(
+                    request,
+                    gettext("The personal data could not be read: %(reason)s") % {"reason": exc},
+                )
                 return HttpResponseRedirect(change_url)
             personal = [(PERSONAL_LABELS[name], values.get(name)) for name in pii.PERSONAL_FIELDS]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": member,
-            "title": f"Personal data of member {member.member_number}",
+            "title": gettext("Personal data of member %(number)s")
+            % {"number": member.member_number},
             "personal": personal,
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/partners/memberaccount/reveal.html", context)
 
-    @admin.action(description="Deactivate the selected members", permissions=["change"])
+    @admin.action(description=_("Deactivate the selected members"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[MemberAccount]) -> None:
         _each_member(
-            request, queryset, services.member_deactivate, "Deactivated {count} member account(s)."
+            request,
+            queryset,
+            services.member_deactivate,
+            lambda count: (
+                ngettext(
+                    "Deactivated %(count)d member account.",
+                    "Deactivated %(count)d member accounts.",
+                    count,
+                )
+                % {"count": count}
+            ),
         )
 
     @admin.action(
-        description="Erase the personal data of the selected members (final)",
+        description=_("Erase the personal data of the selected members (final)"),
         permissions=["change"],
     )
     def erase(self, request: HttpRequest, queryset: QuerySet[MemberAccount]) -> Any:
@@ -242,7 +265,7 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
             context = {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": "Erase personal data?",
+                "title": gettext("Erase personal data?"),
                 "members": queryset,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
@@ -253,7 +276,14 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
             request,
             queryset,
             services.member_erase,
-            "Erased the personal data of {count} member account(s).",
+            lambda count: (
+                ngettext(
+                    "Erased the personal data of %(count)d member account.",
+                    "Erased the personal data of %(count)d member accounts.",
+                    count,
+                )
+                % {"count": count}
+            ),
         )
         return None
 
@@ -282,6 +312,6 @@ class PersonAdmin(ReadOnlyAdmin):
             .annotate(account_count=Coalesce(Subquery(accounts, output_field=IntegerField()), 0))
         )
 
-    @admin.display(description="accounts")
+    @admin.display(description=_("accounts"))
     def account_count(self, obj: Any) -> int:
         return int(obj.account_count)

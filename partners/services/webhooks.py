@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ENDPOINTS_PER_PARTNER = 20
 DELIVER_WEBHOOK = "partners.tasks.deliver_webhook"
+# The delivery log's message for a receiver that answered with anything but a 2xx.
+RECEIVER_ANSWERED = gettext_noop("The receiver answered %(status)s.")
 _MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -366,7 +368,7 @@ def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcom
     delivered = result.status_code is not None and 200 <= result.status_code < 300
     error = result.error
     if not error and not delivered:
-        error = f"The receiver answered {result.status_code}."
+        error = RECEIVER_ANSWERED % {"status": result.status_code}
     gave_up = not delivered and (
         attempt >= settings.SANPO_WEBHOOK_MAX_ATTEMPTS or result.unreadable is not None
     )

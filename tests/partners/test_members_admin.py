@@ -369,7 +369,7 @@ def test_the_deactivate_action(manager_client: Client, partner: Partner) -> None
 
     response = _action(manager_client, "deactivate", member)
 
-    assert _messages(response) == ["Deactivated 1 member account(s)."]
+    assert _messages(response) == ["Deactivated 1 member account."]
     member.refresh_from_db()
     assert member.status == MemberAccount.Status.INACTIVE
 
@@ -388,7 +388,7 @@ def test_erasing_asks_first_then_destroys_the_data_key(
 
     done = _action(manager_client, "erase", member, post="yes")
 
-    assert _messages(done) == ["Erased the personal data of 1 member account(s)."]
+    assert _messages(done) == ["Erased the personal data of 1 member account."]
     member.refresh_from_db()
     assert member.status == MemberAccount.Status.ERASED
     assert member.wrapped_key is None
