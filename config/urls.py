@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health
 from partners.api.errors import json_handler404, json_handler500
 
-admin.site.site_header = "Sanpo alliance console"
+admin.site.site_header = _("Sanpo alliance console")
 admin.site.site_title = "Sanpo"
-admin.site.index_title = "Alliance management"
+admin.site.index_title = _("Alliance management")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,6 +2,7 @@
 request is answered in, and how a person changes it."""
 
 import importlib
+import re
 from typing import Any
 
 import pytest
@@ -106,3 +107,42 @@ def test_dates_and_numbers_follow_the_language() -> None:
         assert formats.date_format(moment, "SHORT_DATETIME_FORMAT") == "2026-12-05 14:30"
         assert formats.date_format(moment, "DATE_FORMAT") == "5 Dec 2026"
         assert intcomma(5500000) == "5,500,000"
+
+
+# --- The console's header: its title and the language switch ----------------------------------
+
+
+def test_the_console_header_is_in_the_manager_language(alliance_manager: Any) -> None:
+    for language, header in (
+        ("ja", "Sanpo アライアンス管理コンソール"),
+        ("en", "Sanpo alliance console"),
+    ):
+        client = Client(headers={"accept-language": language})
+        client.force_login(alliance_manager)
+        html = client.get("/admin/").content.decode()
+        assert f'<html lang="{language}"' in html
+        assert header in html
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["console", "log-in page"])
+def test_the_console_header_offers_the_language_switch(
+    alliance_manager: Any, signed_in: bool
+) -> None:
+    client = Client(headers={"accept-language": "ja"})
+    if signed_in:
+        client.force_login(alliance_manager)
+    url = "/admin/partners/partner/" if signed_in else "/admin/login/"
+    html = client.get(url).content.decode()
+
+    assert ">日本語</button>" in html
+    assert ">English</button>" in html
+    assert f'name="next" value="{url}"' in html
+    buttons = re.findall(r'<button type="submit" name="language"[^>]*>', html)
+    assert len(buttons) == 2  # one form, in the header
+    assert [b for b in buttons if "aria-current" in b] == [
+        '<button type="submit" name="language" value="ja" lang="ja" aria-current="true" disabled>'
+    ]
+
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": url})
+    assert switched["Location"] == url
+    assert client.get(url)["Content-Language"] == "en"
