@@ -19,6 +19,8 @@ from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from partners.preferences import saved_language
+
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
 
@@ -60,16 +62,18 @@ class LanguageMiddleware(LocaleMiddleware):
     ``Accept-Language``), choosing per kind of user:
 
     - the partner API: Accept-Language only, English by default (``api_language``);
-    - people (admin, compliance pages): the language switch's cookie, then the browser's
-      Accept-Language, then Japanese (``settings.LANGUAGE_CODE``).
+    - people (admin, compliance pages): their saved preference when signed in (the switch
+      saves it; ``partners.preferences``), then the language switch's cookie, then the
+      browser's Accept-Language, then Japanese (``settings.LANGUAGE_CODE``).
 
-    The member's preference page chooses for itself (``?lang=``), inside this.
+    The member's preference page chooses for itself (``?lang=``), inside this. Runs after
+    ``SessionMiddleware``, whose session carries the saved preference.
     """
 
     def process_request(self, request: HttpRequest) -> None:
         if request.path.startswith(API_PREFIX):
             language = api_language(request)
         else:
-            language = translation.get_language_from_request(request)
+            language = saved_language(request) or translation.get_language_from_request(request)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()

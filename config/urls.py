@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config.health import health
 from partners.api.errors import json_handler404, json_handler500
+from partners.preferences import set_language
 
 admin.site.site_header = _("Sanpo alliance console")
 admin.site.site_title = "Sanpo"
@@ -15,7 +16,8 @@ admin.site.index_title = _("Alliance management")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    # The language switch: Django's set_language, saving a signed-in person's choice too.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("preferences/", include("consent.preference_page.urls")),
     path("compliance/", include("consent.compliance.urls")),
     # The API root: each app contributes its own endpoints, so no app includes a higher one's.

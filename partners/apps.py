@@ -14,3 +14,9 @@ class PartnersConfig(AppConfig):
         from partners.models import AuditEvent
 
         register_audit_actions(AuditEvent.Action)
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from partners.preferences import remember_saved_language
+
+        user_logged_in.connect(remember_saved_language, dispatch_uid="partners.saved_language")

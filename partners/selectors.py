@@ -1,6 +1,8 @@
 """Reads for partners, credentials and webhooks. List selectors return only what the
 principal was granted, with related rows loaded in the same query."""
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from partners import pii
@@ -11,6 +13,7 @@ from partners.models import (
     MemberAccount,
     MemberImport,
     Partner,
+    StaffPreference,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -97,3 +100,14 @@ def member_find_by_contact(
 
 def member_import_list(*, partner: Partner) -> QuerySet[MemberImport]:
     return MemberImport.objects.filter(partner=partner).select_related("partner")
+
+
+def staff_language_of(user: Any) -> str | None:
+    """The language a signed-in person saved (``staff_language_set``), or None: one query by
+    primary key, for every page they read."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    language: str | None = (
+        StaffPreference.objects.filter(user_id=user.pk).values_list("language", flat=True).first()
+    )
+    return language

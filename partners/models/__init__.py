@@ -5,7 +5,7 @@ as ``partners.models``."""
 from partners.models.audit import AuditEvent
 from partners.models.credentials import ApiKey, ApiScope, IdempotencyKey
 from partners.models.members import MemberAccount, MemberImport, Person
-from partners.models.partners import Partner, PartnerContact, StaffRole
+from partners.models.partners import Partner, PartnerContact, StaffPreference, StaffRole
 from partners.models.webhooks import (
     WebhookAttempt,
     WebhookDelivery,
@@ -23,6 +23,7 @@ __all__ = [
     "Partner",
     "PartnerContact",
     "Person",
+    "StaffPreference",
     "StaffRole",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -25,6 +25,7 @@ class AuditEvent(models.Model):
         PARTNER_OFFBOARDED = "partner.offboarded", _("Partner offboarded")
         STAFF_ROLE_SET = "staff.role_set", _("Staff role set")
         STAFF_ROLE_REMOVED = "staff.role_removed", _("Staff role removed")
+        STAFF_LANGUAGE_SET = "staff.language_set", _("Staff language set")
         API_KEY_ISSUED = "api_key.issued", _("API key issued")
         API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
         API_KEY_ROTATED = "api_key.rotated", _("API key rotated")

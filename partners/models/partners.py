@@ -154,3 +154,29 @@ class StaffRole(models.Model):
             **values,
             "partner": self.partner.name_latin,
         }
+
+
+class StaffPreference(models.Model):
+    """What a signed-in person chose for themselves, kept across devices and sessions: the
+    language the consoles answer them in (``config.middleware.LanguageMiddleware``). Set only
+    by ``staff_language_set``, which audits it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sanpo_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("staff preference")
+        verbose_name_plural = _("staff preferences")
+
+    def __str__(self) -> str:
+        return gettext("%(user)s: %(language)s") % {
+            "user": self.user,
+            "language": self.get_language_display(),
+        }

@@ -31,6 +31,7 @@ from partners.services.partners import (
     partner_resume,
     partner_suspend,
     partner_update,
+    staff_language_set,
     staff_role_remove,
     staff_role_set,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "partner_revoke_grant",
     "partner_suspend",
     "partner_update",
+    "staff_language_set",
     "staff_role_remove",
     "staff_role_set",
     "webhook_attempt_delivery",

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -8,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partners.actors import Actor
-from partners.errors import ApplicationError, ErrorCode
-from partners.models import AuditEvent, Partner, StaffRole
+from partners.errors import ApplicationError, ErrorCode, validation_failed
+from partners.models import AuditEvent, Partner, StaffPreference, StaffRole
 from partners.services.audit import audit_record
 from partners.services.grants import partner_grant
 from partners.services.webhooks import webhook_emit
@@ -236,3 +237,33 @@ def staff_role_remove(*, staff_role: StaffRole, actor: Actor) -> None:
             detail={"user": user.get_username(), "role": staff_role.role},
         )
         staff_role.delete()
+
+
+def staff_language_set(*, user: User, language: str, actor: Actor) -> StaffPreference:
+    """Save the language ``user`` is answered in from now on, on every device (the language
+    switch calls this for a signed-in person). Audited with the old and new language; nothing
+    is written when it does not change. Raises ApplicationError (validation_failed) for a
+    language the service does not speak."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    if language not in languages:
+        raise validation_failed(
+            "language", _("Choose one of: %(languages)s.") % {"languages": ", ".join(languages)}
+        )
+    with transaction.atomic():
+        preference = StaffPreference.objects.select_for_update().filter(
+            user=user
+        ).first() or StaffPreference(user=user)
+        previous = preference.language if not preference._state.adding else None
+        if previous == language:
+            return preference
+        preference.language = language
+        preference.updated_at = timezone.now()
+        preference.full_clean()
+        preference.save()
+        audit_record(
+            action=AuditEvent.Action.STAFF_LANGUAGE_SET,
+            actor=actor,
+            target=preference,
+            detail={"user": user.get_username(), "from": previous, "to": language},
+        )
+    return preference
