@@ -1,5 +1,9 @@
 """Member imports: uploading a member base file, following its job, and its error report."""
 
+import codecs
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
@@ -7,12 +11,20 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, reverse
+from django.utils import translation
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from partners import services
@@ -22,7 +34,28 @@ from partners.admin.members import personal_data_object
 from partners.errors import ApplicationError
 from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
 from partners.models import MemberImport, Partner
+from partners.services.member_import import ERROR_REPORT_COLUMNS
 from partners.services.member_import_jobs import member_import_resume
+
+ERROR_REPORT_HEADER = {
+    "line": pgettext_lazy("error report column", "line"),
+    "column": pgettext_lazy("error report column", "column"),
+    "code": pgettext_lazy("error report column", "code"),
+    "message": pgettext_lazy("error report column", "message"),
+}
+
+
+def _error_report(job: MemberImport) -> Iterator[bytes]:
+    """The stored report with its header row (identifiers) in the reader's language."""
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(
+        [str(ERROR_REPORT_HEADER[name]) for name in ERROR_REPORT_COLUMNS]
+    )
+    with job.errors.open("rb") as stored:
+        stored.readline()  # the stored header
+        yield codecs.BOM_UTF8 + header.getvalue().encode()
+        while chunk := stored.read(64 * 1024):
+            yield chunk
 
 
 class MemberImportUploadForm(forms.ModelForm):
@@ -201,6 +234,7 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
             encoding=data["encoding"],
             mode=data["mode"],
             skip_invalid_rows=data["skip_invalid_rows"],
+            language=translation.get_language(),  # the uploader's, for the row errors
         )
         adopt(obj, job)
 
@@ -213,20 +247,19 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
     def get_urls(self) -> list[URLPattern]:
         return [object_page_url(self, "errors", self.errors_view), *super().get_urls()]
 
-    def errors_view(self, request: HttpRequest, object_id: str) -> FileResponse:
-        """The job's error report, streamed through the console: MEDIA is never served."""
+    def errors_view(self, request: HttpRequest, object_id: str) -> StreamingHttpResponse:
+        """The job's error report, streamed through the console (MEDIA is never served): UTF-8
+        with a BOM, so spreadsheet software reads it as UTF-8; the header in the reader's
+        language, the messages in the uploader's."""
         # The messages quote the rejected values (an e-mail that is not one, a phone number):
         # personal data, for the same people who may reveal it.
         job = personal_data_object(self, request, object_id, missing=gettext("No such import."))
         if not job.errors:
             raise Http404(gettext("This import has no error report."))
         stem = job.original_name.rsplit(".", 1)[0] or "import"
-        return FileResponse(
-            job.errors.open("rb"),
-            as_attachment=True,
-            filename=f"{stem}-errors.csv",
-            content_type="text/csv; charset=utf-8",
-        )
+        response = StreamingHttpResponse(_error_report(job), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-errors.csv")
+        return response
 
     @admin.action(description=_("Resume the selected unfinished imports"), permissions=["change"])
     def resume(self, request: HttpRequest, queryset: QuerySet[MemberImport]) -> None:

@@ -176,6 +176,10 @@ class MemberImport(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
+    # Its run writes row errors and the reason for a refusal in this language: the uploader's.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
 
     resolved_encoding = models.CharField(_("encoding read"), max_length=12, blank=True)
     header = models.JSONField(_("header"), default=list, blank=True)

@@ -34,12 +34,12 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partners import pii
 from partners.actors import Actor
-from partners.errors import ApplicationError, ErrorCode
+from partners.errors import ApplicationError, ErrorCode, validation_failed
 from partners.models import AuditEvent, MemberImport, Partner
 from partners.services.audit import audit_record
 from partners.services.member_files import (
@@ -65,6 +65,8 @@ from partners.tasking import enqueue_on_commit
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[MemberImport], None]
+# The columns of a job's error report, as stored (the messages are in the job's language).
+ERROR_REPORT_COLUMNS = ("line", "column", "code", "message")
 
 
 # --- Creating a job -------------------------------------------------------------------------
@@ -80,13 +82,15 @@ def member_import_create(
     encoding: str = "auto",
     mode: str = MemberImport.Mode.UPSERT,
     skip_invalid_rows: bool = False,
+    language: str | None = None,
     enqueue: bool = True,
 ) -> MemberImport:
     """Store an uploaded member base file and create its import job.
 
     The file is copied into the job's storage as a stream (hashing it on the way), so a Celery
     worker on another host can read it. With ``enqueue`` the job is handed to Celery once the
-    transaction commits. Raises ApplicationError (validation_failed) for bad options.
+    transaction commits. Its run reports errors in ``language`` (by default the one active
+    now: the uploader's). Raises ApplicationError (validation_failed) for bad options.
     """
     if not partner.holds_customer_data:
         raise ApplicationError(
@@ -108,6 +112,7 @@ def member_import_create(
                 encoding=encoding.lower(),
                 mode=mode,
                 skip_invalid_rows=skip_invalid_rows,
+                language=_job_language(language),
             )
             job.source.save(f"{job.id.hex}.{format}", File(spool), save=False)
             job.save(force_insert=True)
@@ -121,6 +126,16 @@ def member_import_create(
             if enqueue:
                 enqueue_on_commit(RUN_MEMBER_IMPORT, str(job.id))
     return job
+
+
+def _job_language(language: str | None) -> str:
+    spoken = [code for code, _name in settings.LANGUAGES]
+    wanted = language or translation.get_language() or settings.LANGUAGE_CODE
+    if wanted not in spoken:
+        raise validation_failed(
+            "language", _("Choose one of: %(languages)s.") % {"languages": ", ".join(spoken)}
+        )
+    return wanted
 
 
 def _format_from_name(name: str) -> str:
@@ -174,6 +189,14 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
     job = claim(job_id, runner)
     if job.is_finished:
         return job
+    # Row errors and the reason for a refusal, in the uploader's language, whichever worker
+    # runs the job.
+    with translation.override(job.language):
+        _run(job, runner, progress)
+    return job
+
+
+def _run(job: MemberImport, runner: uuid.UUID, progress: Progress | None) -> None:
     stage = Stage(name=job.id, partner_id=job.partner_id)
     try:
         if job.status in (MemberImport.Status.PENDING, MemberImport.Status.STAGING):
@@ -188,7 +211,6 @@ def member_import_run(*, job_id: uuid.UUID | str, progress: Progress | None = No
             discard_source(job)
     if progress is not None:
         progress(job)
-    return job
 
 
 def _stage_file(
@@ -301,7 +323,8 @@ def _save_error_file(job: MemberImport, stage: Stage) -> None:
     with tempfile.TemporaryFile() as spool:
         text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
         writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(["line", "column", "code", "message"])
+        # Identifiers: the console shows the header in its reader's language.
+        writer.writerow(ERROR_REPORT_COLUMNS)
         for batch in stage.iter_errors():
             writer.writerows(batch)
         text.flush()

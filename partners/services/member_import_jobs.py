@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partners.actors import Actor
@@ -66,10 +66,13 @@ def member_import_fail_abandoned(*, older_than: timedelta = ABANDONED_AFTER) -> 
     count = 0
     for job in abandoned.select_related("partner"):
         with transaction.atomic():
+            with translation.override(job.language):
+                failure = _("Abandoned: nobody resumed this import for %(days)d days.") % {
+                    "days": older_than.days
+                }
             updated = MemberImport.objects.filter(pk=job.pk, heartbeat_at=job.heartbeat_at).update(
                 status=MemberImport.Status.FAILED,
-                failure=_("Abandoned: nobody resumed this import for %(days)d days.")
-                % {"days": older_than.days},
+                failure=failure,
                 finished_at=timezone.now(),
                 runner=None,
             )

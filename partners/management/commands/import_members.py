@@ -86,6 +86,7 @@ class Command(BaseCommand):
                 encoding=options["encoding"],
                 mode=options["mode"],
                 skip_invalid_rows=options["skip_invalid_rows"],
+                language="en",  # the language of this command's own report
                 enqueue=False,
             )
         self.stdout.write(f"Import {job.id}: {job.file_size:,} bytes, sha256 {job.file_sha256}")
