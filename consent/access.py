@@ -25,14 +25,14 @@ def access_withdrawal_by_id(principal: Partner, withdrawal_id: str) -> Withdrawa
     try:
         event_id = uuid.UUID(str(withdrawal_id))
     except ValueError:
-        raise not_found("withdrawal") from None
+        raise not_found(_("withdrawal")) from None
     found = (
         WithdrawalNotice.objects.select_related("event")
         .filter(event_id=event_id, recipient=principal)
         .first()
     )
     if found is None:
-        raise not_found("withdrawal")
+        raise not_found(_("withdrawal"))
     return found
 
 
@@ -41,14 +41,14 @@ def access_data_request_by_id(principal: Partner, request_id: str) -> DataSubjec
     try:
         pk = uuid.UUID(str(request_id))
     except ValueError:
-        raise not_found("data request") from None
+        raise not_found(_("data request")) from None
     found = (
         DataSubjectRequest.objects.select_related("member", "member__partner")
         .filter(pk=pk, member__partner=principal)
         .first()
     )
     if found is None:
-        raise not_found("data request")
+        raise not_found(_("data request"))
     return found
 
 

@@ -131,6 +131,35 @@ def test_a_brand_recording_for_another_recipient_is_refused_in_either_language(
     assert ConsentEvent.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "english_noun", "japanese_noun"),
+    [
+        ("/api/v1/data-requests/{id}", "data request", "本人からの請求"),
+        ("/api/v1/consent/withdrawals/{id}/acknowledge", "withdrawal", "撤回"),
+    ],
+)
+def test_a_missing_consent_object_is_named_in_the_language_asked_for(
+    partner_key: Key, path: str, english_noun: str, japanese_noun: str
+) -> None:
+    import uuid
+
+    missing = path.format(id=uuid.uuid4())
+    method = "post" if missing.endswith("acknowledge") else "get"
+    answers = {}
+    for language in ("en", "ja"):
+        client = client_for(partner_key)
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {partner_key.plaintext}", HTTP_ACCEPT_LANGUAGE=language
+        )
+        response = getattr(client, method)(missing)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+        answers[language] = response.json()["error"]["message"]
+    assert answers["en"] == f"No such {english_noun}."
+    assert japanese_noun in answers["ja"]
+    assert not re.search(r"[A-Za-z]", answers["ja"]), answers["ja"]
+
+
 def test_an_identity_that_does_not_match_is_refused_in_either_language(
     host_key: Key, host: Partner
 ) -> None:
