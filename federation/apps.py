@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FederationConfig(AppConfig):
@@ -8,7 +9,7 @@ class FederationConfig(AppConfig):
     ``registrations`` module of its own, listed here."""
 
     name = "federation"
-    verbose_name = "Federation"
+    verbose_name = _("Federation")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
