@@ -1,12 +1,18 @@
+# Japanese is written with full-width brackets: they are the text the pages show.
+# ruff: noqa: RUF001
 """The federation in Japanese and English: the partner API's messages in the language
-Accept-Language asks for (codes and statuses unchanged), and the names people read (statuses,
-audit actions, error labels) in both languages."""
+Accept-Language asks for (codes and statuses unchanged), the names people read (statuses, audit
+actions, error labels), and the alliance managers' console, in both languages."""
 
+import json
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import translation
+from django.contrib.auth.models import User
+from django.test import Client
+from django.utils import timezone, translation
 
 from federation import services
 from federation.audit import FederationAuditAction
@@ -16,10 +22,11 @@ from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import Partner
 from tests.conftest import Key, client_for
-from tests.factories import flow, make_agreement, make_member
+from tests.factories import flow, make_agreement, make_member, make_parties
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
+TODAY = timezone.localdate()
 JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")  # kana and kanji
 
 
@@ -174,3 +181,125 @@ def test_the_terms_are_checked_in_the_managers_language(host: Partner, partner: 
         "terms.data_flows[0].purpose": ["この利用目的はありません。"],
         "terms.extra": ["契約条件にない項目です。"],
     }
+
+
+# --- The alliance managers' console -------------------------------------------------------------
+
+
+def _console(user: User, language: str) -> Client:
+    client = Client(headers={"accept-language": language})
+    client.force_login(user)
+    return client
+
+
+def _visible(response: Any) -> str:
+    html = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", response.content.decode())
+    return re.sub(r"\s+", " ", re.sub(r"(?s)<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def amended(host: Partner, partner: Partner, outsider: Partner) -> Agreement:
+    """An active agreement (v1, signed by both) with a draft v2 that adds the outsider."""
+    agreement = make_agreement(
+        host, partner, terms={"data_flows": [flow(host, partner, "cross_enrollment", "name")]}
+    )
+    services.version_draft(
+        agreement=agreement,
+        parties=make_parties(host, partner, outsider),
+        terms={"data_flows": [flow(host, partner, "cross_enrollment", "name", "email")]},
+        effective_from=TODAY,
+        valid_until=TODAY + timedelta(days=30),
+        summary="Outsider joins.",
+        actor=SYSTEM,
+    )
+    return agreement
+
+
+def test_the_agreement_page_speaks_the_managers_language(
+    alliance_manager: User, amended: Agreement
+) -> None:
+    page = f"/admin/federation/agreement/{amended.pk}/change/"
+
+    japanese = _console(alliance_manager, "ja").get(page)
+    english = _console(alliance_manager, "en").get(page)
+
+    assert japanese["Content-Language"] == "ja"
+    assert '<html lang="ja"' in japanese.content.decode()
+    shown = _visible(japanese)
+    for words in ("版と署名", "全当事者が署名済み", "未提案", "当事者ではない", "担当者:", "操作"):
+        assert words in shown
+    assert "下書き v2 を提案します" in shown
+    assert TODAY.strftime("%Y/%m/%d") in shown  # the Japanese short date
+    for words in ("Versions and signatures", "Not proposed yet", "Contact:", "Actions"):
+        assert words not in shown
+    english_shown = _visible(english)
+    assert "Versions and signatures" in english_shown
+    assert "Not proposed yet" in english_shown
+    assert TODAY.isoformat() in english_shown
+
+
+def test_the_list_and_the_diff_speak_the_managers_language(
+    alliance_manager: User, amended: Agreement
+) -> None:
+    console = _console(alliance_manager, "ja")
+
+    listed = _visible(console.get("/admin/federation/agreement/"))
+    diff = _visible(console.get(f"/admin/federation/agreement/{amended.pk}/diff/"))
+
+    until = TODAY + timedelta(days=365)
+    assert f"v1（{until:%Y/%m/%d}まで）" in listed
+    assert "v2: 下書き" in listed
+    for words in (
+        "本日有効な版",
+        "当事者（最新の版）",
+        "進行中の版",
+        "入会済み",
+        "当事者 で絞り込む",
+    ):
+        assert words in listed
+    assert "版の間の変更" in diff
+    assert "提携契約に戻る" in diff
+
+
+def test_the_actions_answer_in_the_managers_language(
+    alliance_manager: User, amended: Agreement
+) -> None:
+    console = _console(alliance_manager, "ja")
+    act = f"/admin/federation/agreement/{amended.pk}/act/"
+
+    proposed = console.post(act + "propose/", {"version": 2}, follow=True)
+    refused = console.post(act + "resume/", follow=True)
+
+    assert [str(m) for m in proposed.context["messages"]] == [
+        "v2 を提案しました。すべての当事者に署名を依頼しています。"
+    ]
+    assert [str(m) for m in refused.context["messages"]] == [
+        "「有効」の提携契約を「有効」にすることはできません。"
+    ]
+
+
+def test_the_terms_form_shows_its_errors_in_the_managers_language(
+    alliance_manager: User, amended: Agreement, host: Partner, partner: Partner
+) -> None:
+    form = {
+        "effective_from": (TODAY - timedelta(days=1)).isoformat(),
+        "valid_until": TODAY.isoformat(),
+        "terms": json.dumps({"data_flows": [flow(host, partner, "cross_enrollment", "shoe")]}),
+        "parties-TOTAL_FORMS": "1",
+        "parties-INITIAL_FORMS": "0",
+        "parties-0-partner": str(host.pk),
+        "parties-0-contact_name": "",
+        "parties-0-contact_email": "",
+    }
+    edit = f"/admin/federation/agreement/{amended.pk}/versions/2/edit/"
+
+    response = _console(alliance_manager, "ja").post(edit, form)
+
+    assert response.status_code == 200
+    shown = _visible(response)
+    assert "下のエラーを修正してください。何も保存されていません。" in shown
+    assert response.context["formset"].forms[0].errors == {
+        "contact_name": ["当事者の担当者を入力してください。"],
+        "contact_email": ["当事者の担当者を入力してください。"],
+    }
+    assert "Please correct" not in shown
