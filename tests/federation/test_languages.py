@@ -183,6 +183,24 @@ def test_the_terms_are_checked_in_the_managers_language(host: Partner, partner: 
     }
 
 
+def test_why_a_batch_stopped_is_stored_in_english_whatever_the_task_speaks(
+    host: Partner, partner: Partner, agreement: Agreement
+) -> None:
+    # Stored and read by both companies through the API: in the API's default language, even
+    # when the worker runs in the default language of people (Japanese).
+    batch = services.enrollment_batch_start(
+        source=host, target=partner, member_numbers=["K-1"], fields=None, actor=SYSTEM
+    )
+    services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
+
+    with translation.override("ja"):
+        batch = services.enrollment_batch_run(batch=batch)
+
+    assert batch.error == (
+        f"No active agreement lets {host.slug} enroll its members with {partner.slug}."
+    )
+
+
 # --- The alliance managers' console -------------------------------------------------------------
 
 
