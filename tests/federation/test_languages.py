@@ -253,6 +253,8 @@ def test_the_agreement_page_speaks_the_managers_language(
     english_shown = _visible(english)
     assert "Versions and signatures" in english_shown
     assert "Not proposed yet" in english_shown
+    assert "outsider-co株式会社" in shown  # each party, as each language writes its name
+    assert "Outsider Co" in english_shown
     assert TODAY.isoformat() in english_shown
 
 
@@ -275,6 +277,8 @@ def test_the_list_and_the_diff_speak_the_managers_language(
         "当事者 で絞り込む",
     ):
         assert words in listed
+    assert "host-co株式会社" in listed  # the host, as Japanese writes its name
+    assert "Host Co" not in listed
     assert "版の間の変更" in diff
     assert "提携契約に戻る" in diff
 

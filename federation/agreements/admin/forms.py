@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.names import partner_name
 from federation.agreements.models import AgreementVersion
 from federation.agreements.services import PartyInput, VersionDraft
 from partners import jsondepth
@@ -61,7 +62,7 @@ def _partners() -> QuerySet[Partner]:
 
 class PartnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.slug} — {obj.name_latin}"
+        return f"{obj.slug} — {partner_name(obj)}"
 
 
 class VersionForm(forms.Form):

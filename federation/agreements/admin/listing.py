@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from consent.names import partner_name
 from federation.agreements.admin.base import AgreementConsole
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import version_in_force
@@ -97,7 +98,7 @@ class AgreementColumns(AgreementConsole):
 
     @admin.display(description=_("host"), ordering="host__name_latin")
     def host_name(self, obj: Agreement) -> str:
-        return obj.host.name_latin
+        return partner_name(obj.host)
 
     @admin.display(description=_("in force today"))
     def in_force(self, obj: Agreement) -> str:
