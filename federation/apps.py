@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 
 class FederationConfig(AppConfig):
@@ -8,7 +10,7 @@ class FederationConfig(AppConfig):
     ``registrations`` module of its own, listed here."""
 
     name = "federation"
-    verbose_name = "Federation"
+    verbose_name = _("Federation")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -24,6 +26,10 @@ class FederationConfig(AppConfig):
         from partners.errors import register_error_codes
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
-        register_audit_actions(FederationAuditAction)
+        # The registry turns the labels into text once, here, at start-up: make that text the
+        # English labels the audit log has always read, not the default language's. Once it
+        # keeps them lazy (translated when read), this override changes nothing.
+        with translation.override("en"):
+            register_audit_actions(FederationAuditAction)
         for domain in (agreements, enrollment, overlap):  # agreements first: the rest stand on it
             domain.register()

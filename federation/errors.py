@@ -1,16 +1,17 @@
 """The federation app's error codes, registered in ``FederationConfig.ready``."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class FederationErrorCode(models.TextChoices):
     NO_AGREEMENT = (
         "no_agreement",
-        "No active agreement between these companies allows this.",
+        _("No active agreement between these companies allows this."),
     )
     DISCLOSURE_REFUSED = (
         "disclosure_refused",
-        "The question could reveal a count that is withheld.",
+        _("The question could reveal a count that is withheld."),
     )
 
 

@@ -8,6 +8,7 @@ Missing and not-yours give the same 404.
 """
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from partners.access import access_object
@@ -34,7 +35,7 @@ def access_agreement_by_id(principal: Partner, agreement_id: str) -> Agreement:
         principal,
         Agreement.objects.select_related("host"),
         agreement_id,
-        what="agreement",
+        what=_("agreement"),
     )
 
 
@@ -51,7 +52,7 @@ def access_version_by_number(
     # Anything but plain digits (a sign, spaces, full-width digits, too many) is no version.
     whole = whole_number(number)
     if whole is None:
-        raise not_found("agreement version")
+        raise not_found(_("agreement version"))
     version = (
         versions_visible_to(principal)
         .filter(agreement=agreement, number=whole)
@@ -61,7 +62,7 @@ def access_version_by_number(
         .first()
     )
     if version is None:
-        raise not_found("agreement version")
+        raise not_found(_("agreement version"))
     version.agreement = agreement
     return version
 
@@ -98,5 +99,5 @@ def access_counterparty_by_slug(
         return principal
     found = counterparties_of(principal).filter(slug=slug).first()
     if found is None:
-        raise missing or not_found("partner")
+        raise missing or not_found(_("partner"))
     return found

@@ -14,6 +14,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from partners.crypto import EncryptedTextField
 from partners.models import Partner
@@ -21,22 +22,28 @@ from partners.models import Partner
 
 class Agreement(models.Model):
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PROPOSED = "proposed", "Proposed, awaiting signatures"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        TERMINATED = "terminated", "Terminated"
-        EXPIRED = "expired", "Expired"
+        DRAFT = "draft", _("Draft")
+        PROPOSED = "proposed", _("Proposed, awaiting signatures")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        TERMINATED = "terminated", _("Terminated")
+        EXPIRED = "expired", _("Expired")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    title = models.CharField(max_length=200)
-    host = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
-    status_reason = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(_("title"), max_length=200)
+    host = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("host")
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    status_reason = models.CharField(_("reason for the status"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status"], name="federation_agreement_status")]
 
@@ -57,30 +64,43 @@ class AgreementVersion(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PROPOSED = "proposed", "Proposed, awaiting signatures"
-        SIGNED = "signed", "Signed by every party"
-        WITHDRAWN = "withdrawn", "Withdrawn before every party signed"
+        DRAFT = "draft", _("Draft")
+        PROPOSED = "proposed", _("Proposed, awaiting signatures")
+        SIGNED = "signed", _("Signed by every party")
+        WITHDRAWN = "withdrawn", _("Withdrawn before every party signed")
 
     # Still open: a draft being written, or a proposal awaiting signatures. An agreement has
     # at most one open version at a time.
     OPEN: ClassVar[tuple[str, ...]] = (Status.DRAFT, Status.PROPOSED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="versions")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        verbose_name=_("agreement"),
+    )
+    # The fields the partner API's outputs take from the model (``AgreementVersionSummaryOutput``
+    # and ``AgreementVersionOutput`` are model serializers) keep Django's English labels and
+    # help: the API's schema shows them, and its documentation stays in English whatever
+    # language is active. Nothing else shows them; the console labels its own pages.
     number = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
     effective_from = models.DateField()
     valid_until = models.DateField()
-    terms = models.JSONField()
+    terms = models.JSONField(_("terms"))
     terms_sha256 = models.CharField(max_length=64)
     summary = models.CharField(max_length=300, blank=True, help_text="What this version changes.")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(_("drafted at"), default=timezone.now, editable=False)
+    created_by = models.CharField(_("drafted by"), max_length=200)
     proposed_at = models.DateTimeField(null=True, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True, help_text="When the last party signed.")
 
     class Meta:
+        verbose_name = _("agreement version")
+        verbose_name_plural = _("agreement versions")
         ordering = ["agreement", "number"]
         constraints = [
             models.UniqueConstraint(
@@ -105,16 +125,28 @@ class AgreementVersion(models.Model):
 class AgreementParty(models.Model):
     """A company bound by one version, its contact for the agreement, and its signature."""
 
-    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="parties")
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    contact_name = EncryptedTextField()
-    contact_email = EncryptedTextField()
-    signed_at = models.DateTimeField(null=True, blank=True)
+    version = models.ForeignKey(
+        AgreementVersion,
+        on_delete=models.PROTECT,
+        related_name="parties",
+        verbose_name=_("version"),
+    )
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    contact_name = EncryptedTextField(_("contact name"))
+    contact_email = EncryptedTextField(_("contact e-mail"))
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     signed_by = models.CharField(
-        max_length=200, blank=True, help_text="Who signed for the party, and through what."
+        _("signed by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who signed for the party, and through what."),
     )
 
     class Meta:
+        verbose_name = _("agreement party")
+        verbose_name_plural = _("agreement parties")
         ordering = ["version", "partner__slug"]
         constraints = [
             models.UniqueConstraint(

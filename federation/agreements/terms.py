@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from partners.member_columns import PERSONAL_FIELDS
 
 # What a data flow may carry: the member's personal fields, and coarse segments computed on the
@@ -105,10 +107,10 @@ def terms_clean(raw: Any, *, parties: Iterable[str], purposes: Iterable[str]) ->
     catalogue, section by section, and return it in canonical form. Raises TermsError listing
     every problem."""
     if not isinstance(raw, Mapping):
-        raise TermsError({"terms": ["Give the terms as an object."]})
+        raise TermsError({"terms": [_("Give the terms as an object.")]})
     context = TermsContext(parties=set(parties), purposes=set(purposes))
     for key in sorted(set(raw) - set(SECTIONS)):
-        context.fail(key, "Unknown part of the terms.")
+        context.fail(key, _("Unknown part of the terms."))
     clean = {name: check(raw.get(name, MISSING), context) for name, check in SECTIONS.items()}
     if context.errors:
         raise TermsError(context.errors)
@@ -120,18 +122,18 @@ def terms_clean(raw: Any, *, parties: Iterable[str], purposes: Iterable[str]) ->
 
 def _clean_data_flows(raw: Any, context: TermsContext) -> list[dict[str, Any]]:
     if raw is MISSING or not isinstance(raw, list) or not raw:
-        context.fail("data_flows", "Give at least one data flow.")
+        context.fail("data_flows", _("Give at least one data flow."))
         return []
     flows: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
     for index, flow in enumerate(raw):
         path = f"data_flows[{index}]"
         if not isinstance(flow, Mapping):
-            context.fail(path, "Give each data flow as an object.")
+            context.fail(path, _("Give each data flow as an object."))
             continue
         key = (str(flow.get("provider")), str(flow.get("recipient")), str(flow.get("purpose")))
         if key in seen:
-            context.fail(path, "This provider, recipient and purpose already have a flow.")
+            context.fail(path, _("This provider, recipient and purpose already have a flow."))
         seen.add(key)
         flows.append(_clean_flow(flow, path, context))
     return sorted(flows, key=lambda f: (f["provider"], f["recipient"], f["purpose"]))
@@ -142,21 +144,26 @@ def _clean_flow(flow: Mapping[str, Any], path: str, context: TermsContext) -> di
     purpose, basis = flow.get("purpose"), flow.get("legal_basis", "consent")
     fields = flow.get("fields")
     if provider not in context.parties:
-        context.fail(f"{path}.provider", "The provider must be a party to this version.")
+        context.fail(f"{path}.provider", _("The provider must be a party to this version."))
     if recipient not in context.parties:
-        context.fail(f"{path}.recipient", "The recipient must be a party to this version.")
+        context.fail(f"{path}.recipient", _("The recipient must be a party to this version."))
     if provider == recipient:
-        context.fail(f"{path}.recipient", "A company does not provide data to itself.")
+        context.fail(f"{path}.recipient", _("A company does not provide data to itself."))
     if purpose not in context.purposes:
-        context.fail(f"{path}.purpose", "Unknown purpose.")
+        context.fail(f"{path}.purpose", _("Unknown purpose."))
     if basis not in LEGAL_BASES:
-        context.fail(f"{path}.legal_basis", f"One of: {', '.join(LEGAL_BASES)}.")
+        context.fail(
+            f"{path}.legal_basis", _("One of: %(choices)s.") % {"choices": ", ".join(LEGAL_BASES)}
+        )
     if not isinstance(fields, list) or not fields:
-        context.fail(f"{path}.fields", "Name the member fields the recipient may receive.")
+        context.fail(f"{path}.fields", _("Name the member fields the recipient may receive."))
         fields = []
     bad = [item for item in fields if item not in FLOW_FIELDS]
     if bad:
-        context.fail(f"{path}.fields", f"Unknown fields: {', '.join(map(str, bad))}.")
+        context.fail(
+            f"{path}.fields",
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(map(str, bad))},
+        )
     clean: dict[str, Any] = {
         "provider": provider,
         "recipient": recipient,
@@ -167,13 +174,13 @@ def _clean_flow(flow: Mapping[str, Any], path: str, context: TermsContext) -> di
     if basis == "joint_use":
         clean["joint_use"] = _clean_joint_use(flow.get("joint_use"), path, context)
     elif "joint_use" in flow:
-        context.fail(f"{path}.joint_use", "Only a joint-use flow carries a joint-use notice.")
+        context.fail(f"{path}.joint_use", _("Only a joint-use flow carries a joint-use notice."))
     return clean
 
 
 def _clean_joint_use(notice: Any, path: str, context: TermsContext) -> dict[str, str] | None:
     if not isinstance(notice, Mapping):
-        context.fail(f"{path}.joint_use", "Joint use must state the items of its public notice.")
+        context.fail(f"{path}.joint_use", _("Joint use must state the items of its public notice."))
         return None
     missing = [
         item
@@ -181,7 +188,7 @@ def _clean_joint_use(notice: Any, path: str, context: TermsContext) -> dict[str,
         if not isinstance(notice.get(item), str) or not notice[item].strip()
     ]
     if missing:
-        context.fail(f"{path}.joint_use", f"State: {', '.join(missing)}.")
+        context.fail(f"{path}.joint_use", _("State: %(items)s.") % {"items": ", ".join(missing)})
     return {item: str(notice.get(item, "")).strip() for item in JOINT_USE_ITEMS}
 
 
@@ -196,24 +203,27 @@ def _clean_coin(raw: Any, context: TermsContext) -> dict[str, Any]:
         return coin
     if not isinstance(raw, Mapping) or not isinstance(raw.get("exchange"), bool):
         context.fail(
-            "coin.exchange", "Say whether coins move between the parties' programs (true/false)."
+            "coin.exchange",
+            _("Say whether coins move between the parties' programs (true/false)."),
         )
         return coin
     coin["exchange"] = raw["exchange"]
     programs = raw.get("programs", {})
     if not isinstance(programs, Mapping):
-        context.fail("coin.programs", "Give the programs as an object keyed by party.")
+        context.fail("coin.programs", _("Give the programs as an object keyed by party."))
         programs = {}
     for slug, program in programs.items():
         path = f"coin.programs.{slug}"
         if slug not in context.parties:
-            context.fail(path, "Only a party runs a coin program here.")
+            context.fail(path, _("Only a party runs a coin program here."))
         elif not isinstance(program, Mapping):
-            context.fail(path, "Give yen_per_coin and rate_to_shared.")
+            context.fail(path, _("Give yen_per_coin and rate_to_shared."))
         else:
             coin["programs"][slug] = _clean_program(program, path, context)
     if coin["exchange"] and len(coin["programs"]) < 2:
-        context.fail("coin.programs", "Coin exchange needs the programs of at least two parties.")
+        context.fail(
+            "coin.programs", _("Coin exchange needs the programs of at least two parties.")
+        )
     return coin
 
 
@@ -225,12 +235,12 @@ def _clean_program(program: Mapping[str, Any], path: str, context: TermsContext)
     if yen is None:
         context.fail(
             f"{path}.yen_per_coin",
-            "The yen each issued coin is funded with: a decimal string from 0.01 to 1000.",
+            _("The yen each issued coin is funded with: a decimal string from 0.01 to 1000."),
         )
     if rate is None:
         context.fail(
             f"{path}.rate_to_shared",
-            "Shared coins per program coin: a decimal string from 0.0001 to 10000.",
+            _("Shared coins per program coin: a decimal string from 0.0001 to 10000."),
         )
     return {"yen_per_coin": yen, "rate_to_shared": rate}
 
@@ -239,23 +249,26 @@ def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
     if raw is MISSING or raw is None:
         return None
     if not isinstance(raw, Mapping):
-        context.fail("referral", "Give fee_yen or fee_percent, and attribution_days.")
+        context.fail("referral", _("Give fee_yen or fee_percent, and attribution_days."))
         return None
     fee_yen, fee_percent = raw.get("fee_yen"), raw.get("fee_percent")
     days = raw.get("attribution_days")
     if (fee_yen is None) == (fee_percent is None):
-        context.fail("referral", "Give exactly one of fee_yen and fee_percent.")
+        context.fail("referral", _("Give exactly one of fee_yen and fee_percent."))
     yen = percent = None
     if fee_yen is not None:
         yen = _decimal(fee_yen, minimum=Decimal(0), maximum=Decimal(10_000_000))
         if yen is None:
-            context.fail("referral.fee_yen", "A decimal string of yen, 0 to 10,000,000.")
+            context.fail("referral.fee_yen", _("A decimal string of yen, 0 to 10,000,000."))
     if fee_percent is not None:
         percent = _decimal(fee_percent, minimum=Decimal(0), maximum=Decimal(100))
         if percent is None:
-            context.fail("referral.fee_percent", "A decimal string from 0 to 100.")
+            context.fail("referral.fee_percent", _("A decimal string from 0 to 100."))
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
-        context.fail("referral.attribution_days", f"Whole days from 1 to {MAX_ATTRIBUTION_DAYS}.")
+        context.fail(
+            "referral.attribution_days",
+            _("Whole days from 1 to %(most)s.") % {"most": MAX_ATTRIBUTION_DAYS},
+        )
     return {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
 
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Literal
 
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from federation.agreements.access import access_counterparty_by_slug
 from federation.enrollment.models import Enrollment, EnrollmentBatch
@@ -41,13 +42,13 @@ def access_enrollment_by_id(
     404: to the source, the target's door does not exist."""
     pk = _uuid(enrollment_id)
     if pk is None:
-        raise not_found("enrollment")
+        raise not_found(_("enrollment"))
     found = enrollments_visible_to(principal).filter(pk=pk)
     if role == "target":
         found = found.filter(target=principal)
     enrollment = found.first()
     if enrollment is None:
-        raise not_found("enrollment")
+        raise not_found(_("enrollment"))
     return enrollment
 
 
@@ -55,7 +56,7 @@ def access_enrollment_batch_by_id(principal: Partner, batch_id: str) -> Enrollme
     """A batch ``principal`` started (the source) or receives (the target); others are 404."""
     pk = _uuid(batch_id)
     if pk is None:
-        raise not_found("enrollment batch")
+        raise not_found(_("enrollment batch"))
     batch = (
         EnrollmentBatch.objects.filter(Q(source=principal) | Q(target=principal))
         .filter(pk=pk)
@@ -63,7 +64,7 @@ def access_enrollment_batch_by_id(principal: Partner, batch_id: str) -> Enrollme
         .first()
     )
     if batch is None:
-        raise not_found("enrollment batch")
+        raise not_found(_("enrollment batch"))
     return batch
 
 

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext as _
 
 from partners.access import has_staff_role
 from partners.models import StaffRole
@@ -86,7 +87,7 @@ class AllianceConsoleAdmin(admin.ModelAdmin):
             raise PermissionDenied
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            raise Http404(f"No such {self.opts.verbose_name}.")
+            raise Http404(_("No such %(what)s.") % {"what": self.opts.verbose_name})
         return obj
 
     def page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:

@@ -9,6 +9,7 @@ with answers like a slug nobody has, as when no agreement is in force (403 ``no_
 from typing import Any
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -35,16 +36,19 @@ def _refuse_slicing(query: QueryDict) -> None:
     if narrowing:
         raise ApplicationError(
             FederationErrorCode.DISCLOSURE_REFUSED,
-            f"Overlap counts take no filters ({', '.join(narrowing)}): a narrowed count taken "
-            "from the whole one could reveal a withheld cell. Ask for one breakdown instead.",
+            _(
+                "Overlap counts take no filters (%(given)s): a narrowed count taken from the "
+                "whole one could reveal a withheld cell. Ask for one breakdown instead."
+            )
+            % {"given": ", ".join(narrowing)},
         )
     if len(query.getlist("other")) > 1:
-        raise validation_failed("other", "Name one company at a time.")
+        raise validation_failed("other", _("Name one company at a time."))
     breakdowns = query.getlist("breakdown")
     if len(breakdowns) > 1 or any("," in breakdown for breakdown in breakdowns):
         raise ApplicationError(
             FederationErrorCode.DISCLOSURE_REFUSED,
-            "One breakdown at a time: crossing two could reveal a withheld cell.",
+            _("One breakdown at a time: crossing two could reveal a withheld cell."),
         )
 
 

@@ -43,6 +43,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consent.selectors import consent_in_force_sql
 from federation.agreements.selectors import TermsInForce, terms_in_force
@@ -79,7 +81,8 @@ def no_agreement_to_count(asker: Partner, other_slug: str) -> ApplicationError:
     counts. The API gives the same words for a company it does not know."""
     return ApplicationError(
         FederationErrorCode.NO_AGREEMENT,
-        f"No active agreement lets {other_slug} share overlap counts with {asker.slug}.",
+        _("No active agreement lets %(other)s share overlap counts with %(asker)s.")
+        % {"other": other_slug, "asker": asker.slug},
     )
 
 
@@ -88,11 +91,11 @@ def overlap_visibility_set(
 ) -> OverlapVisibility:
     """``owner`` decides how much of its base ``viewer`` may see in overlap."""
     if level not in OverlapVisibility.Level.values:
-        raise validation_failed("level", "Give a level: nothing or counts.")
+        raise validation_failed("level", _("Give a level: nothing or counts."))
     if owner.pk == viewer.pk:
-        raise validation_failed("viewer", "A company always sees its own base.")
+        raise validation_failed("viewer", _("A company always sees its own base."))
     with transaction.atomic():
-        visibility, _ = OverlapVisibility.objects.update_or_create(
+        visibility, _created = OverlapVisibility.objects.update_or_create(
             owner=owner,
             viewer=viewer,
             defaults={
@@ -230,9 +233,19 @@ def _spend_a_question(asker: Partner, other: Partner) -> None:
         again = asked[0] + timedelta(days=30)
         raise ApplicationError(
             ErrorCode.RATE_LIMITED,
-            f"{asker.slug} has asked {budget} questions about {other.slug}'s base in 30 days, "
-            f"the most the noise allows; the next one can be asked after "
-            f"{again:%Y-%m-%d %H:%M} UTC.",
+            ngettext(
+                "%(asker)s has asked %(count)s question about %(other)s's base in 30 days, the "
+                "most the noise allows; the next one can be asked after %(again)s UTC.",
+                "%(asker)s has asked %(count)s questions about %(other)s's base in 30 days, the "
+                "most the noise allows; the next one can be asked after %(again)s UTC.",
+                budget,
+            )
+            % {
+                "asker": asker.slug,
+                "count": budget,
+                "other": other.slug,
+                "again": f"{again:%Y-%m-%d %H:%M}",
+            },
             headers={"Retry-After": str(max(1, int((again - timezone.now()).total_seconds())))},
         )
 
@@ -244,9 +257,11 @@ def overlap_counts(
     asker's members (``""`` for the total alone). Raises ApplicationError: validation_failed,
     no_agreement, permission_denied (the other party shares no counts with the asker)."""
     if breakdown and breakdown not in BREAKDOWNS:
-        raise validation_failed("breakdown", f"One of: {', '.join(BREAKDOWNS)}, or none.")
+        raise validation_failed(
+            "breakdown", _("One of: %(choices)s, or none.") % {"choices": ", ".join(BREAKDOWNS)}
+        )
     if asker.pk == other.pk:
-        raise validation_failed("other", "Ask about another company's base.")
+        raise validation_failed("other", _("Ask about another company's base."))
     terms: TermsInForce | None = terms_in_force(provider=other, recipient=asker, purpose=PURPOSE)
     if terms is None:
         raise no_agreement_to_count(asker, other.slug)
@@ -260,7 +275,8 @@ def overlap_counts(
         )
         if level != OverlapVisibility.Level.COUNTS:
             raise ApplicationError(
-                ErrorCode.PERMISSION_DENIED, f"{other.slug} shares no overlap counts with you."
+                ErrorCode.PERMISSION_DENIED,
+                _("%(other)s shares no overlap counts with you.") % {"other": other.slug},
             )
         _spend_a_question(asker, other)
         counts = _overlap_counts_sql(asker, other, breakdown)

@@ -6,6 +6,7 @@ Registered with the terms document in ``FederationConfig.ready``.
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from federation.agreements.terms import MISSING, TermsContext
 
@@ -32,6 +33,7 @@ def clean_overlap_terms(raw: Any, context: TermsContext) -> dict[str, Any]:
     if not isinstance(min_cell, int) or isinstance(min_cell, bool) or min_cell < floor:
         context.fail(
             "overlap.min_cell",
-            f"A whole number of members, at least the alliance's floor of {floor}.",
+            _("A whole number of members, at least the alliance's floor of %(floor)s.")
+            % {"floor": floor},
         )
     return {"min_cell": min_cell}

@@ -61,3 +61,26 @@ def test_the_joint_use_notice_is_on_the_members_page_while_in_force(
 
     services.agreement_suspend(agreement=agreement, reason="Review", actor=SYSTEM)
     assert NOTICE["purpose_of_use"] not in _page(hanako)
+
+
+def test_the_notice_is_worded_in_the_pages_language_whatever_the_browser_asks(
+    agreement: Agreement, host: Partner
+) -> None:
+    hanako = make_member(host, "K-1")
+    english_browser = Client(headers={"accept-language": "en"})
+    token = preference_link_token(hanako)
+
+    japanese = english_browser.get(f"/preferences/{token}/").content.decode()
+    english = Client(headers={"accept-language": "ja"}).get(f"/preferences/{token}/?lang=en")
+
+    assert "共同して利用される個人データの項目" in japanese
+    assert "対象となる会員情報の項目" in japanese
+    assert "年代、都道府県" in japanese  # the flow's fields, by their Japanese names
+    responsible = "{responsible_name}（{responsible_address}、{responsible_representative}）"  # noqa: RUF001
+    assert responsible.format(**NOTICE) in japanese
+    assert "Data used jointly" not in japanese
+    english_page = english.content.decode()
+    assert "Data used jointly" in english_page
+    assert "Your member data it covers" in english_page
+    assert "age band, prefecture" in english_page
+    assert "共同して利用される個人データの項目" not in english_page

@@ -15,6 +15,8 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from federation.agreements import services
 from federation.agreements.admin.base import AgreementConsole
@@ -24,8 +26,9 @@ from partners.admin.base import error_text
 from partners.errors import ApplicationError, ErrorCode
 from partners.normalize import whole_number
 
-# How a signature recorded by a manager was given: there is no e-signature in the console.
-SIGNED_HOW = ("on paper", "in person")
+# How a signature recorded by a manager was given: there is no e-signature in the console. The
+# code is stored in the signature (every party reads it, in English); the name is shown.
+SIGNED_HOW = {"on paper": gettext_lazy("on paper"), "in person": gettext_lazy("in person")}
 
 
 def _refused(message: str, code: ErrorCode = ErrorCode.INVALID_REQUEST) -> ApplicationError:
@@ -37,18 +40,20 @@ def _version(request: HttpRequest, agreement: Agreement) -> AgreementVersion:
     number = whole_number(request.POST.get("version"))
     version = agreement.versions.filter(number=number).first() if number is not None else None
     if version is None:
-        raise _refused("No such version.", ErrorCode.NOT_FOUND)
+        raise _refused(_("No such version."), ErrorCode.NOT_FOUND)
     return version
 
 
 def propose(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     version = services.version_propose(version=_version(request, agreement), actor=actor)
-    return f"v{version.number} is proposed: every party is asked to sign it."
+    return _("v%(number)s is proposed: every party is asked to sign it.") % {
+        "number": version.number
+    }
 
 
 def withdraw(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     version = services.version_withdraw(version=_version(request, agreement), actor=actor)
-    return f"v{version.number} is withdrawn."
+    return _("v%(number)s is withdrawn.") % {"number": version.number}
 
 
 def sign(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
@@ -56,13 +61,13 @@ def sign(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     try:
         partner_id = uuid.UUID(request.POST.get("partner", ""))
     except ValueError:
-        raise _refused("Choose the party that signed.") from None
+        raise _refused(_("Choose the party that signed.")) from None
     party = version.parties.select_related("partner").filter(partner_id=partner_id).first()
     if party is None:
-        raise _refused("That company is not a party to this version.", ErrorCode.NOT_FOUND)
+        raise _refused(_("That company is not a party to this version."), ErrorCode.NOT_FOUND)
     how = request.POST.get("how", "")
     if how not in SIGNED_HOW:
-        raise _refused(f"Say how the party signed: {' or '.join(SIGNED_HOW)}.")
+        raise _refused(_("Say how the party signed: on paper or in person."))
     name = request.POST.get("signed_by", "").strip()
     # The service appends who recorded it, "(user <manager>)"; this part says how it was given.
     version = services.version_sign(
@@ -71,29 +76,35 @@ def sign(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
         signed_by=f"{name}, {how}" if name else "",
         actor=actor,
     )
-    done = f"The signature of {party.partner.slug} on v{version.number} is recorded."
+    named = {"party": party.partner.slug, "number": version.number}
     if version.status == AgreementVersion.Status.SIGNED:
-        done += f" Every party has signed v{version.number}."
-    return done
+        return (
+            _(
+                "The signature of %(party)s on v%(number)s is recorded. Every party has signed "
+                "v%(number)s."
+            )
+            % named
+        )
+    return _("The signature of %(party)s on v%(number)s is recorded.") % named
 
 
 def suspend(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     services.agreement_suspend(
         agreement=agreement, reason=request.POST.get("reason", ""), actor=actor
     )
-    return "The agreement is suspended: nothing it allows may happen until it is resumed."
+    return _("The agreement is suspended: nothing it allows may happen until it is resumed.")
 
 
 def resume(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     services.agreement_resume(agreement=agreement, actor=actor)
-    return "The agreement is active again."
+    return _("The agreement is active again.")
 
 
 def terminate(request: HttpRequest, agreement: Agreement, actor: Actor) -> str:
     services.agreement_terminate(
         agreement=agreement, reason=request.POST.get("reason", ""), actor=actor
     )
-    return "The agreement is terminated."
+    return _("The agreement is terminated.")
 
 
 ACTIONS: dict[str, Callable[[HttpRequest, Agreement, Actor], str]] = {
@@ -114,7 +125,7 @@ class ActionPage(AgreementConsole):
             return HttpResponseNotAllowed(["POST"])
         run = ACTIONS.get(action)
         if run is None:
-            raise Http404("No such action.")
+            raise Http404(_("No such action."))
         try:
             done = run(request, agreement, Actor.from_request(request))
         except ApplicationError as exc:

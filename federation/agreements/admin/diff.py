@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from federation.agreements.admin.base import AgreementConsole
 from federation.agreements.selectors import version_diff, version_list
@@ -25,7 +26,7 @@ class DiffPage(AgreementConsole):
         if old is not None and new is not None:
             rows = [(p, _shown(a), _shown(b)) for p, a, b in version_diff(old, new)]
         elif len(versions) > 1:
-            raise Http404("No such version.")
+            raise Http404(_("No such version."))
         return self.page(
             request,
             "admin/federation/agreement/diff.html",
@@ -44,7 +45,7 @@ def _number(raw: str | None, *, default: int) -> int:
         return default
     number = whole_number(raw)
     if number is None:
-        raise Http404("No such version.")
+        raise Http404(_("No such version."))
     return number
 
 

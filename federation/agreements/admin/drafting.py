@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from federation.agreements import services
 from federation.agreements.admin.base import AgreementConsole
@@ -48,12 +49,15 @@ class DraftingPages(AgreementConsole):
         agreement = self.agreement_of(request, object_id)
         version = agreement.versions.filter(number=number).first()
         if version is None:
-            raise Http404("No such version.")
+            raise Http404(_("No such version."))
         if version.status != AgreementVersion.Status.DRAFT:
             messages.info(
                 request,
-                f"v{version.number} is {version.get_status_display().lower()}: only a draft "
-                "can be changed. Its terms are shown below.",
+                _(
+                    "v%(number)s is %(status)s: only a draft can be changed. Its terms are shown "
+                    "below."
+                )
+                % {"number": version.number, "status": version.get_status_display().lower()},
             )
             return HttpResponseRedirect(self.change_url(agreement))
         return self._terms_view(request, agreement=agreement, version=version)
@@ -107,16 +111,22 @@ class DraftingPages(AgreementConsole):
             agreement = services.agreement_create(
                 title=data["title"], host=data["host"], actor=actor, **draft
             )
-            self.log_addition(request, agreement, "Created with draft v1.")
-            messages.success(request, f"“{agreement}” is created with draft v1.")
+            self.log_addition(request, agreement, _("Created with draft v1."))
+            messages.success(
+                request, _("“%(agreement)s” is created with draft v1.") % {"agreement": agreement}
+            )
         elif version is None:
             version = services.version_draft(agreement=agreement, actor=actor, **draft)
-            self.log_change(request, agreement, f"Drafted v{version.number}.")
-            messages.success(request, f"Draft v{version.number} is saved.")
+            self.log_change(
+                request, agreement, _("Drafted v%(number)s.") % {"number": version.number}
+            )
+            messages.success(request, _("Draft v%(number)s is saved.") % {"number": version.number})
         else:
             services.version_update(version=version, actor=actor, **draft)
-            self.log_change(request, agreement, f"Changed draft v{version.number}.")
-            messages.success(request, f"Draft v{version.number} is saved.")
+            self.log_change(
+                request, agreement, _("Changed draft v%(number)s.") % {"number": version.number}
+            )
+            messages.success(request, _("Draft v%(number)s is saved.") % {"number": version.number})
         return agreement
 
 
@@ -139,10 +149,13 @@ def _forms_to_start(
 
 def _title(agreement: Agreement | None, version: AgreementVersion | None) -> str:
     if agreement is None:
-        return "Add agreement"
+        return _("Add agreement")
     if version is None:
-        return f"New version of {agreement}"
-    return f"Draft v{version.number} of {agreement}"
+        return _("New version of %(agreement)s") % {"agreement": agreement}
+    return _("Draft v%(number)s of %(agreement)s") % {
+        "number": version.number,
+        "agreement": agreement,
+    }
 
 
 def _the_host() -> Partner | None:

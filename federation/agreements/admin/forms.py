@@ -16,7 +16,10 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from consent.names import partner_name
 from federation.agreements.models import AgreementVersion
 from federation.agreements.services import PartyInput, VersionDraft
 from partners import jsondepth
@@ -59,23 +62,33 @@ def _partners() -> QuerySet[Partner]:
 
 class PartnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.slug} — {obj.name_latin}"
+        return f"{obj.slug} — {partner_name(obj)}"
 
 
 class VersionForm(forms.Form):
     """The terms of one version. ``creating`` adds the agreement's own title and host."""
 
-    title = forms.CharField(max_length=200)
-    host = PartnerChoiceField(queryset=Partner.objects.filter(kind=Partner.Kind.HOST))
-    effective_from = forms.DateField(help_text="YYYY-MM-DD; today or later.")
-    valid_until = forms.DateField(help_text="YYYY-MM-DD")
+    title = forms.CharField(label=_("Title"), max_length=200)
+    host = PartnerChoiceField(
+        label=_("Host"), queryset=Partner.objects.filter(kind=Partner.Kind.HOST)
+    )
+    effective_from = forms.DateField(
+        label=_("Effective from"), help_text=_("YYYY-MM-DD; today or later.")
+    )
+    valid_until = forms.DateField(label=_("Valid until"), help_text=_("YYYY-MM-DD"))
     summary = forms.CharField(
-        max_length=300, required=False, help_text="What this version changes, in a sentence."
+        label=_("Summary"),
+        max_length=300,
+        required=False,
+        help_text=_("What this version changes, in a sentence."),
     )
     terms = forms.CharField(
+        label=_("Terms"),
         widget=forms.Textarea(attrs={"rows": 24, "cols": 90, "class": "vLargeTextField"}),
-        help_text="The terms document as JSON: data flows (provider and recipient are party "
-        "slugs), coin, referral and overlap. Every problem is listed by its path.",
+        help_text=_(
+            "The terms document as JSON: data flows (provider and recipient are party slugs), "
+            "coin, referral and overlap. Every problem is listed by its path."
+        ),
     )
 
     def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
@@ -90,7 +103,8 @@ class VersionForm(forms.Form):
             return jsondepth.loads(raw)
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(
-                f"This is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+                gettext("This is not valid JSON: %(why)s (line %(line)s, column %(column)s).")
+                % {"why": exc.msg, "line": exc.lineno, "column": exc.colno}
             ) from None
         except jsondepth.JSONTooDeepError as exc:
             raise forms.ValidationError(str(exc)) from None
@@ -100,18 +114,18 @@ class PartyForm(forms.Form):
     """One company bound by the version and its contact for the agreement. A blank row is no
     party, so a company is removed by clearing its row."""
 
-    partner = PartnerChoiceField(queryset=_partners(), required=False, label="Company")
-    contact_name = forms.CharField(max_length=200, required=False)
-    contact_email = forms.EmailField(required=False, label="Contact e-mail")
+    partner = PartnerChoiceField(queryset=_partners(), required=False, label=_("Company"))
+    contact_name = forms.CharField(max_length=200, required=False, label=_("Contact name"))
+    contact_email = forms.EmailField(required=False, label=_("Contact e-mail"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("partner") is not None:
             for name in ("contact_name", "contact_email"):
                 if not cleaned.get(name) and name not in self.errors:
-                    self.add_error(name, "Give the party's contact.")
+                    self.add_error(name, gettext("Give the party's contact."))
         elif cleaned.get("contact_name") or cleaned.get("contact_email"):
-            self.add_error("partner", "Choose the company of this contact.")
+            self.add_error("partner", gettext("Choose the company of this contact."))
         return cleaned
 
 

@@ -8,10 +8,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from consent.names import partner_name
 from federation.agreements.admin.base import AgreementConsole
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import version_in_force
@@ -21,7 +26,7 @@ from partners.models import Partner
 class PartyFilter(admin.SimpleListFilter):
     """Companies that are a party to any version of an agreement (withdrawn ones included)."""
 
-    title = "party"
+    title = _("party")
     parameter_name = "party"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
@@ -91,11 +96,11 @@ class AgreementColumns(AgreementConsole):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return AgreementChangeList
 
-    @admin.display(description="host", ordering="host__name_latin")
+    @admin.display(description=_("host"), ordering="host__name_latin")
     def host_name(self, obj: Agreement) -> str:
-        return obj.host.name_latin
+        return partner_name(obj.host)
 
-    @admin.display(description="in force today")
+    @admin.display(description=_("in force today"))
     def in_force(self, obj: Agreement) -> str:
         # Only an active agreement has terms in force, whatever its signed versions say.
         version = (
@@ -105,26 +110,33 @@ class AgreementColumns(AgreementConsole):
         )
         if version is None:
             return "—"
-        return f"v{version.number}, until {version.valid_until:%Y-%m-%d}"
+        return gettext("v%(number)s, until %(date)s") % {
+            "number": version.number,
+            "date": date_format(version.valid_until, "SHORT_DATE_FORMAT"),
+        }
 
-    @admin.display(description="parties (latest version)")
+    @admin.display(description=_("parties (latest version)"))
     def latest_parties(self, obj: Agreement) -> str:
         version = latest(obj.listed_versions)  # type: ignore[attr-defined]
         if version is None:
             return "—"
         return ", ".join(party.partner.slug for party in version.parties.all())
 
-    @admin.display(description="open version")
+    @admin.display(description=_("open version"))
     def open_version(self, obj: Agreement) -> str:
         version = open_of(obj.listed_versions)  # type: ignore[attr-defined]
         if version is None:
             return "—"
         if version.status == AgreementVersion.Status.DRAFT:
-            return f"v{version.number}: draft"
+            return gettext("v%(number)s: draft") % {"number": version.number}
         parties = list(version.parties.all())
         signed = sum(1 for party in parties if party.signed_at is not None)
-        return f"v{version.number}: {signed} of {len(parties)} signed"
+        return gettext("v%(number)s: %(signed)s of %(parties)s signed") % {
+            "number": version.number,
+            "signed": signed,
+            "parties": len(parties),
+        }
 
-    @admin.display(description="enrolled", ordering="live_enrollments")
-    def enrollment_count(self, obj: Agreement) -> int:
-        return int(obj.live_enrollments)  # type: ignore[attr-defined]
+    @admin.display(description=_("enrolled"), ordering="live_enrollments")
+    def enrollment_count(self, obj: Agreement) -> str:
+        return intcomma(int(obj.live_enrollments))  # type: ignore[attr-defined]

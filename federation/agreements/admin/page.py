@@ -8,11 +8,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from federation.agreements.admin.actions import ACTIONS, SIGNED_HOW
 from federation.agreements.admin.listing import open_of
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import version_list
 from partners.models import Partner
+
+# A party's place in a version, by code (the page tests "signed") and as the page names it.
+STATES: dict[str, Promise] = {
+    "not a party": _("not a party"),
+    "signed": _("signed"),
+    "not proposed yet": _("not proposed yet"),
+    "awaiting signature": _("awaiting signature"),
+    "did not sign": _("did not sign"),
+}
 
 
 @dataclass(frozen=True)
@@ -20,7 +32,11 @@ class Cell:
     """One party's place in one version: its contact and signature, or why there is none."""
 
     party: AgreementParty | None
-    state: str
+    state: str  # a key of STATES
+
+    @property
+    def state_name(self) -> Promise:
+        return STATES[self.state]
 
 
 @dataclass(frozen=True)

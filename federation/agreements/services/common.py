@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from federation.agreements.models import Agreement, AgreementVersion
 from federation.audit import FederationAuditAction, audit
@@ -16,10 +17,13 @@ from partners.models import Partner
 from partners.services import webhook_emit
 
 
-def invalid(
-    fields: dict[str, list[str]], message: str = "The agreement is not valid."
-) -> ApplicationError:
-    return ApplicationError(ErrorCode.VALIDATION_FAILED, message, fields=fields)
+def invalid(fields: dict[str, list[str]], message: str | None = None) -> ApplicationError:
+    """validation_failed naming ``fields``; the messages are in the active language."""
+    return ApplicationError(
+        ErrorCode.VALIDATION_FAILED,
+        message or _("The agreement is not valid."),
+        fields=fields,
+    )
 
 
 def conflict(message: str) -> ApplicationError:

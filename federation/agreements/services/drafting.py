@@ -11,6 +11,7 @@ from typing import Any, NotRequired, TypedDict, Unpack
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.models import Purpose
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
@@ -44,9 +45,9 @@ def agreement_create(
 ) -> Agreement:
     """A new agreement in draft, with its first version's terms."""
     if host.kind != Partner.Kind.HOST:
-        raise invalid({"host": ["The host of an agreement is the customer-base owner."]})
+        raise invalid({"host": [_("The host of an agreement is the customer-base owner.")]})
     if not title.strip():
-        raise invalid({"title": ["Give the agreement a title."]})
+        raise invalid({"title": [_("Give the agreement a title.")]})
     clean = clean_version(host, draft)
     with transaction.atomic():
         agreement = Agreement.objects.create(title=title.strip()[:200], host=host)
@@ -65,9 +66,9 @@ def version_draft(
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if agreement.has_ended:
-            raise conflict("An agreement that has ended cannot be amended.")
+            raise conflict(_("An agreement that has ended cannot be amended."))
         if agreement.versions.filter(status__in=AgreementVersion.OPEN).exists():
-            raise conflict("Finish or withdraw the open version before drafting another.")
+            raise conflict(_("Finish or withdraw the open version before drafting another."))
         last = agreement.versions.order_by("-number").first()
         version = AgreementVersion(
             agreement=agreement,
@@ -92,7 +93,7 @@ def version_update(
     with transaction.atomic():
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != AgreementVersion.Status.DRAFT:
-            raise conflict("Only a draft can be changed; this version is already proposed.")
+            raise conflict(_("Only a draft can be changed; this version is already proposed."))
         _save_version(version, draft, clean)
         audit_agreement(
             FederationAuditAction.AGREEMENT_VERSION_CHANGED,
@@ -112,24 +113,27 @@ def clean_version(
     parties = draft["parties"]
     slugs = [party.partner.slug for party in parties]
     if len(set(slugs)) != len(slugs):
-        errors["parties"] = ["Name each company once."]
+        errors["parties"] = [_("Name each company once.")]
     if host.slug not in slugs:
-        errors.setdefault("parties", []).append("The host is a party to every agreement.")
+        errors.setdefault("parties", []).append(_("The host is a party to every agreement."))
     if len(set(slugs)) < 2:
-        errors.setdefault("parties", []).append("An agreement binds the host and a partner.")
+        errors.setdefault("parties", []).append(_("An agreement binds the host and a partner."))
     for party in parties:
         if not party.partner.is_active:
-            errors.setdefault("parties", []).append(f"{party.partner.slug} is not active.")
+            errors.setdefault("parties", []).append(
+                _("%(company)s is not active.") % {"company": party.partner.slug}
+            )
         if not party.contact_name.strip() or "@" not in party.contact_email:
             errors.setdefault("parties", []).append(
-                f"Give a contact name and e-mail for {party.partner.slug}."
+                _("Give a contact name and e-mail for %(company)s.")
+                % {"company": party.partner.slug}
             )
     effective_from, valid_until = draft["effective_from"], draft["valid_until"]
     if effective_from < (today or timezone.localdate()):
         # Terms are never agreed retroactively; refused when drafted, and again when proposed.
-        errors["effective_from"] = ["Terms cannot take effect in the past; pick today or later."]
+        errors["effective_from"] = [_("Terms cannot take effect in the past; pick today or later.")]
     if valid_until < effective_from:
-        errors["valid_until"] = ["The agreement must end after it takes effect."]
+        errors["valid_until"] = [_("The agreement must end after it takes effect.")]
     purposes = Purpose.objects.filter(active=True).values_list("code", flat=True)
     try:
         clean = terms_clean(draft["terms"], parties=slugs, purposes=purposes)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from federation.agreements.models import Agreement, AgreementVersion
 from federation.agreements.selectors import version_in_force
@@ -83,6 +84,7 @@ def agreements_expire(*, today: date | None = None) -> int:
             agreement = common.locked(agreement.pk)
             if agreement.status != Agreement.Status.ACTIVE:
                 continue
+            # Stored, and read by every party through the API: in English, like every reason.
             common.set_status(agreement, Agreement.Status.EXPIRED, "The terms in force ran out.")
             _tell_the_bound(agreement, "agreement.expired")
             common.audit_agreement(
@@ -103,12 +105,16 @@ def _transition(
     actor: Actor,
 ) -> Agreement:
     if to != Agreement.Status.ACTIVE and not reason.strip():
-        raise common.invalid({"reason": ["Give the reason; every party is told it."]})
+        raise common.invalid({"reason": [_("Give the reason; every party is told it.")]})
     with transaction.atomic():
         agreement = common.locked(agreement.pk)
         if agreement.status not in allowed_from:
             raise common.conflict(
-                f"A {agreement.get_status_display().lower()} agreement cannot become {to}."
+                _("A %(status)s agreement cannot become %(to)s.")
+                % {
+                    "status": agreement.get_status_display().lower(),
+                    "to": Agreement.Status(to).label.lower(),
+                }
             )
         common.set_status(agreement, to, reason)
         _tell_the_bound(agreement, event_type, reason=reason.strip()[:300])

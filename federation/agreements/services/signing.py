@@ -7,13 +7,14 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.services import common
 from federation.agreements.services.drafting import clean_version, drafted
 from federation.audit import FederationAuditAction
 from partners.actors import Actor
-from partners.errors import ApplicationError, ErrorCode
+from partners.errors import not_found
 from partners.models import Partner
 from partners.services import partner_grant
 
@@ -28,9 +29,9 @@ def version_propose(
         agreement = common.locked(version.agreement_id)
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if version.status != AgreementVersion.Status.DRAFT:
-            raise common.conflict("Only a draft can be proposed.")
+            raise common.conflict(_("Only a draft can be proposed."))
         if agreement.has_ended:
-            raise common.conflict("An agreement that has ended cannot be amended.")
+            raise common.conflict(_("An agreement that has ended cannot be amended."))
         draft = drafted(version)
         # The terms are checked again: a purpose or a company may have changed since drafting,
         # and the date may have passed.
@@ -56,7 +57,7 @@ def version_withdraw(*, version: AgreementVersion, actor: Actor) -> AgreementVer
         agreement = common.locked(version.agreement_id)
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         if version.status not in AgreementVersion.OPEN:
-            raise common.conflict("Only a draft or a proposal can be withdrawn.")
+            raise common.conflict(_("Only a draft or a proposal can be withdrawn."))
         was_proposed = version.status == AgreementVersion.Status.PROPOSED
         version.status = AgreementVersion.Status.WITHDRAWN
         version.save(update_fields=["status"])
@@ -90,19 +91,19 @@ def version_sign(
     """
     now = now or timezone.now()
     if not signed_by.strip():
-        raise common.invalid({"signed_by": ["Say who signs for the company."]})
+        raise common.invalid({"signed_by": [_("Say who signs for the company.")]})
     with transaction.atomic():
         agreement = common.locked(version.agreement_id)
         version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
         party = version.parties.select_for_update().filter(partner=partner).first()
         if party is None:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "No such agreement version.")
+            raise not_found(_("agreement version"))
         if party.signed_at is not None:
             return version
         if version.status != AgreementVersion.Status.PROPOSED:
-            raise common.conflict("This version is not awaiting signatures.")
+            raise common.conflict(_("This version is not awaiting signatures."))
         if agreement.has_ended:
-            raise common.conflict("This agreement has ended.")
+            raise common.conflict(_("This agreement has ended."))
         _sign(party, signed_by, actor, now)
         version.agreement = agreement
         common.tell_parties(version, "agreement.signed", signed_by_party=partner.slug)
@@ -121,7 +122,8 @@ def version_sign(
 
 def _sign(party: AgreementParty, signed_by: str, actor: Actor, now: datetime) -> None:
     party.signed_at = now
-    # Every party reads this: name the channel, not the key (the audit log has the key).
+    # Every party reads this: name the channel, not the key (the audit log has the key). It is
+    # stored, so in English, as the signatory's own words are stored as given.
     how = "through the API" if actor.api_key is not None else f"recorded by {actor.label}"
     party.signed_by = f"{signed_by.strip()[:120]} ({how})"[:200]
     party.save(update_fields=["signed_at", "signed_by"])

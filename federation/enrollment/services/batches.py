@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from consent.selectors import consented_member_ids
 from federation.agreements.selectors import TermsInForce
@@ -45,9 +46,10 @@ def enrollment_batch_start(
     agreement and fields are checked now; consent per member when the task runs."""
     if not member_numbers or len(member_numbers) > MAX_BATCH_MEMBERS:
         raise validation_failed(
-            "member_numbers", f"Give from 1 to {MAX_BATCH_MEMBERS:,} member numbers."
+            "member_numbers",
+            _("Give from 1 to %(most)s member numbers.") % {"most": f"{MAX_BATCH_MEMBERS:,}"},
         )
-    _, wanted = enrollment_fields(source=source, target=target, requested=fields)
+    _terms, wanted = enrollment_fields(source=source, target=target, requested=fields)
     # Spelt as the single lookup reads them: width and surrounding spaces do not matter.
     numbers = sorted({unicodedata.normalize("NFKC", str(n)).strip() for n in member_numbers})
     with transaction.atomic():
@@ -80,9 +82,12 @@ def enrollment_batch_run(*, batch: EnrollmentBatch) -> EnrollmentBatch:
     numbers: list[str] = batch.member_numbers
     while batch.processed < batch.total:
         chunk = numbers[batch.processed : batch.processed + BATCH_CHUNK]
-        # Asked again for every chunk: a suspension stops the rest of a running batch.
+        # Asked again for every chunk: a suspension stops the rest of a running batch. Why it
+        # stopped is stored, and either company reads it through the API: in English, as the
+        # API answers by default (a task has no reader's language).
         try:
-            terms = terms_to_enroll(source, target)
+            with translation.override("en"):
+                terms = terms_to_enroll(source, target)
         except ApplicationError as refused:
             _finish(batch, EnrollmentBatch.Status.FAILED, refused.message)
             batch.refresh_from_db()

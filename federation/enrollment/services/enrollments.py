@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from consent.errors import ConsentErrorCode
 from consent.services import provision_record
@@ -47,7 +48,7 @@ def enrollment_request(
     source = member.partner
     terms, wanted = enrollment_fields(source=source, target=target, requested=fields)
     if member.status != MemberAccount.Status.ACTIVE:
-        raise validation_failed("member", "Only an active member can join another program.")
+        raise validation_failed("member", _("Only an active member can join another program."))
     try:
         with transaction.atomic():
             # The member's row lock queues concurrent requests for the same member, so the
@@ -85,7 +86,8 @@ def enrollment_request(
 
 def _already_enrolled(target: Partner) -> ApplicationError:
     return ApplicationError(
-        ErrorCode.CONFLICT, f"The member is already enrolled with {target.slug}."
+        ErrorCode.CONFLICT,
+        _("The member is already enrolled with %(target)s.") % {"target": target.slug},
     )
 
 
@@ -103,13 +105,13 @@ def enrollment_member_data(*, enrollment: Enrollment, actor: Actor) -> dict[str,
             .get(pk=enrollment.pk)
         )
         if enrollment.status == Enrollment.Status.ENDED:
-            raise ApplicationError(ErrorCode.CONFLICT, "This enrollment has ended.")
+            raise ApplicationError(ErrorCode.CONFLICT, _("This enrollment has ended."))
         source, target, member = enrollment.source, enrollment.target, enrollment.member
         terms = terms_to_enroll(source, target)
         fields = [field for field in enrollment.fields if field in terms.fields]
         if not fields:
             raise ApplicationError(
-                FederationErrorCode.NO_AGREEMENT, "The agreement no longer allows any field."
+                FederationErrorCode.NO_AGREEMENT, _("The agreement no longer allows any field.")
             )
         check_consents(member, target)
         _record_provision(member, target, fields, actor)
@@ -156,10 +158,10 @@ def enrollment_confirm(
                 if enrollment.target_member_number == number:
                     return enrollment
                 raise ApplicationError(
-                    ErrorCode.CONFLICT, "This enrollment was confirmed with another number."
+                    ErrorCode.CONFLICT, _("This enrollment was confirmed with another number.")
                 )
             if enrollment.status != Enrollment.Status.ACTIVE:
-                raise ApplicationError(ErrorCode.CONFLICT, "This enrollment has ended.")
+                raise ApplicationError(ErrorCode.CONFLICT, _("This enrollment has ended."))
             terms_to_enroll(enrollment.source, enrollment.target)  # linking is a use too
             enrollment.status = Enrollment.Status.CONFIRMED
             enrollment.target_member_number = number
@@ -178,7 +180,7 @@ def enrollment_confirm(
             )
     except IntegrityError:
         raise ApplicationError(
-            ErrorCode.CONFLICT, "This member number already belongs to another enrollment."
+            ErrorCode.CONFLICT, _("This member number already belongs to another enrollment.")
         ) from None
     return enrollment
 

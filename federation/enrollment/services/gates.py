@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from consent.errors import ConsentErrorCode
 from consent.selectors import consent_check, notice_in_force
 from federation.agreements.selectors import TermsInForce, terms_in_force
@@ -29,7 +31,8 @@ def no_agreement_to_enroll(source: Partner, target_slug: str) -> ApplicationErro
     gives the same words for a company it does not know, so the two cannot be told apart."""
     return ApplicationError(
         FederationErrorCode.NO_AGREEMENT,
-        f"No active agreement lets {source.slug} enroll its members with {target_slug}.",
+        _("No active agreement lets %(source)s enroll its members with %(target)s.")
+        % {"source": source.slug, "target": target_slug},
     )
 
 
@@ -49,24 +52,26 @@ def enrollment_fields(
     ones if none), each within the agreement's flow and the notice in force. Raises
     no_agreement, or validation_failed naming the fields that are not allowed."""
     if source.pk == target.pk:
-        raise validation_failed("target", "A member is already in its own company's program.")
+        raise validation_failed("target", _("A member is already in its own company's program."))
     # The agreement first: a company with none learns nothing about the target from the answer.
     terms = terms_to_enroll(source, target)
     if not target.is_active or not target.holds_customer_data:
-        raise validation_failed("target", "This company runs no member program to join.")
+        raise validation_failed("target", _("This company runs no member program to join."))
     notice = notice_in_force()
     noticed = set(notice.conditions["data_items"]) if notice is not None else set()
     allowed = sorted(set(terms.fields) & noticed)
     wanted = sorted(set(requested)) if requested else allowed
     refused = [field for field in wanted if field not in allowed]
     if refused:
+        named = {"refused": ", ".join(refused), "allowed": ", ".join(allowed)}
         raise validation_failed(
             "fields",
-            f"Not allowed for this enrollment: {', '.join(refused)}. Allowed: "
-            f"{', '.join(allowed) or 'none'}.",
+            _("Not allowed for this enrollment: %(refused)s. Allowed: %(allowed)s.") % named
+            if allowed
+            else _("Not allowed for this enrollment: %(refused)s. Allowed: none.") % named,
         )
     if not wanted:
-        raise validation_failed("fields", "The agreement and the notice allow no field.")
+        raise validation_failed("fields", _("The agreement and the notice allow no field."))
     return terms, wanted
 
 
@@ -78,8 +83,8 @@ def check_consents(member: MemberAccount, target: Partner) -> None:
         if not decision.allowed:
             raise ApplicationError(
                 ConsentErrorCode.CONSENT_REQUIRED,
-                f"The member's consent to {purpose} with {target.slug} is not in force "
-                f"({decision.reason}).",
+                _("The member's consent to %(purpose)s with %(target)s is not in force (%(why)s).")
+                % {"purpose": purpose, "target": target.slug, "why": decision.reason},
             )
 
 
