@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,10 +25,6 @@ class FederationConfig(AppConfig):
         from partners.errors import register_error_codes
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
-        # The registry turns the labels into text once, here, at start-up: make that text the
-        # English labels the audit log has always read, not the default language's. Once it
-        # keeps them lazy (translated when read), this override changes nothing.
-        with translation.override("en"):
-            register_audit_actions(FederationAuditAction)
+        register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
         for domain in (agreements, enrollment, overlap):  # agreements first: the rest stand on it
             domain.register()

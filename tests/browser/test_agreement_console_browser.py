@@ -69,7 +69,10 @@ AGREEMENT_PAGE_WORDS = [
     "Terminate",
     "Nothing the agreement allows",
     "an open version lapses",
-    # The admin's frame.
+    # The admin's frame, with partners' part of it (the console's name, its other rooms).
+    "Sanpo alliance console",
+    "Partners and access",
+    "API keys",
     "Home",
     "History",
     "Close",
