@@ -57,6 +57,24 @@ AGREEMENT_PAGE_WORDS = [
     "Contact",
     "Terms",
     "Compare versions",
+    # The terms, read as the form lays them out.
+    "Data flows",
+    "Provider",
+    "Recipient",
+    "Purpose",
+    "Member fields",
+    "Legal basis",
+    "Consent",
+    "Cross-enrollment",
+    "e-mail",
+    "Coins",
+    "Coin exchange",
+    "Referrals",
+    "Referral fee",
+    "Attribution window",
+    "Overlap counts",
+    "Smallest cell shown",
+    "members",
     # Actions.
     "Actions",
     "Propose",
@@ -75,7 +93,6 @@ AGREEMENT_PAGE_WORDS = [
     "API keys",
     "Home",
     "History",
-    "Close",
     "Log out",
 ]
 
@@ -167,3 +184,6 @@ def test_the_agreement_page_in_english(
     # The same list of words finds the English page's own: it is the list of this page.
     shown = words_left(f"{visible_text(page)}\n{control_words(page)}", AGREEMENT_PAGE_WORDS)
     assert shown == sorted(AGREEMENT_PAGE_WORDS)
+
+    # The page is read-only: no empty submit row with a lone "Close" under the agreement.
+    expect(page.locator(".submit-row")).to_have_count(0)
