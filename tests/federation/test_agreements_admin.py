@@ -15,6 +15,14 @@ from django.utils import timezone
 
 from consent.services import consent_grant
 from federation import services
+from federation.agreements.terms import (
+    MISSING,
+    SECTION_INPUTS,
+    SECTIONS,
+    TermsContext,
+    TermsInput,
+    TermsInputs,
+)
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from partners import services as partner_services
 from partners.actors import Actor
@@ -544,6 +552,58 @@ def test_a_tampered_hidden_section_is_a_form_error(
             "The form was changed: reload it."
         ]
     assert not Agreement.objects.exists()
+
+
+def _check_trial(raw: Any, context: TermsContext) -> dict[str, Any]:
+    """A terms section a later domain might register: how long a trial membership lasts."""
+    days = 7 if raw is MISSING else raw.get("days", 7)
+    if not isinstance(days, int) or days < 1:
+        context.fail("trial.days", "At least a day.")
+    return {"days": days}
+
+
+TRIAL_INPUTS = TermsInputs(
+    title="Trials",
+    inputs=(TermsInput("days", "Trial length", unit="days", help="How long a trial lasts."),),
+)
+
+
+def test_a_section_registered_with_inputs_is_drafted_by_the_console(
+    manager_client: Client, host: Partner, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SECTIONS, "trial", _check_trial)
+    monkeypatch.setitem(SECTION_INPUTS, "trial", TRIAL_INPUTS)
+
+    form = manager_client.get(ADD).content.decode()
+    refused = manager_client.post(ADD, _form(host, partner, **{"trial-days": "0"}))
+    saved = manager_client.post(ADD, _form(host, partner, **{"trial-days": "14"}))
+
+    assert 'name="trial-days"' in form
+    assert "Trial length" in form
+    assert "How long a trial lasts." in form
+    _next_to(refused.content.decode(), "At least a day.", "trial-days")
+    assert saved.status_code == 302
+    agreement = Agreement.objects.get()
+    assert agreement.versions.get().terms["trial"] == {"days": 14}
+    page = manager_client.get(_url(agreement, "change"))
+    trial = next(s for s in page.context["columns"][0].terms.sections if s.name == "trial")
+    assert trial.rows == [("Trial length", "14 days")]
+
+
+def test_a_section_registered_without_inputs_is_carried_to_the_next_version(
+    manager_client: Client, host: Partner, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SECTIONS, "trial", _check_trial)
+    terms = {**_terms(host, partner), "trial": {"days": 30}}
+    agreement = make_agreement(host, partner, state="active", terms=terms)
+    new = _url(agreement, "versions", "new")
+
+    response = manager_client.post(new, _as_posted(manager_client.get(new)))
+
+    assert response.status_code == 302
+    assert agreement.versions.get(number=2).terms["trial"] == {"days": 30}
+    page = manager_client.get(_url(agreement, "change"))
+    assert page.context["columns"][1].terms.other == [("trial", '{"days": 30}')]
 
 
 def test_the_lifecycle_through_the_console(
