@@ -1,9 +1,10 @@
-"""The forms of the agreement console: the terms of a version and its parties.
+"""The forms of the agreement console: a version's dates and summary, and its parties (its
+terms are drafted in ``terms_forms``).
 
 Plain forms, not model forms: an agreement and its versions are written only by
 ``federation.agreements.services``, which validate the terms against the parties and the purpose
-catalogue. These forms check only what the services cannot be given (a date, JSON that parses)
-and then place the services' refusals next to the fields they name.
+catalogue. These forms check only what the services cannot be given (a date, a number) and then
+place the services' refusals next to the fields they name.
 """
 
 from __future__ import annotations
