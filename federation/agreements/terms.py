@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from partners.member_columns import PERSONAL_FIELDS
 
@@ -52,6 +54,21 @@ JOINT_USE_ITEMS = (
     "responsible_representative",
 )
 MAX_ATTRIBUTION_DAYS = 365
+
+# What people read for the codes of a data flow (the console's form, its readable versions and
+# their diff); the codes themselves are what the document stores.
+LEGAL_BASIS_NAMES: dict[str, Promise] = {
+    "consent": gettext_lazy("Consent"),
+    "joint_use": gettext_lazy("Joint use"),
+}
+JOINT_USE_ITEM_NAMES: dict[str, Promise] = {
+    "data_items": gettext_lazy("Data used jointly"),
+    "users_scope": gettext_lazy("Who uses it jointly"),
+    "purpose_of_use": gettext_lazy("Purpose of the joint use"),
+    "responsible_name": gettext_lazy("Responsible party"),
+    "responsible_address": gettext_lazy("Its address"),
+    "responsible_representative": gettext_lazy("Its representative"),
+}
 
 
 class TermsError(ValueError):
@@ -93,13 +110,67 @@ SectionCheck = Callable[[Any, TermsContext], Any]
 MISSING: Any = object()
 SECTIONS: dict[str, SectionCheck] = {}
 
+# The units an input may be given in: what the form writes next to the input, and how a value
+# is read in a sentence ("¥500", 「500円」).
+UNITS: dict[str, tuple[Promise | str, Promise]] = {
+    "yen": (pgettext_lazy("unit", "yen"), pgettext_lazy("amount", "¥%(value)s")),
+    "percent": ("%", pgettext_lazy("amount", "%(value)s%%")),
+    "days": (pgettext_lazy("unit", "days"), pgettext_lazy("amount", "%(value)s days")),
+    "members": (pgettext_lazy("unit", "members"), pgettext_lazy("amount", "%(value)s members")),
+    "": ("", pgettext_lazy("amount", "%(value)s")),
+}
+INPUT_KINDS = ("whole", "decimal", "yes_no")
 
-def register_terms_section(name: str, check: SectionCheck) -> None:
+
+@dataclass(frozen=True)
+class TermsInput:
+    """One labelled input of a section in the console's terms form: the ``key`` it fills in
+    the section's object, and its ``kind``, which decides the input and how its value is
+    written: ``whole`` (an int), ``decimal`` (a decimal string, as money and rates are) or
+    ``yes_no`` (a bool). A blank input leaves its key out, so the section's check applies
+    its default. ``unit`` is a key of ``UNITS``."""
+
+    key: str
+    label: Promise | str
+    kind: str = "whole"
+    unit: str = ""
+    help: Promise | str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in INPUT_KINDS or self.unit not in UNITS:
+            raise ValueError(f"Terms input {self.key!r}: unknown kind or unit")
+
+
+@dataclass(frozen=True)
+class TermsInputs:
+    """What a section brings to the console: its ``title`` and ``inputs``, and inputs repeated
+    for each party that takes part (``per_party``), written as an object keyed by party slug
+    under ``per_party_key``. An ``optional`` section left blank is written as null."""
+
+    title: Promise | str
+    inputs: tuple[TermsInput, ...] = ()
+    per_party_key: str = ""
+    per_party_title: Promise | str = ""
+    per_party: tuple[TermsInput, ...] = ()
+    optional: bool = False
+
+
+# The console's inputs of each section that brought some; a section without inputs is carried
+# from version to version as it stands.
+SECTION_INPUTS: dict[str, TermsInputs] = {}
+
+
+def register_terms_section(
+    name: str, check: SectionCheck, *, inputs: TermsInputs | None = None
+) -> None:
     """Add a part to the terms document. Each domain registers its own part from
-    ``FederationConfig.ready``, so a new domain adds its terms without editing the others."""
+    ``FederationConfig.ready``, so a new domain adds its terms without editing the others, and
+    with them its ``inputs``: the console drafts the part through them, without editing it."""
     if name in SECTIONS:
         raise ValueError(f"Terms section registered twice: {name!r}")
     SECTIONS[name] = check
+    if inputs is not None:
+        SECTION_INPUTS[name] = inputs
 
 
 def terms_clean(raw: Any, *, parties: Iterable[str], purposes: Iterable[str]) -> dict[str, Any]:
@@ -272,9 +343,64 @@ def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
     return {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
 
 
+COIN_INPUTS = TermsInputs(
+    title=gettext_lazy("Coins"),
+    inputs=(
+        TermsInput(
+            "exchange",
+            gettext_lazy("Coin exchange"),
+            kind="yes_no",
+            help=gettext_lazy("Coins move between the programs of the parties below."),
+        ),
+    ),
+    per_party_key="programs",
+    per_party_title=gettext_lazy("Coin programs"),
+    per_party=(
+        TermsInput(
+            "yen_per_coin",
+            gettext_lazy("Funding per coin"),
+            kind="decimal",
+            unit="yen",
+            help=gettext_lazy("The yen each issued coin is funded with (0.01 to 1,000)."),
+        ),
+        TermsInput(
+            "rate_to_shared",
+            gettext_lazy("Shared coins per coin"),
+            kind="decimal",
+            help=gettext_lazy("0.0001 to 10,000."),
+        ),
+    ),
+)
+REFERRAL_INPUTS = TermsInputs(
+    title=gettext_lazy("Referrals"),
+    inputs=(
+        TermsInput(
+            "fee_yen",
+            gettext_lazy("Referral fee"),
+            kind="decimal",
+            unit="yen",
+            help=gettext_lazy("Per referred member; give this or the percentage."),
+        ),
+        TermsInput(
+            "fee_percent",
+            gettext_lazy("Referral fee as a percentage"),
+            kind="decimal",
+            unit="percent",
+            help=gettext_lazy("A share instead of a fixed fee; 0 to 100."),
+        ),
+        TermsInput(
+            "attribution_days",
+            gettext_lazy("Attribution window"),
+            unit="days",
+            help=gettext_lazy("How long a referral counts: 1 to 365 days."),
+        ),
+    ),
+    optional=True,
+)
+
 register_terms_section("data_flows", _clean_data_flows)
-register_terms_section("coin", _clean_coin)
-register_terms_section("referral", _clean_referral)
+register_terms_section("coin", _clean_coin, inputs=COIN_INPUTS)
+register_terms_section("referral", _clean_referral, inputs=REFERRAL_INPUTS)
 
 
 def canonical(document: Any) -> str:

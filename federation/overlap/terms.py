@@ -7,8 +7,25 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from federation.agreements.terms import MISSING, TermsContext
+from federation.agreements.terms import MISSING, TermsContext, TermsInput, TermsInputs
+
+# What the overlap part brings to the console's terms form.
+OVERLAP_INPUTS = TermsInputs(
+    title=gettext_lazy("Overlap counts"),
+    inputs=(
+        TermsInput(
+            "min_cell",
+            gettext_lazy("Smallest cell shown"),
+            unit="members",
+            help=gettext_lazy(
+                "Overlap counts below this are not shown; at least the alliance's floor, which "
+                "applies when left blank."
+            ),
+        ),
+    ),
+)
 
 
 def min_cell_floor() -> int:

@@ -3,7 +3,6 @@ propose them, record signatures given on paper, suspend, resume and terminate; t
 versions and signatures side by side and the changes between two versions. Nobody else gets
 in, nothing is deleted, and a GET changes nothing."""
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +15,14 @@ from django.utils import timezone
 
 from consent.services import consent_grant
 from federation import services
+from federation.agreements.terms import (
+    MISSING,
+    SECTION_INPUTS,
+    SECTIONS,
+    TermsContext,
+    TermsInput,
+    TermsInputs,
+)
 from federation.models import Agreement, AgreementParty, AgreementVersion, Enrollment
 from partners import services as partner_services
 from partners.actors import Actor
@@ -70,8 +77,56 @@ def _agreement(
     return make_agreement(host, brand, title=title, state=state, terms=_terms(host, brand))
 
 
-def _form(host: Partner, brand: Partner, **changes: Any) -> dict[str, Any]:
-    """The terms form as a browser posts it: the version's fields and three party rows."""
+def _flow_row(flow: dict[str, Any]) -> dict[str, Any]:
+    """A data flow as its row of the terms form posts it."""
+    row = {
+        "provider": flow["provider"],
+        "recipient": flow["recipient"],
+        "purpose": flow["purpose"],
+        "member_fields": list(flow["fields"]),
+        "legal_basis": flow.get("legal_basis", "consent"),
+    }
+    for item, text in flow.get("joint_use", {}).items():
+        row[f"joint_use_{item}"] = text
+    return row
+
+
+def _management(prefix: str, rows: int) -> dict[str, str]:
+    return {
+        f"{prefix}-TOTAL_FORMS": str(rows),
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def _terms_post(terms: dict[str, Any]) -> dict[str, Any]:
+    """A terms document as the terms form posts it: a row per flow and one blank row, the
+    coin, referral and overlap inputs, and one blank coin-program row."""
+    flows = [_flow_row(flow) for flow in terms["data_flows"]] + [{"legal_basis": "consent"}]
+    data: dict[str, Any] = {**_management("flows", len(flows)), "carried": "{}"}
+    for index, row in enumerate(flows):
+        data.update({f"flows-{index}-{name}": value for name, value in row.items()})
+    coin = terms.get("coin") or {"exchange": False, "programs": {}}
+    if coin["exchange"]:
+        data["coin-exchange"] = "on"
+    programs = [*sorted(coin["programs"].items()), ("", {})]
+    data.update(_management("coin-programs", len(programs)))
+    for index, (slug, program) in enumerate(programs):
+        data[f"coin-programs-{index}-party"] = slug
+        for key in ("yen_per_coin", "rate_to_shared"):
+            data[f"coin-programs-{index}-{key}"] = program.get(key, "")
+    referral = terms.get("referral") or {}
+    for key in ("fee_yen", "fee_percent", "attribution_days"):
+        value = referral.get(key)
+        data[f"referral-{key}"] = "" if value is None else str(value)
+    data["overlap-min_cell"] = str((terms.get("overlap") or {}).get("min_cell", ""))
+    return data
+
+
+def _form(host: Partner, brand: Partner, *, terms: Any = None, **changes: Any) -> dict[str, Any]:
+    """The terms form as a browser posts it: the version's fields, three party rows and the
+    terms (``_terms`` unless given)."""
     rows = [
         (host, "Hana Host", "hana@host-co.example"),
         (brand, "Ben Brand", "ben@brand-co.example"),
@@ -83,11 +138,8 @@ def _form(host: Partner, brand: Partner, **changes: Any) -> dict[str, Any]:
         "effective_from": TODAY.isoformat(),
         "valid_until": (TODAY + timedelta(days=365)).isoformat(),
         "summary": "First terms.",
-        "terms": json.dumps(_terms(host, brand)),
-        "parties-TOTAL_FORMS": str(len(rows)),
-        "parties-INITIAL_FORMS": "0",
-        "parties-MIN_NUM_FORMS": "0",
-        "parties-MAX_NUM_FORMS": "1000",
+        **_terms_post(terms if terms is not None else _terms(host, brand)),
+        **_management("parties", len(rows)),
     }
     for index, (partner, name, email) in enumerate(rows):
         data[f"parties-{index}-partner"] = str(partner.pk) if partner else ""
@@ -95,6 +147,43 @@ def _form(host: Partner, brand: Partner, **changes: Any) -> dict[str, Any]:
         data[f"parties-{index}-contact_email"] = email
     data.update(changes)
     return data
+
+
+def _as_posted(response: Any) -> dict[str, Any]:
+    """Every input of a terms form page as a browser posts it unchanged: what the forms show
+    (their initial values), management forms included."""
+    context = response.context
+    terms = context["terms"]
+    forms: list[Any] = [context["form"], terms.carried, *terms.flows, *context["formset"]]
+    management = [context["formset"].management_form, terms.flows.management_form]
+    for section in terms.sections:
+        forms.append(section.form)
+        if section.rows is not None:
+            forms += list(section.rows)
+            management.append(section.rows.management_form)
+    data: dict[str, Any] = {}
+    for form in [*forms, *management]:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            if value is True:
+                value = "on"
+            if hasattr(value, "pk"):
+                value = value.pk
+            data[field.html_name] = value if isinstance(value, list) else str(value)
+    return data
+
+
+def _next_to(content: str, message: str, input_name: str) -> None:
+    """``message`` is shown right before the input named ``input_name`` (in its cell or row),
+    not somewhere else on the page."""
+    escaped = message.replace("'", "&#x27;")
+    assert escaped in content, message
+    at = content.index(f'name="{input_name}"')
+    before = content[:at]
+    start = before.rindex(escaped)
+    assert "name=" not in before[start:], f"{message!r} is not next to {input_name}"
 
 
 def _messages(response: Any) -> list[str]:
@@ -125,10 +214,34 @@ def test_the_add_form_starts_from_an_example_terms_document(
     response = manager_client.get(ADD)
 
     assert response.status_code == 200
-    terms = json.loads(response.context["form"].initial["terms"])
-    assert terms["data_flows"][0]["provider"] == host.slug
-    assert set(terms) == {"data_flows", "coin", "referral", "overlap"}
+    terms = response.context["terms"]
+    assert terms.flows.initial == [
+        {
+            "provider": host.slug,
+            "recipient": "",
+            "purpose": "cross_enrollment",
+            "member_fields": ["name", "email", "age_band"],
+            "legal_basis": "consent",
+        }
+    ]
+    sections = {section.name: section.form.initial for section in terms.sections}
+    assert sections["referral"] == {
+        "fee_yen": "500",
+        "fee_percent": None,
+        "attribution_days": 30,
+    }
     assert response.context["formset"].initial == [{"partner": host}]
+    content = response.content.decode()
+    # No JSON to write: a table of flows and labelled inputs with their units.
+    assert "<textarea" not in content
+    for name in ("flows-0-provider", "flows-2-purpose", "referral-fee_yen", "overlap-min_cell"):
+        assert f'name="{name}"' in content
+    assert "Cross-enrollment" in content
+    assert "相互会員登録" in content
+    assert 'value="email"' in content
+    assert "e-mail" in content
+    assert '<span class="unit">yen</span>' in content
+    assert '<span class="unit">members</span>' in content
 
 
 def test_a_manager_creates_an_agreement_with_its_terms(
@@ -147,7 +260,9 @@ def test_a_manager_creates_an_agreement_with_its_terms(
     version = agreement.versions.get()
     assert (version.number, version.status, version.summary) == (1, "draft", "First terms.")
     assert version.created_by == "user alice-manager"
-    assert version.terms["data_flows"][0]["fields"] == ["email", "name"]
+    expected = _terms(host, partner)
+    expected["data_flows"][0]["fields"] = ["email", "name"]
+    assert version.terms == expected
     contacts = {p.partner.slug: (p.contact_name, p.contact_email) for p in version.parties.all()}
     assert contacts == {
         host.slug: ("Hana Host", "hana@host-co.example"),
@@ -155,51 +270,340 @@ def test_a_manager_creates_an_agreement_with_its_terms(
     }
 
 
-def test_bad_terms_are_shown_by_their_path_and_nothing_is_written(
+def _rich_terms(host: Partner, brand: Partner) -> dict[str, Any]:
+    """Terms that use every input: two flows (one of joint use), coin exchange between two
+    programs, a referral fee in percent and a higher overlap threshold."""
+    notice = {
+        "data_items": "年代、都道府県",
+        "users_scope": "ホスト社とブランド社",
+        "purpose_of_use": "商品開発のためのアンケート",
+        "responsible_name": "ホスト社",
+        "responsible_address": "東京都千代田区1-1",
+        "responsible_representative": "山田 太郎",
+    }
+    return {
+        "data_flows": [
+            {
+                "provider": host.slug,
+                "recipient": brand.slug,
+                "purpose": "cross_enrollment",
+                "fields": ["email", "name"],
+                "legal_basis": "consent",
+            },
+            {
+                "provider": host.slug,
+                "recipient": brand.slug,
+                "purpose": "research_survey",
+                "fields": ["age_band", "prefecture"],
+                "legal_basis": "joint_use",
+                "joint_use": notice,
+            },
+        ],
+        "coin": {
+            "exchange": True,
+            "programs": {
+                host.slug: {"yen_per_coin": "1", "rate_to_shared": "1"},
+                brand.slug: {"yen_per_coin": "0.5", "rate_to_shared": "2"},
+            },
+        },
+        "referral": {"fee_yen": None, "fee_percent": "2.5", "attribution_days": 45},
+        "overlap": {"min_cell": 80},
+    }
+
+
+def test_a_draft_posted_back_unchanged_keeps_its_terms(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
-    terms = _terms(host, partner, fields=("name", "shoe_size"))
+    agreement = make_agreement(host, partner, state="draft", terms=_rich_terms(host, partner))
+    stored = agreement.versions.get().terms
+    edit = _url(agreement, "versions", 1, "edit")
 
-    response = manager_client.post(ADD, _form(host, partner, terms=json.dumps(terms)))
+    page = manager_client.get(edit)
+    response = manager_client.post(edit, _as_posted(page))
+
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    version = agreement.versions.get()
+    assert version.terms == stored == _rich_terms(host, partner)
+    # The joint-use flow's notice is open for reading on the form; the consent flow's is not.
+    content = page.content.decode()
+    assert content.count('<details class="joint-use" open>') == 1
+
+
+def test_a_manager_amends_the_terms_through_the_form(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    agreement = _agreement(host, partner, state="active")
+    signed = agreement.versions.get().terms
+    new = _url(agreement, "versions", "new")
+    page = manager_client.get(new)
+    posted = _as_posted(page)
+    assert posted["flows-0-member_fields"] == ["email", "name"]
+    assert posted["referral-fee_yen"] == "500"
+
+    posted["flows-0-member_fields"] = ["email", "name", "phone"]
+    posted["referral-fee_yen"] = "800"
+    posted["summary"] = "Phone, and a higher fee."
+    response = manager_client.post(new, posted)
+
+    assert response.status_code == 302
+    amended = agreement.versions.get(number=2)
+    assert amended.status == AgreementVersion.Status.DRAFT
+    assert amended.terms["data_flows"][0]["fields"] == ["email", "name", "phone"]
+    assert amended.terms["referral"] == {
+        "fee_yen": "800",
+        "fee_percent": None,
+        "attribution_days": 30,
+    }
+    assert agreement.versions.get(number=1).terms == signed
+
+
+def test_a_manager_adds_a_company_with_its_own_flow(
+    manager_client: Client, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    agreement = _agreement(host, partner, state="active")
+    new = _url(agreement, "versions", "new")
+    posted = _as_posted(manager_client.get(new))
+
+    posted.update(
+        {
+            "parties-2-partner": str(outsider.pk),
+            "parties-2-contact_name": "Olga Outsider",
+            "parties-2-contact_email": "olga@outsider-co.example",
+            "flows-1-provider": host.slug,
+            "flows-1-recipient": outsider.slug,
+            "flows-1-purpose": "sampling_shipment",
+            "flows-1-member_fields": ["name", "address", "postal_code"],
+            "flows-1-legal_basis": "consent",
+        }
+    )
+    response = manager_client.post(new, posted)
+
+    assert response.status_code == 302
+    version = agreement.versions.get(number=2)
+    assert sorted(version.parties.values_list("partner__slug", flat=True)) == sorted(
+        [host.slug, partner.slug, outsider.slug]
+    )
+    assert version.terms["data_flows"][1] == {
+        "provider": host.slug,
+        "recipient": outsider.slug,
+        "purpose": "sampling_shipment",
+        "fields": ["address", "name", "postal_code"],
+        "legal_basis": "consent",
+    }
+
+
+# Each refusal (of the form, or of the drafting services by its path in the terms) and the
+# input it is shown next to. ``{host}``, ``{brand}`` and ``{outsider}`` name the companies.
+REFUSALS = [
+    (
+        {"flows-0-recipient": "{outsider}"},
+        "The recipient must be a party to this version.",
+        "flows-0-recipient",
+    ),
+    (
+        {"flows-0-recipient": "{host}"},
+        "A company does not provide data to itself.",
+        "flows-0-recipient",
+    ),
+    ({"flows-0-provider": ""}, "The provider must be a party to this version.", "flows-0-provider"),
+    (
+        {"flows-0-member_fields": []},
+        "Name the member fields the recipient may receive.",
+        "flows-0-member_fields",
+    ),
+    ({"flows-0-purpose": "shoe_sales"}, "Select a valid choice.", "flows-0-purpose"),
+    (
+        {"flows-0-legal_basis": "joint_use"},
+        "Joint use must state this.",
+        "flows-0-joint_use_responsible_address",
+    ),
+    (
+        {
+            "flows-1-provider": "{host}",
+            "flows-1-recipient": "{brand}",
+            "flows-1-purpose": "cross_enrollment",
+            "flows-1-member_fields": ["phone"],
+        },
+        "This provider, recipient and purpose already have a flow.",
+        "flows-1-provider",
+    ),
+    (
+        {
+            "flows-0-provider": "",
+            "flows-0-recipient": "",
+            "flows-0-purpose": "",
+            "flows-0-member_fields": [],
+        },
+        "Give at least one data flow.",
+        "flows-0-provider",
+    ),
+    (
+        {"referral-fee_percent": "3"},
+        "Give exactly one of fee_yen and fee_percent.",
+        "referral-fee_yen",
+    ),
+    ({"referral-fee_yen": "-5"}, "A decimal string of yen, 0 to 10,000,000.", "referral-fee_yen"),
+    ({"referral-fee_yen": "five hundred"}, "Enter a number.", "referral-fee_yen"),
+    (
+        {"referral-attribution_days": "400"},
+        "Whole days from 1 to 365.",
+        "referral-attribution_days",
+    ),
+    (
+        {"overlap-min_cell": "3"},
+        "A whole number of members, at least the alliance's floor of 50.",
+        "overlap-min_cell",
+    ),
+    (
+        {
+            "coin-exchange": "on",
+            "coin-programs-0-party": "{host}",
+            "coin-programs-0-yen_per_coin": "1",
+            "coin-programs-0-rate_to_shared": "1",
+        },
+        "Coin exchange needs the programs of at least two parties.",
+        "coin-programs-0-party",
+    ),
+    (
+        {
+            "coin-programs-0-party": "{outsider}",
+            "coin-programs-0-yen_per_coin": "1",
+            "coin-programs-0-rate_to_shared": "1",
+        },
+        "Only a party runs a coin program here.",
+        "coin-programs-0-party",
+    ),
+    (
+        {
+            "coin-programs-0-party": "{brand}",
+            "coin-programs-0-yen_per_coin": "0",
+            "coin-programs-0-rate_to_shared": "1",
+        },
+        "The yen each issued coin is funded with: a decimal string from 0.01 to 1000.",
+        "coin-programs-0-yen_per_coin",
+    ),
+    (
+        {"coin-programs-0-yen_per_coin": "1"},
+        "Choose the company of this row.",
+        "coin-programs-0-party",
+    ),
+    ({"parties-1-partner": ""}, "Choose the company of this contact.", "parties-1-partner"),
+]
+
+
+@pytest.mark.parametrize(("changes", "message", "input_name"), REFUSALS)
+def test_each_refusal_is_shown_next_to_its_input_and_nothing_is_written(
+    manager_client: Client,
+    host: Partner,
+    partner: Partner,
+    outsider: Partner,
+    changes: dict[str, Any],
+    message: str,
+    input_name: str,
+) -> None:
+    slugs = {"host": host.slug, "brand": partner.slug, "outsider": outsider.slug}
+    posted = _form(host, partner)
+    for name, value in changes.items():
+        posted[name] = value.format(**slugs) if isinstance(value, str) else value
+
+    response = manager_client.post(ADD, posted)
 
     assert response.status_code == 200
-    assert (
-        "data_flows[0].fields: Unknown fields: shoe_size."
-        in response.context["form"].errors["terms"]
-    )
     content = response.content.decode()
     assert "Nothing has been saved" in content
-    assert "data_flows[0].fields: Unknown fields: shoe_size." in content
+    _next_to(content, message, input_name)
+    assert (
+        content.count(message.replace("'", "&#x27;")) == 1
+        or message == "Joint use must state this."
+    )
     assert not Agreement.objects.exists()
     assert not AgreementVersion.objects.exists()
 
 
-def test_json_that_does_not_parse_and_a_missing_host_are_form_errors(
+def test_a_missing_host_and_a_half_row_are_shown_with_the_parties(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
-    not_json = manager_client.post(ADD, _form(host, partner, terms="{'data_flows': ["))
     no_host_party = manager_client.post(
         ADD, _form(host, partner, **{f"parties-0-{name}": "" for name in PARTY_FIELDS})
     )
     half_row = manager_client.post(ADD, _form(host, partner, **{"parties-0-partner": ""}))
 
-    assert "This is not valid JSON" in not_json.context["form"].errors["terms"][0]
     # The service's check of the parties, shown above the party rows.
     assert "The host is a party to every agreement." in no_host_party.context["party_errors"]
-    assert "The host is a party to every agreement." in no_host_party.content.decode()
+    _next_to(
+        no_host_party.content.decode(),
+        "The host is a party to every agreement.",
+        "parties-0-partner",
+    )
     assert half_row.context["formset"].errors[0] == {
         "partner": ["Choose the company of this contact."]
     }
     assert not Agreement.objects.exists()
 
 
-def test_terms_nested_past_the_parser_limit_are_a_form_error(
+def test_a_tampered_hidden_section_is_a_form_error(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
-    deep = manager_client.post(ADD, _form(host, partner, terms="[" * 5000 + "]" * 5000))
+    deep = manager_client.post(ADD, _form(host, partner, carried="[" * 5000 + "]" * 5000))
+    unknown = manager_client.post(ADD, _form(host, partner, carried='{"shoes": 1}'))
 
-    assert "32 levels" in deep.context["form"].errors["terms"][0]
+    for response in (deep, unknown):
+        assert response.context["terms"].carried.errors["carried"] == [
+            "The form was changed: reload it."
+        ]
     assert not Agreement.objects.exists()
+
+
+def _check_trial(raw: Any, context: TermsContext) -> dict[str, Any]:
+    """A terms section a later domain might register: how long a trial membership lasts."""
+    days = 7 if raw is MISSING else raw.get("days", 7)
+    if not isinstance(days, int) or days < 1:
+        context.fail("trial.days", "At least a day.")
+    return {"days": days}
+
+
+TRIAL_INPUTS = TermsInputs(
+    title="Trials",
+    inputs=(TermsInput("days", "Trial length", unit="days", help="How long a trial lasts."),),
+)
+
+
+def test_a_section_registered_with_inputs_is_drafted_by_the_console(
+    manager_client: Client, host: Partner, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SECTIONS, "trial", _check_trial)
+    monkeypatch.setitem(SECTION_INPUTS, "trial", TRIAL_INPUTS)
+
+    form = manager_client.get(ADD).content.decode()
+    refused = manager_client.post(ADD, _form(host, partner, **{"trial-days": "0"}))
+    saved = manager_client.post(ADD, _form(host, partner, **{"trial-days": "14"}))
+
+    assert 'name="trial-days"' in form
+    assert "Trial length" in form
+    assert "How long a trial lasts." in form
+    _next_to(refused.content.decode(), "At least a day.", "trial-days")
+    assert saved.status_code == 302
+    agreement = Agreement.objects.get()
+    assert agreement.versions.get().terms["trial"] == {"days": 14}
+    page = manager_client.get(_url(agreement, "change"))
+    trial = next(s for s in page.context["columns"][0].terms.sections if s.name == "trial")
+    assert trial.rows == [("Trial length", "14 days")]
+
+
+def test_a_section_registered_without_inputs_is_carried_to_the_next_version(
+    manager_client: Client, host: Partner, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(SECTIONS, "trial", _check_trial)
+    terms = {**_terms(host, partner), "trial": {"days": 30}}
+    agreement = make_agreement(host, partner, state="active", terms=terms)
+    new = _url(agreement, "versions", "new")
+
+    response = manager_client.post(new, _as_posted(manager_client.get(new)))
+
+    assert response.status_code == 302
+    assert agreement.versions.get(number=2).terms["trial"] == {"days": 30}
+    page = manager_client.get(_url(agreement, "change"))
+    assert page.context["columns"][1].terms.other == [("trial", '{"days": 30}')]
 
 
 def test_the_lifecycle_through_the_console(
@@ -210,14 +614,11 @@ def test_the_lifecycle_through_the_console(
 
     # Edit the draft: its form starts from the draft, and saving calls version_update.
     edit = manager_client.get(_url(agreement, "versions", 1, "edit"))
-    assert json.loads(edit.context["form"].initial["terms"])["data_flows"][0]["fields"] == [
-        "email",
-        "name",
-    ]
+    assert edit.context["terms"].flows.initial[0]["member_fields"] == ["email", "name"]
     changed = _terms(host, partner, fields=("name", "email", "age_band"))
     response = manager_client.post(
         _url(agreement, "versions", 1, "edit"),
-        _form(host, partner, terms=json.dumps(changed), summary="Age band too."),
+        _form(host, partner, terms=changed, summary="Age band too."),
     )
     assert response.status_code == 302
     version = agreement.versions.get()
@@ -287,7 +688,7 @@ def test_the_lifecycle_through_the_console(
     assert (agreement.status, agreement.status_reason) == ("active", "")
 
 
-def test_a_new_version_starts_from_the_latest_terms_andmake_parties(
+def test_a_new_version_starts_from_the_latest_terms_and_parties(
     manager_client: Client, host: Partner, partner: Partner
 ) -> None:
     agreement = _agreement(host, partner, state="active")
@@ -295,7 +696,15 @@ def test_a_new_version_starts_from_the_latest_terms_andmake_parties(
     page = manager_client.get(_url(agreement, "versions", "new"))
 
     assert page.status_code == 200
-    assert json.loads(page.context["form"].initial["terms"]) == agreement.versions.get().terms
+    assert page.context["terms"].flows.initial == [
+        {
+            "provider": host.slug,
+            "recipient": partner.slug,
+            "purpose": "cross_enrollment",
+            "member_fields": ["email", "name"],
+            "legal_basis": "consent",
+        }
+    ]
     assert [row["contact_name"] for row in page.context["formset"].initial] == [
         f"Contact of {host.slug}",
         f"Contact of {partner.slug}",
@@ -392,14 +801,143 @@ def test_versions_and_signatures_side_by_side_and_their_diff(
     diff = manager_client.get(_url(agreement, "diff"), {"old": 1, "new": 2})
 
     assert diff.status_code == 200
-    changes = {path: (old, new) for path, old, new in diff.context["rows"]}
-    flow = f"terms.data_flows.{host.slug}→{partner.slug}:cross_enrollment.fields"
-    assert changes[flow] == ('["email", "name"]', '["email", "name", "phone"]')
+    flow = f"Flow {host.slug} → {partner.slug}, purpose Cross-enrollment (cross_enrollment)"
     contact = f"Contact of {outsider.slug} <alliance@{outsider.slug}.example>"
-    assert changes[f"parties.{outsider.slug}"] == ("—", json.dumps({"contact": contact}))
-    assert flow in diff.content.decode()
+    assert [(change.kind, change.text) for change in diff.context["rows"]] == [
+        ("added", f"Added company {outsider.slug} (contact: {contact})."),
+        ("added", f"{flow}: added field phone."),
+    ]
+    assert f"{flow}: added field phone." in diff.content.decode()
     assert manager_client.get(_url(agreement, "diff"), {"old": 9, "new": 2}).status_code == 404
     assert manager_client.get(_url(agreement, "diff"), {"old": "1", "new": "²"}).status_code == 404
+
+
+def _two_versions(host: Partner, partner: Partner, outsider: Partner) -> Agreement:
+    """v1 signed on ``_terms``; v2 drafted: a flow to the outsider added, the flow to the
+    brand without e-mail and on joint use, a higher referral fee, coin exchange, and the
+    outsider as a party."""
+    agreement = _agreement(host, partner, state="active")
+    terms = _rich_terms(host, partner)
+    terms["data_flows"] = [
+        {**terms["data_flows"][1], "purpose": "cross_enrollment", "fields": ["name", "age_band"]},
+        {
+            "provider": host.slug,
+            "recipient": outsider.slug,
+            "purpose": "sampling_shipment",
+            "fields": ["name", "address"],
+            "legal_basis": "consent",
+        },
+    ]
+    terms["referral"] = {"fee_yen": "1500", "fee_percent": None, "attribution_days": 30}
+    services.version_draft(
+        agreement=agreement,
+        parties=make_parties(host, partner, outsider),
+        terms=terms,
+        effective_from=TODAY + timedelta(days=7),
+        valid_until=TODAY + timedelta(days=365),
+        summary="Outsider joins.",
+        actor=SYSTEM,
+    )
+    return agreement
+
+
+def test_the_diff_says_what_changed_in_words(
+    manager_client: Client, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    agreement = _two_versions(host, partner, outsider)
+
+    response = manager_client.get(_url(agreement, "diff"))
+
+    changes = [(change.kind, change.text) for change in response.context["rows"]]
+    flow = f"Flow {host.slug} → {partner.slug}, purpose Cross-enrollment (cross_enrollment)"
+    later = TODAY + timedelta(days=7)
+    assert changes == [
+        ("changed", f"Effective from changed from {TODAY:%Y-%m-%d} to {later:%Y-%m-%d}."),
+        (
+            "added",
+            f"Added company {outsider.slug} (contact: Contact of {outsider.slug} "
+            f"<alliance@{outsider.slug}.example>).",
+        ),
+        ("added", f"{flow}: added field age band."),
+        ("removed", f"{flow}: removed field e-mail."),
+        ("changed", f"{flow}: the legal basis changed from Consent to Joint use."),
+        ("added", f"{flow}: Data used jointly set to 年代、都道府県."),
+        ("added", f"{flow}: Who uses it jointly set to ホスト社とブランド社."),
+        ("added", f"{flow}: Purpose of the joint use set to 商品開発のためのアンケート."),
+        ("added", f"{flow}: Responsible party set to ホスト社."),
+        ("added", f"{flow}: Its address set to 東京都千代田区1-1."),
+        ("added", f"{flow}: Its representative set to 山田 太郎."),
+        (
+            "added",
+            f"Added flow: {host.slug} → {outsider.slug}, purpose Sampling shipment "
+            "(sampling_shipment), fields name, address, on the basis of consent.",
+        ),
+        ("changed", "Coin exchange changed from No to Yes."),
+        ("added", f"Funding per coin of {partner.slug} set to ¥0.5."),
+        ("added", f"Shared coins per coin of {partner.slug} set to 2."),
+        ("added", f"Funding per coin of {host.slug} set to ¥1."),
+        ("added", f"Shared coins per coin of {host.slug} set to 1."),
+        ("changed", "Referral fee changed from ¥500 to ¥1,500."),
+        ("changed", "Smallest cell shown changed from 50 members to 80 members."),
+    ]
+
+
+def test_the_diff_speaks_japanese(
+    alliance_manager: User, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    agreement = _two_versions(host, partner, outsider)
+    client = Client(headers={"accept-language": "ja"})
+    client.force_login(alliance_manager)
+
+    response = client.get(_url(agreement, "diff"))
+
+    texts = [change.text for change in response.context["rows"]]
+    flow = f"{host.slug} → {partner.slug}（目的: 相互会員登録（cross_enrollment））のデータ提供"  # noqa: RUF001
+    assert f"{flow}: 項目「メールアドレス」を削除しました。" in texts
+    assert f"{flow}: 法的根拠を同意から共同利用に変更しました。" in texts
+    assert "紹介料を500円から1,500円に変更しました。" in texts
+    assert f"{partner.slug} のコイン1枚あたりの原資を0.5円に設定しました。" in texts
+    assert "Referral fee" not in response.content.decode()
+
+
+def test_a_version_reads_as_terms_not_json(
+    manager_client: Client, host: Partner, partner: Partner, outsider: Partner
+) -> None:
+    agreement = _two_versions(host, partner, outsider)
+
+    page = manager_client.get(_url(agreement, "change"))
+
+    old, new = (column.terms for column in page.context["columns"])
+    assert [(f.provider, f.recipient, f.purpose, f.fields, f.basis) for f in old.flows] == [
+        (host.slug, partner.slug, "Cross-enrollment (cross_enrollment)", "name, e-mail", "Consent")
+    ]
+    assert new.flows[0].basis == "Joint use"
+    assert ("Responsible party", "ホスト社") in new.flows[0].joint_use
+    sections = {section.name: section for section in new.sections}
+    assert sections["referral"].rows == [
+        ("Referral fee", "¥1,500"),
+        ("Referral fee as a percentage", "—"),
+        ("Attribution window", "30 days"),
+    ]
+    assert sections["coin"].rows == [("Coin exchange", "Yes")]
+    assert sections["coin"].party_rows == [(partner.slug, ["¥0.5", "2"]), (host.slug, ["¥1", "1"])]
+    assert sections["overlap"].rows == [("Smallest cell shown", "80 members")]
+    content = page.content.decode()
+    assert "&quot;data_flows&quot;" not in content
+    assert '"data_flows"' not in content
+    assert "¥1,500" in content
+    assert "Sampling shipment (sampling_shipment)" in content
+
+
+def test_the_agreement_page_has_no_empty_submit_row(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    agreement = _agreement(host, partner, state="active")
+
+    content = manager_client.get(_url(agreement, "change")).content.decode()
+
+    assert 'class="submit-row"' not in content
+    assert "closelink" not in content
 
 
 # --- the list ---------------------------------------------------------------------------------

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from federation.agreements.admin.base import AgreementConsole
-from federation.agreements.selectors import version_diff, version_list
+from federation.agreements.admin.readable import purpose_names
+from federation.agreements.admin.wording import worded_diff
+from federation.agreements.selectors import version_list
 from partners.normalize import whole_number
 
 
@@ -24,7 +23,7 @@ class DiffPage(AgreementConsole):
         old, new = versions.get(old_number), versions.get(new_number)
         rows = None
         if old is not None and new is not None:
-            rows = [(p, _shown(a), _shown(b)) for p, a, b in version_diff(old, new)]
+            rows = worded_diff(old, new, purpose_names())
         elif len(versions) > 1:
             raise Http404(_("No such version."))
         return self.page(
@@ -47,11 +46,3 @@ def _number(raw: str | None, *, default: int) -> int:
     if number is None:
         raise Http404(_("No such version."))
     return number
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -18,12 +18,15 @@ from federation.agreements.admin.forms import (
     PartyFormSet,
     VersionForm,
     draft_from,
+    example_terms,
     party_rows,
     place_errors,
     version_initial,
 )
 from federation.agreements.admin.listing import latest
+from federation.agreements.admin.terms_forms import TermsForms
 from federation.agreements.models import Agreement, AgreementVersion
+from federation.agreements.services import VersionDraft
 from federation.kernel.admin import is_alliance_manager
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -73,17 +76,22 @@ class DraftingPages(AgreementConsole):
         if request.method == "POST":
             form = VersionForm(request.POST, creating=agreement is None)
             formset = PartyFormSet(request.POST, prefix="parties")
-            if form.is_valid() and formset.is_valid():
+            terms = TermsForms(data=request.POST)
+            if all([form.is_valid(), formset.is_valid(), terms.is_valid()]):
                 try:
                     saved = self._save_terms(
-                        request, form.cleaned_data, formset, agreement, version
+                        request,
+                        draft_from(form.cleaned_data, formset, terms),
+                        form,
+                        agreement,
+                        version,
                     )
                 except ApplicationError as exc:
-                    party_errors = place_errors(exc, form)
+                    party_errors = place_errors(exc, form, terms)
                 else:
                     return HttpResponseRedirect(self.change_url(saved))
         else:
-            form, formset = _forms_to_start(agreement, version)
+            form, formset, terms = _forms_to_start(agreement, version)
         return self.page(
             request,
             "admin/federation/agreement/terms_form.html",
@@ -92,6 +100,7 @@ class DraftingPages(AgreementConsole):
             version=version,
             form=form,
             formset=formset,
+            terms=terms,
             party_errors=party_errors,
             has_errors=request.method == "POST",  # a saved form has redirected
             change_url=self.change_url(agreement) if agreement is not None else None,
@@ -100,12 +109,12 @@ class DraftingPages(AgreementConsole):
     def _save_terms(
         self,
         request: HttpRequest,
-        data: dict[str, Any],
-        formset: Any,
+        draft: VersionDraft,
+        form: VersionForm,
         agreement: Agreement | None,
         version: AgreementVersion | None,
     ) -> Agreement:
-        draft = draft_from(data, formset)
+        data = form.cleaned_data
         actor = Actor.from_request(request)
         if agreement is None:
             agreement = services.agreement_create(
@@ -132,7 +141,7 @@ class DraftingPages(AgreementConsole):
 
 def _forms_to_start(
     agreement: Agreement | None, version: AgreementVersion | None
-) -> tuple[VersionForm, Any]:
+) -> tuple[VersionForm, Any, TermsForms]:
     """The forms as first shown: a draft's own terms, a new version's from the latest one
     (effective from today on), or an example for a new agreement."""
     host = agreement.host if agreement is not None else _the_host()
@@ -144,7 +153,8 @@ def _forms_to_start(
         today = timezone.localdate()
         initial.update(effective_from=max(today, start.effective_from), summary="")
     form = VersionForm(initial=initial, creating=agreement is None)
-    return form, PartyFormSet(prefix="parties", initial=party_rows(start, host))
+    terms = TermsForms(document=start.terms if start is not None else example_terms(host))
+    return form, PartyFormSet(prefix="parties", initial=party_rows(start, host)), terms
 
 
 def _title(agreement: Agreement | None, version: AgreementVersion | None) -> str:

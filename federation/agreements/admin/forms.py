@@ -1,14 +1,14 @@
-"""The forms of the agreement console: the terms of a version and its parties.
+"""The forms of the agreement console: a version's dates and summary, and its parties (its
+terms are drafted in ``terms_forms``).
 
 Plain forms, not model forms: an agreement and its versions are written only by
 ``federation.agreements.services``, which validate the terms against the parties and the purpose
-catalogue. These forms check only what the services cannot be given (a date, JSON that parses)
-and then place the services' refusals next to the fields they name.
+catalogue. These forms check only what the services cannot be given (a date, a number) and then
+place the services' refusals next to the fields they name.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -16,29 +16,25 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from consent.names import partner_name
+from federation.agreements.admin.terms_forms import EXTRA_PARTY_ROWS, TermsForms
 from federation.agreements.models import AgreementVersion
 from federation.agreements.services import PartyInput, VersionDraft
-from partners import jsondepth
 from partners.errors import ApplicationError
 from partners.models import Partner
 
-# Blank party rows offered below the filled ones: there is no JavaScript to add rows.
-EXTRA_PARTY_ROWS = 2
-
 
 def example_terms(host: Partner | None) -> dict[str, Any]:
-    """A terms document of the shape ``federation.terms`` documents, to start from. Its
-    recipient is a placeholder: the manager names a party's slug there."""
-    provider = host.slug if host is not None else "host-slug"
+    """A terms document to start a new agreement from: the host provides a few fields for
+    cross-enrollment to a recipient the manager chooses, with the usual referral terms."""
     return {
         "data_flows": [
             {
-                "provider": provider,
-                "recipient": "partner-slug",
+                "provider": host.slug if host is not None else "",
+                "recipient": "",
                 "purpose": "cross_enrollment",
                 "fields": ["name", "email", "age_band"],
                 "legal_basis": "consent",
@@ -46,12 +42,7 @@ def example_terms(host: Partner | None) -> dict[str, Any]:
         ],
         "coin": {"exchange": False, "programs": {}},
         "referral": {"fee_yen": "500", "fee_percent": None, "attribution_days": 30},
-        "overlap": {"min_cell": 50},
     }
-
-
-def terms_text(document: Any) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def _partners() -> QuerySet[Partner]:
@@ -82,14 +73,6 @@ class VersionForm(forms.Form):
         required=False,
         help_text=_("What this version changes, in a sentence."),
     )
-    terms = forms.CharField(
-        label=_("Terms"),
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 90, "class": "vLargeTextField"}),
-        help_text=_(
-            "The terms document as JSON: data flows (provider and recipient are party slugs), "
-            "coin, referral and overlap. Every problem is listed by its path."
-        ),
-    )
 
     def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -97,24 +80,14 @@ class VersionForm(forms.Form):
             del self.fields["title"]
             del self.fields["host"]
 
-    def clean_terms(self) -> Any:
-        raw = self.cleaned_data["terms"]
-        try:
-            return jsondepth.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(
-                gettext("This is not valid JSON: %(why)s (line %(line)s, column %(column)s).")
-                % {"why": exc.msg, "line": exc.lineno, "column": exc.colno}
-            ) from None
-        except jsondepth.JSONTooDeepError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
 
 class PartyForm(forms.Form):
     """One company bound by the version and its contact for the agreement. A blank row is no
     party, so a company is removed by clearing its row."""
 
-    partner = PartnerChoiceField(queryset=_partners(), required=False, label=_("Company"))
+    partner = PartnerChoiceField(
+        queryset=_partners(), required=False, label=pgettext_lazy("agreement party", "Company")
+    )
     contact_name = forms.CharField(max_length=200, required=False, label=_("Contact name"))
     contact_email = forms.EmailField(required=False, label=_("Contact e-mail"))
 
@@ -157,20 +130,18 @@ def version_initial(version: AgreementVersion | None, host: Partner | None) -> d
             "effective_from": version.effective_from,
             "valid_until": version.valid_until,
             "summary": version.summary,
-            "terms": terms_text(version.terms),
         }
     today: date = timezone.localdate()
     return {
         "host": host,
         "effective_from": today,
         "valid_until": today + timedelta(days=365),
-        "terms": terms_text(example_terms(host)),
     }
 
 
-def draft_from(data: dict[str, Any], formset: Any) -> VersionDraft:
-    """What the version says, from a valid form's ``data`` and its party rows (blank rows are
-    no party), as the drafting services take it."""
+def draft_from(data: dict[str, Any], formset: Any, terms: TermsForms) -> VersionDraft:
+    """What the version says, from a valid form's ``data``, its party rows (blank rows are no
+    party) and its terms forms, as the drafting services take it."""
     return VersionDraft(
         parties=[
             PartyInput(
@@ -181,17 +152,17 @@ def draft_from(data: dict[str, Any], formset: Any) -> VersionDraft:
             for form in formset.forms
             if form.cleaned_data.get("partner") is not None
         ],
-        terms=data["terms"],
+        terms=terms.document(),
         effective_from=data["effective_from"],
         valid_until=data["valid_until"],
         summary=data["summary"],
     )
 
 
-def place_errors(exc: ApplicationError, form: forms.Form) -> list[str]:
-    """Put a service's refusal next to the fields it names: ``terms.<path>`` on the terms
-    field with its path, other fields on themselves. Returns the errors that belong to the
-    parties as a whole ("parties"), which the page shows above the party rows."""
+def place_errors(exc: ApplicationError, form: forms.Form, terms: TermsForms) -> list[str]:
+    """Put a service's refusal next to the fields it names: ``terms.<path>`` next to the
+    terms input of that path, other fields on themselves. Returns the errors that belong to
+    the parties as a whole ("parties"), which the page shows above the party rows."""
     party_errors: list[str] = []
     if not exc.fields:
         form.add_error(None, exc.message)
@@ -200,8 +171,8 @@ def place_errors(exc: ApplicationError, form: forms.Form) -> list[str]:
         for message in _as_list(messages):
             if key == "parties":
                 party_errors.append(message)
-            elif key.startswith("terms.") and "terms" in form.fields:
-                form.add_error("terms", f"{key.removeprefix('terms.')}: {message}")
+            elif key.startswith("terms.") and terms.place(key.removeprefix("terms."), message):
+                pass
             elif key in form.fields:
                 form.add_error(key, message)
             else:

@@ -3,7 +3,6 @@ version, and what can be done next."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from federation.agreements.admin.actions import ACTIONS, SIGNED_HOW
 from federation.agreements.admin.listing import open_of
+from federation.agreements.admin.readable import ReadableTerms, readable_versions
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
 from federation.agreements.selectors import version_list
 from partners.models import Partner
@@ -42,7 +42,7 @@ class Cell:
 @dataclass(frozen=True)
 class Column:
     version: AgreementVersion
-    terms_json: str
+    terms: ReadableTerms
     edit_url: str | None
     diff_url: str | None  # against the version before it
 
@@ -84,10 +84,11 @@ def versions_context(agreement: Agreement, url_of: Callable[..., str]) -> dict[s
 def _columns(
     agreement: Agreement, versions: list[AgreementVersion], url_of: Callable[..., str]
 ) -> list[Column]:
+    readable = readable_versions(version.terms for version in versions)
     return [
         Column(
             version=version,
-            terms_json=json.dumps(version.terms, indent=2, ensure_ascii=False),
+            terms=terms,
             edit_url=(
                 url_of("version_edit", agreement.pk, version.number)
                 if version.status == AgreementVersion.Status.DRAFT
@@ -99,7 +100,7 @@ def _columns(
                 else None
             ),
         )
-        for previous, version in zip([None, *versions], versions, strict=False)
+        for previous, version, terms in zip([None, *versions], versions, readable, strict=False)
     ]
 
 
