@@ -43,7 +43,7 @@ def _earn(person: Person, issuer: Partner, coins: int) -> CoinTransaction:
 def _redeem(person: Person, at: Partner, coins: int) -> CoinTransaction:
     return post(
         Tx.REDEEM,
-        [Leg(_wallet(person), -coins), Leg(company_account(Kind.REDEMPTION, at), coins)],
+        [Leg(_wallet(person), -coins), Leg(company_account(Kind.REDEMPTION, at, person), coins)],
         partner=at,
     )
 

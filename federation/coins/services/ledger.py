@@ -54,17 +54,19 @@ def account_for(
         return CoinAccount.objects.get(**lookup)
 
 
+def company_account(kind: CoinAccount.Kind, partner: Partner, person: Person) -> CoinAccount:
+    """A company's account of that kind (outstanding liability, redemptions, breakage) for this
+    member's coins: one of ``LIABILITY_SHARDS``, chosen by the person, so a popular company's
+    postings for different members lock different rows, and one member's always the same."""
+    return account_for(kind, partner=partner, shard=person.pk.int % LIABILITY_SHARDS)
+
+
 def liability_account(issuer: Partner, person: Person) -> CoinAccount:
-    """The issuer's outstanding-coin account for this member's coins: one of
-    ``LIABILITY_SHARDS``, chosen by the person, so an issuer's postings for different members
-    lock different rows, and one member's postings always the same one."""
-    return account_for(
-        CoinAccount.Kind.LIABILITY, partner=issuer, shard=person.pk.int % LIABILITY_SHARDS
-    )
+    return company_account(CoinAccount.Kind.LIABILITY, issuer, person)
 
 
-def company_account(kind: CoinAccount.Kind, partner: Partner) -> CoinAccount:
-    return account_for(kind, partner=partner)
+def member_account(person: Person, kind: CoinAccount.Kind = CoinAccount.Kind.WALLET) -> CoinAccount:
+    return account_for(kind, person=person)
 
 
 def _validated(legs: Iterable[Leg]) -> dict[int, int]:
