@@ -19,6 +19,7 @@ class FederationConfig(AppConfig):
         )
         from federation.agreements import registrations as agreements
         from federation.audit import FederationAuditAction
+        from federation.coins import registrations as coins
         from federation.enrollment import registrations as enrollment
         from federation.overlap import registrations as overlap
         from partners.audit_actions import register_audit_actions
@@ -26,5 +27,10 @@ class FederationConfig(AppConfig):
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
-        for domain in (agreements, enrollment, overlap):  # agreements first: the rest stand on it
+        for domain in (
+            agreements,
+            enrollment,
+            overlap,
+            coins,
+        ):  # agreements first: the rest stand on it
             domain.register()

@@ -3,6 +3,7 @@ reads them here. Tables keep their ``federation_`` names: moving a model between
 moves its table."""
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.coins.models import CoinAccount, CoinEntry, CoinTransaction
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 
@@ -10,6 +11,9 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "AgreementVersion",
+    "CoinAccount",
+    "CoinEntry",
+    "CoinTransaction",
     "Enrollment",
     "EnrollmentBatch",
     "OverlapQuery",

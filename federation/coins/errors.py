@@ -1,0 +1,29 @@
+"""The coin domain's error codes, registered with the federation app's."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CoinErrorCode(models.TextChoices):
+    INSUFFICIENT_COINS = "insufficient_coins", _("Not enough coins for this.")
+    UNBALANCED_TRANSACTION = (
+        "unbalanced_transaction",
+        _("A coin transaction's entries must sum to zero."),
+    )
+    ALREADY_REVERSED = "already_reversed", _("This transaction has nothing left to reverse.")
+    NOT_REVERSIBLE = (
+        "not_reversible",
+        _("Only an earning whose coins are all unspent, or a redemption, can be reversed."),
+    )
+    NOTHING_TO_REFUND = "nothing_to_refund", _("These coins cannot be taken back any more.")
+    HOLD_RESOLVED = "hold_resolved", _("This hold was already captured, voided or expired.")
+
+
+STATUSES: dict[str, int] = {
+    CoinErrorCode.INSUFFICIENT_COINS: 409,
+    CoinErrorCode.UNBALANCED_TRANSACTION: 400,
+    CoinErrorCode.ALREADY_REVERSED: 409,
+    CoinErrorCode.NOT_REVERSIBLE: 409,
+    CoinErrorCode.NOTHING_TO_REFUND: 409,
+    CoinErrorCode.HOLD_RESOLVED: 409,
+}

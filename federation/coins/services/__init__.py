@@ -1,0 +1,44 @@
+"""The coin domain's writes. ``ledger`` posts balanced transactions; everything that moves
+coins posts through it: ``earning`` (earn, release pending, refund), ``spending`` (redeem,
+holds), ``expiry``."""
+
+from federation.coins.services.corrections import coins_reverse
+from federation.coins.services.earning import Grant, coins_earn, coins_refund, coins_release_due
+from federation.coins.services.expiry import coins_expire_due
+from federation.coins.services.ledger import (
+    Leg,
+    account_for,
+    company_account,
+    liability_account,
+    member_account,
+    post,
+    reverse,
+)
+from federation.coins.services.spending import (
+    coins_redeem,
+    hold_authorise,
+    hold_capture,
+    hold_void,
+    holds_expire_due,
+)
+
+__all__ = [
+    "Grant",
+    "Leg",
+    "account_for",
+    "coins_earn",
+    "coins_expire_due",
+    "coins_redeem",
+    "coins_refund",
+    "coins_release_due",
+    "coins_reverse",
+    "company_account",
+    "hold_authorise",
+    "hold_capture",
+    "hold_void",
+    "holds_expire_due",
+    "liability_account",
+    "member_account",
+    "post",
+    "reverse",
+]
