@@ -127,6 +127,8 @@ def coins_refund(
         already = sum(
             CoinClawback.objects.filter(earned_by=earned).values_list("requested", flat=True)
         )
+        if earned.reversals.exists():  # reversed whole: nothing of it is left to refund
+            already = lot.amount
         if coins <= 0 or coins > lot.amount - already:
             raise ApplicationError(
                 CoinErrorCode.NOTHING_TO_REFUND, extra={"refundable": lot.amount - already}
