@@ -117,7 +117,7 @@ class CoinMachine(RuleBasedStateMachine):
         return sorted(lots, key=lambda lot: lot.issued)
 
     def take(self, p: int, coins: int) -> list[tuple[ModelLot, int]]:
-        taken = []
+        taken: list[tuple[ModelLot, int]] = []
         for lot in self.spendable(p):
             n = min(lot.remaining, coins - sum(c for _l, c in taken))
             if n:
