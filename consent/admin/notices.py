@@ -4,6 +4,7 @@ for members compared with the version in force."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -13,6 +14,7 @@ from django.db.models import BooleanField, Case, Max, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -76,7 +78,12 @@ def _initial() -> dict[str, Any]:
     """The next version, starting from the one in force: its conditions and Japanese text."""
     current = notice_in_force()
     latest = PrivacyNotice.objects.aggregate(latest=Max("version"))["latest"] or 0
-    initial: dict[str, Any] = {"version": latest + 1, "language": PrivacyNotice.Language.JA}
+    next_hour = timezone.localtime().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    initial: dict[str, Any] = {
+        "version": latest + 1,
+        "language": PrivacyNotice.Language.JA,
+        "effective_at": next_hour,
+    }
     if current is not None:
         same = PrivacyNotice.objects.filter(version=current.version, language="ja").first()
         initial.update(

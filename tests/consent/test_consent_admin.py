@@ -217,6 +217,7 @@ def test_the_publish_page_starts_from_the_version_in_force(
     assert form.initial["version"] == 2
     assert form.initial["purposes"] == ["cross_enrollment", "profile_sharing"]
     assert form.initial["text"].startswith("氏名とメールアドレス")
+    assert form.initial["effective_at"] > timezone.now()  # a time the form can post back
 
 
 def test_the_preview_shows_what_changes_for_members(
