@@ -84,7 +84,7 @@ class EnrollmentAdmin(CompaniesColumns):
         "target_member_number",
         "requested_at",
         "requested_by",
-        "batch",
+        "batch_link",
         "confirmed_at",
         "ended_at",
         "ended_reason",
@@ -111,6 +111,32 @@ class EnrollmentAdmin(CompaniesColumns):
     @admin.display(description=_("enrollment batch"), ordering="batch")
     def batch_short(self, obj: Enrollment) -> str:
         return str(obj.batch_id)[:8] if obj.batch_id else "—"
+
+    @admin.display(description=_("enrollment batch"))
+    def batch_link(self, obj: Enrollment) -> str:
+        if obj.batch_id is None:
+            return "—"
+        url = reverse(
+            f"{self.admin_site.name}:federation_enrollmentbatch_change", args=[obj.batch_id]
+        )
+        return format_html('<a href="{}">{}</a>', url, obj.batch_id)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> Any:
+        enrollment = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if enrollment is not None:  # the model's own name for it is English, for logs
+            context["subtitle"] = gettext("%(member)s in %(target)s's program: %(status)s") % {
+                "member": enrollment.member.member_number,
+                "target": partner_name(enrollment.target),
+                "status": enrollment.get_status_display(),
+            }
+        return super().change_view(request, object_id, form_url, context)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -232,6 +258,10 @@ class EnrollmentBatchAdmin(CompaniesColumns):
         context = dict(extra_context or {})
         if batch is not None and self.has_view_permission(request, batch):
             context.update(self._outcomes_context(request, batch))
+            context["subtitle"] = gettext("Batch %(id)s: %(status)s") % {
+                "id": str(batch.pk)[:8],
+                "status": batch.get_status_display(),
+            }
         return super().change_view(request, object_id, form_url, context)
 
     def _outcomes_context(self, request: HttpRequest, batch: EnrollmentBatch) -> dict[str, Any]:

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from federation import services
 from federation.models import Agreement, Enrollment, EnrollmentBatch
@@ -211,3 +213,33 @@ def test_each_list_names_its_csv_columns() -> None:
         columns = admin.site._registry[model].csv_fields  # type: ignore[attr-defined]
         assert "id" in columns
         assert not any("sealed" in column or "member_numbers" in column for column in columns)
+
+
+def test_the_batch_page_reads_the_same_number_of_queries_for_any_page_size(
+    host: Partner, partner: Partner, agreement: Agreement, manager: Client
+) -> None:
+    def queries_for(count: int) -> int:
+        numbers = [f"N{count}-{n}" for n in range(count)]
+        for number in numbers:
+            member = enrollment_member(host, number)
+            grant_enrollment_consents(member, partner, "cross_enrollment", "profile_sharing")
+        started = services.enrollment_batch_start(
+            source=host, target=partner, member_numbers=numbers, fields=None, actor=SYSTEM
+        )
+        batch = services.enrollment_batch_run(batch=started)
+        with CaptureQueriesContext(connection) as queries:
+            assert manager.get(_url(BATCHES, batch)).status_code == 200
+        return len(queries)
+
+    assert queries_for(2) == queries_for(12)
+
+
+def test_an_enrollment_page_names_it_in_the_readers_language(
+    batch: EnrollmentBatch, manager: Client
+) -> None:
+    enrollment = Enrollment.objects.filter(batch=batch).get()
+
+    text = manager.get(_url(ENROLLMENTS, enrollment), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+
+    assert "brand-co株式会社のプログラムへのC-1の相互入会" in text
+    assert f'href="{_url(BATCHES, batch)}"' in text
