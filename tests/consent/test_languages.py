@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone, translation
@@ -459,10 +458,9 @@ def test_a_bad_link_answers_in_both_languages(member_link: str) -> None:
 # --- The console --------------------------------------------------------------------------------
 
 
-def test_the_console_shows_consent_rows_in_japanese(world: World) -> None:
-    root = get_user_model().objects.create_superuser("root", "root@sanpo.example", "pw-123456")
+def test_the_console_shows_consent_rows_in_japanese(world: World, alliance_manager: Any) -> None:
     console = Client(headers={"accept-language": "ja"})
-    console.force_login(root)
+    console.force_login(alliance_manager)
     event = ConsentEvent.objects.filter(member=world.hanako).first()
     assert event is not None
 
