@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from consent.names import partner_name
 from partners.models import Partner
 
-# A deep blue-green that white text reads well on (contrast 7.4:1): calm, and not the red of
+# A deep blue-green that white text reads well on (contrast 7.5:1): calm, and not the red of
 # the withdraw buttons.
 DEFAULT_COLOUR = "#1f5c6b"
 
