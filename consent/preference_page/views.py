@@ -38,6 +38,10 @@ from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner
 
+# A record listed in full could make a page no phone loads; the rest stays in the record, for an
+# access request (which exports everything).
+MAX_LISTED = 100
+
 # Members read times in Japan's, whatever zone the server or their phone is in; the page says so.
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -106,19 +110,26 @@ def _for_linked_member(view: MemberView) -> Callable[[HttpRequest, str], HttpRes
     return resolved
 
 
+def _latest(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """At most ``MAX_LISTED`` rows under ``name``, and whether there were more
+    (``<name>_cut``): the caller reads one row more than it lists to know."""
+    return {name: rows[:MAX_LISTED], f"{name}_cut": len(rows) > MAX_LISTED}
+
+
 def _page_context(member: MemberAccount, lang: str, withdrawn_id: str) -> dict[str, Any]:
     """Everything the page shows, read for this member alone, in the active language. A
     withdrawal to confirm is looked up among the member's own: another's id confirms nothing."""
     withdrawn = member_withdrawal(member, withdrawn_id) if withdrawn_id else None
     notice = notice_in_force_for_reader(language=lang)
+    more = MAX_LISTED + 1
     return {
         "lang": lang,
         "other_lang": "en" if lang == "ja" else "ja",
         "brand": host_branding(member.partner),
         "rows": [_consent_row(state) for state in member_held_grants(member, at=timezone.now())],
         "withdrawn": _withdrawal_row(withdrawn) if withdrawn is not None else None,
-        "withdrawals": [_withdrawal_row(event) for event in member_withdrawals(member)],
-        "provisions": [_provision_row(record) for record in member_provisions(member)],
+        **_latest("withdrawals", [_withdrawal_row(e) for e in member_withdrawals(member)[:more]]),
+        **_latest("provisions", [_provision_row(r) for r in member_provisions(member)[:more]]),
         "notices": published_notices(member, lang),
         "notice": notice,
         "notice_in_other_language": notice is not None and notice.language != lang,

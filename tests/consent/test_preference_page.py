@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.models import ConsentEvent, ConsentState, Purpose, WithdrawalNotice
-from consent.preference_page import links
+from consent.preference_page import links, views
 from consent.preference_page.branding import DEFAULT_COLOUR
 from consent.preference_page.views import TOKYO
 from consent.selectors import consent_check
@@ -341,6 +341,39 @@ def test_the_provision_records_show_who_received_which_data_and_when(
         f"{tokyo:%Y-%m-%d %H:%M} {host.name_latin} gave {partner.name_latin} your e-mail for "
         "“Profile sharing”." in english
     )
+
+
+def test_a_long_record_lists_the_latest_and_says_where_the_rest_is(
+    consented: Any, host: Partner, host_key: Key, partner: Partner, monkeypatch: Any
+) -> None:
+    hanako, _ = consented
+    monkeypatch.setattr(views, "MAX_LISTED", 2)
+    now = timezone.now()
+    for hours in (3, 2, 1):
+        provision_record(
+            member=hanako,
+            recipient=partner,
+            purpose_code="profile_sharing",
+            data_items=["name"] if hours == 3 else ["email"],
+            actor=Actor.system(),
+            at=now - timedelta(hours=hours),
+        )
+    page = _link(host_key, "K-1")
+
+    japanese = _visible(Client().get(page))
+    english = _visible(Client().get(page + "?lang=en"))
+
+    assert japanese.count("のためにメールアドレスを提供しました。") == 2
+    assert "のために氏名を提供しました。" not in japanese  # the oldest
+    assert (
+        f"提供記録は最新の2件のみ表示しています。すべてをご覧になるには、{host.name_ja}に"
+        "あなたの情報の開示をご請求ください。" in japanese
+    )
+    assert (
+        f"Only the latest 2 records are shown. To see them all, ask {host.name_latin} for a "
+        "copy of your data." in english
+    )
+    assert "withdrawals are shown" not in english  # the withdrawals were not cut
 
 
 def test_another_members_data_never_shows(
