@@ -1,5 +1,6 @@
 """Consent reads: the one question (``consent_check`` and its other forms, all from the one
-rule in ``consent.rule``) and the notice in force."""
+rule in ``consent.rule``), the notice in force, and one member's own record (their grants,
+withdrawals and the provisions of their data) for the preference page."""
 
 from consent.rule import Decision
 from consent.selectors.check import (
@@ -10,6 +11,13 @@ from consent.selectors.check import (
     consenting_states,
 )
 from consent.selectors.grants import member_held_grants
+from consent.selectors.member_record import (
+    member_provisions,
+    member_standing_withdrawal,
+    member_withdrawal,
+    member_withdrawals,
+    notice_in_force_for_reader,
+)
 from consent.selectors.notices import current_conditions, notice_in_force
 
 __all__ = [
@@ -21,5 +29,10 @@ __all__ = [
     "consenting_states",
     "current_conditions",
     "member_held_grants",
+    "member_provisions",
+    "member_standing_withdrawal",
+    "member_withdrawal",
+    "member_withdrawals",
     "notice_in_force",
+    "notice_in_force_for_reader",
 ]

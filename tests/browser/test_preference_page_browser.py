@@ -17,7 +17,8 @@ from django.core import signing
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from consent.models import WithdrawalNotice
+from consent.models import Purpose, WithdrawalNotice
+from consent.preference_page.views import TOKYO
 from consent.selectors import consent_check
 from consent.services import consent_grant
 from partners.actors import Actor
@@ -73,7 +74,8 @@ def _link(host_key: Key, number: str) -> str:
 
 def _field(card: Locator, label: str) -> str:
     """The value a consent's card shows under ``label``."""
-    value = card.locator("dt", has_text=label).locator("xpath=following-sibling::dd[1]")
+    term = card.locator("dt", has_text=re.compile(rf"^{re.escape(label)}$"))
+    value = term.locator("xpath=following-sibling::dd[1]")
     return value.inner_text().strip()
 
 
@@ -84,7 +86,7 @@ def test_the_member_reads_their_consents_in_japanese_then_switches_to_english(
 
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.get_by_role("heading", level=1)).to_have_text("情報の提供先と利用目的")
-    cards = page.locator("section.card")
+    cards = page.locator("section.consent")
     expect(cards).to_have_count(2)
     for purpose in ("会員情報の共有", "共同販促のご案内"):
         card = cards.filter(has_text=purpose)
@@ -92,6 +94,8 @@ def test_the_member_reads_their_consents_in_japanese_then_switches_to_english(
         assert _field(card, "利用目的") == purpose
         assert set(_field(card, "提供する情報").split("、")) == {"氏名", "メールアドレス"}
         assert _field(card, "有効期限") == "撤回するまで"
+        description = Purpose.objects.get(name_ja=purpose).description_ja
+        assert _field(card, "提供先での利用内容") == description
         expect(card.get_by_role("button", name="同意を撤回する")).to_be_visible()
 
     page.get_by_role("link", name="English").click()
@@ -106,40 +110,75 @@ def test_the_member_reads_their_consents_in_japanese_then_switches_to_english(
         assert _field(card, "Purpose") == purpose
         assert set(_field(card, "Data provided").split(", ")) == {"name", "e-mail"}
         assert _field(card, "Valid until") == "until you withdraw"
+        description = Purpose.objects.get(name_en=purpose).description_en
+        assert _field(card, "What it does with your data") == description
         expect(card.get_by_role("button", name="Withdraw consent")).to_be_visible()
     expect(page.locator("body")).not_to_contain_text(partner.name_ja)
     expect(page.get_by_role("link", name="日本語")).to_be_visible()
 
 
-def test_the_member_withdraws_one_consent_with_one_click(
+def test_the_member_withdraws_one_consent_and_sees_when_in_both_languages(
     page: Page, hanako: MemberAccount, host_key: Key, partner: Partner
 ) -> None:
     page.goto(_link(host_key, "K-1"))
-    cards = page.locator("section.card")
+    cards = page.locator("section.consent")
     expect(cards).to_have_count(2)
+    history = page.locator("section.withdrawals")
+    expect(history).to_contain_text("撤回した同意はありません。")
 
     button = cards.filter(has_text="共同販促のご案内").get_by_role("button", name="同意を撤回する")
     with page.expect_response(lambda response: response.request.method == "POST") as posted:
         button.click()
 
     assert posted.value.status == 302, f"the withdraw form answered {posted.value.status}"
+    notice = WithdrawalNotice.objects.select_related("event").get()  # the brand is told
+    event = notice.event
+    at = timezone.localtime(event.occurred_at, TOKYO)
+    expect(page).to_have_url(re.compile(rf"/preferences/[^/]+/\?lang=ja&withdrawn={event.pk}$"))
     expect(page.get_by_role("status")).to_have_text(
-        "同意を撤回しました。提供先にもすぐに通知されます。"
+        re.compile(
+            rf"同意を撤回しました。{partner.name_ja}は今後、「共同販促のご案内」のために"
+            rf"あなたの情報を利用できません。\s*撤回日時：{at:%Y/%m/%d %H:%M}（日本時間）。"  # noqa: RUF001
+            "提供先にもすぐに通知されます。"
+        )
     )
-    expect(page).to_have_url(re.compile(r"/preferences/[^/]+/\?lang=ja&done=1$"))
     expect(cards).to_have_count(1)
     expect(cards).to_contain_text("会員情報の共有")
+    entry = history.get_by_role("listitem")
+    expect(entry).to_have_count(1)
+    expect(entry).to_have_text(
+        re.compile(
+            rf"{at:%Y/%m/%d %H:%M}\s*{partner.name_ja}：「共同販促のご案内」"  # noqa: RUF001
+            "（撤回の受付：会員の同意設定ページ）"  # noqa: RUF001
+        )
+    )
     withdrawn = consent_check(
         member_id=hanako.pk, purpose_code="co_marketing_contact", recipient=partner
     )
     kept = consent_check(member_id=hanako.pk, purpose_code="profile_sharing", recipient=partner)
     assert (withdrawn.allowed, withdrawn.reason) == (False, "withdrawn")
     assert (kept.allowed, kept.reason) == (True, "consented")
-    notice = WithdrawalNotice.objects.select_related("event").get()  # the brand is told
     assert notice.recipient == partner
-    assert notice.event.member_id == hanako.pk
-    assert notice.event.purpose_id == "co_marketing_contact"
-    assert notice.event.channel == "preference_page"
+    assert event.member_id == hanako.pk
+    assert event.purpose_id == "co_marketing_contact"
+    assert event.channel == "preference_page"
+
+    # A reload confirms the same withdrawal and withdraws nothing more.
+    page.reload()
+    expect(page.get_by_role("status")).to_contain_text(f"{at:%Y/%m/%d %H:%M}")
+    assert WithdrawalNotice.objects.count() == 1
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(history.get_by_role("heading")).to_have_text("Your withdrawals")
+    expect(entry).to_have_text(
+        re.compile(
+            rf"{at:%Y-%m-%d %H:%M}\s*{partner.name_latin}: “Co-marketing contact” "
+            r"\(withdrawn through: Preference page\)"
+        )
+    )
+    expect(cards).to_have_count(1)
+    expect(page.locator("body")).not_to_contain_text(partner.name_ja)
 
 
 @pytest.mark.parametrize("damage", ["tampered", "expired"])
@@ -183,7 +222,7 @@ def test_the_page_fits_a_phone_screen(
 
     for language in ("ja", "en"):
         page.goto(f"{link}?lang={language}")
-        expect(page.locator("section.card")).to_have_count(2)
+        expect(page.locator("section.consent")).to_have_count(2)
 
         scroll_width, client_width = page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
@@ -203,10 +242,15 @@ ENGLISH_WORDS = [
     *("Who may use your data", "These companies may use", "Company", "Purpose"),
     *("Data provided", "Valid until", "until you withdraw", "Withdraw consent"),
     *("Profile sharing", "Co-marketing contact", "name", "e-mail"),
+    *("What it does with your data", "Your withdrawals", "You have not withdrawn"),
+    *("Who received your data", "No company has received", "Privacy notice", "Version"),
+    *("Read the privacy notice", "Times are Japan time"),
 ]
 JAPANESE_WORDS = [
     *("情報の提供先と利用目的", "提供先", "利用目的", "提供する情報", "有効期限"),
     *("撤回するまで", "同意を撤回する", "会員情報の共有", "共同販促のご案内", "氏名"),
+    *("提供先での利用内容", "撤回の履歴", "撤回した同意はありません", "提供記録"),
+    *("プライバシー通知", "日本時間"),
 ]
 
 
@@ -221,13 +265,13 @@ def test_the_member_reads_the_page_on_a_phone_in_japanese_and_in_english(
     page.goto(link)
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.get_by_role("heading", level=1)).to_have_text("情報の提供先と利用目的")
-    expect(page.locator("section.card")).to_have_count(2)
+    expect(page.locator("section.consent")).to_have_count(2)
     assert_no_english(page, ENGLISH_WORDS)
     assert_japanese_renders(page)
 
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Who may use your data, and for what")
-    expect(page.locator("section.card")).to_have_count(2)
+    expect(page.locator("section.consent")).to_have_count(2)
     assert words_left(visible_text(page), JAPANESE_WORDS) == []
     expect(page.locator("body")).not_to_contain_text(partner.name_ja)
