@@ -22,13 +22,16 @@ and translates names) and numbers, and return a ``Chart``:
 - ``line_chart``: several ``Series`` over the same labels, usually periods of time.
 - ``ratio_gauge``: a part of a whole (a success rate), as a filled meter and a percentage.
 
+``figure(n)`` and ``percent(part, whole)`` write numbers as the charts do (1,234; 97.5%), for
+the headline numbers a page shows beside its charts.
+
 Numbers are drawn to scale from zero; negative values are drawn as zero, since every figure
 Sanpo charts is a count. Colours come from a palette that colour-blind readers can tell apart,
 and every series is also named in a legend and in the table's header.
 """
 
 from partners.charts.bars import bar_chart, stacked_bar_chart
-from partners.charts.base import Chart, Series, Table
+from partners.charts.base import Chart, Series, Table, figure, percent
 from partners.charts.gauge import ratio_gauge
 from partners.charts.lines import line_chart
 
@@ -37,7 +40,9 @@ __all__ = [
     "Series",
     "Table",
     "bar_chart",
+    "figure",
     "line_chart",
+    "percent",
     "ratio_gauge",
     "stacked_bar_chart",
 ]

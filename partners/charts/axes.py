@@ -26,7 +26,7 @@ from partners.charts.base import (
     text_width,
 )
 
-LEFT = 56  # room for the value axis' labels
+LEFT = 44  # room for the value axis' labels
 RIGHT = 12
 TOP = 32  # room for the legend
 PLOT_HEIGHT = 200
@@ -82,11 +82,11 @@ def _period_labels(
     always shown (the newest period is the one people look for)."""
     if not labels:
         return []
-    widest = max(text_width(shortened(label, 12)) for label in labels) + 8
+    widest = max(text_width(shortened(label, 80)) for label in labels) + 8
     every = max(1, math.ceil(widest / slot))
     shown = {index for index in range(len(labels)) if (len(labels) - 1 - index) % every == 0}
     return [
-        text(x(index), y, shortened(label, 12), anchor="middle")
+        text(x(index), y, shortened(label, 80), anchor="middle")
         for index, label in enumerate(labels)
         if index in shown
     ]

@@ -30,11 +30,16 @@ from partners.charts.base import (
     values_table,
 )
 
-LABEL_WIDTH = 200  # the labels' column, left of the bars
-VALUE_WIDTH = 64  # room for the value right of the longest bar
+LABEL_WIDTH = 150  # the labels' column, left of the bars
+VALUE_WIDTH = 48  # room for the value right of the longest bar
 ROW = 26
 BAR = 16
 BAR_TOP = 8
+
+
+def _label(label: str, y: float) -> SafeString:
+    """A bar's label, right-aligned against the bars and cut short to fit its column."""
+    return text(LABEL_WIDTH - 8, y + BAR - 4, shortened(label, LABEL_WIDTH - 12), anchor="end")
 
 
 def bar_chart(
@@ -65,7 +70,7 @@ def bar_chart(
             format_html(
                 "<g class='bar'>{}{}<rect x='{}' y='{}' width='{}' height='{}' fill='{}'/>{}</g>",
                 tooltip(f"{label}: {figure(value)}"),
-                text(LABEL_WIDTH - 8, y + BAR - 4, shortened(label), anchor="end"),
+                _label(label, y),
                 LABEL_WIDTH,
                 y,
                 coordinate(length),
@@ -151,7 +156,7 @@ def _stacked_rows(
     parts = [legend(series, y=14, x=LABEL_WIDTH)]
     for position, label in enumerate(labels):
         y = legend_room + BAR_TOP + position * ROW
-        parts.append(text(LABEL_WIDTH - 8, y + BAR - 4, shortened(label), anchor="end"))
+        parts.append(_label(label, y))
         left: float = LABEL_WIDTH
         for index, one in enumerate(series):
             value = max(one.values[position], 0)

@@ -17,9 +17,8 @@ from django.utils.translation import gettext
 
 Number = int | float
 
-WIDTH = 640  # the viewBox width; the SVG scales to its container
+WIDTH = 480  # the viewBox width: the SVG scales to its container, text near 12px in a panel
 FONT_SIZE = 12
-LABEL_CHARS = 26  # a longer label is shortened in the drawing (whole in its tooltip and table)
 # Okabe and Ito's palette, which readers with any common colour-vision deficiency can tell
 # apart; a series beyond the eighth takes the first colour again (and is named in the legend).
 PALETTE = (
@@ -84,7 +83,8 @@ class Chart:
     def as_html(self) -> SafeString:
         caption = gettext("Figures: %(title)s") % {"title": self.title}
         return format_html(
-            "<figure class='sanpo-chart'><figcaption>{}</figcaption>{}{}</figure>",
+            "<figure class='sanpo-chart'><figcaption>{}</figcaption>{}"
+            "<div class='sanpo-chart-figures'>{}</div></figure>",
             self.title,
             self.svg,
             self.table.as_html(caption=caption) if self.table.rows else "",
@@ -123,8 +123,14 @@ def text_width(content: str) -> float:
     return sum(FONT_SIZE if ord(char) >= 0x2E80 else FONT_SIZE * 0.6 for char in content)
 
 
-def shortened(label: str, limit: int = LABEL_CHARS) -> str:
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+def shortened(label: str, room: float) -> str:
+    """``label``, cut short with an ellipsis where it would be drawn wider than ``room``; the
+    whole label is in the chart's tooltip and table."""
+    if text_width(label) <= room:
+        return label
+    while label and text_width(label + "…") > room:
+        label = label[:-1]
+    return label + "…"
 
 
 def nice_scale(top: Number, ticks: int = 4) -> tuple[float, float]:
@@ -187,7 +193,7 @@ def legend(series: Sequence[Series], *, y: float, x: float = 0) -> SafeString:
     """A swatch and the name of each series, in a row from ``x``."""
     items = []
     for index, one in enumerate(series):
-        name = shortened(one.name, 20)
+        name = shortened(one.name, 120)
         items.append(
             format_html(
                 "<g class='legend-item'><rect x='{}' y='{}' width='10' height='10' fill='{}'/>{}"
