@@ -99,6 +99,16 @@ def test_members_per_company_count_active_and_inactive_accounts_not_erased_ones(
     assert "<th scope='row'>Host Co</th><td>2</td><td>1</td>" in page
 
 
+def test_names_on_the_page_are_escaped(client: Client, alliance_manager: User) -> None:
+    evil = make_partner("evil-co", name_latin="<script>alert(1)</script> & Co")
+    make_member(evil, "E-1")
+
+    page = dashboard_page(client, alliance_manager)
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in page
+
+
 # --- Enrollments ------------------------------------------------------------------------------
 
 
