@@ -20,7 +20,8 @@ Number = int | float
 WIDTH = 480  # the viewBox width: the SVG scales to its container, text near 12px in a panel
 FONT_SIZE = 12
 # Okabe and Ito's palette, which readers with any common colour-vision deficiency can tell
-# apart; a series beyond the eighth takes the first colour again (and is named in the legend).
+# apart, with grey for its black (which the dark theme would hide); a series beyond the eighth
+# takes the first colour again (and is named in the legend).
 PALETTE = (
     "#0072B2",
     "#E69F00",
@@ -29,7 +30,7 @@ PALETTE = (
     "#56B4E9",
     "#CC79A7",
     "#F0E442",
-    "#000000",
+    "#7F7F7F",
 )
 AXIS_COLOUR = "#8a8a8a"
 GRID_COLOUR = "#d9d9d9"
