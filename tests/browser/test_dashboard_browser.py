@@ -92,7 +92,7 @@ def sign_in(page: Page, user: User) -> None:
 
 def assert_charts_draw(page: Page) -> None:
     charts = page.locator("svg.sanpo-chart-svg")
-    assert charts.count() == 7
+    expect(charts).to_have_count(7)
     for index in range(charts.count()):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()
@@ -129,6 +129,8 @@ def test_a_manager_signs_in_and_the_dashboard_draws_in_english(
     )
     page.click("text=Last 30 days")
     expect(page).to_have_url(page.url.split("?")[0] + "?period=30d")
+    # The new page, loaded: the switch marks the period it shows.
+    expect(page.locator(".period a[aria-current='true']")).to_have_text("Last 30 days")
     assert_charts_draw(page)
     # The app list is still on the index, under the figures.
     expect(page.locator("#content-main .app-partners")).to_be_visible()
