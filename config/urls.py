@@ -14,6 +14,8 @@ admin.site.site_title = "Sanpo"
 admin.site.index_title = _("Alliance management")
 
 urlpatterns = [
+    # The admin index, with the alliance dashboard (federation/dashboard), ahead of the admin.
+    path("admin/", include("federation.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     # The language switch: Django's set_language, saving a signed-in person's choice too.
