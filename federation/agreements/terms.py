@@ -79,7 +79,7 @@ class TermsError(ValueError):
         self.errors = errors
 
 
-def _decimal(value: Any, *, minimum: Decimal, maximum: Decimal) -> str | None:
+def decimal_text(value: Any, *, minimum: Decimal, maximum: Decimal) -> str | None:
     if isinstance(value, float):  # money and rates never pass through binary floating point
         return None
     try:
@@ -263,57 +263,9 @@ def _clean_joint_use(notice: Any, path: str, context: TermsContext) -> dict[str,
     return {item: str(notice.get(item, "")).strip() for item in JOINT_USE_ITEMS}
 
 
-# --- Coin and referral terms -------------------------------------------------------------
-# Checked here until the coin and referral domains land (their issues move these sections
-# into federation.coins and federation.referrals, registered as overlap's is).
-
-
-def _clean_coin(raw: Any, context: TermsContext) -> dict[str, Any]:
-    coin: dict[str, Any] = {"exchange": False, "programs": {}}
-    if raw is MISSING:
-        return coin
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("exchange"), bool):
-        context.fail(
-            "coin.exchange",
-            _("Say whether coins move between the parties' programs (true/false)."),
-        )
-        return coin
-    coin["exchange"] = raw["exchange"]
-    programs = raw.get("programs", {})
-    if not isinstance(programs, Mapping):
-        context.fail("coin.programs", _("Give the programs as an object keyed by party."))
-        programs = {}
-    for slug, program in programs.items():
-        path = f"coin.programs.{slug}"
-        if slug not in context.parties:
-            context.fail(path, _("Only a party runs a coin program here."))
-        elif not isinstance(program, Mapping):
-            context.fail(path, _("Give yen_per_coin and rate_to_shared."))
-        else:
-            coin["programs"][slug] = _clean_program(program, path, context)
-    if coin["exchange"] and len(coin["programs"]) < 2:
-        context.fail(
-            "coin.programs", _("Coin exchange needs the programs of at least two parties.")
-        )
-    return coin
-
-
-def _clean_program(program: Mapping[str, Any], path: str, context: TermsContext) -> Any:
-    yen = _decimal(program.get("yen_per_coin"), minimum=Decimal("0.01"), maximum=Decimal(1000))
-    rate = _decimal(
-        program.get("rate_to_shared"), minimum=Decimal("0.0001"), maximum=Decimal(10000)
-    )
-    if yen is None:
-        context.fail(
-            f"{path}.yen_per_coin",
-            _("The yen each issued coin is funded with: a decimal string from 0.01 to 1000."),
-        )
-    if rate is None:
-        context.fail(
-            f"{path}.rate_to_shared",
-            _("Shared coins per program coin: a decimal string from 0.0001 to 10000."),
-        )
-    return {"yen_per_coin": yen, "rate_to_shared": rate}
+# --- Referral terms -------------------------------------------------------------------
+# Checked here until the referral domain lands (its issue moves this section into
+# federation.referrals, registered as overlap's and coins' are).
 
 
 def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
@@ -328,11 +280,11 @@ def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
         context.fail("referral", _("Give exactly one of fee_yen and fee_percent."))
     yen = percent = None
     if fee_yen is not None:
-        yen = _decimal(fee_yen, minimum=Decimal(0), maximum=Decimal(10_000_000))
+        yen = decimal_text(fee_yen, minimum=Decimal(0), maximum=Decimal(10_000_000))
         if yen is None:
             context.fail("referral.fee_yen", _("A decimal string of yen, 0 to 10,000,000."))
     if fee_percent is not None:
-        percent = _decimal(fee_percent, minimum=Decimal(0), maximum=Decimal(100))
+        percent = decimal_text(fee_percent, minimum=Decimal(0), maximum=Decimal(100))
         if percent is None:
             context.fail("referral.fee_percent", _("A decimal string from 0 to 100."))
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
@@ -343,34 +295,6 @@ def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
     return {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
 
 
-COIN_INPUTS = TermsInputs(
-    title=gettext_lazy("Coins"),
-    inputs=(
-        TermsInput(
-            "exchange",
-            gettext_lazy("Coin exchange"),
-            kind="yes_no",
-            help=gettext_lazy("Coins move between the programs of the parties below."),
-        ),
-    ),
-    per_party_key="programs",
-    per_party_title=gettext_lazy("Coin programs"),
-    per_party=(
-        TermsInput(
-            "yen_per_coin",
-            gettext_lazy("Funding per coin"),
-            kind="decimal",
-            unit="yen",
-            help=gettext_lazy("The yen each issued coin is funded with (0.01 to 1,000)."),
-        ),
-        TermsInput(
-            "rate_to_shared",
-            gettext_lazy("Shared coins per coin"),
-            kind="decimal",
-            help=gettext_lazy("0.0001 to 10,000."),
-        ),
-    ),
-)
 REFERRAL_INPUTS = TermsInputs(
     title=gettext_lazy("Referrals"),
     inputs=(
@@ -399,7 +323,6 @@ REFERRAL_INPUTS = TermsInputs(
 )
 
 register_terms_section("data_flows", _clean_data_flows)
-register_terms_section("coin", _clean_coin, inputs=COIN_INPUTS)
 register_terms_section("referral", _clean_referral, inputs=REFERRAL_INPUTS)
 
 

@@ -1,12 +1,15 @@
 """What the coin domain adds to the registries below it, from ``FederationConfig.ready``: its
-error codes and audit actions."""
+part of the agreement's terms document (``coin``), its error codes and audit actions."""
 
+from federation.agreements.terms import register_terms_section
 from federation.coins.audit import CoinAuditAction
 from federation.coins.errors import STATUSES, CoinErrorCode
+from federation.coins.terms import COIN_INPUTS, clean_coin_terms
 from partners.audit_actions import register_audit_actions
 from partners.errors import register_error_codes
 
 
 def register() -> None:
+    register_terms_section("coin", clean_coin_terms, inputs=COIN_INPUTS)
     register_error_codes(CoinErrorCode, STATUSES)
     register_audit_actions(CoinAuditAction)

@@ -872,13 +872,14 @@ def test_the_diff_says_what_changed_in_words(
             f"Added flow: {host.slug} → {outsider.slug}, purpose Sampling shipment "
             "(sampling_shipment), fields name, address, on the basis of consent.",
         ),
+        # Sections in the order they were registered: the agreement's own, then the domains'.
+        ("changed", "Referral fee changed from ¥500 to ¥1,500."),
+        ("changed", "Smallest cell shown changed from 50 members to 80 members."),
         ("changed", "Coin exchange changed from No to Yes."),
         ("added", f"Funding per coin of {partner.slug} set to ¥0.5."),
         ("added", f"Shared coins per coin of {partner.slug} set to 2."),
         ("added", f"Funding per coin of {host.slug} set to ¥1."),
         ("added", f"Shared coins per coin of {host.slug} set to 1."),
-        ("changed", "Referral fee changed from ¥500 to ¥1,500."),
-        ("changed", "Smallest cell shown changed from 50 members to 80 members."),
     ]
 
 
@@ -920,7 +921,11 @@ def test_a_version_reads_as_terms_not_json(
         ("Attribution window", "30 days"),
     ]
     assert sections["coin"].rows == [("Coin exchange", "Yes")]
-    assert sections["coin"].party_rows == [(partner.slug, ["¥0.5", "2"]), (host.slug, ["¥1", "1"])]
+    unset = ["—"] * 6  # the programs' earning and expiry settings, not given here
+    assert sections["coin"].party_rows == [
+        (partner.slug, ["¥0.5", "2", *unset]),
+        (host.slug, ["¥1", "1", *unset]),
+    ]
     assert sections["overlap"].rows == [("Smallest cell shown", "80 members")]
     content = page.content.decode()
     assert "&quot;data_flows&quot;" not in content
