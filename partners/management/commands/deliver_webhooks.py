@@ -1,26 +1,45 @@
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
+from django.db import close_old_connections
 
-from partners.models import WebhookDelivery
-from partners.services import webhook_attempt_delivery
+from partners.services import webhook_deliveries_attempt_due
 
 
 class Command(BaseCommand):
     help = (
         "Make the due attempts of pending webhook deliveries now, in this process. For a "
-        "machine without a Celery broker; with one, workers and beat do this."
+        "machine without a Celery broker (make run starts it with --every); with one, workers "
+        "and beat do this."
     )
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--every",
+            type=float,
+            default=0,
+            metavar="SECONDS",
+            help="Keep running, looking for due attempts this often (0: once, then exit).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        due = WebhookDelivery.objects.filter(
-            state=WebhookDelivery.State.PENDING, next_attempt_at__lte=timezone.now()
-        ).values_list("pk", "attempt_count")
-        sent = 0
-        for delivery_id, attempt_count in due:
-            outcome = webhook_attempt_delivery(
-                delivery_id=str(delivery_id), attempt=attempt_count + 1
+        every: float = options["every"]
+        if every <= 0:
+            done = webhook_deliveries_attempt_due()
+            self.stdout.write(
+                f"{done.attempted} due deliveries attempted, {done.delivered} delivered."
             )
-            sent += outcome.delivered
-        self.stdout.write(f"{len(due)} due deliveries attempted, {sent} delivered.")
+            return
+        self.stdout.write(f"Making due webhook attempts every {every:g} s (Ctrl-C stops).")
+        try:
+            while True:
+                done = webhook_deliveries_attempt_due()
+                if done.attempted:
+                    self.stdout.write(
+                        f"{done.attempted} due deliveries attempted, {done.delivered} delivered."
+                    )
+                close_old_connections()
+                time.sleep(every)
+        except KeyboardInterrupt:
+            return
