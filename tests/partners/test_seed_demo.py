@@ -3,6 +3,7 @@
 from io import StringIO
 from typing import Any
 
+from django.conf import settings as settings_module
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
@@ -96,6 +97,16 @@ def test_seed_demo_loads_synthetic_member_bases_that_overlap(db: Any) -> None:
     latest = MemberImport.objects.filter(partner__slug="kirari").order_by("-created_at").first()
     assert latest is not None
     assert (latest.rows_created, latest.rows_unchanged) == (0, 200)
+
+
+def test_the_demo_keys_are_the_readmes_on_the_development_secret_key(db: Any) -> None:
+    """The README shows these keys; they follow from the public development SECRET_KEY."""
+    keys = _shown_keys(_seed())
+    assert "sanpo_mr0VMrejpT_UAmMKB7QJK8FGRtLniBRyqOtAn4HHyd52WvpQ0" in keys  # Midori
+    assert "sanpo_cFRhmvbhcO_yCjuaJHR4NSD2gZYoth8nqu8wh5taB3r05VXBz" in keys  # Kirari
+    with open(settings_module.BASE_DIR / "README.md", encoding="utf-8") as readme:
+        text = readme.read()
+    assert all(key in text for key in keys)
 
 
 def test_a_database_seeded_by_the_older_command_keeps_its_keys_and_gains_the_fixed_ones(
