@@ -2,6 +2,7 @@
 on a database the older command (notice version 1 only) seeded."""
 
 import io
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -98,3 +99,28 @@ def test_a_database_the_older_command_seeded_gains_the_notice_in_force() -> None
     assert after > history
     assert ConsentEvent.objects.count() == after
     assert MemberAccount.objects.filter(consent_events__notice__version=2).exists()
+
+
+def test_a_member_in_several_plans_gets_every_consent_of_each() -> None:
+    """A host member shared with two brands is in two overlap plans: both are kept."""
+    call_command("seed_demo", members=0, stdout=io.StringIO())
+    host = Partner.objects.get(slug="kirari")
+    midori, tsubame = (
+        Partner.objects.get(slug="midori-fitness"),
+        Partner.objects.get(slug="tsubame-travel"),
+    )
+    member = MemberAccount(pk=uuid.UUID(int=1), partner=host, member_number="K1")
+    other = MemberAccount(pk=uuid.UUID(int=2), partner=host, member_number="K2")
+
+    merged = seed._by_member(
+        [
+            (member, [("overlap_matching", midori)], []),
+            (other, [("overlap_matching", midori)], []),
+            (member, [("overlap_matching", tsubame), ("overlap_matching", midori)], []),
+        ]
+    )
+
+    assert [(m.member_number, grants) for m, grants, _ in merged] == [
+        ("K1", [("overlap_matching", midori), ("overlap_matching", tsubame)]),
+        ("K2", [("overlap_matching", midori)]),
+    ]
