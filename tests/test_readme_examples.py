@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from tests.demo_data import (  # noqa: F401  (fixtures)
-    _post_migrate_after_the_module,
     demo_db,
     demo_receiver,
     load_demo,

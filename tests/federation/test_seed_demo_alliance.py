@@ -17,7 +17,6 @@ from partners.services import webhook_endpoint_create
 from partners.signing import signature_header
 from tests.conftest import client_for
 from tests.demo_data import (  # noqa: F401  (fixtures)
-    _post_migrate_after_the_module,
     demo_db,
     demo_receiver,
     load_demo,
