@@ -2,11 +2,13 @@
 that answers numbers, enrollments in every state, and webhooks delivered to the demo receiver;
 and loading it again changes nothing."""
 
+import io
 import time
 from typing import Any
 
 import pytest
 import urllib3
+from django.core.management import CommandError, call_command
 
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands.seed_demo_alliance import STORY_MEMBER
@@ -124,3 +126,11 @@ def partner(demo_db: None) -> Any:  # noqa: F811
     from tests.factories import make_partner
 
     return make_partner("brand-co")
+
+
+def test_the_alliance_needs_the_companies_and_the_consents_first(db: None) -> None:
+    with pytest.raises(CommandError, match="Run seed_demo and seed_demo_consents first"):
+        call_command("seed_demo_alliance", stdout=io.StringIO())
+    call_command("seed_demo", members=0, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Run seed_demo and seed_demo_consents first"):
+        call_command("seed_demo_alliance", stdout=io.StringIO())

@@ -21,6 +21,7 @@ from partners.models import WebhookEndpoint
 from partners.services import webhook_signing_secrets
 from partners.signing import verify_signature
 
+# Logged through the project's LOGGING (LOG_LEVEL), so make run shows each event.
 logger = logging.getLogger("sanpo.demo_webhook_receiver")
 MAX_BODY_BYTES = 1_048_576
 
@@ -80,7 +81,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "Sanpo sends nothing to loopback unless SANPO_WEBHOOK_ALLOW_LOOPBACK=true."
             )
-        logging.basicConfig(level=logging.INFO, format="[receiver] %(message)s")
         server = make_server(options["port"])
         self.stdout.write(f"Demo webhook receiver on http://127.0.0.1:{options['port']}/<slug>")
         try:

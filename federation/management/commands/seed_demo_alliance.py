@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consent.errors import ConsentErrorCode
+from consent.selectors import notice_in_force
 from federation import services
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands import _demo_terms as demo
@@ -47,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         partners = {p.slug: p for p in Partner.objects.all()}
-        if set(partners) < set(demo.CONTACTS):
+        if not set(demo.CONTACTS) <= set(partners) or notice_in_force() is None:
             raise CommandError("Run seed_demo and seed_demo_consents first.")
         endpoints = _webhook_endpoints(partners, options["receiver"].rstrip("/"))
         agreements = [_agreement(spec, partners) for spec in demo.AGREEMENTS]
