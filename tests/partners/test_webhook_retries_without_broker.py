@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from partners.actors import Actor
@@ -71,5 +71,33 @@ def test_the_command_kept_running_by_make_run_delivers_due_retries(
 
     assert sleeps == [5]
     assert "1 due deliveries attempted, 1 delivered." in out.getvalue()
+    delivery.refresh_from_db()
+    assert delivery.state == WebhookDelivery.State.SUCCEEDED
+
+
+def test_a_busy_database_skips_a_round_and_the_next_round_delivers(
+    partner: Partner, webhook_receiver: WebhookReceiver, settings: Any, monkeypatch: Any
+) -> None:
+    settings.SANPO_WEBHOOK_RETRY_BASE_SECONDS = 0
+    delivery = _failed_once(partner, webhook_receiver)
+    rounds: list[str] = []
+
+    def busy_once(**kwargs: Any) -> Any:
+        rounds.append("round")
+        if len(rounds) == 1:
+            raise OperationalError("database is locked")  # SQLite while make run seeds
+        return webhook_deliveries_attempt_due(**kwargs)
+
+    def sleep(seconds: float) -> None:
+        if len(rounds) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(deliver_webhooks, "webhook_deliveries_attempt_due", busy_once)
+    monkeypatch.setattr(deliver_webhooks.time, "sleep", sleep)
+    err = io.StringIO()
+    call_command("deliver_webhooks", every=5, stdout=io.StringIO(), stderr=err)
+
+    assert "database is locked" in err.getvalue()
+    assert len(rounds) == 2
     delivery.refresh_from_db()
     assert delivery.state == WebhookDelivery.State.SUCCEEDED
