@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import connections
 
 from partners.models import WebhookEndpoint
 from partners.services import webhook_signing_secrets
@@ -47,7 +47,9 @@ class DemoReceiver(BaseHTTPRequestHandler):
         try:
             verified = signature_verifies(url, self.headers, body)
         finally:
-            close_old_connections()
+            # Each request has a thread of its own, and with it a connection: close it, or
+            # it outlives the thread (and a test database could not be dropped).
+            connections.close_all()
         event = self.headers.get("Sanpo-Event-Type", "?")
         if verified:
             logger.info(
