@@ -17,11 +17,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,dev,fuzz]'
 	touch $(STAMP)
 
+# The demo webhook receiver (127.0.0.1:8001) and the retry loop (no broker, so nothing else
+# makes a failed delivery's next attempt) run in the background while the seeds and runserver
+# run, and stop with them. The seeds log warnings only, so the keys they print stay readable.
+SEED_ENV := $(DEV_ENV) LOG_LEVEL=$${SEED_LOG_LEVEL:-WARNING}
+
 run: $(STAMP)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
-	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	$(DEV_ENV) $(BIN)/python manage.py seed_demo_consents
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
+	$(DEV_ENV) $(BIN)/python manage.py demo_webhook_receiver --port 8001 & receiver=$$!; \
+	$(DEV_ENV) $(BIN)/python manage.py deliver_webhooks --every 5 & retries=$$!; \
+	trap 'kill $$receiver $$retries 2>/dev/null' EXIT INT TERM; \
+	$(SEED_ENV) $(BIN)/python manage.py seed_demo \
+	&& $(SEED_ENV) $(BIN)/python manage.py seed_demo_consents \
+	&& $(SEED_ENV) $(BIN)/python manage.py seed_demo_alliance --receiver http://127.0.0.1:8001 \
+	&& $(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
 test: $(STAMP)
 	SANPO_WEBHOOK_ALLOW_LOOPBACK=true SANPO_BEHIND_TLS=false $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -52,6 +52,18 @@ def generate_key() -> ParsedKey:
     return ParsedKey(lookup=lookup, plaintext=body + _checksum(body))
 
 
+def derive_key(secret: bytes, label: str) -> ParsedKey:
+    """A well-formed key that is a pure function of ``secret`` and ``label`` (HMAC-SHA512).
+
+    Only for demo keys on a development machine, where the secret is the public development
+    SECRET_KEY, so the README can show keys that work on every fresh demo. Never for a key a
+    real partner holds: whoever knows the secret knows the key."""
+    digest = int.from_bytes(hmac.new(secret, label.encode(), hashlib.sha512).digest(), "big")
+    lookup = _base62(digest, LOOKUP_LENGTH)
+    body = f"{KEY_PREFIX}_{lookup}_{_base62(digest // 62**LOOKUP_LENGTH, SECRET_LENGTH)}"
+    return ParsedKey(lookup=lookup, plaintext=body + _checksum(body))
+
+
 def parse_key(plaintext: str) -> ParsedKey | None:
     """Return the parsed key, or None when it is not a well-formed Sanpo key."""
     parts = plaintext.split("_")

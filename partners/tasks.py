@@ -19,8 +19,9 @@ def deliver_webhook(self, delivery_id: str, attempt: int) -> None:
     if outcome.retry_in is None:
         return
     if self.request.is_eager:
-        # Without a broker there is nobody to run a delayed retry; the delivery stays pending
-        # with its next attempt time, and `manage.py deliver_webhooks` or a worker sends it.
+        # Without a broker nothing runs a delayed task (an eager countdown would block this
+        # request for minutes): the delivery stays pending with its next attempt time, and
+        # `manage.py deliver_webhooks --every`, which `make run` starts, makes it when due.
         return
     deliver_webhook.apply_async((delivery_id, attempt + 1), countdown=outcome.retry_in)
 

@@ -35,6 +35,7 @@ from partners.services.partners import (
     staff_role_remove,
     staff_role_set,
 )
+from partners.services.webhook_due import DueAttempts, webhook_deliveries_attempt_due
 from partners.services.webhooks import (
     webhook_attempt_delivery,
     webhook_emit,
@@ -48,6 +49,7 @@ from partners.services.webhooks import (
 
 __all__ = [
     "BulkResult",
+    "DueAttempts",
     "IssuedKey",
     "api_key_authenticate",
     "api_key_issue",
@@ -78,6 +80,7 @@ __all__ = [
     "staff_role_remove",
     "staff_role_set",
     "webhook_attempt_delivery",
+    "webhook_deliveries_attempt_due",
     "webhook_emit",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

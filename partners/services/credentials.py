@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from partners.access import staff_role_of
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode, validation_failed
-from partners.keys import digests_match, generate_key, parse_key
+from partners.keys import ParsedKey, digests_match, generate_key, parse_key
 from partners.models import ApiKey, ApiScope, AuditEvent, Partner, StaffRole
 from partners.services.audit import audit_record
 from partners.services.grants import partner_grant
@@ -77,8 +77,10 @@ def api_key_issue(
     scopes: list[str],
     expires_at: datetime | None = None,
     actor: Actor,
+    key: ParsedKey | None = None,
 ) -> IssuedKey:
-    """Issue a key for ``partner``. The plaintext is returned once and never stored.
+    """Issue a key for ``partner``. The plaintext is returned once and never stored. ``key``
+    is for the development demo alone (``partners.keys.derive_key``); otherwise it is random.
 
     Raises ApplicationError: validation_failed (scopes, expiry), permission_denied (the actor
     may not issue for this partner), insufficient_scope (a key asking for more than it holds).
@@ -87,7 +89,7 @@ def api_key_issue(
     _check_may_issue(partner=partner, scopes=scopes, actor=actor)
     if expires_at is not None and expires_at <= timezone.now():
         raise validation_failed("expires_at", _("The expiry must be in the future."))
-    generated = generate_key()
+    generated = key or generate_key()
     with transaction.atomic():
         api_key = ApiKey(
             partner=partner,

@@ -3,9 +3,11 @@
 from io import StringIO
 from typing import Any
 
+from django.conf import settings as settings_module
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from partners.actors import Actor
 from partners.management.commands.seed_demo import DEMO_KEY_NAME, DEMO_PASSWORD
 from partners.models import (
     ApiKey,
@@ -17,7 +19,7 @@ from partners.models import (
     Person,
     StaffRole,
 )
-from partners.services import api_key_authenticate
+from partners.services import api_key_authenticate, api_key_issue, api_key_revoke
 
 
 def _seed() -> str:
@@ -45,20 +47,15 @@ def test_seed_demo_runs_twice_and_converges(db: Any) -> None:
     assert PartnerContact.objects.count() == 4  # one each, not one per run
 
     for partner in partners:
-        demo_keys = ApiKey.objects.filter(partner=partner, name=DEMO_KEY_NAME)
-        assert demo_keys.count() == 2  # one per run
-        (live,) = demo_keys.filter(revoked_at__isnull=True)
-        assert sorted(live.scopes) == sorted([ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN])
+        (key,) = ApiKey.objects.filter(partner=partner, name=DEMO_KEY_NAME)  # one, not per run
+        assert key.revoked_at is None
+        assert sorted(key.scopes) == sorted([ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN])
 
-    # The keys printed by the second run are the live ones; the first run's are revoked.
-    second_keys = _shown_keys(second)
-    assert len(second_keys) == 4
-    assert {api_key_authenticate(k).partner.slug for k in second_keys} == {p.slug for p in partners}
-    first_keys = _shown_keys(first)
-    assert len(first_keys) == 4
-    assert not set(first_keys) & set(second_keys)
-    for key in first_keys:
-        assert ApiKey.objects.get(lookup=key.split("_")[1]).revoked_at is not None
+    # Both runs print the same keys, and they work: re-running make run revokes nothing.
+    keys = _shown_keys(first)
+    assert len(keys) == 4
+    assert _shown_keys(second) == keys
+    assert {api_key_authenticate(k).partner.slug for k in keys} == {p.slug for p in partners}
 
     roles = StaffRole.objects.all()
     assert roles.count() == 2 + 4 * 2
@@ -100,3 +97,61 @@ def test_seed_demo_loads_synthetic_member_bases_that_overlap(db: Any) -> None:
     latest = MemberImport.objects.filter(partner__slug="kirari").order_by("-created_at").first()
     assert latest is not None
     assert (latest.rows_created, latest.rows_unchanged) == (0, 200)
+
+
+def test_the_demo_keys_are_the_readmes_on_the_development_secret_key(db: Any) -> None:
+    """The README shows these keys; they follow from the public development SECRET_KEY."""
+    keys = _shown_keys(_seed())
+    assert "sanpo_mr0VMrejpT_UAmMKB7QJK8FGRtLniBRyqOtAn4HHyd52WvpQ0" in keys  # Midori
+    assert "sanpo_cFRhmvbhcO_yCjuaJHR4NSD2gZYoth8nqu8wh5taB3r05VXBz" in keys  # Kirari
+    with open(settings_module.BASE_DIR / "README.md", encoding="utf-8") as readme:
+        text = readme.read()
+    assert all(key in text for key in keys)
+
+
+def test_a_database_seeded_by_the_older_command_keeps_its_keys_and_gains_the_fixed_ones(
+    db: Any,
+) -> None:
+    _seed()
+    # The older command issued random demo keys; one is still live on such a database.
+    old = api_key_issue(
+        partner=Partner.objects.get(slug="kirari"),
+        name=DEMO_KEY_NAME,
+        scopes=[ApiScope.READ],
+        actor=Actor(user=get_user_model().objects.get(username="manager")),
+    )
+
+    _seed()
+
+    assert api_key_authenticate(old.plaintext).partner.slug == "kirari"  # not revoked
+    assert ApiKey.objects.filter(partner__slug="kirari", name=DEMO_KEY_NAME).count() == 2
+
+
+def test_without_the_development_defaults_each_run_replaces_the_keys_and_says_so(
+    db: Any, settings: Any
+) -> None:
+    settings.ALLOW_INSECURE_DEFAULTS = False
+    first = _seed()
+    second = _seed()
+
+    assert "earlier demo keys are revoked" in second
+    first_keys, second_keys = _shown_keys(first), _shown_keys(second)
+    assert len(second_keys) == 4
+    assert not set(first_keys) & set(second_keys)
+    for key in first_keys:
+        assert ApiKey.objects.get(lookup=key.split("_")[1]).revoked_at is not None
+    assert {api_key_authenticate(k).partner.slug for k in second_keys} == {
+        p.slug for p in Partner.objects.all()
+    }
+
+
+def test_a_revoked_demo_key_is_replaced_by_a_new_one(db: Any) -> None:
+    keys = _shown_keys(_seed())
+    midori = ApiKey.objects.get(lookup=keys[2].split("_")[1])
+    api_key_revoke(api_key=midori, actor=Actor.system())
+
+    replaced = _shown_keys(_seed())
+
+    assert replaced[2] != keys[2]
+    assert api_key_authenticate(replaced[2]).partner.slug == "midori-fitness"
+    assert replaced[:2] + replaced[3:] == keys[:2] + keys[3:]

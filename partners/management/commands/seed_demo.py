@@ -6,12 +6,14 @@ Every company and person here is invented.
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from partners import services
 from partners.actors import Actor
+from partners.keys import ParsedKey, derive_key
 from partners.models import ApiKey, ApiScope, MemberImport, Partner, PartnerContact, StaffRole
 from partners.synthetic import write_csv
 
@@ -170,14 +172,30 @@ def _partner(spec: dict[str, Any], *, actor: Actor) -> Partner:
 
 
 def _demo_key(partner: Partner, *, actor: Actor) -> str:
-    """One live demo key per partner: the previous run's key is revoked, because a key's
-    plaintext cannot be shown twice."""
+    """The partner's demo key. On a development machine (SANPO_ALLOW_INSECURE_DEFAULTS) it is
+    derived from SECRET_KEY and the partner's slug, so every run, and every fresh demo on the
+    development SECRET_KEY, prints the same key (the README's); it is issued once and left
+    alone after. Elsewhere, or once that key was revoked or expired, a key's plaintext cannot
+    be shown twice: the run issues a random key, revokes the previous demo keys, and says so."""
+    if settings.ALLOW_INSECURE_DEFAULTS:
+        derived = derive_key(settings.SECRET_KEY.encode(), f"sanpo-demo-key:{partner.slug}")
+        existing = ApiKey.objects.filter(lookup=derived.lookup).first()
+        if existing is None:
+            return _issue(partner, derived).plaintext
+        if existing.partner_id == partner.pk and not (
+            existing.is_revoked() or existing.is_expired()
+        ):
+            return derived.plaintext
     for old in ApiKey.objects.filter(partner=partner, name=DEMO_KEY_NAME, revoked_at__isnull=True):
         services.api_key_revoke(api_key=old, actor=actor)
-    issued = services.api_key_issue(
+    return f"{_issue(partner, None).plaintext}  (new; earlier demo keys are revoked)"
+
+
+def _issue(partner: Partner, key: ParsedKey | None) -> services.IssuedKey:
+    return services.api_key_issue(
         partner=partner,
         name=DEMO_KEY_NAME,
         scopes=[ApiScope.READ, ApiScope.WRITE, ApiScope.ADMIN],
         actor=Actor(user=get_user_model().objects.get(username="manager")),
+        key=key,
     )
-    return issued.plaintext

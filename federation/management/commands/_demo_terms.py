@@ -1,0 +1,145 @@
+"""The demo alliance's agreements, as data: who signs, what flows, and how far each goes.
+
+Every company and person here is fictional. ``seed_demo_alliance`` makes them through the
+agreement services (draft, propose, every party signs), so they read like agreements an
+alliance manager made in the admin.
+"""
+
+from typing import Any
+
+CONTACTS = {
+    "kirari": ("Haruka Minase", "alliance@kirari.example"),
+    "hoshizora": ("Kenta Arisugawa", "partners@hoshizora.example"),
+    "midori-fitness": ("Sayaka Kotobuki", "biz@midori-fitness.example"),
+    "tsubame-travel": ("Daichi Hoshimiya", "alliance@tsubame-travel.example"),
+}
+SIGNATORIES = {
+    "kirari": "Haruka Minase, Alliance Director",
+    "hoshizora": "Kenta Arisugawa, Partnerships Lead",
+    "midori-fitness": "Sayaka Kotobuki, Business Development",
+    "tsubame-travel": "Daichi Hoshimiya, Alliance Manager",
+}
+SEGMENTS = ["age_band", "kind", "prefecture"]
+
+
+def flow(provider: str, recipient: str, purpose: str, *fields: str, **extra: Any) -> Any:
+    return {
+        "provider": provider,
+        "recipient": recipient,
+        "purpose": purpose,
+        "fields": list(fields),
+        **extra,
+    }
+
+
+def _program(yen: str, rate: str) -> dict[str, str]:
+    return {"yen_per_coin": yen, "rate_to_shared": rate}
+
+
+_MIDORI_FLOWS = [
+    flow("kirari", "midori-fitness", "cross_enrollment", "name", "name_kana", "email",
+         "age_band", "prefecture"),
+    flow("kirari", "midori-fitness", "co_marketing_contact", "name", "email"),
+    flow("kirari", "midori-fitness", "overlap_matching", *SEGMENTS),
+    flow("midori-fitness", "kirari", "overlap_matching", *SEGMENTS),
+    flow("midori-fitness", "kirari", "cross_enrollment", "name", "email", "age_band"),
+]  # fmt: skip
+_TSUBAME_FLOWS = [
+    flow("kirari", "tsubame-travel", "cross_enrollment", "name", "email", "phone", "age_band"),
+    flow("kirari", "tsubame-travel", "overlap_matching", *SEGMENTS),
+    flow("tsubame-travel", "kirari", "overlap_matching", *SEGMENTS),
+    flow("tsubame-travel", "kirari", "cross_enrollment", "name", "email"),
+]
+_JOINT_USE = {
+    "data_items": "年代、都道府県、会員種別",
+    "users_scope": "きらりホームサービス株式会社およびほしぞら食品株式会社",
+    "purpose_of_use": "新商品の調査と改善",
+    "responsible_name": "きらりホームサービス株式会社",
+    "responsible_address": "東京都千代田区きらり町1-2-3",
+    "responsible_representative": "代表取締役 水無瀬 遥",
+}
+
+# Each agreement: its title, the parties and terms of version 1, an optional amendment
+# (version 2: more parties, more terms) and an optional suspension.
+AGREEMENTS: list[dict[str, Any]] = [
+    {
+        "title": "Kirari & Midori Fitness Club: members, coins and overlap",
+        "parties": ["kirari", "midori-fitness"],
+        "terms": {
+            "data_flows": _MIDORI_FLOWS,
+            "coin": {
+                "exchange": True,
+                "programs": {
+                    "kirari": _program("1", "1"),
+                    "midori-fitness": _program("0.5", "0.5"),
+                },
+            },
+            "referral": {"fee_yen": "500", "attribution_days": 30},
+        },
+        "amendment": {
+            "summary": "Tsubame Travel joins: cross-enrollment, overlap and its coin program.",
+            "parties": ["kirari", "midori-fitness", "tsubame-travel"],
+            "terms": {
+                "data_flows": _MIDORI_FLOWS + _TSUBAME_FLOWS,
+                "coin": {
+                    "exchange": True,
+                    "programs": {
+                        "kirari": _program("1", "1"),
+                        "midori-fitness": _program("0.5", "0.5"),
+                        "tsubame-travel": _program("2", "2"),
+                    },
+                },
+                "referral": {"fee_yen": "500", "attribution_days": 30},
+            },
+        },
+    },
+    {
+        "title": "Kirari & Hoshizora Foods: sampling and research",
+        "parties": ["kirari", "hoshizora"],
+        "terms": {
+            "data_flows": [
+                flow(
+                    "kirari", "hoshizora", "sampling_shipment", "name", "postal_code", "prefecture"
+                ),
+                flow(
+                    "kirari",
+                    "hoshizora",
+                    "research_survey",
+                    *SEGMENTS,
+                    legal_basis="joint_use",
+                    joint_use=_JOINT_USE,
+                ),
+            ],
+        },
+    },
+    {
+        "title": "Kirari & Tsubame Travel: referral pilot",
+        "parties": ["kirari", "tsubame-travel"],
+        "terms": {
+            "data_flows": [flow("kirari", "tsubame-travel", "referral_tracking", "email")],
+            "referral": {"fee_percent": "3", "attribution_days": 14},
+        },
+        "suspend": "Paused while Tsubame Travel reviews its referral landing pages.",
+    },
+]
+
+# Who lets whom count the overlap with its base: (owner, viewer).
+OVERLAP_VISIBILITY = [
+    ("kirari", "midori-fitness"),
+    ("midori-fitness", "kirari"),
+    ("kirari", "tsubame-travel"),
+    ("tsubame-travel", "kirari"),
+]
+
+# Enrollments: (source, target, the states of the first members that qualify, in order).
+# A member of the source enrolls with the target; "confirmed" is confirmed by the target
+# with a number of its own, "ended" is ended by the source.
+ENROLLMENTS = [
+    ("kirari", "midori-fitness", ["confirmed", "confirmed", "active", "active", "ended"]),
+    ("kirari", "tsubame-travel", ["confirmed", "active", "active", "ended"]),
+    ("midori-fitness", "kirari", ["confirmed", "active"]),
+    ("tsubame-travel", "kirari", ["active"]),
+]
+# A campaign (an enrollment batch) of the host's next members with Tsubame Travel. (Hoshizora
+# Foods holds no member base, so it runs no program to join: it samples and researches.)
+BATCH = ("kirari", "tsubame-travel", 12)

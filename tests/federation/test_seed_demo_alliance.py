@@ -1,0 +1,136 @@
+"""`manage.py seed_demo_alliance`: agreements made through the services in each state, overlap
+that answers numbers, enrollments in every state, and webhooks delivered to the demo receiver;
+and loading it again changes nothing."""
+
+import io
+import time
+from typing import Any
+
+import pytest
+import urllib3
+from django.core.management import CommandError, call_command
+
+from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.management.commands.seed_demo_alliance import STORY_MEMBER
+from federation.models import Agreement, AgreementVersion
+from partners.actors import Actor
+from partners.models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from partners.services import webhook_endpoint_create
+from partners.signing import signature_header
+from tests.conftest import client_for
+from tests.demo_data import (  # noqa: F401  (fixtures)
+    demo_db,
+    demo_receiver,
+    load_demo,
+)
+
+MIDORI_KEY = "sanpo_mr0VMrejpT_UAmMKB7QJK8FGRtLniBRyqOtAn4HHyd52WvpQ0"
+
+
+def _snapshot() -> dict[str, Any]:
+    return {
+        "agreements": sorted(Agreement.objects.values_list("title", "status")),
+        "versions": AgreementVersion.objects.count(),
+        "enrollments": sorted(Enrollment.objects.values_list("member_id", "target_id", "status")),
+        "batches": EnrollmentBatch.objects.count(),
+        "endpoints": WebhookEndpoint.objects.count(),
+        "deliveries": WebhookDelivery.objects.count(),
+        # Every import of a member file is a job of its own, audited, even when nothing changed.
+        "audit": AuditEvent.objects.exclude(action__startswith="member_import.").count(),
+    }
+
+
+def test_the_demo_alliance_exercises_every_flow_and_loads_once(
+    demo_db: None,  # noqa: F811
+    demo_receiver: str,  # noqa: F811
+) -> None:
+    load_demo(demo_receiver)
+    first = _snapshot()
+
+    # Agreements, each made and signed by every party through the services.
+    statuses = dict(Agreement.objects.values_list("title", "status"))
+    assert sorted(statuses.values()) == ["active", "active", "suspended"]
+    amended = Agreement.objects.get(title__startswith="Kirari & Midori")
+    v1, v2 = amended.versions.order_by("number")
+    assert {p.partner.slug for p in v1.parties.all()} == {"kirari", "midori-fitness"}
+    assert {p.partner.slug for p in v2.parties.all()} == {
+        "kirari",
+        "midori-fitness",
+        "tsubame-travel",
+    }
+    for version in AgreementVersion.objects.all():
+        assert version.status == AgreementVersion.Status.SIGNED
+        assert not version.parties.filter(signed_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(action="agreement.signed").count() == sum(
+        version.parties.count() for version in AgreementVersion.objects.all()
+    )
+
+    # Enrollments in every state, and a campaign run to the end; the README's member is free.
+    assert set(Enrollment.objects.values_list("status", flat=True)) == set(Enrollment.Status.values)
+    assert {e.source.slug for e in Enrollment.objects.select_related("source")} == {
+        "kirari",
+        "midori-fitness",
+        "tsubame-travel",
+    }
+    (batch,) = EnrollmentBatch.objects.all()
+    assert batch.status == EnrollmentBatch.Status.DONE
+    assert batch.enrolled > 0
+    assert not Enrollment.objects.filter(member__member_number=STORY_MEMBER).exists()
+
+    # Every event was delivered to the receiver, which verified its signature (204).
+    assert WebhookEndpoint.objects.count() == 4
+    deliveries = WebhookDelivery.objects.all()
+    assert deliveries.count() > 20
+    assert set(deliveries.values_list("state", flat=True)) == {WebhookDelivery.State.SUCCEEDED}
+    assert set(WebhookAttempt.objects.values_list("status_code", flat=True)) == {204}
+    kinds = set(deliveries.values_list("event_type", flat=True))
+    assert {"agreement.version_signed", "agreement.suspended", "enrollment.requested"} <= kinds
+    assert {"enrollment.confirmed", "enrollment.ended", "enrollment.batch_completed"} <= kinds
+
+    # The overlap answers numbers, not withheld cells.
+    answer = client_for(MIDORI_KEY).get("/api/v1/overlap", {"other": "kirari"})
+    assert answer.status_code == 200, answer.content
+    assert isinstance(answer.json()["total"], int)
+    assert answer.json()["total"] >= answer.json()["min_cell"]
+
+    load_demo(demo_receiver)
+    again = _snapshot()
+    assert again == first
+
+
+def test_the_demo_receiver_refuses_a_signature_it_cannot_verify(
+    demo_db: None,  # noqa: F811
+    demo_receiver: str,  # noqa: F811
+    partner: Any,
+) -> None:
+    url = f"{demo_receiver}/brand-co"
+    created = webhook_endpoint_create(
+        partner=partner, url=url, events=["api_key.issued"], actor=Actor.system()
+    )
+    body = b'{"id": "e1"}'
+    http = urllib3.PoolManager()
+
+    def post(secret: str) -> int:
+        header = signature_header(
+            secrets=[secret], event_id="e1", timestamp=int(time.time()), body=body
+        )
+        headers = {"Sanpo-Event-Id": "e1", "Sanpo-Signature": header}
+        return http.request("POST", url, body=body, headers=headers, retries=False).status
+
+    assert post(created.secret) == 204
+    assert post("whsec_not-the-secret") == 401
+
+
+@pytest.fixture
+def partner(demo_db: None) -> Any:  # noqa: F811
+    from tests.factories import make_partner
+
+    return make_partner("brand-co")
+
+
+def test_the_alliance_needs_the_companies_and_the_consents_first(db: None) -> None:
+    with pytest.raises(CommandError, match="Run seed_demo and seed_demo_consents first"):
+        call_command("seed_demo_alliance", stdout=io.StringIO())
+    call_command("seed_demo", members=0, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Run seed_demo and seed_demo_consents first"):
+        call_command("seed_demo_alliance", stdout=io.StringIO())
