@@ -3,12 +3,17 @@ verification."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import DateField, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
-from federation.coins.models import CoinAccount, CoinEntry
+from federation.coins.models import CoinAccount, CoinEntry, CoinLot, CoinLotUse, CoinTransaction
 from partners.models import Partner, Person
 
 
@@ -93,3 +98,61 @@ def ledger_verify() -> LedgerMismatch | None:
 def ledger_total() -> int:
     """The sum of every entry in the ledger: zero, always."""
     return CoinEntry.objects.aggregate(total=Sum("amount"))["total"] or 0
+
+
+@dataclass(frozen=True)
+class MonthlyFlow:
+    """Coins of one company in one month (Asia/Tokyo): issued as issuer, redeemed at it as
+    merchant, expired as issuer."""
+
+    month: date
+    partner_id: Any
+    issued: int
+    redeemed: int
+    expired: int
+
+
+def monthly_flows(since: date) -> list[MonthlyFlow]:
+    """Coins issued, redeemed and expired per company per month from ``since``: three grouped
+    queries (lots by issue month, redemption entries by posting month, expiry lineage by
+    posting month), whatever the ledger's length."""
+    zone = timezone.get_default_timezone()
+
+    def month(field: str) -> TruncMonth:
+        return TruncMonth(field, output_field=DateField(), tzinfo=zone)
+
+    issued = (
+        CoinLot.objects.filter(issued_at__date__gte=since)
+        .annotate(month=month("issued_at"))
+        .values("month", "issuer_id")
+        .annotate(n=Sum("amount"))
+        .values_list("month", "issuer_id", "n")
+    )
+    redeemed = (
+        CoinEntry.objects.filter(
+            account__kind=CoinAccount.Kind.REDEMPTION,
+            transaction__posted_at__date__gte=since,
+        )
+        .annotate(month=month("transaction__posted_at"))
+        .values("month", "account__partner_id")
+        .annotate(n=Sum("amount"))
+        .values_list("month", "account__partner_id", "n")
+    )
+    expired = (
+        CoinLotUse.objects.filter(
+            transaction__kind=CoinTransaction.Kind.EXPIRE,
+            transaction__posted_at__date__gte=since,
+        )
+        .annotate(month=month("transaction__posted_at"))
+        .values("month", "issuer_id")
+        .annotate(n=Sum("coins"))
+        .values_list("month", "issuer_id", "n")
+    )
+    totals: dict[tuple[date, Any], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for column, rows in enumerate((issued, redeemed, expired)):
+        for when, partner_id, n in rows:
+            totals[(when, partner_id)][column] += int(n or 0)
+    return [
+        MonthlyFlow(when, partner_id, *figures)
+        for (when, partner_id), figures in sorted(totals.items())
+    ]
