@@ -19,6 +19,7 @@ class FederationConfig(AppConfig):
         )
         from federation.agreements import registrations as agreements
         from federation.audit import FederationAuditAction
+        from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
         from federation.overlap import registrations as overlap
         from partners.audit_actions import register_audit_actions
@@ -28,3 +29,4 @@ class FederationConfig(AppConfig):
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
         for domain in (agreements, enrollment, overlap):  # agreements first: the rest stand on it
             domain.register()
+        enrollment_panels.register()  # the enrollment panel of a member's page in the console
