@@ -17,6 +17,7 @@ class FederationConfig(AppConfig):
             errors,
             tasks,  # noqa: F401 - registers the tasks services queue by name
         )
+        from federation.agreements import partner_console as agreements_console
         from federation.agreements import registrations as agreements
         from federation.audit import FederationAuditAction
         from federation.enrollment import admin_panels as enrollment_panels
@@ -30,3 +31,6 @@ class FederationConfig(AppConfig):
         for domain in (agreements, enrollment, overlap):  # agreements first: the rest stand on it
             domain.register()
         enrollment_panels.register()  # the enrollment panel of a member's page in the console
+        # What partner staff see of their company's programmes in the partner console.
+        agreements_console.register_partner_console()
+        enrollment_panels.register_partner_console()
