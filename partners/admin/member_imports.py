@@ -1,6 +1,5 @@
 """Member imports: uploading a member base file, following its job, and its error report."""
 
-import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from partners import services
 from partners.actors import Actor
 from partners.admin.base import SeparateAddForm, ServiceErrorsAsMessages, adopt, object_page_url
-from partners.admin.export import CsvExportMixin
+from partners.admin.export import BOM, CsvExportMixin, Echo, cell
 from partners.admin.member_import_errors import (
     ERROR_REPORT_HEADER,
     REFUSED,
@@ -45,17 +44,17 @@ from partners.services.member_import import ERROR_REPORT_COLUMNS
 from partners.services.member_import_jobs import member_import_resume
 
 
-def _error_report(job: MemberImport) -> Iterator[bytes]:
-    """The stored report with its header row (identifiers) in the reader's language."""
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(
-        [str(ERROR_REPORT_HEADER[name]) for name in ERROR_REPORT_COLUMNS]
-    )
+def _error_report(job: MemberImport) -> Iterator[str]:
+    """The stored report with its header row (identifiers) in the reader's language, each cell
+    made safe to open in a spreadsheet: the messages quote the rejected values as uploaded."""
+    writer = csv.writer(Echo())
+    yield BOM
+    yield writer.writerow([str(ERROR_REPORT_HEADER[name]) for name in ERROR_REPORT_COLUMNS])
     with job.errors.open("rb") as stored:
-        stored.readline()  # the stored header
-        yield codecs.BOM_UTF8 + header.getvalue().encode()
-        while chunk := stored.read(64 * 1024):
-            yield chunk
+        rows = csv.reader(io.TextIOWrapper(stored, encoding="utf-8-sig", newline=""))
+        next(rows, None)  # the stored header
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
 
 
 class MemberImportUploadForm(forms.ModelForm):

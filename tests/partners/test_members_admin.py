@@ -1,6 +1,8 @@
 """Member bases in the alliance console: lists and forms that never decrypt, an audited "Show
 personal data" for the roles allowed to see it, erasure, and uploads of member base files."""
 
+import csv
+import io
 import re
 import uuid
 from typing import Any
@@ -773,3 +775,21 @@ def test_a_completed_import_shows_no_failure_and_no_error_report(
     assert "Failure:" not in page
     assert "Error report:" not in page
     assert 'id="import-errors"' not in page
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_error_report_neutralises_cells_a_spreadsheet_would_run(
+    manager_client: Client, partner: Partner, django_capture_on_commit_callbacks: Any
+) -> None:
+    formula = "=HYPERLINK(1)@example.test"
+    bad = f"member_number,kind,name,email\nC-1,household,Ichiro Suzuki,{formula}\n"
+    job = _upload(manager_client, partner, bad, django_capture_on_commit_callbacks)
+    # A report whose message starts with the value as uploaded, as a receiver's might.
+    with job.errors.open("wb") as stored:
+        stored.write(f'line,column,code,message\n2,email,invalid_email,"{formula}"\n'.encode())
+
+    response = manager_client.get(_url("memberimport", job.pk, "errors"))
+
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    assert rows[0] == ["line", "column", "code", "message"]
+    assert rows[1] == ["2", "email", "invalid_email", "'" + formula]
