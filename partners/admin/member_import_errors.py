@@ -42,8 +42,8 @@ def first_errors(job: MemberImport, *, limit: int = INLINE_ERRORS) -> list[list[
 
 
 def import_errors_context(job: MemberImport, may_view_personal_data: bool) -> dict[str, Any]:
-    """What the job's page shows of its errors. The messages quote the rejected values (an
-    e-mail that is not one): personal data, so only for those who may see it, as the file."""
+    """What the job's page shows of its errors: to those who may download the error report
+    (who may see personal data, see ``MemberImportAdmin.errors_view``), and to no one else."""
     context: dict[str, Any] = {
         "error_header": [ERROR_REPORT_HEADER[name] for name in ERROR_REPORT_COLUMNS],
         "error_count": job.rows_invalid,
