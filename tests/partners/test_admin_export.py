@@ -202,3 +202,21 @@ def test_every_csv_column_has_a_header(rf: Any, alliance_manager: User) -> None:
             headers = [str(header) for header in model_admin.csv_headers()]
             assert all(headers), model._meta.label
             assert len(headers) == len(model_admin.csv_fields)
+
+
+def test_the_agreement_list_exports_with_its_prefetched_columns(
+    manager_client: Client, host: Partner, partner: Partner
+) -> None:
+    from tests.factories import flow, make_agreement
+
+    terms = {"data_flows": [flow(host, partner, "cross_enrollment", "name")]}
+    make_agreement(host, partner, terms=terms, title="=Host and Brand")
+
+    response = manager_client.get("/admin/federation/agreement/export-csv/")
+
+    assert response.status_code == 200
+    header, row = _rows(response)
+    assert header[0] == "title"
+    assert row[0] == "'=Host and Brand"
+    # The parties of the latest version, as the list prefetched them.
+    assert sorted(row[4].split(", ")) == ["brand-co", "host-co"]
