@@ -168,3 +168,16 @@ def test_the_partner_console_speaks_japanese(partner_admin: User) -> None:
 
     assert "Sanpo 提携企業コンソール" in index
     assert "アライアンスにおける自社" in index
+
+
+def test_the_alliance_console_log_in_says_where_partner_staff_sign_in(
+    partner_admin: User,
+) -> None:
+    response = Client().post(
+        "/admin/login/", {"username": partner_admin.username, "password": PASSWORD}
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200  # refused: not an alliance manager
+    assert "Partner admins and analysts sign in to the" in content
+    assert f'href="{CONSOLE}"' in content
