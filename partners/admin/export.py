@@ -19,11 +19,14 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import label_for_field, lookup_field
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
-from django.urls import URLPattern, path
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import strip_tags
@@ -132,11 +135,17 @@ class CsvExportMixin(admin.ModelAdmin):
                 actions["export_selected_csv"] = action
         return actions
 
-    def csv_export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+    def csv_export_view(self, request: HttpRequest) -> HttpResponseBase:
         """The list as the same query string shows it: its filters, search and order."""
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # As the list itself answers a filter it cannot apply: back to the list, unfiltered.
+            name = f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"
+            url = reverse(name, current_app=self.admin_site.name)
+            return HttpResponseRedirect(f"{url}?{ERROR_FLAG}=1")
         return self.csv_response(changelist.queryset)
 
     @admin.action(description=_("Export the selected rows as CSV"))

@@ -17,6 +17,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -100,6 +101,10 @@ class PartnerConsoleAdmin(admin.ModelAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        # The history is the alliance console's log of who changed what there: not theirs.
+        raise PermissionDenied
 
 
 @admin.register(ApiKey, site=partner_site)

@@ -220,3 +220,10 @@ def test_the_agreement_list_exports_with_its_prefetched_columns(
     assert row[0] == "'=Host and Brand"
     # The parties of the latest version, as the list prefetched them.
     assert sorted(row[4].split(", ")) == ["brand-co", "host-co"]
+
+
+def test_a_filter_the_list_cannot_apply_sends_back_to_the_list(manager_client: Client) -> None:
+    response = manager_client.get("/admin/partners/partner/export-csv/", {"nonsense__in": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/partners/partner/?e=1"

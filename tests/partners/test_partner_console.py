@@ -181,3 +181,13 @@ def test_the_alliance_console_log_in_says_where_partner_staff_sign_in(
     assert response.status_code == 200  # refused: not an alliance manager
     assert "Partner admins and analysts sign in to the" in content
     assert f'href="{CONSOLE}"' in content
+
+
+def test_the_alliance_consoles_history_is_not_shown(
+    two_companies: dict[str, Any], partner_admin: User
+) -> None:
+    ours, _theirs = two_companies["apikey"]
+
+    response = _client(partner_admin).get(f"{CONSOLE}partners/apikey/{ours.pk}/history/")
+
+    assert response.status_code == 403
