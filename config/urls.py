@@ -6,6 +6,7 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health
+from partners.admin.partner_console import partner_site
 from partners.api.errors import json_handler404, json_handler500
 from partners.preferences import set_language
 
@@ -17,6 +18,8 @@ urlpatterns = [
     # The admin index, with the alliance dashboard (federation/dashboard), ahead of the admin.
     path("admin/", include("federation.dashboard.urls")),
     path("admin/", admin.site.urls),
+    # Partner admins and analysts: their own company's keys, webhooks and programmes, read-only.
+    path("partner-console/", partner_site.urls),
     path("health/", health, name="health"),
     # The language switch: Django's set_language, saving a signed-in person's choice too.
     path("i18n/setlang/", set_language, name="set_language"),

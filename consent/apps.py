@@ -9,6 +9,7 @@ class ConsentConfig(AppConfig):
 
     def ready(self) -> None:
         from consent import (
+            admin_panels,
             errors,
             receivers,  # noqa: F401 - connects the signal receivers
             tasks,  # noqa: F401 - registers the tasks services queue by name
@@ -20,6 +21,7 @@ class ConsentConfig(AppConfig):
 
         register_error_codes(errors.ConsentErrorCode, errors.STATUSES)
         register_audit_actions(ConsentAuditAction)
+        admin_panels.register()  # the consent panel of a member's page in the console
 
         register_event_types(
             {

@@ -17,9 +17,11 @@ class FederationConfig(AppConfig):
             errors,
             tasks,  # noqa: F401 - registers the tasks services queue by name
         )
+        from federation.agreements import partner_console as agreements_console
         from federation.agreements import registrations as agreements
         from federation.audit import FederationAuditAction
         from federation.coins import registrations as coins
+        from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
         from federation.overlap import registrations as overlap
         from partners.audit_actions import register_audit_actions
@@ -27,10 +29,10 @@ class FederationConfig(AppConfig):
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
-        for domain in (
-            agreements,
-            enrollment,
-            overlap,
-            coins,
-        ):  # agreements first: the rest stand on it
+        # Agreements first: the rest stand on it.
+        for domain in (agreements, enrollment, overlap, coins):
             domain.register()
+        enrollment_panels.register()  # the enrollment panel of a member's page in the console
+        # What partner staff see of their company's programmes in the partner console.
+        agreements_console.register_partner_console()
+        enrollment_panels.register_partner_console()

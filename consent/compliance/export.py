@@ -7,7 +7,8 @@ clear columns; decrypted personal data never reaches a CSV (a reveal is shown on
 The header is in the reviewer's language (in English, the column names a program reads), and
 so are names of companies and problems; values that are codes (slugs, purposes, actions,
 statuses, channels, yes/no) and times (ISO 8601) stay the same in every language, so that a
-file compares with another whoever downloaded it.
+file compares with another whoever downloaded it. The cells (formulas neutralised, times in
+Tokyo) are those of every console export (``partners.admin.export``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, Generic, TypeVar
 
@@ -35,34 +35,11 @@ from consent.models import (
 )
 from consent.names import partner_name
 from consent.services import chain_problem_text
+from partners.admin.export import BOM, Echo, cell
 from partners.models import MemberAccount
 
 T = TypeVar("T")
-BOM = "\ufeff"
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets
-# (tab and carriage return too, per OWASP's CSV injection advice).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9._-]")
-
-
-def cell(value: Any) -> str:
-    """One value as CSV text: times in Tokyo (ISO 8601 with offset), yes/no, lists joined with
-    "; ", and a leading apostrophe on anything a spreadsheet would run as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    is_list = isinstance(value, list | tuple)
-    text = "; ".join(str(item) for item in value) if is_list else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 @dataclass(frozen=True)
@@ -76,20 +53,13 @@ class Table(Generic[T]):
             yield [cell(read(item)) for _, read in self.columns]
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def csv_response(table: Table[T], items: Iterable[T], *, label: str = "") -> StreamingHttpResponse:
     """Stream ``items`` as CSV, as a download named after the table, ``label`` and today.
 
     ``items`` is read while the response is sent: pass a queryset's ``iterator()`` so that a
     long list is never held in memory.
     """
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     # The lines are made while the response is sent, after this request's language may have
     # been switched off: keep the reviewer's.
     language = translation.get_language()

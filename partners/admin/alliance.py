@@ -22,12 +22,11 @@ from partners.admin.base import (
     adopt,
     run_service,
 )
-from partners.audit_actions import AUDIT_ACTIONS
+from partners.admin.export import CsvExportMixin
 from partners.errors import ApplicationError
 from partners.models import (
     ApiKey,
     ApiScope,
-    AuditEvent,
     Partner,
     PartnerContact,
     StaffRole,
@@ -46,7 +45,17 @@ class PartnerContactInline(admin.TabularInline):
 
 
 @admin.register(Partner)
-class PartnerAdmin(ServiceErrorsAsMessages):
+class PartnerAdmin(CsvExportMixin, ServiceErrorsAsMessages):
+    csv_fields = [
+        "slug",
+        "name_latin",
+        "name_ja",
+        "kind",
+        "holds_customer_data",
+        "status",
+        "status_changed_at",
+        "created_at",
+    ]
     list_display = ["name_latin", "name_ja", "slug", "kind", "holds_customer_data", "status"]
     list_filter = ["kind", "status", "holds_customer_data"]
     search_fields = ["name_latin", "name_ja", "slug"]
@@ -117,7 +126,8 @@ def _each_partner(
 
 
 @admin.register(StaffRole)
-class StaffRoleAdmin(ServiceErrorsAsMessages):
+class StaffRoleAdmin(CsvExportMixin, ServiceErrorsAsMessages):
+    csv_fields = ["user", "role", "partner"]
     list_display = ["user", "role", "partner"]
     list_filter = ["role", "partner"]
     search_fields = ["user__username", "user__email"]
@@ -154,7 +164,18 @@ class ApiKeyIssueForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(SeparateAddForm, ServiceErrorsAsMessages):
+class ApiKeyAdmin(CsvExportMixin, SeparateAddForm, ServiceErrorsAsMessages):
+    csv_fields = [
+        "name",
+        "partner",
+        "masked",
+        "scopes",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     add_form = ApiKeyIssueForm
     list_display = [
         "name",
@@ -293,7 +314,8 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ServiceErrorsAsMessages):
+class WebhookEndpointAdmin(CsvExportMixin, ServiceErrorsAsMessages):
+    csv_fields = ["url", "partner", "description", "events", "is_active", "created_at"]
     form = WebhookEndpointForm
     list_display = ["url", "partner", "is_active", "created_at"]
     list_filter = ["partner", "is_active"]
@@ -371,7 +393,16 @@ class WebhookAttemptInline(admin.TabularInline):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(CsvExportMixin, ReadOnlyAdmin):
+    csv_fields = [
+        "event_id",
+        "event_type",
+        "endpoint",
+        "state",
+        "attempt_count",
+        "next_attempt_at",
+        "created_at",
+    ]
     list_display = [
         "event_type",
         "endpoint",
@@ -385,38 +416,3 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["endpoint"]
     inlines = [WebhookAttemptInline]
-
-
-class AuditActionFilter(admin.SimpleListFilter):
-    """Every action some app registered (partners.audit_actions), by its label."""
-
-    title = _("action")
-    parameter_name = "action"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        labels = [(code, str(label)) for code, label in AUDIT_ACTIONS.items()]
-        return sorted(labels, key=lambda item: item[1])
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.filter(action=self.value()) if self.value() else queryset
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "occurred_at",
-        "action_name",
-        "outcome",
-        "actor_label",
-        "partner",
-        "object_repr",
-    ]
-    list_filter = [AuditActionFilter, "outcome", "partner"]
-
-    @admin.display(description=_("action"), ordering="action")
-    def action_name(self, event: AuditEvent) -> str:
-        return event.action_label
-
-    search_fields = ["actor_label", "object_repr", "object_id"]
-    date_hierarchy = "occurred_at"
-    list_select_related = ["partner"]

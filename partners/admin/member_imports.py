@@ -1,6 +1,5 @@
 """Member imports: uploading a member base file, following its job, and its error report."""
 
-import codecs
 import csv
 import io
 from collections.abc import Iterator
@@ -24,38 +23,38 @@ from django.utils import translation
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from partners import services
 from partners.actors import Actor
 from partners.admin.base import SeparateAddForm, ServiceErrorsAsMessages, adopt, object_page_url
-from partners.admin.members import personal_data_object
+from partners.admin.export import BOM, CsvExportMixin, Echo, cell
+from partners.admin.member_import_errors import (
+    ERROR_REPORT_HEADER,
+    REFUSED,
+    REFUSED_LABELS,
+    import_errors_context,
+)
+from partners.admin.members import may_view_personal_data, personal_data_object
 from partners.errors import ApplicationError
 from partners.member_columns import COLUMNS, REQUIRED_COLUMNS
 from partners.models import MemberImport, Partner
 from partners.services.member_import import ERROR_REPORT_COLUMNS
 from partners.services.member_import_jobs import member_import_resume
 
-ERROR_REPORT_HEADER = {
-    "line": pgettext_lazy("error report column", "line"),
-    "column": pgettext_lazy("error report column", "column"),
-    "code": pgettext_lazy("error report column", "code"),
-    "message": pgettext_lazy("error report column", "message"),
-}
 
-
-def _error_report(job: MemberImport) -> Iterator[bytes]:
-    """The stored report with its header row (identifiers) in the reader's language."""
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(
-        [str(ERROR_REPORT_HEADER[name]) for name in ERROR_REPORT_COLUMNS]
-    )
+def _error_report(job: MemberImport) -> Iterator[str]:
+    """The stored report with its header row (identifiers) in the reader's language, each cell
+    made safe to open in a spreadsheet: the messages quote the rejected values as uploaded."""
+    writer = csv.writer(Echo())
+    yield BOM
+    yield writer.writerow([str(ERROR_REPORT_HEADER[name]) for name in ERROR_REPORT_COLUMNS])
     with job.errors.open("rb") as stored:
-        stored.readline()  # the stored header
-        yield codecs.BOM_UTF8 + header.getvalue().encode()
-        while chunk := stored.read(64 * 1024):
-            yield chunk
+        rows = csv.reader(io.TextIOWrapper(stored, encoding="utf-8-sig", newline=""))
+        next(rows, None)  # the stored header
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
 
 
 class MemberImportUploadForm(forms.ModelForm):
@@ -108,7 +107,7 @@ class MemberImportUploadForm(forms.ModelForm):
 
 
 @admin.register(MemberImport)
-class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
+class MemberImportAdmin(CsvExportMixin, SeparateAddForm, ServiceErrorsAsMessages):
     # The upload form's own Meta names the model fields: file, format and encoding are the
     # service's arguments, not values to copy onto the job.
     form = add_form = MemberImportUploadForm
@@ -125,6 +124,21 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         "created_at",
     ]
     list_filter = ["status", "partner", "format"]
+    csv_fields = [
+        "original_name",
+        "partner",
+        "status",
+        "mode",
+        "format",
+        "rows_staged",
+        "rows_created",
+        "rows_updated",
+        "rows_unchanged",
+        "rows_invalid",
+        "persons_linked",
+        "created_at",
+        "finished_at",
+    ]
     search_fields = ["original_name"]
     list_select_related = ["partner"]
     date_hierarchy = "created_at"
@@ -164,8 +178,9 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
                         "rows_updated",
                         "rows_unchanged",
                         "persons_linked",
-                        "error_report",
-                        "failure",
+                        # Only what there is: no "failure: -" on an import that went well.
+                        *(["error_report"] if obj.errors else []),
+                        *(["failure"] if obj.failure else []),
                     ]
                 },
             ),
@@ -187,6 +202,10 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
 
     @admin.display(description=_("progress"))
     def progress(self, obj: MemberImport) -> str:
+        # A refused import imported nothing: it says so, rather than showing a full bar.
+        if obj.status in REFUSED:
+            label = REFUSED_LABELS[MemberImport.Status(obj.status)]
+            return format_html('<span class="import-refused">{}</span>', label)
         percent = obj.progress_percent
         return format_html(
             '<progress max="100" value="{}">{} %</progress> {} %', percent, percent, percent
@@ -218,6 +237,9 @@ class MemberImportAdmin(SeparateAddForm, ServiceErrorsAsMessages):
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
         context.update(show_save_and_add_another=False, show_save_and_continue=False)
+        job = context.get("original")
+        if job is not None and job.errors:
+            context.update(import_errors_context(job, may_view_personal_data(request.user)))
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: MemberImport, form: Any, change: bool) -> None:

@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,10 +19,12 @@ from partners import pii, selectors, services
 from partners.access import has_staff_role
 from partners.actors import Actor
 from partners.admin.base import ReadOnlyAdmin, ServiceErrorsAsMessages, adopt, object_page_url
+from partners.admin.export import CsvExportMixin
 from partners.admin.member_forms import PERSONAL_LABELS, PREFECTURE_CHOICES, MemberAccountForm
+from partners.admin.member_panels import member_panels
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Person, StaffRole
-from partners.normalize import PREFECTURE_NAMES
+from partners.normalize import PREFECTURE_NAMES, InvalidValueError, normalize_member_number
 
 # Who may see a member's personal data in the console: a role (see partners.access).
 PERSONAL_DATA_ROLES = (StaffRole.Role.ALLIANCE_MANAGER, StaffRole.Role.COMPLIANCE_REVIEWER)
@@ -86,8 +88,24 @@ class PrefectureFilter(admin.SimpleListFilter):
         return queryset.filter(prefecture=self.value()) if self.value() else queryset
 
 
+def member_search_q(term: str) -> Q:
+    """The accounts a search box's ``term`` names: an e-mail (it has an "@") through its keyed
+    blind index; anything else as a member number (normalised, in any case, as the admin
+    always matched them) or, if it reads as one, a phone number through its blind index. Never
+    by decrypting: the indexes are keyed hashes of the normalised values
+    (``partners.selectors.member_find_by_contact``)."""
+    term = term.strip()
+    if "@" in term:
+        return Q(pk__in=selectors.member_find_by_contact(email=term).values("pk"))
+    try:
+        by_number = Q(member_number__iexact=normalize_member_number(term))
+    except InvalidValueError:
+        by_number = Q(pk__in=[])
+    return by_number | Q(pk__in=selectors.member_find_by_contact(phone=term).values("pk"))
+
+
 @admin.register(MemberAccount)
-class MemberAccountAdmin(ServiceErrorsAsMessages):
+class MemberAccountAdmin(CsvExportMixin, ServiceErrorsAsMessages):
     form = MemberAccountForm
     list_display = [
         "member_number",
@@ -100,9 +118,22 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         "updated_at",
     ]
     list_filter = ["partner", "kind", "status", PrefectureFilter]
-    # Member numbers only: personal data is encrypted and cannot be searched, by design.
+    # One exact value: a member number, an e-mail or a phone (see member_search_q).
     search_fields = ["=member_number"]
-    search_help_text = _("Search by member number (exact).")
+    search_help_text = _("Search by member number, e-mail or phone number (exact).")
+    # Never personal data: the segment columns only, and not even the birth year.
+    csv_fields = [
+        "member_number",
+        "partner",
+        "kind",
+        "status",
+        "prefecture",
+        "joined_on",
+        "last_active_on",
+        "person",
+        "created_at",
+        "updated_at",
+    ]
     list_select_related = ["partner"]
     show_full_result_count = False  # a base holds millions of rows: count them once, not twice
     readonly_fields = [
@@ -118,6 +149,18 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MemberAccount]:
         return super().get_queryset(request).only(*MEMBER_CLEAR_FIELDS).select_related("partner")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[MemberAccount], search_term: str
+    ) -> tuple[QuerySet[MemberAccount], bool]:
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(member_search_q(search_term)), False
+
+    def csv_value(self, obj: Any, name: Any) -> Any:
+        if name == "person":  # the id, never a name: the person is only who matches whom
+            return obj.person_id
+        return super().csv_value(obj, name)
 
     @admin.display(description=_("prefecture"), ordering="prefecture")
     def prefecture_display(self, obj: MemberAccount) -> str:
@@ -180,6 +223,8 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
         self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> Any:
         context["may_view_personal_data"] = may_view_personal_data(request.user)
+        member = context.get("original")
+        context["member_panels"] = member_panels(request, member) if member is not None else []
         return super().render_change_form(request, context, *args, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: MemberAccount, form: Any, change: bool) -> None:
@@ -289,10 +334,11 @@ class MemberAccountAdmin(ServiceErrorsAsMessages):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnlyAdmin):
+class PersonAdmin(CsvExportMixin, ReadOnlyAdmin):
     """Who the matching believes is one human: no personal data, only how many accounts."""
 
     list_display = ["id", "created_at", "account_count"]
+    csv_fields = ["id", "created_at", "account_count"]
     fields = ["id", "created_at", "account_count"]
     readonly_fields = ["id", "created_at", "account_count"]
     date_hierarchy = "created_at"

@@ -36,11 +36,17 @@ BAD_CSV = (
 class _VisibleText(HTMLParser):
     """The words a person reads: text nodes and the words on buttons, titles and labels given
     as attributes; not scripts, styles, identifiers (``<code>``) or stored snapshots written in
-    their writer's language (an audit event's actor and object)."""
+    their writer's language (an audit event's actor, object and detail, an import's errors)."""
 
     ATTRIBUTES = ("title", "placeholder", "aria-label")
     HIDDEN_TAGS = ("script", "style", "code")
-    HIDDEN_CELLS = ("field-actor_label", "field-object_repr")
+    # An audit summary quotes the recorded detail, an import's row errors the uploader's file.
+    HIDDEN_CELLS = (
+        "field-actor_label",
+        "field-object_repr",
+        "field-summary",
+        "import-error-message",
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -54,6 +60,8 @@ class _VisibleText(HTMLParser):
             self._hidden.append(tag)
         if self._hidden:
             return
+        if "action-select" in classes:
+            return  # its label quotes the row's name, which an audit event recorded as written
         words = [str(named[a]) for a in self.ATTRIBUTES if named.get(a)]
         if tag == "input" and named.get("type") in ("submit", "button") and named.get("value"):
             words.append(str(named["value"]))  # other values are data, not the page's words

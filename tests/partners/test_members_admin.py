@@ -1,6 +1,9 @@
 """Member bases in the alliance console: lists and forms that never decrypt, an audited "Show
 personal data" for the roles allowed to see it, erasure, and uploads of member base files."""
 
+import csv
+import io
+import re
 import uuid
 from typing import Any
 
@@ -69,8 +72,13 @@ def _assert_no_personal_data(content: str) -> None:
         assert value not in content
 
 
+# Asking whether a ciphertext is there (the "personal data stored" panel) reads no ciphertext.
+_PRESENCE_ONLY = re.compile(r'"\w+_sealed" IS NOT NULL')
+
+
 def _ciphertext_queries(queries: Any) -> list[str]:
-    return [q["sql"] for q in queries if "_sealed" in q["sql"] or "wrapped_key" in q["sql"]]
+    sqls = [_PRESENCE_ONLY.sub("", q["sql"]) for q in queries]
+    return [sql for sql in sqls if "_sealed" in sql or "wrapped_key" in sql]
 
 
 # --- who may do what --------------------------------------------------------------------------
@@ -593,3 +601,195 @@ def test_the_resume_action_refuses_a_finished_import_and_one_still_running(
     assert messages[1].startswith("big.csv: This import is still running")
     running.refresh_from_db()
     assert running.status == MemberImport.Status.STAGING  # untouched
+
+
+# --- search through the blind indexes ---------------------------------------------------------
+
+
+def _listed(client: Client, query: str) -> str:
+    return client.get(_url("memberaccount"), {"q": query}).content.decode()
+
+
+def test_the_search_box_finds_a_member_by_email_through_its_blind_index(
+    manager_client: Client, partner: Partner
+) -> None:
+    _member(partner, "M-0001")
+    _member(partner, "M-0002", email="someone.else@example.test", phone="08000000001")
+
+    with CaptureQueriesContext(connection) as queries:
+        # Spelled as a person types it: capitals and full-width letters, normalised first.
+        listing = _listed(manager_client, "  \uff3aephyrine.Quimble@EXAMPLE.test ")
+
+    assert "M-0001" in listing
+    assert "M-0002" not in listing
+    assert _ciphertext_queries(queries.captured_queries) == []
+    assert any("email_index" in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_search_box_finds_a_member_by_phone_in_any_spelling(
+    manager_client: Client, partner: Partner
+) -> None:
+    _member(partner, "M-0001")
+    _member(partner, "M-0002", email="someone.else@example.test", phone="08000000001")
+
+    full_width = "\uff10\uff19\uff10\uff18\uff17\uff16\uff15\uff14\uff13\uff12\uff11"
+    for spelling in ("090-8765-4321", "+81 90 8765 4321", full_width):
+        listing = _listed(manager_client, spelling)
+        assert "M-0001" in listing, spelling
+        assert "M-0002" not in listing, spelling
+
+
+def test_the_search_box_still_finds_member_numbers_and_nothing_by_name(
+    manager_client: Client, partner: Partner
+) -> None:
+    _member(partner, "M-0001")
+    _member(partner, "M-0002", email="someone.else@example.test", phone="08000000001")
+
+    assert "M-0002" in _listed(manager_client, "m-0002")
+    assert "M-0001" not in _listed(manager_client, "m-0002")
+    assert "M-0001" not in _listed(manager_client, NAME)  # names are never searchable
+    assert "M-0001" not in _listed(manager_client, "nobody@example.test")
+
+
+# --- the member's page --------------------------------------------------------------------------
+
+
+def _page(client: Client, member: MemberAccount) -> str:
+    response = client.get(_url("memberaccount", member.pk, "change"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _panel(content: str, key: str) -> str:
+    start = content.index(f'id="panel-{key}"')
+    return content[start : content.index("</fieldset>", start)]
+
+
+def test_the_member_page_says_which_personal_fields_are_stored_without_showing_them(
+    manager_client: Client, partner: Partner
+) -> None:
+    member = make_member(partner, "M-0001", name=NAME, email=EMAIL)
+
+    panel = _panel(_page(manager_client, member), "personal-fields")
+
+    _assert_no_personal_data(panel)
+    stored = re.findall(r'<th scope="row">([^<]+)</th><td class="(stored|not-stored)"', panel)
+    assert dict(stored)["Name"] == "stored"
+    assert dict(stored)["E-mail"] == "stored"
+    assert dict(stored)["Phone"] == "not-stored"
+    assert dict(stored)["Address"] == "not-stored"
+
+
+def test_the_member_page_links_the_persons_accounts_at_other_companies(
+    manager_client: Client, partner: Partner, outsider: Partner
+) -> None:
+    mine = _member(partner, "M-0001")
+    theirs = _member(outsider, "O-0042")  # the same e-mail and phone: matched as one person
+    stranger = _member(outsider, "O-0043", email="other@example.test", phone="08000000009")
+    mine.refresh_from_db()
+    assert mine.person_id is not None
+
+    panel = _panel(_page(manager_client, mine), "other-accounts")
+
+    assert _url("memberaccount", theirs.pk, "change") in panel
+    assert "O-0042" in panel
+    assert "O-0043" not in panel
+    assert str(stranger.pk) not in panel
+    assert _url("person", mine.person_id, "change") in panel
+    _assert_no_personal_data(panel)
+
+
+def test_the_member_page_shows_the_consent_panel_registered_by_consent(
+    manager_client: Client, partner: Partner, outsider: Partner
+) -> None:
+    from tests.factories import grant_consent, make_notice
+
+    member = _member(partner, "M-0001")
+    make_notice(purposes=["overlap_matching"], recipients=[outsider], data_items=["email"])
+    grant_consent(member, outsider, "overlap_matching")
+
+    panel = _panel(_page(manager_client, member), "consents")
+
+    assert "Outsider Co" in panel
+    assert "consented" in panel
+
+
+def test_a_member_without_consents_says_so(manager_client: Client, partner: Partner) -> None:
+    panel = _panel(_page(manager_client, _member(partner, "M-0001")), "consents")
+
+    assert "This member has given no consent and withdrawn none." in panel
+
+
+def test_a_panel_is_registered_once() -> None:
+    from partners.admin.member_panels import MEMBER_PANELS, register_member_panel
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register_member_panel(MEMBER_PANELS["consents"])
+    assert list(MEMBER_PANELS) == ["personal-fields", "other-accounts", "consents", "enrollments"]
+
+
+# --- how an import's page reads -------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_rejected_import_looks_rejected_and_shows_its_first_errors(
+    manager_client: Client, partner: Partner, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = _upload(manager_client, partner, BAD_CSV, django_capture_on_commit_callbacks)
+
+    page = manager_client.get(_url("memberimport", job.pk, "change")).content.decode()
+    listing = manager_client.get(_url("memberimport")).content.decode()
+
+    for content in (page, listing):
+        assert "<progress" not in content  # not a full bar: nothing was imported
+        assert '<span class="import-refused">Rejected</span>' in content
+    errors = page[page.index('id="import-errors"') :]
+    assert "<td>3</td><td>email</td><td>invalid_email</td>" in errors
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_rejected_imports_errors_are_hidden_from_those_who_may_not_see_personal_data(
+    partner: Partner,
+    alliance_manager: User,
+    manager_client: Client,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    job = _upload(manager_client, partner, BAD_CSV, django_capture_on_commit_callbacks)
+    viewer = _login(_staff_without_role("frank-staff", "view_memberimport"))
+
+    page = viewer.get(_url("memberimport", job.pk, "change")).content.decode()
+
+    errors = page[page.index('id="import-errors"') :]
+    assert "1 row has an error." in errors
+    assert "invalid_email" not in errors  # the rows, like the report, are not for them
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_completed_import_shows_no_failure_and_no_error_report(
+    manager_client: Client, partner: Partner, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = _upload(manager_client, partner, GOOD_CSV, django_capture_on_commit_callbacks)
+
+    page = manager_client.get(_url("memberimport", job.pk, "change")).content.decode()
+
+    assert "Failure:" not in page
+    assert "Error report:" not in page
+    assert 'id="import-errors"' not in page
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_error_report_neutralises_cells_a_spreadsheet_would_run(
+    manager_client: Client, partner: Partner, django_capture_on_commit_callbacks: Any
+) -> None:
+    formula = "=HYPERLINK(1)@example.test"
+    bad = f"member_number,kind,name,email\nC-1,household,Ichiro Suzuki,{formula}\n"
+    job = _upload(manager_client, partner, bad, django_capture_on_commit_callbacks)
+    # A report whose message starts with the value as uploaded, as a receiver's might.
+    with job.errors.open("wb") as stored:
+        stored.write(f'line,column,code,message\n2,email,invalid_email,"{formula}"\n'.encode())
+
+    response = manager_client.get(_url("memberimport", job.pk, "errors"))
+
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
+    assert rows[0] == ["line", "column", "code", "message"]
+    assert rows[1] == ["2", "email", "invalid_email", "'" + formula]

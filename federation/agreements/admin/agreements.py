@@ -24,6 +24,7 @@ from federation.agreements.admin.listing import AgreementColumns, PartyFilter
 from federation.agreements.admin.page import versions_context
 from federation.agreements.models import Agreement
 from federation.kernel.admin import count_of, is_alliance_manager
+from partners.admin.export import CsvExportMixin
 
 # Alliance managers run agreements in the console, as every federation page.
 may_manage_agreements = is_alliance_manager
@@ -33,7 +34,17 @@ LIVE_ENROLLMENT = ("active", "confirmed")
 
 
 @admin.register(Agreement)
-class AgreementAdmin(AgreementColumns, DraftingPages, DiffPage, ActionPage):
+class AgreementAdmin(CsvExportMixin, AgreementColumns, DraftingPages, DiffPage, ActionPage):
+    csv_fields = [
+        "title",
+        "host_name",
+        "status",
+        "in_force",
+        "latest_parties",
+        "open_version",
+        "enrollment_count",
+        "created_at",
+    ]
     list_display = [
         "title",
         "host_name",

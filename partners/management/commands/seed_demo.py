@@ -87,6 +87,7 @@ class Command(BaseCommand):
         for slug, count in bases:
             self.stdout.write(f"  {slug:<24} {count:,} synthetic member accounts")
         self.stdout.write("\n  Admin:     http://127.0.0.1:8000/admin/")
+        self.stdout.write("  Partners:  http://127.0.0.1:8000/partner-console/ (partner staff)")
         self.stdout.write("  API docs:  http://127.0.0.1:8000/api/docs/")
         self.stdout.write("  Health:    http://127.0.0.1:8000/health/")
         self.stdout.write(f"\n  Log-ins (password for all: {DEMO_PASSWORD}):")
