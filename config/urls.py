@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import Resolver404, include, path, re_path, resolve
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health
@@ -13,7 +16,24 @@ admin.site.site_header = _("Sanpo alliance console")
 admin.site.site_title = "Sanpo"
 admin.site.index_title = _("Alliance management")
 
+
+@csrf_exempt  # a POST to a missing endpoint is a 404 like any other, not a CSRF page
+def api_not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """Any other path under /api/: the API's JSON 404, with DEBUG on too (where Django would
+    show its HTML technical page). A browser's /api/docs still reaches /api/docs/, as
+    CommonMiddleware's APPEND_SLASH would have sent it, since this route now matches first."""
+    if settings.APPEND_SLASH and request.method in {"GET", "HEAD"} and not rest.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "api-not-found":
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return json_handler404(request)
+
+
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="sanpo/home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     # The language switch: Django's set_language, saving a signed-in person's choice too.
@@ -26,7 +46,13 @@ urlpatterns = [
     path("api/v1/", include("federation.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="sanpo/redoc.html"),
+        name="api-redoc",
+    ),
+    # Last of the /api/ routes: what none of the above matched.
+    re_path(r"^api/(?P<rest>.*)$", api_not_found, name="api-not-found"),
 ]
 
 
