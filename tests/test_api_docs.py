@@ -6,14 +6,22 @@ are about the docs as a reader gets them. tests/browser/test_api_docs_browser.py
 a real browser.
 """
 
+import hashlib
+import hmac
 import importlib
+import json
 import re
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
+from partners.errors import ERROR_CODES, STATUS_BY_CODE
+from partners.signing import signature_header
 from tests.conftest import Key, client_for
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +39,116 @@ def debug(request: pytest.FixtureRequest, settings: Any) -> bool:
 def japanese_default(settings: Any) -> None:
     """The configured default (the test suite reads English unless a test asks)."""
     settings.LANGUAGE_CODE = importlib.import_module("config.settings").LANGUAGE_CODE
+
+
+GUIDES = Path(settings.BASE_DIR) / "partners" / "api" / "docs"
+GUIDE_TITLES = [
+    "# Authentication",
+    "# Idempotency",
+    "# Pagination",
+    "# Errors",
+    "# Rate limits",
+    "# Languages",
+    "# Webhooks",
+]
+
+
+def _served_schema() -> dict[str, Any]:
+    response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return dict(json.loads(response.content))
+
+
+# --- the guides, served with the schema ----------------------------------------------------
+
+
+def test_the_guides_are_the_schema_description_in_order() -> None:
+    description = _served_schema()["info"]["description"]
+    lines = description.splitlines()
+
+    positions = [lines.index(title) for title in GUIDE_TITLES]
+    assert positions == sorted(positions)
+    for guide in sorted(GUIDES.glob("*.md")):
+        first_paragraph = guide.read_text(encoding="utf-8").split("\n\n")[0].strip()
+        if first_paragraph.startswith("# "):
+            first_paragraph = guide.read_text(encoding="utf-8").split("\n\n")[1].strip()
+        assert first_paragraph in description, guide.name
+
+
+def test_the_errors_guide_lists_every_registered_code_with_its_status() -> None:
+    description = _served_schema()["info"]["description"]
+
+    assert "sanpo:error-codes" not in description
+    for code in ERROR_CODES:
+        assert f"| {STATUS_BY_CODE[code]} | `{code}` |" in description, code
+    # Codes other apps register are there too, not only the partners app's own.
+    assert "`no_agreement`" in description
+    assert "`identity_not_verified`" in description
+
+
+def test_every_tag_in_use_is_described() -> None:
+    schema = _served_schema()
+    described = {tag["name"]: tag.get("description", "") for tag in schema["tags"]}
+    used = {tag for item in schema["paths"].values() for op in item.values() for tag in op["tags"]}
+
+    assert used <= set(described)
+    assert all(len(described[tag]) > 10 for tag in used)
+
+
+def _guide_snippet() -> str:
+    text = (GUIDES / "08-webhooks.md").read_text(encoding="utf-8")
+    match = re.search(r"```python\n(.*?)```", text, re.S)
+    assert match is not None
+    return match.group(1)
+
+
+def test_the_webhook_guide_verification_snippet_verifies_what_sanpo_signs() -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(_guide_snippet(), "08-webhooks.md", "exec"), namespace)  # noqa: S102
+    is_valid = namespace["sanpo_signature_is_valid"]
+    body = b'{"id": "e1", "type": "webhook.ping", "data": {}}'
+    now = int(time.time())
+
+    def headers(secrets: list[str], at: int = now, event_id: str = "e1") -> dict[str, str]:
+        signature = signature_header(secrets=secrets, event_id=event_id, timestamp=at, body=body)
+        return {"Sanpo-Signature": signature, "Sanpo-Event-Id": "e1"}
+
+    assert is_valid("whsec_new", headers(["whsec_new"]), body)
+    assert is_valid("whsec_old", headers(["whsec_new", "whsec_old"]), body)  # a rotation
+    assert not is_valid("whsec_other", headers(["whsec_new"]), body)
+    assert not is_valid("whsec_new", headers(["whsec_new"]), body + b" ")
+    assert not is_valid("whsec_new", headers(["whsec_new"], at=now - 301), body)
+    assert not is_valid("whsec_new", headers(["whsec_new"], event_id="e2"), body)
+
+
+def test_the_snippet_signs_as_the_guide_says() -> None:
+    # The guide states the message; check the statement as well as the code.
+    body, now = b"{}", int(time.time())
+    header = signature_header(secrets=["s"], event_id="e1", timestamp=now, body=body)
+    expected = hmac.new(b"s", f"e1.{now}.".encode() + body, hashlib.sha256).hexdigest()
+
+    assert header == f"t={now},v1={expected}"
+    assert "`<event id>.<timestamp>.<raw body>`" in (GUIDES / "08-webhooks.md").read_text()
+
+
+# --- the docs pages load nothing from outside ------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_name_no_outside_address(page: str) -> None:
+    html = Client().get(page).content.decode()
+
+    assert "fonts.googleapis" not in html
+    assert "fonts.gstatic" not in html
+    assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+    assert "/static/drf_spectacular_sidecar/" in html
+
+
+def test_redoc_is_told_to_use_the_systems_fonts() -> None:
+    html = Client().get("/api/redoc/").content.decode()
+
+    assert "system-ui" in html
+    assert "Montserrat" not in html
 
 
 # --- /api/ paths that are no endpoint ------------------------------------------------------
