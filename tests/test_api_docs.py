@@ -144,6 +144,20 @@ def test_the_docs_pages_name_no_outside_address(page: str) -> None:
     assert "/static/drf_spectacular_sidecar/" in html
 
 
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_the_docs_pages_have_the_browser_refuse_any_other_host(page: str) -> None:
+    # ReDoc's bundle asks its vendor's CDN for a logo whatever it is told; the policy stops it.
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in Client().get(page)["Content-Security-Policy"].split(";")
+    )
+
+    assert policy["default-src"] == "'self'"
+    for directive in ("script-src", "style-src", "img-src", "font-src", "connect-src"):
+        sources = policy[directive].split()
+        assert all(s in {"'self'", "'unsafe-inline'", "data:"} for s in sources), directive
+
+
 def test_redoc_is_told_to_use_the_systems_fonts() -> None:
     html = Client().get("/api/redoc/").content.decode()
 

@@ -84,16 +84,13 @@ def raises(*codes: models.TextChoices) -> Callable[[H], H]:
     return decorate
 
 
-def _error_examples(codes: list[models.TextChoices]) -> dict[str, Any]:
-    """One example answer per code, with the code's default message (in English: the schema
-    is generated in English)."""
-    examples: dict[str, Any] = {}
-    for code in codes:
-        error: dict[str, Any] = {"code": code.value, "message": str(code.label)}
-        if code == ErrorCode.VALIDATION_FAILED:
-            error["fields"] = _EXAMPLE_FIELDS
-        examples[code.value] = {"summary": code.value, "value": {"error": error}}
-    return examples
+def _error_example(code: models.TextChoices) -> dict[str, Any]:
+    """An example answer with ``code`` and its default message (in English: the schema is
+    generated in English)."""
+    error: dict[str, Any] = {"code": code.value, "message": str(code.label)}
+    if code == ErrorCode.VALIDATION_FAILED:
+        error["fields"] = _EXAMPLE_FIELDS
+    return {"summary": code.value, "value": {"error": error}}
 
 
 def with_error_code_table(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -232,6 +229,17 @@ class PartnerAutoSchema(AutoSchema):
         self.registry.register_on_missing(component)
         return component.ref
 
+    def _error_example_ref(self, code: models.TextChoices) -> dict[str, str]:
+        # Once in components/examples, referred to by every operation that can answer it.
+        component = ResolvedComponent(
+            name=f"error_{code.value}",
+            type=ResolvedComponent.EXAMPLE,
+            object=f"error_{code.value}",
+            schema=_error_example(code),
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         by_status: dict[int, list[models.TextChoices]] = {}
@@ -246,7 +254,10 @@ class PartnerAutoSchema(AutoSchema):
                     "content": {
                         "application/json": {
                             "schema": self._error_ref(),
-                            "examples": _error_examples(by_status[status]),
+                            "examples": {
+                                code.value: self._error_example_ref(code)
+                                for code in by_status[status]
+                            },
                         }
                     },
                 },
