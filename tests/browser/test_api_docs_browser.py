@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, Request, expect
 
 from tests.browser.conftest import NewContext
+from tests.browser.i18n import assert_japanese_renders, assert_no_english
 
 # ReDoc and Swagger UI build the page from the whole schema (about 230 KB, every operation) in
 # JavaScript; on a busy 2-core machine the first render can take longer than a plain page.
@@ -129,3 +130,15 @@ def test_the_root_page_leads_to_the_docs(page: Page, live_url: str) -> None:
 
     expect(page.get_by_role("heading", name="Sanpo partner API")).to_be_visible(timeout=RENDERED_MS)
     _assert_all_local(requests, live_url)
+
+
+def test_the_root_page_is_japanese_and_switches_to_english(new_context: NewContext) -> None:
+    page = new_context().new_page()  # the fixture's browser asks for Japanese (ja-JP)
+
+    page.goto("/")
+    assert_no_english(page, ["Alliance console", "Compliance pages", "For people", "Health check"])
+    assert_japanese_renders(page)
+    page.get_by_role("button", name="English").click()
+
+    expect(page.get_by_role("link", name="Alliance console")).to_be_visible()
+    expect(page.get_by_role("link", name="API documentation (Swagger UI)")).to_be_visible()
