@@ -124,7 +124,7 @@ class OverlapApi(FederationEndpoint):
             OpenApiExample(
                 "By age band, two cells withheld",
                 value={
-                    "other": "kirari",
+                    "other": "sakura-shoji",
                     "breakdown": "age_band",
                     "min_cell": 50,
                     "total": 1287,
