@@ -47,7 +47,7 @@ class EnrollmentBulkApi(FederationEndpoint):
             OpenApiExample(
                 "A campaign of three members",
                 value={
-                    "target": "midori-fitness",
+                    "target": "sakura-shoji",
                     "member_numbers": ["M-20261201-0042", "M-20261201-0043", "M-20261201-0044"],
                     "fields": ["name", "email"],
                 },

@@ -95,7 +95,7 @@ class EnrollmentListApi(FederationEndpoint):
                 "Name and e-mail for the target",
                 value={
                     "member_number": "M-20261201-0042",
-                    "target": "midori-fitness",
+                    "target": "sakura-shoji",
                     "fields": ["name", "email"],
                 },
                 request_only=True,
