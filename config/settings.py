@@ -212,22 +212,80 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "partners.api.schema.PartnerAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# The partner API's docs: the guides are the markdown files of partners/api/docs, in the order
+# of their names, so the served docs (ReDoc, Swagger UI) and the README share one source.
+_API_GUIDES = sorted((BASE_DIR / "partners" / "api" / "docs").glob("*.md"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Sanpo partner API",
-    "DESCRIPTION": (
-        "Federate customer bases between an alliance host and partner brands, only within what "
-        "each member consented to. Authenticate with `Authorization: Bearer <API key>`. Every "
-        "POST takes an `Idempotency-Key` header."
-    ),
+    "DESCRIPTION": "\n\n".join(guide.read_text(encoding="utf-8") for guide in _API_GUIDES),
     "VERSION": "1.0.0",
+    "TAGS": [
+        {"name": "me", "description": "The calling company and key."},
+        {"name": "partners", "description": "The companies of the alliance you may see."},
+        {
+            "name": "api-keys",
+            "description": "Your company's API keys: issue, revoke, rotate (admin scope).",
+        },
+        {
+            "name": "webhook-endpoints",
+            "description": "Receivers of your company's events, their signing secrets and "
+            "delivery log (admin scope); see *Webhooks* above.",
+        },
+        {"name": "webhook-event-types", "description": "The events a receiver may subscribe to."},
+        {
+            "name": "members",
+            "description": "Your own member accounts, their personal data (encrypted at rest), "
+            "and what is recorded per member: consents, preference links, data-subject requests.",
+        },
+        {
+            "name": "consent",
+            "description": "The purpose catalogue, the privacy notices in force, the one "
+            "question every use of member data asks (the check), and withdrawals to act on.",
+        },
+        {
+            "name": "data-requests",
+            "description": "Data-subject requests (access, erasure) of your members, and an "
+            "access request's export.",
+        },
+        {
+            "name": "agreements",
+            "description": "The co-marketing agreements your company is party to, their "
+            "versioned terms, and your signature.",
+        },
+        {
+            "name": "enrollments",
+            "description": "Mutual enrollment: enroll your members in a partner's program "
+            "within an agreement and the member's consent; read, confirm, end.",
+        },
+        {"name": "enrollment-batches", "description": "The progress of a bulk enrollment."},
+        {
+            "name": "overlap",
+            "description": "How many of your members are also another party's: counts only, "
+            "small cells withheld, with noise and a monthly budget; and who may count yours.",
+        },
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No web fonts: config/templates/sanpo/redoc.html loads none, so name the system's own.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": 'system-ui, "Hiragino Sans", "Noto Sans JP", sans-serif',
+                "headings": {"fontFamily": 'system-ui, "Hiragino Sans", sans-serif'},
+                "code": {"fontFamily": "ui-monospace, Menlo, Consolas, monospace"},
+            }
+        },
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "DEFAULT_GENERATOR_CLASS": "partners.api.schema.EnglishSchemaGenerator",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "partners.api.schema.with_error_code_table",
+    ],
 }
 
 # --- Sanpo --------------------------------------------------------------------------------------

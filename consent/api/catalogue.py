@@ -32,7 +32,9 @@ class PurposeListApi(PartnerEndpoint):
     @extend_schema(
         responses=PurposeListOutput,
         operation_id="consent_purposes_list",
-        description="The purpose catalogue, by code. Codes are stable.",
+        summary="List purposes",
+        description="The purpose catalogue, by code: what a member can consent to. Codes are "
+        "stable; names and descriptions come in Japanese and English.",
     )
     def get(self, request: Request) -> Response:
         purposes = Purpose.objects.filter(active=True).order_by("code")
@@ -51,6 +53,7 @@ class NoticeCurrentApi(PartnerEndpoint):
     @extend_schema(
         responses=NoticeListOutput,
         operation_id="consent_notices_current",
+        summary="Get the privacy notices in force",
         description="For each language, the newest notice in effect whose conditions are the "
         "current ones: the notices a member may be shown before consenting. A consent names "
         "the notice id the member saw.",

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -64,8 +64,43 @@ class ConsentCheckApi(PartnerEndpoint):
         request=ConsentCheckInput,
         responses=ConsentCheckOutput,
         operation_id="consent_check",
+        summary="Check consent",
         description="Whether each of your members' data may be used by you, for this purpose, "
-        "now. Needs only the read scope; an Idempotency-Key is ignored.",
+        "now, and why not: `not_consented`, `withdrawn`, `expired`, `notice_changed` (the "
+        f"conditions changed since), `member_unavailable`, `recipient_unavailable`. Up to "
+        f"{MAX_BULK_MEMBERS} members at once; a number not in your base answers `not_found` "
+        "in its place. A read, sent as POST only because a thousand member numbers do not "
+        "fit in a URL: it needs only the read scope, and an Idempotency-Key is ignored (a "
+        "withdrawal is in force for every check at once, so an answer is never replayed).",
+        examples=[
+            OpenApiExample(
+                "Three members",
+                value={
+                    "purpose": "co_marketing_contact",
+                    "members": ["M-20261201-0042", "M-20261201-0043", "M-0000-9999"],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The answers, in order",
+                value={
+                    "results": [
+                        {
+                            "member_number": "M-20261201-0042",
+                            "allowed": True,
+                            "reason": "consented",
+                        },
+                        {
+                            "member_number": "M-20261201-0043",
+                            "allowed": False,
+                            "reason": "withdrawn",
+                        },
+                        {"member_number": "M-0000-9999", "allowed": False, "reason": "not_found"},
+                    ]
+                },
+                response_only=True,
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         values = self.validated(self.ConsentCheckInput)

@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 
 import django_filters as df
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -108,6 +108,17 @@ class MemberDataRequestApi(PartnerEndpoint):
         request=DataRequestInput,
         responses={201: DataRequestOutput, 200: DataRequestOutput},
         operation_id="member_data_requests_create",
+        summary="Submit a data-subject request",
+        examples=[
+            OpenApiExample(
+                "An access request, identity by e-mail and birth date",
+                value={
+                    "kind": "access",
+                    "identity": {"email": "taro.yamada@example.jp", "birth_date": "1988-04-12"},
+                },
+                request_only=True,
+            )
+        ],
         description="Verifies the requester's identity against the member's record, then records "
         "the request (201), or returns the open one it repeats (200) — verified just the "
         "same. An erasure runs at once: the member's personal data becomes unreadable, every "
@@ -143,7 +154,13 @@ class DataRequestListApi(PartnerEndpoint):
             model = DataSubjectRequest
             fields: list[str] = []
 
-    @list_schema(DataRequestFilters, DataRequestOutput)
+    @list_schema(
+        DataRequestFilters,
+        DataRequestOutput,
+        summary="List data-subject requests",
+        description="Data-subject requests of your own members, newest first, with their "
+        "deadlines.",
+    )
     def get(self, request: Request) -> Response:
         found = DataSubjectRequest.objects.filter(member__partner=self.partner).select_related(
             "member"
@@ -156,25 +173,29 @@ class DataRequestListApi(PartnerEndpoint):
 class DataRequestDetailApi(PartnerEndpoint):
     required_scopes = {"GET": READ}
 
-    @extend_schema(responses=DataRequestOutput)
+    @extend_schema(
+        responses=DataRequestOutput,
+        summary="Get a data-subject request",
+        description="One request of one of your members.",
+    )
     def get(self, request: Request, request_id: str) -> Response:
         found = access_data_request_by_id(self.partner, request_id)
         return Response(DataRequestOutput(found).data)
 
 
 class DataRequestExportApi(PartnerEndpoint):
-    """Everything the federation holds about the member of an access request, for the holder
-    to hand to the member. Opening the personal data is logged; the first export completes the
-    request."""
-
     required_scopes = {"GET": READ}
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
-        description="A JSON document (`format`: `sanpo-data-subject-export/1`): the account and "
-        "its personal data, the consent history and current consents with every recipient, the "
-        "ids recipients know the member by, provision records, withdrawals sent and the "
-        "member's requests. 409 for an erasure request or an account erased since.",
+        summary="Export an access request",
+        description="Everything the federation holds about the member of an access request, "
+        "for you to hand to the member: a JSON document (`format`: "
+        "`sanpo-data-subject-export/1`) with the account and its personal data, the consent "
+        "history and current consents with every recipient, the ids recipients know the "
+        "member by, provision records, withdrawals sent and the member's requests. Opening the "
+        "personal data is logged, and the first export completes the request; the answer is "
+        "`no-store`. 409 for an erasure request or an account erased since.",
     )
     @raises(ErrorCode.CONFLICT)
     def get(self, request: Request, request_id: str) -> Response:

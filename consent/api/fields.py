@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from consent.models import (
@@ -85,8 +86,7 @@ class ModelOutput(serializers.ModelSerializer):
 
 def named_serializer(name: str, doc: str, fields: dict[str, Any]) -> type[serializers.Serializer]:
     # The consent receipt's field names are Kantara's own (camelCase); building the class with
-    # type() keeps them as they are without renaming every attribute for the linter.
-    return cast(
-        type[serializers.Serializer],
-        type(name, (serializers.Serializer,), {"__doc__": doc, **fields}),
-    )
+    # type() keeps them as they are without renaming every attribute for the linter. ``doc`` is
+    # for the API's readers: the schema shows no docstring, only a declared description.
+    serializer = type(name, (serializers.Serializer,), {"__doc__": doc, **fields})
+    return cast(type[serializers.Serializer], extend_schema_serializer(description=doc)(serializer))

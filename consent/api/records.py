@@ -1,6 +1,6 @@
 """Recording and withdrawing one member's consent."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -68,8 +68,10 @@ class MemberConsentListApi(PartnerEndpoint):
     @extend_schema(
         responses=MemberConsentListOutput,
         operation_id="member_consents_list",
-        description="The current consent of the member for each purpose and recipient ever "
-        "consented to, granted or withdrawn.",
+        summary="List a member's consents",
+        description="The current consent of one of your members for each purpose and recipient "
+        "ever consented to, granted or withdrawn. Events are append-only: there is no update "
+        "or delete, only a new grant or a withdrawal.",
     )
     def get(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
@@ -84,6 +86,22 @@ class MemberConsentListApi(PartnerEndpoint):
         request=ConsentGrantInput,
         responses={201: ConsentReceiptOutput},
         operation_id="member_consents_create",
+        summary="Record a consent",
+        examples=[
+            OpenApiExample(
+                "Consent to co-marketing contact, in the brand's app",
+                value={
+                    "purpose": "co_marketing_contact",
+                    "recipient": "midori-fitness",
+                    "notice": "9b2f4c1e-6a3d-4e8b-a7c5-1d2e3f4a5b6c",
+                    "channel": "partner_app",
+                    "occurred_at": "2026-12-01T10:15:00+09:00",
+                    "expires_at": None,
+                    "jurisdiction": "JP",
+                },
+                request_only=True,
+            )
+        ],
         description="Record that the member consented to one purpose for one recipient, under "
         "the notice they saw (which must be the one in force and cover both). The host's "
         "portal records for any recipient; a partner brand only for itself, through its own "
@@ -128,8 +146,23 @@ class MemberConsentWithdrawApi(PartnerEndpoint):
         request=ConsentWithdrawInput,
         responses=ConsentEventOutput,
         operation_id="member_consents_withdraw",
-        description="In force for every check from the moment it returns. The same rules as "
-        "recording apply to who may record it; no consent in force is a 409 conflict.",
+        summary="Withdraw a consent",
+        description="In force for every check from the moment it returns; the recipient is "
+        "told at once (`consent.withdrawn`, naming the member by its own pseudonymous id). "
+        "The same rules as recording apply to who may record it; no consent in force is a 409 "
+        "conflict.",
+        examples=[
+            OpenApiExample(
+                "Withdrawn at the call centre",
+                value={
+                    "purpose": "co_marketing_contact",
+                    "recipient": "midori-fitness",
+                    "channel": "call_centre",
+                    "occurred_at": "2026-12-02T14:00:00+09:00",
+                },
+                request_only=True,
+            )
+        ],
     )
     @raises(ErrorCode.PERMISSION_DENIED, ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:

@@ -6,7 +6,7 @@ import django_filters as df
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -54,9 +54,6 @@ class WithdrawalOutput(serializers.Serializer):
 
 
 class WithdrawalListApi(PartnerEndpoint):
-    """Withdrawals of consents your company received data under; `?pending=true` for the ones
-    you have not acknowledged yet."""
-
     required_scopes = {"GET": READ}
 
     class WithdrawalFilters(df.FilterSet):
@@ -70,7 +67,15 @@ class WithdrawalListApi(PartnerEndpoint):
             model = WithdrawalNotice
             fields: list[str] = []
 
-    @list_schema(WithdrawalFilters, WithdrawalOutput)
+    @list_schema(
+        WithdrawalFilters,
+        WithdrawalOutput,
+        summary="List withdrawals to act on",
+        description="Withdrawals of consents your company received data under, oldest first, "
+        "each naming the member by your pseudonymous id for them. Stop using the data, then "
+        "acknowledge; `?pending=true` lists the ones not acknowledged yet. An unacknowledged "
+        "withdrawal is sent again and turns overdue after its `acknowledge_by`.",
+    )
     def get(self, request: Request) -> Response:
         notices = WithdrawalNotice.objects.filter(recipient=self.partner).select_related("event")
         return self.filtered_page(
@@ -79,11 +84,15 @@ class WithdrawalListApi(PartnerEndpoint):
 
 
 class WithdrawalAcknowledgeApi(PartnerEndpoint):
-    """Confirm that your company stopped using the member's data. Repeating it is harmless."""
-
     required_scopes = {"POST": WRITE}
 
-    @extend_schema(request=None, responses=WithdrawalOutput)
+    @extend_schema(
+        request=None,
+        responses=WithdrawalOutput,
+        summary="Acknowledge a withdrawal",
+        description="Confirm that your company stopped using the member's data. Repeating it "
+        "is harmless.",
+    )
     def post(self, request: Request, withdrawal_id: str) -> Response:
         notice = access_withdrawal_by_id(self.partner, withdrawal_id)
         notice = withdrawal_acknowledge(notice=notice, actor=self.actor)
@@ -103,7 +112,26 @@ class PreferenceLinkApi(PartnerEndpoint):
     # The link is a credential for the member's page: never stored for Idempotency-Key replay.
     idempotency_redact = ("url",)
 
-    @extend_schema(request=None, responses={201: PreferenceLinkOutput})
+    @extend_schema(
+        request=None,
+        responses={201: PreferenceLinkOutput},
+        summary="Make a preference link",
+        description="A signed link to the member's preference page, where they see who may use "
+        "which of their data for what and withdraw with one click. It needs no log-in, so give "
+        "it to the member only; it expires (`expires_at`) and is never replayed for an "
+        "Idempotency-Key. An erased member is a 409 conflict.",
+        examples=[
+            OpenApiExample(
+                "A link",
+                value={
+                    "url": "https://sanpo.example/preferences/eyJtIjoi…/",
+                    "expires_at": "2026-12-08T00:00:00Z",
+                },
+                response_only=True,
+                status_codes=[201],
+            )
+        ],
+    )
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)

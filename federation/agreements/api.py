@@ -14,7 +14,7 @@ import django_filters as df
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -216,8 +216,6 @@ class AgreementDiffOutput(serializers.Serializer):
 
 
 class AgreementListApi(FederationEndpoint):
-    """The agreements your company is or was a party to, newest first."""
-
     required_scopes = {"GET": READ}
 
     class AgreementListFilters(df.FilterSet):
@@ -225,7 +223,14 @@ class AgreementListApi(FederationEndpoint):
             choices=Agreement.Status.choices, label="Only agreements in this status."
         )
 
-    @list_schema(AgreementListFilters, AgreementOutput, operation_id="agreements_list")
+    @list_schema(
+        AgreementListFilters,
+        AgreementOutput,
+        operation_id="agreements_list",
+        summary="List agreements",
+        description="The agreements your company is or was a party to, newest first, each with "
+        "the version in force today and the one awaiting signatures, if any.",
+    )
     def get(self, request: Request) -> Response:
         agreements = agreement_list(principal=self.partner).prefetch_related(
             *_party_view_prefetches(self.partner)
@@ -242,7 +247,13 @@ class AgreementListApi(FederationEndpoint):
 class AgreementDetailApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
-    @extend_schema(responses=AgreementDetailOutput, operation_id="agreements_retrieve")
+    @extend_schema(
+        responses=AgreementDetailOutput,
+        operation_id="agreements_retrieve",
+        summary="Get an agreement",
+        description="One agreement your company is a party to, with its versions; any other id "
+        "is a 404.",
+    )
     def get(self, request: Request, agreement_id: str) -> Response:
         agreement = access_agreement_by_id(self.partner, agreement_id)
         prefetch_related_objects([agreement], *_party_view_prefetches(self.partner))
@@ -256,6 +267,7 @@ class AgreementVersionDetailApi(FederationEndpoint):
     @extend_schema(
         responses=AgreementVersionOutput,
         operation_id="agreement_versions_retrieve",
+        summary="Get an agreement version",
         description="The whole version: its terms, dates and parties with their contacts and "
         "signatures. Only versions naming your company, once proposed; a draft answers 404 "
         "like a missing number.",
@@ -274,8 +286,6 @@ class AgreementVersionSignApi(FederationEndpoint):
     idempotency_redact = ("parties",)
 
     class AgreementSignInput(StrictInputSerializer):
-        """Who signs. The signature also records the API key it came through."""
-
         signed_by = serializers.CharField(
             max_length=120,
             help_text="The name and title of the person signing for your company, e.g. "
@@ -286,10 +296,21 @@ class AgreementVersionSignApi(FederationEndpoint):
         request=AgreementSignInput,
         responses=AgreementSignedVersionOutput,
         operation_id="agreement_versions_sign",
-        description="Needs the admin scope. Signing a version your company already signed "
-        "changes nothing and answers 200; a version no longer awaiting signatures (withdrawn, "
+        summary="Sign an agreement version",
+        description="Your company's signature of a proposed version, recording the API key it "
+        "came through. The last party's signature makes the version signed; it is in force "
+        "from its date while the agreement is active. Signing a version your company already "
+        "signed changes nothing and answers 200; a version no longer awaiting signatures "
+        "(withdrawn, "
         "or the agreement ended) is 409 `conflict`. Every party is told by the webhooks "
         "`agreement.signed` and, once all have signed, `agreement.version_signed`.",
+        examples=[
+            OpenApiExample(
+                "Signed by the representative director",
+                value={"signed_by": "山田 太郎 (代表取締役)"},
+                request_only=True,
+            )
+        ],
     )
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, agreement_id: str, number: str) -> Response:
@@ -314,6 +335,7 @@ class AgreementVersionDiffApi(FederationEndpoint):
         parameters=[AgreementDiffFilters],
         responses=AgreementDiffOutput,
         operation_id="agreement_versions_diff",
+        summary="Compare agreement versions",
         description="What changed from version `against` to this one: dates, parties and their "
         "contacts, and every term, one leaf per change. Both versions must be ones you can read.",
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -119,6 +119,27 @@ class OverlapApi(FederationEndpoint):
         parameters=[OverlapFilters],
         responses=OverlapOutput,
         operation_id="overlap_counts",
+        summary="Count the overlap with another base",
+        examples=[
+            OpenApiExample(
+                "By age band, two cells withheld",
+                value={
+                    "other": "sakura-shoji",
+                    "breakdown": "age_band",
+                    "min_cell": 50,
+                    "total": 1287,
+                    "cells": [
+                        {"segment": "20-29", "count": 318},
+                        {"segment": "30-39", "count": 412},
+                        {"segment": "40-49", "count": 379},
+                        {"segment": "50-59", "count": 161},
+                        {"segment": "under-20", "count": None},
+                        {"segment": "60-69", "count": None},
+                    ],
+                },
+                response_only=True,
+            )
+        ],
         description="Counts only, never who: members of yours matched in the other's base (by "
         "e-mail or phone, through the blind indexes) who consented to `overlap_matching` on "
         "both sides. Every cell below the agreement's `min_cell` is withheld (null), and so is "
@@ -169,6 +190,7 @@ class OverlapVisibilityListApi(FederationEndpoint):
     @extend_schema(
         responses=OverlapVisibilityListOutput,
         operation_id="overlap_visibility_list",
+        summary="List who may count your base",
         description="One entry per company you share an agreement with (and any you set "
         "before), by slug; `nothing` where you never allowed anything.",
     )
@@ -189,7 +211,12 @@ class OverlapVisibilityDetailApi(FederationEndpoint):
         request=OverlapVisibilityInput,
         responses=OverlapVisibilityOutput,
         operation_id="overlap_visibility_set",
-        description="Needs the admin scope: it decides what another company learns about your "
+        summary="Set who may count your base",
+        examples=[
+            OpenApiExample("Allow counts", value={"level": "counts"}, request_only=True),
+            OpenApiExample("Stop at once", value={"level": "nothing"}, request_only=True),
+        ],
+        description="It decides what another company learns about your "
         "base. `counts` lets the viewer count its members that are also yours (under an "
         "agreement that lets you give it `overlap_matching`); `nothing` stops it at once. Only "
         "a company you share an agreement with; any other slug is 404.",

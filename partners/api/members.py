@@ -11,7 +11,7 @@ from typing import Any
 
 import django_filters as df
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -123,11 +123,12 @@ def _optional(help_text: str) -> serializers.CharField:
     )
 
 
+@extend_schema_serializer(
+    description="One member record, in the columns of the member import file. Values are "
+    "normalised as a Japanese member base holds them (full-width letters and digits, `+81` "
+    "numbers, `2026/11/01` dates); empty or null optional fields are stored as absent."
+)
 class MemberRecordInput(StrictInputSerializer):
-    """One member record, in the columns of the member import file. Values are normalised as
-    a Japanese member base holds them (full-width letters and digits, `+81` numbers,
-    `2026/11/01` dates); empty or null optional fields are stored as absent."""
-
     member_number = serializers.CharField(
         help_text="Your own number for the member: at most 64 characters, no spaces. It never "
         "changes."
@@ -151,6 +152,45 @@ class MemberRecordInput(StrictInputSerializer):
         required=False,
         help_text="A new account is active unless told otherwise.",
     )
+
+
+# --- Examples for the docs (a fictional member) -------------------------------------------
+
+_RECORD = {
+    "member_number": "M-20261201-0042",
+    "kind": "household",
+    "name": "山田 太郎",
+    "name_kana": "ヤマダ タロウ",
+    "email": "taro.yamada@example.jp",
+    "phone": "090-1234-5678",
+    "postal_code": "150-0001",
+    "address": "東京都渋谷区神宮前1-2-3",
+    "birth_date": "1988-04-12",
+    "joined_on": "2024-06-01",
+}
+_MEMBER = {
+    "member_number": "M-20261201-0042",
+    "kind": "household",
+    "status": "active",
+    "age_band": "30-39",
+    "prefecture": "13",
+    "joined_on": "2024-06-01",
+    "last_active_on": None,
+    "created_at": "2026-12-01T00:00:00Z",
+    "updated_at": "2026-12-01T00:00:00Z",
+}
+_DETAIL = {
+    **_MEMBER,
+    "personal": {
+        "name": "山田 太郎",
+        "name_kana": "ヤマダ タロウ",
+        "email": "taro.yamada@example.jp",
+        "phone": "09012345678",
+        "postal_code": "150-0001",
+        "address": "東京都渋谷区神宮前1-2-3",
+        "birth_date": "1988-04-12",
+    },
+}
 
 
 # --- Endpoints -------------------------------------------------------------------------------
@@ -190,8 +230,16 @@ class MemberListApi(PartnerEndpoint):
         ],
         responses=MemberPageOutput,
         operation_id="members_list",
-        description="The caller's own member accounts in member-number order, without "
-        "personal data.",
+        summary="List members",
+        description="Your own member accounts in member-number order, without personal data "
+        "(the detail has it).",
+        examples=[
+            OpenApiExample(
+                "A page",
+                value={"next": None, "previous": None, "results": [_MEMBER]},
+                response_only=True,
+            )
+        ],
     )
     @raises(ErrorCode.CONFLICT)
     def get(self, request: Request) -> Response:
@@ -205,8 +253,14 @@ class MemberListApi(PartnerEndpoint):
     @extend_schema(
         request=MemberRecordInput,
         responses={201: MemberDetailOutput},
+        summary="Create a member",
         description="Create one member account. A member number already in your base is a "
-        "409 conflict; other partners' numbers are never consulted.",
+        "409 conflict; other partners' numbers are never consulted. Personal data is encrypted "
+        "at rest and never shown to another company.",
+        examples=[
+            OpenApiExample("A household member", value=_RECORD, request_only=True),
+            OpenApiExample("Created", value=_DETAIL, response_only=True, status_codes=[201]),
+        ],
     )
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
@@ -219,21 +273,26 @@ class MemberListApi(PartnerEndpoint):
 
 
 class MemberDetailApi(PartnerEndpoint):
-    """One of the caller's own member accounts, with its personal data."""
-
     required_scopes = {"GET": READ, "PATCH": WRITE}
 
+    @extend_schema_serializer(
+        description="Only the fields sent change; null or empty clears an optional field. "
+        "Sending `member_number` is allowed only unchanged."
+    )
     class MemberDetailInput(MemberRecordInput):
-        """Only the fields sent change; null or empty clears an optional field. Sending
-        ``member_number`` is allowed only unchanged."""
-
         def get_fields(self) -> dict[str, serializers.Field]:
             fields = super().get_fields()
             for field in fields.values():
                 field.required = False
             return fields
 
-    @extend_schema(responses=MemberDetailOutput)
+    @extend_schema(
+        responses=MemberDetailOutput,
+        summary="Get a member",
+        description="One of your own member accounts, with its personal data decrypted. An "
+        "erased account answers with its personal data all null.",
+        examples=[OpenApiExample("A member", value=_DETAIL, response_only=True)],
+    )
     def get(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
         return Response(_detail(member))
@@ -241,7 +300,16 @@ class MemberDetailApi(PartnerEndpoint):
     @extend_schema(
         request=MemberDetailInput,
         responses=MemberDetailOutput,
-        description="Change the fields sent and nothing else. An erased account is a 409 conflict.",
+        summary="Update a member",
+        description="Change the fields sent and nothing else; `status: active` reactivates an "
+        "inactive account. An erased account is a 409 conflict.",
+        examples=[
+            OpenApiExample(
+                "A new address",
+                value={"postal_code": "530-0001", "address": "大阪府大阪市北区梅田1-1-1"},
+                request_only=True,
+            )
+        ],
     )
     @raises(ErrorCode.CONFLICT)
     def patch(self, request: Request, member_number: str) -> Response:
@@ -253,12 +321,16 @@ class MemberDetailApi(PartnerEndpoint):
 
 
 class MemberDeactivateApi(PartnerEndpoint):
-    """Mark an account inactive; an update with ``status: active`` reactivates it."""
-
     required_scopes = {"POST": WRITE}
     idempotency_redact = ("personal",)
 
-    @extend_schema(request=None, responses=MemberDetailOutput)
+    @extend_schema(
+        request=None,
+        responses=MemberDetailOutput,
+        summary="Deactivate a member",
+        description="Mark an account inactive; an update with `status: active` reactivates it. "
+        "An erased account is a 409 conflict.",
+    )
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request, member_number: str) -> Response:
         member = access_member_by_number(self.partner, member_number)
@@ -284,14 +356,10 @@ def _item_errors(detail: Any) -> Any:
 
 
 class MemberBulkApi(PartnerEndpoint):
-    """Create or update up to 1000 accounts, all or nothing. Each record is a full record:
-    optional fields it leaves out are cleared, and a missing ``status`` means active."""
-
     required_scopes = {"POST": WRITE}
 
+    @extend_schema_serializer(description="Errors in items are named `members[<index>].<field>`.")
     class MemberBulkInput(StrictInputSerializer):
-        """Errors in items are named ``members[<index>].<field>``."""
-
         members = serializers.ListField(
             child=MemberRecordInput(), min_length=1, max_length=MAX_BULK_MEMBERS
         )
@@ -314,7 +382,46 @@ class MemberBulkApi(PartnerEndpoint):
         unchanged = serializers.IntegerField()
         results = MemberBulkOutcomeOutput(many=True, help_text="One per member, in input order.")
 
-    @extend_schema(request=MemberBulkInput, responses=MemberBulkOutput)
+    @extend_schema(
+        request=MemberBulkInput,
+        responses=MemberBulkOutput,
+        summary="Create or update members in bulk",
+        description=f"Create or update up to {MAX_BULK_MEMBERS} accounts, all or nothing: one "
+        "invalid record refuses the whole request, naming it (`members[3].email`). Each record "
+        "is a full record: optional fields it leaves out are cleared, and a missing `status` "
+        "means active. Unchanged records are left alone, so sending the same batch twice "
+        "changes nothing.",
+        examples=[
+            OpenApiExample(
+                "Two records",
+                value={
+                    "members": [
+                        _RECORD,
+                        {
+                            "member_number": "B-0007",
+                            "kind": "business",
+                            "name": "株式会社さくら商事",
+                            "email": "info@sakura-shoji.example",
+                        },
+                    ]
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The outcome",
+                value={
+                    "created": 1,
+                    "updated": 1,
+                    "unchanged": 0,
+                    "results": [
+                        {"member_number": "M-20261201-0042", "outcome": "updated"},
+                        {"member_number": "B-0007", "outcome": "created"},
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+    )
     @raises(ErrorCode.CONFLICT)
     def post(self, request: Request) -> Response:
         data = self.MemberBulkInput(data=request.data)

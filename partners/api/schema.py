@@ -10,7 +10,14 @@ every operation, so an endpoint written later is described without extra work:
 - the ``Idempotency-Key`` header on every POST (required where ``idempotency_required``);
 - ``limit`` and ``cursor`` on every list answered with a ``page_of(...)`` page;
 - ``additionalProperties: false`` on every ``StrictInputSerializer``, and ``minLength: 1`` on
-  input strings that may not be blank.
+  input strings that may not be blank;
+- the scope it needs, at the end of its description, and an example of each error it lists.
+
+What a reader sees is declared for the reader, never taken from docstrings, which are written
+for Sanpo's developers: an operation's ``summary`` and ``description`` come from its
+``extend_schema``, a serializer's description from ``extend_schema_serializer(description=…)``.
+The guides every operation shares are markdown files in ``partners/api/docs/``, the schema's
+description (``SPECTACULAR_SETTINGS``); ``with_error_code_table`` completes them.
 """
 
 from collections.abc import Callable
@@ -21,16 +28,17 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import translation
 from django.utils.functional import Promise
+from drf_spectacular.drainage import get_override
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent, get_doc
+from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
 from partners.api.authentication import ApiKeyAuthentication
 from partners.api.base import _IDEMPOTENCY_KEY, PartnerEndpoint, StrictInputSerializer
 from partners.api.pagination import PageOutput
-from partners.api.permissions import HasPartnerScope
+from partners.api.permissions import HasPartnerScope, required_scope
 from partners.errors import ERROR_CODES, STATUS_BY_CODE, ErrorCode
 
 H = TypeVar("H", bound=Callable[..., Any])
@@ -40,6 +48,9 @@ ERROR_COMPONENT = "Error"
 # whitespace (str.isspace), which is wider than the \s of JSON Schema's regular expressions.
 NON_BLANK = r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _RAISES = "_sanpo_raises"
+ERROR_CODE_TABLE_MARK = "<!-- sanpo:error-codes -->"
+# What a validation_failed example names: the error shape, not any one operation's fields.
+_EXAMPLE_FIELDS = {"name": ["This field is required."]}
 
 AUTHENTICATION_CODES = (
     ErrorCode.AUTHENTICATION_REQUIRED,
@@ -73,6 +84,28 @@ def raises(*codes: models.TextChoices) -> Callable[[H], H]:
     return decorate
 
 
+def _error_example(code: models.TextChoices) -> dict[str, Any]:
+    """An example answer with ``code`` and its default message (in English: the schema is
+    generated in English)."""
+    error: dict[str, Any] = {"code": code.value, "message": str(code.label)}
+    if code == ErrorCode.VALIDATION_FAILED:
+        error["fields"] = _EXAMPLE_FIELDS
+    return {"summary": code.value, "value": {"error": error}}
+
+
+def with_error_code_table(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A postprocessing hook: the errors guide's table of every registered code, its status
+    and default message, made from the registry so a new app's codes are listed too."""
+    rows = sorted(ERROR_CODES.values(), key=lambda code: (STATUS_BY_CODE[code], code.value))
+    table = "\n".join(
+        ["| status | code | default message |", "|---|---|---|"]
+        + [f"| {STATUS_BY_CODE[code]} | `{code.value}` | {code.label} |" for code in rows]
+    )
+    info = result.setdefault("info", {})
+    info["description"] = str(info.get("description", "")).replace(ERROR_CODE_TABLE_MARK, table)
+    return result
+
+
 def _error_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -102,6 +135,19 @@ def _error_schema() -> dict[str, Any]:
 
 
 class PartnerAutoSchema(AutoSchema):
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature
+        # Never a docstring: an operation says what it does in its extend_schema(description=…).
+        return ""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        view = self._partner_view()
+        if operation is not None and view is not None:
+            scope = required_scope(view, self.method)
+            described = operation.get("description", "").rstrip()
+            operation["description"] = f"{described}\n\n**Scope:** `{scope}`.".lstrip()
+        return operation
+
     def _partner_view(self) -> PartnerEndpoint | None:
         return self.view if isinstance(self.view, PartnerEndpoint) else None
 
@@ -183,6 +229,17 @@ class PartnerAutoSchema(AutoSchema):
         self.registry.register_on_missing(component)
         return component.ref
 
+    def _error_example_ref(self, code: models.TextChoices) -> dict[str, str]:
+        # Once in components/examples, referred to by every operation that can answer it.
+        component = ResolvedComponent(
+            name=f"error_{code.value}",
+            type=ResolvedComponent.EXAMPLE,
+            object=f"error_{code.value}",
+            schema=_error_example(code),
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)
         by_status: dict[int, list[models.TextChoices]] = {}
@@ -194,7 +251,15 @@ class PartnerAutoSchema(AutoSchema):
                 str(status),
                 {
                     "description": f"Error: {listed}.",
-                    "content": {"application/json": {"schema": self._error_ref()}},
+                    "content": {
+                        "application/json": {
+                            "schema": self._error_ref(),
+                            "examples": {
+                                code.value: self._error_example_ref(code)
+                                for code in by_status[status]
+                            },
+                        }
+                    },
                 },
             )
         return responses
@@ -266,8 +331,13 @@ class PartnerAutoSchema(AutoSchema):
         ):
             schema["additionalProperties"] = False
             schema.update(getattr(serializer, "openapi_extra", {}))
-            if schema.get("description") == get_doc(StrictInputSerializer):
-                del schema["description"]  # the base class's docstring says nothing to a client
+        if get_override(serializer, "description") is None:
+            schema.pop("description", None)  # a docstring, written for Sanpo's developers
+        return schema
+
+    def _map_response_type_hint(self, method: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_response_type_hint(method)
+        schema.pop("description", None)  # a SerializerMethodField's docstring, as above
         return schema
 
     def _map_serializer_field(

@@ -4,15 +4,20 @@ Schemathesis (``make fuzz``) holds the running server to this schema; these test
 schema to the conventions, so a new endpoint cannot quietly leave them out.
 """
 
+import re
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 import pytest
 from django.conf import settings
+from drf_spectacular.drainage import get_override
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
-from partners.api.base import StrictInputSerializer
+from partners.api.base import PartnerEndpoint, StrictInputSerializer
+from partners.errors import STATUS_BY_CODE
 
 LISTS_ONCE_BARE = [
     "/api/v1/api-keys",
@@ -170,3 +175,98 @@ def test_the_schema_is_english_whatever_the_request_asks() -> None:
 
     assert english.status_code == japanese.status_code == 200
     assert japanese.content == english.content
+
+
+# --- what a reader of the docs gets ----------------------------------------------------------
+
+
+def test_every_operation_has_a_summary_and_a_description_of_its_own() -> None:
+    for path, method, operation in _operations():
+        summary = operation.get("summary", "")
+        own = operation.get("description", "").split("**Scope:**")[0].strip()
+        assert 0 < len(summary) <= 60, (method, path)
+        assert not summary.endswith("."), (method, path)
+        assert len(own) >= 20, (method, path)
+
+
+def test_every_operation_names_the_scope_it_needs() -> None:
+    descriptions = {
+        (path, method): operation["description"] for path, method, operation in _operations()
+    }
+    assert descriptions["/api/v1/me", "GET"].endswith("**Scope:** `read`.")
+    assert descriptions["/api/v1/api-keys", "POST"].endswith("**Scope:** `admin`.")
+    assert descriptions["/api/v1/members", "POST"].endswith("**Scope:** `write`.")
+    assert descriptions["/api/v1/consent/check", "POST"].endswith("**Scope:** `read`.")
+    assert all("**Scope:** `" in text for text in descriptions.values())
+
+
+def test_every_request_body_has_an_example_that_fits_its_schema() -> None:
+    for path, method, operation in _operations():
+        if "requestBody" not in operation:
+            continue
+        content = operation["requestBody"]["content"]["application/json"]
+        examples = content.get("examples", {})
+        assert examples, (method, path)
+        properties = _resolve(content["schema"]).get("properties", {})
+        for name, example in examples.items():
+            assert set(example["value"]) <= set(properties), (method, path, name)
+
+
+def test_every_error_response_has_an_example_of_each_code_it_lists() -> None:
+    for path, method, operation in _operations():
+        errors = {status: r for status, r in operation["responses"].items() if status >= "400"}
+        assert any(status.startswith("4") for status in errors), (method, path)
+        for status, response in errors.items():
+            listed = re.findall(r"`([a-z_]+)`", response["description"])
+            examples = response["content"]["application/json"]["examples"]
+            assert sorted(examples) == sorted(listed), (method, path, status)
+            for code, reference in examples.items():
+                example = _schema()["components"]["examples"][reference["$ref"].rsplit("/")[-1]]
+                assert example["value"]["error"]["code"] == code
+                assert example["value"]["error"]["message"], (method, path, code)
+                assert STATUS_BY_CODE[code] == int(status), (method, path, code)
+
+
+def test_no_docstring_reaches_the_schema() -> None:
+    """Docstrings are written for Sanpo's developers (``Subclasses declare required_scopes…``);
+    a reader gets what an operation or a serializer declares for them."""
+    leaked = []
+    texts = list(_descriptions(_schema()))
+    for owner, doc in _docstrings():
+        head = " ".join(doc.split())[:50]
+        if any(head in " ".join(text.split()) for text in texts):
+            leaked.append(owner)
+    assert leaked == [], sorted(leaked)
+
+
+def _descriptions(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in {"description", "summary"} and isinstance(value, str):
+                yield value
+            else:
+                yield from _descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _descriptions(item)
+
+
+def _docstrings() -> Iterator[tuple[str, str]]:
+    """The docstrings of every endpoint, its handlers and every serializer of the apps, but
+    those a serializer declares as its description on purpose (``extend_schema_serializer``)."""
+    classes = {PartnerEndpoint, *_subclasses(PartnerEndpoint), *_subclasses(serializers.Serializer)}
+    for cls in classes:
+        if not cls.__module__.startswith(("partners.", "consent.", "federation.")):
+            continue
+        if get_override(cls, "description") is None and cls.__doc__:
+            yield cls.__qualname__, cls.__doc__
+        for name, member in vars(cls).items():
+            if callable(member) and member.__doc__ and not name.startswith("__"):
+                yield f"{cls.__qualname__}.{name}", member.__doc__
+
+
+def test_the_docstrings_the_check_reads_include_the_ones_that_used_to_leak() -> None:
+    owners = dict(_docstrings())
+    assert "PartnerEndpoint" in owners
+    assert "PageOutput" in owners
+    assert "ConsentCheckApi" in owners

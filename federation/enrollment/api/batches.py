@@ -1,7 +1,7 @@
 """A campaign: many of a company's members invited into a partner's program at once, and its
 progress, which both companies may follow."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -42,6 +42,18 @@ class EnrollmentBulkApi(FederationEndpoint):
         request=EnrollmentBulkInput,
         responses={202: EnrollmentBatchOutput},
         operation_id="enrollments_bulk",
+        summary="Enroll many members at once",
+        examples=[
+            OpenApiExample(
+                "A campaign of three members",
+                value={
+                    "target": "sakura-shoji",
+                    "member_numbers": ["M-20261201-0042", "M-20261201-0043", "M-20261201-0044"],
+                    "fields": ["name", "email"],
+                },
+                request_only=True,
+            )
+        ],
         description="Checks the agreement and the fields now (403 `no_agreement`, 400 "
         "`validation_failed`) and queues the batch (202); follow it at "
         "`GET /enrollment-batches/{id}`. When it runs, each of your members is enrolled if "
@@ -72,7 +84,9 @@ class EnrollmentBatchDetailApi(FederationEndpoint):
     @extend_schema(
         responses=EnrollmentBatchDetailOutput,
         operation_id="enrollment_batches_retrieve",
-        description="A campaign's progress, for its source and its target.",
+        summary="Follow a bulk enrollment",
+        description="A campaign's progress, for its source and its target; the member numbers "
+        "it was sent, for the source alone.",
     )
     def get(self, request: Request, batch_id: str) -> Response:
         batch = access_enrollment_batch_by_id(self.partner, batch_id)

@@ -2,7 +2,7 @@
 
 import django_filters as df
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,9 +36,6 @@ class EnrollmentPagination(CappedCursorPagination):
 
 
 class EnrollmentListApi(FederationEndpoint):
-    """Enrollments your company is the source or the target of, newest first; and enrolling one
-    of your own members in a partner's program."""
-
     required_scopes = {"GET": READ, "POST": WRITE}
 
     class EnrollmentListFilters(df.FilterSet):
@@ -69,7 +66,16 @@ class EnrollmentListApi(FederationEndpoint):
             "field the agreement and the notice in force allow.",
         )
 
-    @list_schema(EnrollmentListFilters, EnrollmentOutput, operation_id="enrollments_list")
+    @list_schema(
+        EnrollmentListFilters,
+        EnrollmentOutput,
+        operation_id="enrollments_list",
+        summary="List enrollments",
+        description="Enrollments your company is the source or the target of, newest first, "
+        "each in your own terms: the source sees its member number, the target its "
+        "pseudonymous id for the member and, once confirmed, its own number. Never any "
+        "personal data.",
+    )
     def get(self, request: Request) -> Response:
         return self.filtered_page(
             self.EnrollmentListFilters,
@@ -83,7 +89,19 @@ class EnrollmentListApi(FederationEndpoint):
         request=EnrollmentRequestInput,
         responses={201: EnrollmentOutput},
         operation_id="enrollments_create",
-        description="Needs the write scope. Enrolls one of your own members in the target's "
+        summary="Enroll a member in a partner's program",
+        examples=[
+            OpenApiExample(
+                "Name and e-mail for the target",
+                value={
+                    "member_number": "M-20261201-0042",
+                    "target": "sakura-shoji",
+                    "fields": ["name", "email"],
+                },
+                request_only=True,
+            )
+        ],
+        description="Enrolls one of your own members in the target's "
         "program: an active agreement must let your company give the target members for "
         "cross-enrollment (else 403 `no_agreement`, also for a company you have no agreement "
         "with), and the member must have consented to `cross_enrollment` and `profile_sharing` "
@@ -116,7 +134,13 @@ class EnrollmentListApi(FederationEndpoint):
 class EnrollmentDetailApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
-    @extend_schema(responses=EnrollmentOutput, operation_id="enrollments_retrieve")
+    @extend_schema(
+        responses=EnrollmentOutput,
+        operation_id="enrollments_retrieve",
+        summary="Get an enrollment",
+        description="One enrollment your company is the source or the target of, in your own "
+        "terms (see the list); any other id is a 404.",
+    )
     def get(self, request: Request, enrollment_id: str) -> Response:
         enrollment = access_enrollment_by_id(self.partner, enrollment_id)
         return Response(EnrollmentOutput(enrollment_view(enrollment, self.partner)).data)

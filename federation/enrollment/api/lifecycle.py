@@ -1,6 +1,6 @@
 """The target's confirmation of an enrollment, and its end by either side."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,14 @@ class EnrollmentConfirmApi(FederationEndpoint):
         request=EnrollmentConfirmInput,
         responses=EnrollmentOutput,
         operation_id="enrollments_confirm",
+        summary="Confirm an enrollment",
+        examples=[
+            OpenApiExample(
+                "Your own member number",
+                value={"member_number": "MF-884213"},
+                request_only=True,
+            )
+        ],
         description="The target confirms with its own member number, linking the accounts; the "
         "source is told by the `enrollment.confirmed` webhook. Confirming again with the same "
         "number changes nothing; another number, a number already linked to another live "
@@ -61,6 +69,15 @@ class EnrollmentEndApi(FederationEndpoint):
         request=EnrollmentEndInput,
         responses=EnrollmentOutput,
         operation_id="enrollments_end",
+        summary="End an enrollment",
+        examples=[
+            OpenApiExample(
+                "The member left the program",
+                value={"reason": "Membership cancelled at the member's request."},
+                request_only=True,
+            ),
+            OpenApiExample("Without a reason", value={}, request_only=True),
+        ],
         description="Either company ends the enrollment: from now on the target reads nothing "
         "(a read in flight finishes first). Both are told by the `enrollment.ended` webhook. "
         "Ending an ended enrollment changes nothing.",

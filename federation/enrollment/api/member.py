@@ -22,6 +22,7 @@ class EnrollmentMemberApi(FederationEndpoint):
     @extend_schema(
         responses=EnrollmentMemberOutput,
         operation_id="enrollments_member",
+        summary="Read an enrolled member's data",
         description="The target's door to the member's allowed fields; to the source it does not "
         "exist (404). Each read passes the agreement and both consents again at that moment and "
         "writes a provision record, so read when you need the data rather than keeping a copy. "
