@@ -12,10 +12,11 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from partners.access import has_staff_role
+from partners.admin.export import CsvExportMixin
 from partners.models import StaffRole
 
 
-class ConsentConsoleAdmin(admin.ModelAdmin):
+class ConsentConsoleAdmin(CsvExportMixin, admin.ModelAdmin):
     """A read-only console page of consent rows, for the roles in ``readers``. A page that
     writes through a service (publishing a notice) does so on a page of its own."""
 

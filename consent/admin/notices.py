@@ -144,7 +144,7 @@ class PrivacyNoticeAdmin(ConsentRecordAdmin):
         "conditions_sha256",
         "created_at",
     ]
-    change_list_template = "admin/consent/privacynotice/change_list.html"
+    csv_base_change_list_template = "admin/consent/privacynotice/change_list.html"
 
     def may_publish(self, request: HttpRequest) -> bool:
         user = request.user

@@ -28,6 +28,7 @@ from federation.coins.models import (
 )
 from federation.coins.selectors import ledger_verify, monthly_flows
 from federation.kernel.admin import AllianceConsoleAdmin, related_filter
+from partners.admin.export import CsvExportMixin
 from partners.charts import Chart, Series, stacked_bar_chart
 from partners.models import Partner
 
@@ -42,7 +43,7 @@ MISMATCHES = {
 
 
 @admin.register(CoinAccount)
-class CoinAccountAdmin(AllianceConsoleAdmin):
+class CoinAccountAdmin(CsvExportMixin, AllianceConsoleAdmin):
     list_display = ["id", "kind", "owner", "shard", "balance", "version"]
     list_filter = ["kind", related_filter("partner", gettext_lazy("company"))]
     search_fields = ["=id", "=person__id", "partner__slug"]
@@ -135,7 +136,7 @@ class EntryInline(admin.TabularInline):
 
 
 @admin.register(CoinTransaction)
-class CoinTransactionAdmin(AllianceConsoleAdmin):
+class CoinTransactionAdmin(CsvExportMixin, AllianceConsoleAdmin):
     list_display = ["posted_at", "kind", "partner_name", "why", "reverses"]
     list_filter = ["kind", related_filter("partner", gettext_lazy("posted by")), "posted_at"]
     search_fields = ["=id", "=reverses__id", "partner__slug"]
@@ -155,7 +156,7 @@ class CoinTransactionAdmin(AllianceConsoleAdmin):
 
 
 @admin.register(CoinLot)
-class CoinLotAdmin(AllianceConsoleAdmin):
+class CoinLotAdmin(CsvExportMixin, AllianceConsoleAdmin):
     list_display = [
         "issued_at",
         "issuer",
@@ -197,7 +198,7 @@ class CoinLotAdmin(AllianceConsoleAdmin):
 
 
 @admin.register(CoinHold)
-class CoinHoldAdmin(AllianceConsoleAdmin):
+class CoinHoldAdmin(CsvExportMixin, AllianceConsoleAdmin):
     list_display = ["created_at", "merchant", "coins", "captured", "state", "expires_at"]
     list_filter = ["state", related_filter("merchant", gettext_lazy("company")), "created_at"]
     search_fields = ["=id", "=person__id", "merchant__slug"]
@@ -228,7 +229,7 @@ class CoinHoldAdmin(AllianceConsoleAdmin):
 
 
 @admin.register(CoinClawback)
-class CoinClawbackAdmin(AllianceConsoleAdmin):
+class CoinClawbackAdmin(CsvExportMixin, AllianceConsoleAdmin):
     list_display = ["recorded_at", "issuer", "requested", "recovered", "shortfall", "shortfall_yen"]
     list_filter = [related_filter("issuer", gettext_lazy("issuer")), "recorded_at"]
     search_fields = ["=earned_by__id", "issuer__slug"]

@@ -21,6 +21,7 @@ from consent.names import partner_name
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.enrollment.selectors import BatchOutcome, batch_member_outcomes
 from federation.kernel.admin import AllianceConsoleAdmin, related_filter
+from partners.admin.export import CsvExportMixin
 from partners.pii import PSEUDONYM_PREFIX, member_id_from_pseudonym
 
 OUTCOMES_PER_PAGE = 100
@@ -33,7 +34,7 @@ def _uuid(term: str) -> uuid.UUID | None:
         return None
 
 
-class CompaniesColumns(AllianceConsoleAdmin):
+class CompaniesColumns(CsvExportMixin, AllianceConsoleAdmin):
     """The source and target columns, named as the manager's language writes them."""
 
     @admin.display(description=_("source"), ordering="source__name_latin")

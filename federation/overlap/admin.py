@@ -17,11 +17,12 @@ from federation.overlap.models import OverlapQuery, OverlapVisibility
 from federation.overlap.services import overlap_visibility_set
 from partners.actors import Actor
 from partners.admin.base import ServiceErrorsAsMessages, adopt, error_text
+from partners.admin.export import CsvExportMixin
 from partners.errors import ApplicationError
 
 
 @admin.register(OverlapVisibility)
-class OverlapVisibilityAdmin(ServiceErrorsAsMessages, AllianceConsoleAdmin):
+class OverlapVisibilityAdmin(CsvExportMixin, ServiceErrorsAsMessages, AllianceConsoleAdmin):
     """A company's choice of who may see counts of its base, recorded by a manager on its
     behalf. The pair is fixed once set; only the level changes."""
 
@@ -99,7 +100,7 @@ class OverlapVisibilityAdmin(ServiceErrorsAsMessages, AllianceConsoleAdmin):
 
 
 @admin.register(OverlapQuery)
-class OverlapQueryAdmin(AllianceConsoleAdmin):
+class OverlapQueryAdmin(CsvExportMixin, AllianceConsoleAdmin):
     """Every overlap question, as the service logged it: who asked about whom, broken down how,
     and how many cells came back or were withheld. Never the counts themselves."""
 
