@@ -61,6 +61,7 @@ def test_a_newcomer_sees_the_whole_product_on_the_demo(demo: None, page: Page) -
     # A member is found by e-mail, through the blind index.
     member = MemberAccount.objects.get(partner__slug="kirari", member_number="K00000002")
     email = open_member(member, ("email",))["email"]
+    assert email, "the demo's K00000002 has an e-mail address"
     page.goto("/admin/partners/memberaccount/")
     page.fill("#searchbar", email)
     page.keyboard.press("Enter")
