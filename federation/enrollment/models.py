@@ -6,6 +6,7 @@ import uuid
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from federation.agreements.models import Agreement
@@ -52,7 +53,10 @@ class EnrollmentBatch(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Enrollment batch {self.id} ({self.status})"
+        return gettext("Enrollment batch %(id)s (%(status)s)") % {
+            "id": str(self.id)[:8],
+            "status": self.get_status_display(),
+        }
 
 
 class Enrollment(models.Model):
@@ -129,4 +133,7 @@ class Enrollment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Enrollment {self.id} → {self.target_id} ({self.status})"
+        return gettext("Enrollment %(id)s (%(status)s)") % {
+            "id": str(self.id)[:8],
+            "status": self.get_status_display(),
+        }
