@@ -40,7 +40,8 @@ class PartnerEndpoint(APIView):
 
     Writes run in one transaction that rolls back on any 4xx, so a refused request never
     leaves a partial write. A POST with an ``Idempotency-Key`` runs at most once per partner
-    and key; ``idempotency_required`` makes the key mandatory (coins and money).
+    and key; ``idempotency_required`` makes the key mandatory (coins and money), and keeps a
+    refusal as the key's final answer too.
 
     Stored data that cannot be read (``UndecryptableError``) is answered 409 and, unless it
     was erased, recorded as a security event once that transaction is over, so the record
@@ -210,11 +211,30 @@ class PartnerEndpoint(APIView):
                     status=response.status_code,
                     body=self._redacted(response.data),
                 )
+            elif self._refusal_is_final(response):
+                # Coins and money: a refused request (too few coins, say) changes nothing,
+                # and its retry is refused the same way, never let through later by surprise.
+                transaction.savepoint_rollback(savepoint)
+                idempotency_complete(
+                    record=record,
+                    status=response.status_code,
+                    body=self._redacted(response.data),
+                )
             else:
                 # A refused request changes nothing, and its key may be used again.
                 transaction.savepoint_rollback(savepoint)
                 idempotency_release(record=record)
         return response
+
+    def _refusal_is_final(self, response: Response) -> bool:
+        """Where the key is required (coins, money), a 4xx answer is the request's final one
+        and is replayed like a success: a retry with the same key cannot turn a refusal into
+        a posting. A rate limit and a server error are no answer to the request: released."""
+        return (
+            self.idempotency_required
+            and 400 <= response.status_code < 500
+            and (response.status_code != 429)
+        )
 
     def _redacted(self, data: Any) -> Any:
         if isinstance(data, Mapping) and self.idempotency_redact:

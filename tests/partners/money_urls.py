@@ -19,7 +19,23 @@ class RecordTransferApi(PartnerEndpoint):
         return Response({"transfer": event.pk}, status=201)
 
 
+class RefusedOnceTransferApi(PartnerEndpoint):
+    """Refuses its first request (as for too few coins) and would accept any later one."""
+
+    required_scopes = {"POST": "write"}
+    idempotency_required = True
+    calls = 0
+
+    def post(self, request: Request) -> Response:
+        RefusedOnceTransferApi.calls += 1
+        AuditEvent.objects.create(action=AuditEvent.Action.PARTNER_CREATED, actor_label="t")
+        if RefusedOnceTransferApi.calls == 1:
+            return Response({"error": {"code": "conflict", "message": "Not now."}}, status=409)
+        return Response({"transfer": "made"}, status=201)
+
+
 urlpatterns = [
     path("api/v1/transfers", RecordTransferApi.as_view()),
+    path("api/v1/refused-transfers", RefusedOnceTransferApi.as_view()),
     path("", include("config.urls")),
 ]
