@@ -16,6 +16,7 @@ class CoinErrorCode(models.TextChoices):
         _("Only an earning whose coins are all unspent, or a redemption, can be reversed."),
     )
     NOTHING_TO_REFUND = "nothing_to_refund", _("These coins cannot be taken back any more.")
+    DUPLICATE_ORDER = "duplicate_order", _("This order already earned coins.")
     HOLD_RESOLVED = "hold_resolved", _("This hold was already captured, voided or expired.")
 
 
@@ -26,4 +27,5 @@ STATUSES: dict[str, int] = {
     CoinErrorCode.NOT_REVERSIBLE: 409,
     CoinErrorCode.NOTHING_TO_REFUND: 409,
     CoinErrorCode.HOLD_RESOLVED: 409,
+    CoinErrorCode.DUPLICATE_ORDER: 409,
 }

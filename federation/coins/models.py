@@ -114,6 +114,9 @@ class CoinTransaction(models.Model):
     # Why the coins moved, as the member's history shows it: the order id, the action type and
     # content, the refund... Free keys, stated by the service that posted it.
     reason = models.JSONField(_("reason"), default=dict, blank=True)
+    # The posting company's own reference for what it posted (an order id): one posting of a
+    # kind per company and reference, so a purchase reported twice earns once.
+    reference = models.CharField(_("reference"), max_length=100, blank=True, default="")
     reverses = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -133,7 +136,12 @@ class CoinTransaction(models.Model):
                 condition=Q(kind="reversal", reverses__isnull=False)
                 | (~Q(kind="reversal") & Q(reverses__isnull=True)),
                 name="coins_reversal_names_original",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "kind", "reference"],
+                condition=~Q(reference=""),
+                name="coins_transaction_reference",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from partners.services.idempotency import (
     idempotency_purge_expired,
     idempotency_release,
 )
+from partners.services.matching import member_person
 from partners.services.member_import import member_import_create, member_import_run
 from partners.services.members import (
     BulkResult,
@@ -67,6 +68,7 @@ __all__ = [
     "member_erase",
     "member_import_create",
     "member_import_run",
+    "member_person",
     "member_reveal",
     "member_update",
     "partner_create",

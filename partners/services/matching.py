@@ -321,3 +321,18 @@ def merge_persons_split_by_a_race(*, since: datetime.datetime) -> int:
         for table in ("sanpo_split", "sanpo_person_merge"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return merged
+
+
+def member_person(member: MemberAccount) -> Person:
+    """The person ``member`` is believed to be: the one matching gave it, or, for an account
+    matching has not linked (no e-mail or phone to match on), a person of its own, linked now
+    under the account's row lock so two callers racing link one."""
+    if member.person_id is not None:
+        return Person(pk=member.person_id)
+    with transaction.atomic():
+        locked = MemberAccount.objects.select_for_update().get(pk=member.pk)
+        if locked.person_id is None:
+            locked.person = Person.objects.create()
+            locked.save(update_fields=["person"])
+        member.person_id = locked.person_id
+    return Person(pk=locked.person_id)

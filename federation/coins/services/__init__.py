@@ -14,6 +14,14 @@ from federation.coins.services.ledger import (
     post,
     reverse,
 )
+from federation.coins.services.programs import (
+    Program,
+    coins_earn_for_purchase,
+    coins_redeem_at,
+    coins_refund_order,
+    program_for,
+    purchase_coins,
+)
 from federation.coins.services.spending import (
     coins_redeem,
     hold_authorise,
@@ -25,11 +33,15 @@ from federation.coins.services.spending import (
 __all__ = [
     "Grant",
     "Leg",
+    "Program",
     "account_for",
     "coins_earn",
+    "coins_earn_for_purchase",
     "coins_expire_due",
     "coins_redeem",
+    "coins_redeem_at",
     "coins_refund",
+    "coins_refund_order",
     "coins_release_due",
     "coins_reverse",
     "company_account",
@@ -40,5 +52,7 @@ __all__ = [
     "liability_account",
     "member_account",
     "post",
+    "program_for",
+    "purchase_coins",
     "reverse",
 ]

@@ -40,7 +40,9 @@ class Grant:
     pending_until: datetime | None = None
 
 
-def coins_earn(grant: Grant, *, actor: Actor, now: datetime | None = None) -> CoinTransaction:
+def coins_earn(
+    grant: Grant, *, actor: Actor, now: datetime | None = None, reference: str = ""
+) -> CoinTransaction:
     """Issue a lot of coins: the issuer's outstanding liability grows, the member's wallet (or
     pending account) with it, in one balanced posting; audited."""
     now = now or timezone.now()
@@ -55,6 +57,7 @@ def coins_earn(grant: Grant, *, actor: Actor, now: datetime | None = None) -> Co
             ],
             partner=grant.issuer,
             reason=grant.reason,
+            reference=reference,
         )
         lot = CoinLot.objects.create(
             person=grant.person,

@@ -94,6 +94,7 @@ def post(
     partner: Partner | None = None,
     reason: Mapping[str, Any] | None = None,
     reverses: CoinTransaction | None = None,
+    reference: str = "",
 ) -> CoinTransaction:
     """Post one balanced transaction, or refuse it whole (``insufficient_coins`` when a member
     account would go below zero)."""
@@ -116,7 +117,11 @@ def post(
             after[account_id] = (balance_after, version + 1)
         _move(after)
         posted = CoinTransaction.objects.create(
-            kind=kind, partner=partner, reason=dict(reason or {}), reverses=reverses
+            kind=kind,
+            partner=partner,
+            reason=dict(reason or {}),
+            reverses=reverses,
+            reference=reference,
         )
         CoinEntry.objects.bulk_create(
             CoinEntry(
