@@ -51,6 +51,8 @@ bench: $(STAMP)
 		$(BIN)/python manage.py bench_consent_check
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_overlap
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_coin_ledger
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.

@@ -206,8 +206,8 @@ def test_the_database_refuses_at_commit_a_transaction_that_does_not_balance(
     def no_entries_at_all() -> None:
         with transaction.atomic():
             _sql(
-                "INSERT INTO federation_cointransaction (id, kind, reason, posted_at) "
-                "VALUES (%s, 'transfer', '{}', now())",
+                "INSERT INTO federation_cointransaction (id, kind, reason, reference, posted_at) "
+                "VALUES (%s, 'transfer', '{}', '', now())",
                 [uuid.uuid4()],
             )
             _sql("SET CONSTRAINTS ALL IMMEDIATE")

@@ -170,7 +170,13 @@ def _why_suppressed(failure: Any, case: Any, response: Any) -> str | None:
                     return None
                 reasons.append(reason)
             return "semantic refusal: " + "; ".join(sorted(set(reasons)))
-    if response.status_code == 414 and kind in {"UndefinedStatusCode", "UndefinedContentType"}:
+    # A request line longer than gunicorn's limit is refused before the application with an
+    # HTML 414: a refusal (never an acceptance) in a status and shape the schema cannot own.
+    if response.status_code == 414 and kind in {
+        "UndefinedStatusCode",
+        "UndefinedContentType",
+        "AcceptedNegativeData",
+    }:
         return "414 from gunicorn's request-line limit, answered before the application"
     return None
 

@@ -18,8 +18,8 @@ UPDATE federation_coinaccount
 RETURNING id, balance, version;
 
 -- 3. The transaction.
-INSERT INTO federation_cointransaction (id, kind, reason, posted_at)
-VALUES (%(id)s, 'transfer', '{}', now());
+INSERT INTO federation_cointransaction (id, kind, reason, reference, posted_at)
+VALUES (%(id)s, 'transfer', '{}', '', now());
 
 -- 4. Its two entries, each with the balance after it and the account version it made.
 INSERT INTO federation_coinentry

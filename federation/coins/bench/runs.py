@@ -34,6 +34,7 @@ def baseline_statements() -> list[str]:
 def throughput(clients: int, seconds: float, work: Callable[[random.Random], None]) -> float:
     """Postings per second of ``clients`` threads running ``work`` for ``seconds``."""
     done = [0] * clients
+    failures: list[BaseException] = []
     start = threading.Barrier(clients + 1)
     stop = threading.Event()
 
@@ -44,6 +45,9 @@ def throughput(clients: int, seconds: float, work: Callable[[random.Random], Non
             while not stop.is_set():
                 work(rng)
                 done[n] += 1
+        except BaseException as failure:  # reported by the measuring thread
+            failures.append(failure)
+            stop.set()
         finally:
             connections.close_all()
 
@@ -56,6 +60,8 @@ def throughput(clients: int, seconds: float, work: Callable[[random.Random], Non
     stop.set()
     for thread in threads:
         thread.join()
+    if failures:
+        raise RuntimeError(f"a benchmark client failed: {failures[0]!r}") from failures[0]
     return sum(done) / (time.perf_counter() - began)
 
 

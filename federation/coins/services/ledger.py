@@ -2,9 +2,9 @@
 
 ``post`` takes legs (an account and a signed whole number of coins) that sum to zero, locks
 the touched accounts in ascending id order (every posting locks in the same order, so two
-postings never wait on each other in a ring: no deadlock), checks that no member account would
-go below zero with the balances it holds locked, then moves each balance and version and
-appends one entry per account carrying the balance after it and that version. All of it runs
+postings never wait on each other in a ring: no deadlock) and moves each balance and version
+in the same statement, which the database refuses when a member account would go below zero;
+then it appends one entry per account carrying the balance after it and that version. All of it runs
 in the caller's transaction; PostgreSQL re-checks at commit that the entries sum to zero.
 """
 
@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Value, When
+from django.db import IntegrityError, connection, transaction
 
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import LIABILITY_SHARDS, CoinAccount, CoinEntry, CoinTransaction
@@ -100,22 +99,7 @@ def post(
     account would go below zero)."""
     moved = _validated(legs)
     with transaction.atomic():
-        locked = list(
-            CoinAccount.objects.select_for_update()
-            .filter(pk__in=moved)
-            .order_by("pk")
-            .values_list("pk", "kind", "balance", "version")
-        )
-        after: dict[int, tuple[int, int]] = {}
-        for account_id, kind_code, balance, version in locked:
-            balance_after = balance + moved[account_id]
-            if balance_after < 0 and kind_code in CoinAccount.NEVER_NEGATIVE:
-                raise ApplicationError(
-                    CoinErrorCode.INSUFFICIENT_COINS,
-                    extra={"available": balance, "requested": -moved[account_id]},
-                )
-            after[account_id] = (balance_after, version + 1)
-        _move(after)
+        after = _move(moved)
         posted = CoinTransaction.objects.create(
             kind=kind,
             partner=partner,
@@ -136,12 +120,67 @@ def post(
     return posted
 
 
-def _move(after: dict[int, tuple[int, int]]) -> None:
-    """Set every locked account's balance and version in one UPDATE."""
-    CoinAccount.objects.filter(pk__in=after).update(
-        balance=Case(*(When(pk=pk, then=Value(b)) for pk, (b, _v) in after.items())),
-        version=Case(*(When(pk=pk, then=Value(v)) for pk, (_b, v) in after.items())),
+# Lock the accounts in id order (a materialised CTE: every posting locks in the same order,
+# so postings never wait on each other in a ring), then move each balance and version in the
+# same statement, which leaves out a member account that would go below zero (its CHECK
+# constraint is the backstop): the check and the write are one statement, on the locked rows.
+_MOVE_SQL = {
+    "postgresql": """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM federation_coinaccount WHERE id IN ({ids}) ORDER BY id FOR UPDATE
+), moved (id, delta) AS (VALUES {values})
+UPDATE federation_coinaccount AS account
+   SET balance = account.balance + moved.delta, version = account.version + 1
+  FROM moved JOIN locked ON locked.id = moved.id
+ WHERE account.id = moved.id
+   AND (account.kind NOT IN ('wallet', 'hold', 'pending') OR account.balance + moved.delta >= 0)
+RETURNING account.id, account.balance, account.version
+""",
+    "sqlite": """
+WITH moved (id, delta) AS (VALUES {values})
+UPDATE federation_coinaccount
+   SET balance = federation_coinaccount.balance + moved.delta,
+       version = federation_coinaccount.version + 1
+  FROM moved WHERE federation_coinaccount.id = moved.id
+   AND (federation_coinaccount.kind NOT IN ('wallet', 'hold', 'pending')
+        OR federation_coinaccount.balance + moved.delta >= 0)
+RETURNING id, balance, version
+""",
+}
+
+
+def _move(moved: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """Move every account by its amount; return each one's balance and version after."""
+    ids = sorted(moved)
+    sql = _MOVE_SQL["postgresql" if connection.vendor == "postgresql" else "sqlite"].format(
+        ids=", ".join(["%s"] * len(ids)),
+        values=", ".join(["(%s, %s)"] * len(ids)),
     )
+    params: list[int] = [*ids] if connection.vendor == "postgresql" else []
+    for account_id in ids:
+        params += [account_id, moved[account_id]]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) < len(ids):  # a member account left out: it would have gone below zero
+        raise _insufficient(moved)
+    return {account_id: (balance, version) for account_id, balance, version in rows}
+
+
+def _insufficient(moved: dict[int, int]) -> ApplicationError:
+    """The refusal of a posting that would take a member account below zero, naming what the
+    first such account holds."""
+    accounts = CoinAccount.objects.filter(
+        pk__in=[pk for pk, amount in moved.items() if amount < 0],
+        kind__in=CoinAccount.NEVER_NEGATIVE,
+    ).order_by("pk")
+    for account_id, balance in accounts.values_list("pk", "balance"):
+        if balance + moved[account_id] < 0:
+            return ApplicationError(
+                CoinErrorCode.INSUFFICIENT_COINS,
+                extra={"available": balance, "requested": -moved[account_id]},
+            )
+    return ApplicationError(CoinErrorCode.INSUFFICIENT_COINS)
 
 
 def reverse(

@@ -46,8 +46,8 @@ FUNDING = 1_000_000_000
 # alone (session_replication_role): a balanced transaction per pair of entries all the same.
 _HISTORY = """
 WITH tx AS (
-    INSERT INTO federation_cointransaction (id, kind, reason, posted_at)
-    SELECT gen_random_uuid(), 'transfer', '{}', now() FROM generate_series(1, %(n)s)
+    INSERT INTO federation_cointransaction (id, kind, reason, reference, posted_at)
+    SELECT gen_random_uuid(), 'transfer', '{}', '', now() FROM generate_series(1, %(n)s)
     RETURNING id
 ), numbered AS (SELECT id, row_number() OVER () AS n FROM tx)
 INSERT INTO federation_coinentry
