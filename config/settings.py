@@ -248,6 +248,12 @@ SPECTACULAR_SETTINGS = {
             "access request's export.",
         },
         {
+            "name": "coins",
+            "description": "The shared coin: earn for a purchase, take back for a refund, "
+            "redeem, and read a member's balances and history. Every POST requires an "
+            "Idempotency-Key, and a refusal is its final answer.",
+        },
+        {
             "name": "agreements",
             "description": "The co-marketing agreements your company is party to, their "
             "versioned terms, and your signature.",

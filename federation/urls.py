@@ -1,13 +1,19 @@
-"""Federation endpoints, one API module per domain (agreements, enrollment, overlap), included
-in the partner API under /api/v1/."""
+"""Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap),
+included in the partner API under /api/v1/."""
 
 from django.urls import path
 
 from federation.agreements import api
+from federation.coins import api as api_coins
 from federation.enrollment import api as api_enrollment
 from federation.overlap import api as api_overlap
 
 urlpatterns = [
+    path("coins/purchases", api_coins.CoinPurchaseApi.as_view(), name="coin-purchase"),
+    path("coins/refunds", api_coins.CoinRefundApi.as_view(), name="coin-refund"),
+    path("coins/redemptions", api_coins.CoinRedemptionApi.as_view(), name="coin-redemption"),
+    path("coins/balance", api_coins.CoinBalanceApi.as_view(), name="coin-balance"),
+    path("coins/history", api_coins.CoinHistoryApi.as_view(), name="coin-history"),
     path("agreements", api.AgreementListApi.as_view(), name="agreement-list"),
     path(
         "agreements/<str:agreement_id>", api.AgreementDetailApi.as_view(), name="agreement-detail"

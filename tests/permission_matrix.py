@@ -223,7 +223,8 @@ def call(client: APIClient, endpoint: Endpoint, path: str, ids: dict[str, str]) 
             name: value.format(**ids) if isinstance(value, str) else value
             for name, value in (endpoint.body or {}).items()
         }
-        return method(path, body, format="json")
+        # Every write carries a fresh key: endpoints that move coins refuse one without.
+        return method(path, body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
     return method(path)
 
 

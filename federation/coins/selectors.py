@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateField, Sum
+from django.db.models import DateField, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -156,3 +156,41 @@ def monthly_flows(since: date) -> list[MonthlyFlow]:
         MonthlyFlow(when, partner_id, *figures)
         for (when, partner_id), figures in sorted(totals.items())
     ]
+
+
+@dataclass(frozen=True)
+class Balances:
+    available: int
+    pending: int
+    held: int
+
+
+def balances_of(person: Person) -> Balances:
+    """A member's available, pending and held coins: three account rows, one query."""
+    rows = dict(
+        CoinAccount.objects.filter(
+            person=person,
+            kind__in=[CoinAccount.Kind.WALLET, CoinAccount.Kind.PENDING, CoinAccount.Kind.HOLD],
+        ).values_list("kind", "balance")
+    )
+    return Balances(
+        available=rows.get(CoinAccount.Kind.WALLET, 0),
+        pending=rows.get(CoinAccount.Kind.PENDING, 0),
+        held=rows.get(CoinAccount.Kind.HOLD, 0),
+    )
+
+
+def lots_left(person: Person) -> QuerySet[CoinLot]:
+    """The member's lots with coins left, oldest first: each with its own amount and expiry."""
+    return (
+        CoinLot.objects.filter(person=person, remaining__gt=0)
+        .select_related("issuer")
+        .order_by("issued_at", "id")
+    )
+
+
+def history_of(person: Person) -> QuerySet[CoinEntry]:
+    """Every entry of the member's own accounts (available, pending, held), with why."""
+    return CoinEntry.objects.filter(account__person=person).select_related(
+        "account", "transaction", "transaction__partner"
+    )

@@ -3,7 +3,7 @@ chains are made through the services, as production makes them, so a test never 
 a service would not have made."""
 
 from tests.factories.consent import grant_consent, make_notice
-from tests.factories.federation import flow, make_agreement, make_parties
+from tests.factories.federation import coin_terms, flow, make_agreement, make_parties
 from tests.factories.partners import (
     MemberFactory,
     UserFactory,
@@ -17,6 +17,7 @@ from tests.factories.partners import (
 __all__ = [
     "MemberFactory",
     "UserFactory",
+    "coin_terms",
     "flow",
     "grant_consent",
     "issue_key",

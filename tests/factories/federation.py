@@ -60,3 +60,23 @@ def make_agreement(
             )
     agreement.refresh_from_db()
     return agreement
+
+
+def coin_terms(host: Partner, partner: Partner, **host_program: Any) -> dict[str, Any]:
+    """Terms under which ``partner`` may post coins for ``host``'s members (a coin-exchange
+    flow, coin exchange agreed), each with a program: the partner earns 10 coins per 100 yen
+    at 0.5 yen a coin; the host's program takes ``host_program``'s settings."""
+    return {
+        "data_flows": [flow(host, partner, "coin_exchange", "name")],
+        "coin": {
+            "exchange": True,
+            "programs": {
+                host.slug: {"yen_per_coin": "1", "rate_to_shared": "1", **host_program},
+                partner.slug: {
+                    "yen_per_coin": "0.5",
+                    "rate_to_shared": "0.5",
+                    "coins_per_100_yen": "10",
+                },
+            },
+        },
+    }

@@ -2,12 +2,15 @@
 ``tests.permission_matrix``)."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from federation import services
 from federation import urls as federation_urls
+from federation.coins.models import CoinAccount, CoinTransaction
+from federation.coins.services import coins_earn_for_purchase
 from federation.models import (
     Agreement,
     AgreementParty,
@@ -33,6 +36,51 @@ from tests.permission_matrix import (
 )
 
 ENDPOINTS = [
+    Endpoint(
+        "coin-purchase",
+        "post",
+        "/api/v1/coins/purchases",
+        "write",
+        201,
+        {"member_number": "BC-7731", "amount_yen": "2500", "order_id": "BC-ORDER-2"},
+        stranger=(404, "not_found"),  # not its member
+    ),
+    Endpoint(
+        "coin-refund",
+        "post",
+        "/api/v1/coins/refunds",
+        "write",
+        201,
+        {"order_id": "BC-ORDER-1"},
+        stranger=(404, "not_found"),  # not its order
+    ),
+    Endpoint(
+        "coin-redemption",
+        "post",
+        "/api/v1/coins/redemptions",
+        "write",
+        201,
+        {"member_number": "BC-7731", "coins": 10, "reference": "TILL-1"},
+        stranger=(404, "not_found"),
+    ),
+    Endpoint(
+        "coin-balance",
+        "get",
+        "/api/v1/coins/balance",
+        "read",
+        200,
+        query="member_number=BC-7731",
+        stranger=(404, "not_found"),
+    ),
+    Endpoint(
+        "coin-history",
+        "get",
+        "/api/v1/coins/history",
+        "read",
+        200,
+        query="member_number=BC-7731",
+        stranger=(404, "not_found"),
+    ),
     Endpoint("agreement-list", "get", "/api/v1/agreements", "read", 200),
     Endpoint("agreement-detail", "get", "/api/v1/agreements/{agreement_id}", "read", 200),
     Endpoint(
@@ -128,6 +176,8 @@ def federation_state() -> tuple[Any, ...]:
         sorted(EnrollmentBatch.objects.values_list("pk", "status", "enrolled")),
         sorted(OverlapVisibility.objects.values_list("owner_id", "viewer_id", "level")),
         OverlapQuery.objects.count(),
+        sorted(CoinAccount.objects.values_list("pk", "balance", "version")),
+        CoinTransaction.objects.count(),
     )
 
 
@@ -144,6 +194,17 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
                 flow(host, partner, "overlap_matching", "kind"),
             ],
             "overlap": {"min_cell": min_cell},
+            "coin": {
+                "exchange": True,
+                "programs": {
+                    host.slug: {"yen_per_coin": "1", "rate_to_shared": "1"},
+                    partner.slug: {
+                        "yen_per_coin": "1",
+                        "rate_to_shared": "1",
+                        "coins_per_100_yen": "5",
+                    },
+                },
+            },
         }
 
     agreement = make_agreement(host, partner, terms=terms(50), title="Brand Co loyalty alliance")
@@ -193,6 +254,14 @@ def world(
     )
     services.overlap_visibility_set(
         owner=host, viewer=partner, level="counts", actor=Actor.system()
+    )
+    # The partner's member earned coins with it (order BC-ORDER-1), to redeem and refund.
+    coins_earn_for_purchase(
+        company=partner,
+        member=world.member,
+        amount_yen=Decimal(4000),
+        order_id="BC-ORDER-1",
+        actor=Actor.system(),
     )
     world.ids |= {
         "agreement_id": str(agreement.pk),

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from consent.services import consent_withdraw
+from federation.coins.access import access_purchase
 from federation.coins.models import CoinAccount, CoinLot, CoinLotUse
 from federation.coins.selectors import balance_of
 from federation.coins.services import (
@@ -25,34 +26,17 @@ from federation.models import Agreement
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner, Person
-from tests.factories import flow, grant_consent, make_agreement, make_member, make_notice
+from tests.factories import coin_terms, grant_consent, make_agreement, make_member, make_notice
 
 pytestmark = pytest.mark.django_db
 SYSTEM = Actor.system()
-
-
-def _terms(host: Partner, partner: Partner, **host_program: Any) -> dict[str, Any]:
-    return {
-        "data_flows": [flow(host, partner, "coin_exchange", "name")],
-        "coin": {
-            "exchange": True,
-            "programs": {
-                host.slug: {"yen_per_coin": "1", "rate_to_shared": "1", **host_program},
-                partner.slug: {
-                    "yen_per_coin": "0.5",
-                    "rate_to_shared": "0.5",
-                    "coins_per_100_yen": "10",
-                },
-            },
-        },
-    }
 
 
 @pytest.fixture
 def coins_agreed(host: Partner, partner: Partner) -> Agreement:
     make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
     return make_agreement(
-        host, partner, terms=_terms(host, partner, coins_per_100_yen="1", pending_days=14)
+        host, partner, terms=coin_terms(host, partner, coins_per_100_yen="1", pending_days=14)
     )
 
 
@@ -142,14 +126,17 @@ def test_a_refund_takes_back_the_refunded_share_of_the_order(
     _earn(partner, member, "3000", "MF-9")  # 300 coins, spendable at once
     person = _person(member)
     assert balance_of(person) == 300
-    clawback = coins_refund_order(
-        company=partner, order_id="MF-9", refund_yen=Decimal(1000), actor=SYSTEM
-    )
+    earned = access_purchase(partner, "MF-9")
+    clawback = coins_refund_order(earned=earned, refund_yen=Decimal(1000), actor=SYSTEM)
     assert (clawback.requested, clawback.recovered) == (100, 100)
     assert balance_of(person) == 200
+    coins_refund_order(earned=earned, refund_yen=None, actor=SYSTEM)  # the rest: 200 coins
     with pytest.raises(ApplicationError) as refused:
-        coins_refund_order(company=partner, order_id="nope", refund_yen=None, actor=SYSTEM)
+        coins_refund_order(earned=earned, refund_yen=None, actor=SYSTEM)
     assert refused.value.code == "nothing_to_refund"
+    with pytest.raises(ApplicationError) as missing:
+        access_purchase(partner, "nope")
+    assert missing.value.code == "not_found"
 
 
 def test_coins_earned_at_one_company_are_spent_at_another(
@@ -170,7 +157,7 @@ def test_expiry_after_the_last_activity_moves_with_each_purchase(
     host: Partner, partner: Partner
 ) -> None:
     make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
-    terms = _terms(
+    terms = coin_terms(
         host, partner, coins_per_100_yen="1", expiry_days=365, expiry_after_activity=True
     )
     make_agreement(host, partner, terms=terms)

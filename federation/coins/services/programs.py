@@ -17,6 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,14 +26,14 @@ from consent.selectors import consent_check
 from federation.agreements.models import Agreement
 from federation.agreements.selectors import terms_in_force, version_in_force
 from federation.coins.errors import CoinErrorCode
-from federation.coins.models import CoinLot, CoinTransaction
+from federation.coins.models import CoinClawback, CoinLot, CoinTransaction
 from federation.coins.services.earning import Grant, coins_earn, coins_refund
 from federation.coins.services.spending import coins_redeem
 from federation.errors import FederationErrorCode
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner
-from partners.services import member_person
+from partners.services import member_person, webhook_emit
 
 PURPOSE = "coin_exchange"
 # Premiums and Representations Act: a purchase's premium is at most 20% of its price, or
@@ -138,6 +139,17 @@ def coins_earn_for_purchase(
         with transaction.atomic():
             earned = coins_earn(grant, actor=actor, now=now, reference=order_id)
             _extend_on_activity(program, person, now)
+            if member.partner_id != company.pk:  # the member's own company hears of it
+                webhook_emit(
+                    partner=member.partner,
+                    event_type="coins.earned",
+                    data={
+                        "member_number": member.member_number,
+                        "company": company.slug,
+                        "coins": coins,
+                        "transaction_id": str(earned.pk),
+                    },
+                )
     except IntegrityError:
         raise ApplicationError(
             CoinErrorCode.DUPLICATE_ORDER, extra={"order_id": order_id}
@@ -159,32 +171,41 @@ def _extend_on_activity(program: Program, person: Any, now: datetime) -> None:
         )
 
 
-def coins_refund_order(
-    *, company: Partner, order_id: str, refund_yen: Decimal | None, actor: Actor
-) -> Any:
-    """Take back the coins of ``company``'s order ``order_id`` for the refunded part
-    (``refund_yen`` of the purchase; all of it when None)."""
-    earned = CoinTransaction.objects.filter(
-        partner=company, kind=CoinTransaction.Kind.EARN_PURCHASE, reference=order_id
-    ).first()
-    if earned is None:
-        raise ApplicationError(CoinErrorCode.NOTHING_TO_REFUND, extra={"order_id": order_id})
+def coins_refund_order(*, earned: CoinTransaction, refund_yen: Decimal | None, actor: Actor) -> Any:
+    """Take back the coins of a purchase (``earned``) for its refunded part: ``refund_yen`` of
+    the purchase, or all that is not refunded yet when None."""
     lot = CoinLot.objects.get(earned_by=earned)
     paid = Decimal(earned.reason["amount_yen"])
-    if refund_yen is None or refund_yen >= paid:
-        coins = lot.amount
+    if refund_yen is None or refund_yen >= paid:  # the whole purchase: whatever is left of it
+        asked = CoinClawback.objects.filter(earned_by=earned).aggregate(n=Sum("requested"))
+        coins = lot.amount - (asked["n"] or 0)
     else:
         coins = int((lot.amount * refund_yen / paid).to_integral_value(ROUND_FLOOR))
     if coins == 0:
-        raise ApplicationError(CoinErrorCode.NOTHING_TO_REFUND, extra={"order_id": order_id})
-    return coins_refund(earned, coins, actor=actor, reason={"order_id": order_id})
+        raise ApplicationError(
+            CoinErrorCode.NOTHING_TO_REFUND, extra={"order_id": earned.reference}
+        )
+    return coins_refund(earned, coins, actor=actor, reason={"order_id": earned.reference})
 
 
 def coins_redeem_at(
     *, company: Partner, member: MemberAccount, coins: int, reference: str, actor: Actor
 ) -> CoinTransaction:
-    """Spend ``coins`` of the member's at ``company``, past the same gates as earning."""
+    """Spend ``coins`` of the member's at ``company``, past the same gates as earning; each
+    other company whose coins were spent hears how many (it owes ``company`` their value)."""
     program_for(company, member)
-    return coins_redeem(
-        member_person(member), company, coins, actor=actor, reason={"reference": reference}
-    )
+    with transaction.atomic():
+        spent = coins_redeem(
+            member_person(member), company, coins, actor=actor, reason={"reference": reference}
+        )
+        by_issuer: dict[Any, int] = {}
+        for use in spent.lot_uses.select_related("issuer"):
+            by_issuer[use.issuer] = by_issuer.get(use.issuer, 0) + use.coins
+        for issuer, used in by_issuer.items():
+            if issuer.pk != company.pk:
+                webhook_emit(
+                    partner=issuer,
+                    event_type="coins.redeemed",
+                    data={"company": company.slug, "coins": used, "transaction_id": str(spent.pk)},
+                )
+    return spent

@@ -1,0 +1,88 @@
+"""What the coin endpoints take: whole coins as JSON integers, yen as whole-yen strings or
+integers (never binary floating point), and the member by exactly one of two names."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from partners.api.base import StrictInputSerializer
+
+MAX_COINS = 10**12
+MAX_YEN = Decimal(10**11)
+_WHOLE_YEN = re.compile(r"[0-9]{1,12}")
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_COINS})
+class CoinsField(serializers.Field):
+    """A whole number of coins, 1 to 10^12, given as a JSON integer: 1.5, "3", true, 1e3 and
+    NaN are refused, never rounded."""
+
+    default_error_messages = {"invalid": "A whole number of coins from 1 to 10^12."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int or not 1 <= data <= MAX_COINS:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> int:
+        return int(value)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[0-9]{1,12}$", "example": "3980", "maxLength": 12}
+)
+class YenField(serializers.Field):
+    """Whole yen as a string of digits ("3980"), 1 to 10^11: no fractions, no exponent."""
+
+    default_error_messages = {"invalid": 'Whole yen as a string of digits, e.g. "3980".'}
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not _WHOLE_YEN.fullmatch(data):
+            self.fail("invalid")
+        amount = Decimal(data)
+        if not 1 <= amount <= MAX_YEN:
+            self.fail("invalid")
+        return amount
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class MemberInput(StrictInputSerializer):
+    member_number = serializers.CharField(
+        required=False, max_length=64, help_text="Your own member number for the member."
+    )
+    member = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Or: the pseudonymous id you were given for another company's member.",
+    )
+
+
+class PurchaseInput(MemberInput):
+    amount_yen = YenField(help_text="What the member paid, in whole yen.")
+    order_id = serializers.CharField(
+        max_length=100, help_text="Your order id: one purchase earns once."
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False, help_text="When the purchase was made (default: now)."
+    )
+
+
+class RedemptionInput(MemberInput):
+    coins = CoinsField(help_text="Coins to spend, all or nothing.")
+    reference = serializers.CharField(
+        max_length=100, help_text="Your reference for the redemption (a till receipt)."
+    )
+
+
+class RefundInput(StrictInputSerializer):
+    order_id = serializers.CharField(max_length=100, help_text="The order that earned coins.")
+    refund_yen = YenField(
+        required=False, help_text="The refunded part of the purchase; absent: all of it."
+    )

@@ -1,0 +1,112 @@
+"""A member's coins as a company may read them: balances with the lots left, and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as df
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from consent.errors import ConsentErrorCode
+from federation.coins.access import access_coin_member
+from federation.coins.api.outputs import (
+    BalanceOutput,
+    HistoryEntryOutput,
+    balances_view,
+    entry_view,
+    lot_view,
+)
+from federation.coins.selectors import balances_of, history_of, lots_left
+from federation.coins.services import program_for
+from federation.errors import FederationErrorCode
+from federation.kernel.api import READ, FederationEndpoint
+from partners.api.filters import list_schema
+from partners.api.pagination import CappedCursorPagination
+from partners.api.schema import raises
+from partners.errors import ErrorCode
+from partners.models import MemberAccount
+from partners.services import member_person
+
+READ_RULE = (
+    "Name the member by exactly one of `member_number` (your own) or `member` (the "
+    "pseudonymous id you were given for another company's member): anyone else is a 404, and "
+    "another company's member is readable only under an agreement in force for coin exchange "
+    "(403 `no_agreement`) and while the member consents to it (403 `consent_required`)."
+)
+MEMBER_PARAMETERS = [
+    OpenApiParameter("member_number", str, description="Your own member number."),
+    OpenApiParameter("member", str, description="Or: the pseudonymous id you were given."),
+]
+
+
+class HistoryPagination(CappedCursorPagination):
+    ordering = "-id"
+
+
+def _member(endpoint: FederationEndpoint, request: Request) -> MemberAccount:
+    params = request.query_params
+    member = access_coin_member(
+        endpoint.partner, member_number=params.get("member_number"), member=params.get("member")
+    )
+    if member.partner_id != endpoint.partner.pk:
+        program_for(endpoint.partner, member)  # the agreement and the consent, right now
+    return member
+
+
+class CoinBalanceApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        parameters=MEMBER_PARAMETERS,
+        responses=BalanceOutput,
+        operation_id="coins_balance",
+        summary="A member's coin balances",
+        description="The coins the member can spend now, those pending a return window and "
+        f"those held for a checkout, with each lot left and its own expiry. {READ_RULE}",
+    )
+    @raises(
+        FederationErrorCode.NO_AGREEMENT,
+        ConsentErrorCode.CONSENT_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.VALIDATION_FAILED,
+    )
+    def get(self, request: Request) -> Response:
+        person = member_person(_member(self, request))
+        body = {
+            "balances": balances_view(balances_of(person)),
+            "lots": [lot_view(lot) for lot in lots_left(person)[:200]],
+        }
+        return Response(BalanceOutput(body).data)
+
+
+class CoinHistoryApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    class HistoryFilters(df.FilterSet):
+        member_number = df.CharFilter(method="named", label="Your own member number.")
+        member = df.CharFilter(method="named", label="Or: the pseudonymous id you were given.")
+
+        def named(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+            return queryset  # names the member; the view reads it
+
+    @list_schema(
+        HistoryFilters,
+        HistoryEntryOutput,
+        operation_id="coins_history",
+        summary="A member's coin history",
+        description="Every movement of the member's coins, newest first: why (`kind`), which "
+        "of their balances, how many, the balance after, and the company that posted it; your "
+        f"own reference on your own postings only. {READ_RULE}",
+    )
+    def get(self, request: Request) -> Response:
+        person = member_person(_member(self, request))
+        return self.filtered_page(
+            self.HistoryFilters,
+            history_of(person),
+            HistoryEntryOutput,
+            pagination=HistoryPagination,
+            present=lambda entry: entry_view(entry, self.partner),
+        )
