@@ -10,6 +10,8 @@ import pytest
 import urllib3
 from django.core.management import CommandError, call_command
 
+from federation.coins.models import CoinLot, CoinTransaction
+from federation.coins.selectors import ledger_verify
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands.seed_demo_alliance import STORY_MEMBER
 from federation.models import Agreement, AgreementVersion
@@ -35,6 +37,7 @@ def _snapshot() -> dict[str, Any]:
         "batches": EnrollmentBatch.objects.count(),
         "endpoints": WebhookEndpoint.objects.count(),
         "deliveries": WebhookDelivery.objects.count(),
+        "coin_transactions": CoinTransaction.objects.count(),
         # Every import of a member file is a job of its own, audited, even when nothing changed.
         "audit": AuditEvent.objects.exclude(action__startswith="member_import.").count(),
     }
@@ -92,6 +95,17 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     assert answer.status_code == 200, answer.content
     assert isinstance(answer.json()["total"], int)
     assert answer.json()["total"] >= answer.json()["min_cell"]
+
+    # Coins earned at both companies, spent at the host, one purchase refunded in part: the
+    # ledger verifies, and Midori heard that its coins were spent at Kirari.
+    kinds_posted = set(CoinTransaction.objects.values_list("kind", flat=True))
+    assert {"earn_purchase", "redeem", "refund"} <= kinds_posted
+    assert {lot.issuer.slug for lot in CoinLot.objects.select_related("issuer")} == {
+        "kirari",
+        "midori-fitness",
+    }
+    assert ledger_verify() is None
+    assert "coins.redeemed" in kinds
 
     load_demo(demo_receiver)
     again = _snapshot()

@@ -68,6 +68,8 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     # The host records for any company of the alliance; a slug naming none is refused (a brand
     # gets the same 403 for any slug but its own, so it learns nothing from it).
     ("recipient", "Unknown recipient."): "the alliance's companies (a slug that names none)",
+    # The coin endpoints name a member by exactly one of two optional fields.
+    ("member", "Give either member_number or member."): "exactly one of two member names",
 }
 
 

@@ -32,8 +32,16 @@ def flow(provider: str, recipient: str, purpose: str, *fields: str, **extra: Any
     }
 
 
-def _program(yen: str, rate: str) -> dict[str, str]:
-    return {"yen_per_coin": yen, "rate_to_shared": rate}
+def _program(yen: str, rate: str, per_100_yen: str = "1") -> dict[str, Any]:
+    """A coin program: funding per coin, rate to the shared coin, coins per 100 yen of
+    purchase (1% at 1 yen a coin), and coins that expire 365 days after the last activity."""
+    return {
+        "yen_per_coin": yen,
+        "rate_to_shared": rate,
+        "coins_per_100_yen": per_100_yen,
+        "expiry_days": 365,
+        "expiry_after_activity": True,
+    }
 
 
 _MIDORI_FLOWS = [
@@ -43,6 +51,8 @@ _MIDORI_FLOWS = [
     flow("kirari", "midori-fitness", "overlap_matching", *SEGMENTS),
     flow("midori-fitness", "kirari", "overlap_matching", *SEGMENTS),
     flow("midori-fitness", "kirari", "cross_enrollment", "name", "email", "age_band"),
+    flow("kirari", "midori-fitness", "coin_exchange", "name"),
+    flow("midori-fitness", "kirari", "coin_exchange", "name"),
 ]  # fmt: skip
 _TSUBAME_FLOWS = [
     flow("kirari", "tsubame-travel", "cross_enrollment", "name", "email", "phone", "age_band"),
@@ -71,7 +81,7 @@ AGREEMENTS: list[dict[str, Any]] = [
                 "exchange": True,
                 "programs": {
                     "kirari": _program("1", "1"),
-                    "midori-fitness": _program("0.5", "0.5"),
+                    "midori-fitness": _program("0.5", "0.5", "4"),
                 },
             },
             "referral": {"fee_yen": "500", "attribution_days": 30},
@@ -85,7 +95,7 @@ AGREEMENTS: list[dict[str, Any]] = [
                     "exchange": True,
                     "programs": {
                         "kirari": _program("1", "1"),
-                        "midori-fitness": _program("0.5", "0.5"),
+                        "midori-fitness": _program("0.5", "0.5", "4"),
                         "tsubame-travel": _program("2", "2"),
                     },
                 },

@@ -1,7 +1,8 @@
 """Give the demo alliance (``seed_demo``, ``seed_demo_consents``) what the companies do
 together: agreements in force (one amended to add a company, one suspended), overlap
-visibility, enrollments in every state and a campaign, and webhook endpoints on the loopback
-receiver (``demo_webhook_receiver``), so the delivery log shows real attempts.
+visibility, enrollments in every state and a campaign, coins earned, spent and refunded, and
+webhook endpoints on the loopback receiver (``demo_webhook_receiver``), so the delivery log
+shows real attempts.
 
 Everything goes through the federation and partners services, as a person in the admin or a
 partner's system would do it. Safe to run again: each step looks for what it would make first,
@@ -21,6 +22,7 @@ from consent.selectors import notice_in_force
 from federation import services
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands import _demo_terms as demo
+from federation.management.commands._demo_coins import seed_coins
 from federation.models import Agreement, AgreementVersion
 from federation.overlap.models import OverlapVisibility
 from partners import services as partner_services
@@ -57,6 +59,7 @@ class Command(BaseCommand):
         for source, target, states in demo.ENROLLMENTS:
             _enrollments(partners[source], partners[target], states)
         _campaign(partners)
+        coins = seed_coins(partners)
 
         self.stdout.write(self.style.SUCCESS("Demo federation ready (all fictional)."))
         for agreement in agreements:
@@ -67,6 +70,7 @@ class Command(BaseCommand):
             counts[status] += 1
         self.stdout.write("  Enrollments: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
         self.stdout.write(f"  Webhooks:    {endpoints} endpoints at {options['receiver']}/<slug>")
+        self.stdout.write(f"  Coins:       {coins} coin transactions in the ledger")
 
 
 def _webhook_endpoints(partners: dict[str, Partner], receiver: str) -> int:
