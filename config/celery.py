@@ -41,6 +41,10 @@ app.conf.beat_schedule = {
     "consent-verify-chains": _at("consent.tasks.verify_consent_chains", minute=31, hour=2),
     # 00:05 in Japan; beat counts in UTC.
     "federation-expire-agreements": _at("federation.tasks.expire_agreements", minute=5, hour=15),
+    "federation-release-pending-coins": _at("federation.tasks.release_pending_coins", minute=9),
+    # 00:15 in Japan: a lot that expires on a day expires at its start.
+    "federation-expire-coins": _at("federation.tasks.expire_coins", minute=15, hour=15),
+    "federation-expire-coin-holds": _at("federation.tasks.expire_coin_holds", minute="*"),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

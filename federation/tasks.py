@@ -1,6 +1,13 @@
 """Every federation task, one module per domain; Celery's autodiscovery reads this module."""
 
 from federation.agreements.tasks import expire_agreements
+from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
 
-__all__ = ["expire_agreements", "run_enrollment_batch"]
+__all__ = [
+    "expire_agreements",
+    "expire_coin_holds",
+    "expire_coins",
+    "release_pending_coins",
+    "run_enrollment_batch",
+]
