@@ -14,6 +14,9 @@ WEBHOOK_EVENTS = {
     "coins.earned": "A member of yours earned coins at a partner company.",
     "coins.redeemed": "Coins your company issued were spent at a partner company: it will "
     "be settled at the value you funded them at.",
+    "coins.expired": "Coins your company issued expired unspent (the breakage stays with you).",
+    "coins.hold_expired": "A hold of coins at your checkout expired uncaptured: the coins went "
+    "back to the member.",
 }
 
 

@@ -16,7 +16,7 @@ from federation.coins.selectors import balance_of
 from federation.coins.services import Grant, coins_earn, hold_authorise
 from federation.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from partners.actors import Actor
-from partners.models import Person
+from partners.models import Person, WebhookDelivery, WebhookEndpoint
 from tests.factories import make_partner
 
 SYSTEM = Actor.system()
@@ -38,6 +38,12 @@ def test_beat_runs_each_coin_task_by_a_registered_name() -> None:
 def test_each_task_does_its_batch_once(eager_celery: Any) -> None:
     issuer, shop = make_partner("coin-issuer"), make_partner("coin-shop")
     person = Person.objects.create()
+    WebhookEndpoint.objects.create(
+        partner=issuer, url="https://i.example/h", events=["coins.expired"]
+    )
+    WebhookEndpoint.objects.create(
+        partner=shop, url="https://s.example/h", events=["coins.hold_expired"]
+    )
     past = timezone.now() - timedelta(days=40)
     coins_earn(Grant(person, issuer, 50, Decimal(1)), actor=SYSTEM, now=past)
     hold_authorise(person, shop, 5, actor=SYSTEM, now=past)  # long expired, never captured
@@ -51,3 +57,5 @@ def test_each_task_does_its_batch_once(eager_celery: Any) -> None:
     assert (release_pending_coins(), expire_coins(), expire_coin_holds()) == (0, 0, 0)
     assert balance_of(person) == 80
     assert balance_of(person, CoinAccount.Kind.HOLD) == 0
+    told = WebhookDelivery.objects.values_list("endpoint__partner__slug", "event_type")
+    assert sorted(told) == [("coin-issuer", "coins.expired"), ("coin-shop", "coins.hold_expired")]

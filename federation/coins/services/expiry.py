@@ -17,7 +17,7 @@ from federation.coins.models import CoinAccount, CoinLot, CoinLotUse, CoinTransa
 from federation.coins.services.ledger import Leg, company_account, member_account, post
 from partners.actors import Actor
 from partners.models import Partner, Person
-from partners.services import audit_record
+from partners.services import audit_record, webhook_emit
 
 Kind = CoinAccount.Kind
 
@@ -50,6 +50,7 @@ def coins_expire_due(*, now: datetime | None = None, batch: int = 500) -> int:
                 for pk, _person, issuer_id, coins, yen in due
             )
             coins = sum(row[3] for row in due)
+            _tell_issuers(due, posted)
             audit_record(
                 action=CoinAuditAction.EXPIRED,
                 actor=Actor.system(),
@@ -72,3 +73,16 @@ def _legs(due: list[tuple[Any, ...]]) -> list[Leg]:
         for (issuer, p), coins in breakage.items()
     ]
     return legs
+
+
+def _tell_issuers(due: list[tuple[Any, ...]], posted: CoinTransaction) -> None:
+    """Each issuer hears how many of its coins expired (breakage stays with it)."""
+    per_issuer: dict[Any, int] = defaultdict(int)
+    for _pk, _person, issuer_id, coins, _yen in due:
+        per_issuer[issuer_id] += coins
+    for issuer in Partner.objects.filter(pk__in=per_issuer):
+        webhook_emit(
+            partner=issuer,
+            event_type="coins.expired",
+            data={"coins": per_issuer[issuer.pk], "transaction_id": str(posted.pk)},
+        )

@@ -18,7 +18,7 @@ from federation.coins.services.lots import lots_return, lots_take
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import Partner, Person
-from partners.services import audit_record
+from partners.services import audit_record, webhook_emit
 
 Kind = CoinAccount.Kind
 Tx = CoinTransaction.Kind
@@ -155,6 +155,11 @@ def holds_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
             hold.state, hold.resolved_at = CoinHold.State.EXPIRED, now
             hold.save(update_fields=["state", "resolved_at"])
             _audit(CoinAuditAction.HOLD_EXPIRED, hold, Actor.system())
+            webhook_emit(
+                partner=hold.merchant,
+                event_type="coins.hold_expired",
+                data={"hold_id": str(hold.pk), "coins": hold.coins},
+            )
             expired += 1
     return expired
 
