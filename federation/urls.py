@@ -14,6 +14,21 @@ urlpatterns = [
     path("coins/redemptions", api_coins.CoinRedemptionApi.as_view(), name="coin-redemption"),
     path("coins/balance", api_coins.CoinBalanceApi.as_view(), name="coin-balance"),
     path("coins/history", api_coins.CoinHistoryApi.as_view(), name="coin-history"),
+    path("coins/liability", api_coins.CoinLiabilityApi.as_view(), name="coin-liability"),
+    path("coins/holds", api_coins.CoinHoldApi.as_view(), name="coin-hold"),
+    path(
+        "coins/holds/<str:hold_id>/capture",
+        api_coins.CoinHoldCaptureApi.as_view(),
+        name="coin-hold-capture",
+    ),
+    path(
+        "coins/holds/<str:hold_id>/void", api_coins.CoinHoldVoidApi.as_view(), name="coin-hold-void"
+    ),
+    path(
+        "coins/transactions/<str:transaction_id>/reverse",
+        api_coins.CoinReversalApi.as_view(),
+        name="coin-reversal",
+    ),
     path("agreements", api.AgreementListApi.as_view(), name="agreement-list"),
     path(
         "agreements/<str:agreement_id>", api.AgreementDetailApi.as_view(), name="agreement-detail"

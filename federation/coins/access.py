@@ -4,9 +4,12 @@ a missing member, is a 404."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from federation.coins.models import CoinTransaction
+from federation.coins.models import CoinHold, CoinTransaction
 from partners.access import access_member_by_number
 from partners.errors import not_found, validation_failed
 from partners.models import MemberAccount, Partner
@@ -45,4 +48,24 @@ def access_purchase(principal: Partner, order_id: str) -> CoinTransaction:
     ).first()
     if found is None:
         raise not_found(_("order"))
+    return found
+
+
+def access_hold(principal: Partner, hold_id: str) -> CoinHold:
+    """A hold at the principal's checkout; another company's, like a missing one, is a 404."""
+    found = None
+    with suppress(ValueError, ValidationError):
+        found = CoinHold.objects.filter(pk=hold_id, merchant=principal).first()
+    if found is None:
+        raise not_found(_("hold"))
+    return found
+
+
+def access_posting(principal: Partner, transaction_id: str) -> CoinTransaction:
+    """A coin transaction the principal posted; any other, like a missing one, is a 404."""
+    found = None
+    with suppress(ValueError, ValidationError):
+        found = CoinTransaction.objects.filter(pk=transaction_id, partner=principal).first()
+    if found is None:
+        raise not_found(_("transaction"))
     return found

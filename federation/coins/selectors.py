@@ -13,7 +13,14 @@ from django.db.models import DateField, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from federation.coins.models import CoinAccount, CoinEntry, CoinLot, CoinLotUse, CoinTransaction
+from federation.coins.models import (
+    CoinAccount,
+    CoinEntry,
+    CoinHold,
+    CoinLot,
+    CoinLotUse,
+    CoinTransaction,
+)
 from partners.models import Partner, Person
 
 
@@ -193,4 +200,39 @@ def history_of(person: Person) -> QuerySet[CoinEntry]:
     """Every entry of the member's own accounts (available, pending, held), with why."""
     return CoinEntry.objects.filter(account__person=person).select_related(
         "account", "transaction", "transaction__partner"
+    )
+
+
+@dataclass(frozen=True)
+class Liability:
+    """What a company's coins are doing: ``issued`` (what it funded, net of coins taken back
+    and reversed) = ``unspent`` (in members' lots, pending or held) + ``redeemed`` (spent at
+    any company) + ``expired`` (its breakage)."""
+
+    issued: int
+    unspent: int
+    redeemed: int
+    expired: int
+
+
+def liability_of(issuer: Partner) -> Liability:
+    """The issuer's coins, from the ledger and its lots: four aggregate queries."""
+    issued = outstanding_of(issuer)
+    left = CoinLot.objects.filter(issuer=issuer).aggregate(n=Sum("remaining"))["n"] or 0
+    open_holds = CoinHold.objects.filter(state=CoinHold.State.OPEN).values("held_by_id")
+    held = (
+        CoinLotUse.objects.filter(issuer=issuer, transaction_id__in=open_holds).aggregate(
+            n=Sum("coins")
+        )["n"]
+        or 0
+    )
+    expired = (
+        CoinAccount.objects.filter(kind=CoinAccount.Kind.BREAKAGE, partner=issuer).aggregate(
+            n=Sum("balance")
+        )["n"]
+        or 0
+    )
+    unspent = int(left + held)
+    return Liability(
+        issued=issued, unspent=unspent, redeemed=issued - unspent - expired, expired=expired
     )

@@ -1,7 +1,7 @@
 """Who may call what in the federation API: its permission matrix (the machinery is shared,
 ``tests.permission_matrix``)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -9,8 +9,8 @@ import pytest
 
 from federation import services
 from federation import urls as federation_urls
-from federation.coins.models import CoinAccount, CoinTransaction
-from federation.coins.services import coins_earn_for_purchase
+from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
+from federation.coins.services import coins_earn_for_purchase, coins_hold_at, coins_redeem_at
 from federation.models import (
     Agreement,
     AgreementParty,
@@ -71,6 +71,28 @@ ENDPOINTS = [
         200,
         query="member_number=BC-7731",
         stranger=(404, "not_found"),
+    ),
+    Endpoint("coin-liability", "get", "/api/v1/coins/liability", "read", 200),
+    Endpoint(
+        "coin-hold",
+        "post",
+        "/api/v1/coins/holds",
+        "write",
+        201,
+        {"member_number": "BC-7731", "coins": 5, "reference": "CART-1"},
+        stranger=(404, "not_found"),
+    ),
+    Endpoint(
+        "coin-hold-capture", "post", "/api/v1/coins/holds/{hold_id}/capture", "write", 200, {}
+    ),
+    Endpoint("coin-hold-void", "post", "/api/v1/coins/holds/{hold_id}/void", "write", 200, {}),
+    Endpoint(
+        "coin-reversal",
+        "post",
+        "/api/v1/coins/transactions/{transaction_id}/reverse",
+        "write",
+        201,
+        {},
     ),
     Endpoint(
         "coin-history",
@@ -177,6 +199,7 @@ def federation_state() -> tuple[Any, ...]:
         sorted(OverlapVisibility.objects.values_list("owner_id", "viewer_id", "level")),
         OverlapQuery.objects.count(),
         sorted(CoinAccount.objects.values_list("pk", "balance", "version")),
+        sorted(CoinHold.objects.values_list("pk", "state", "captured")),
         CoinTransaction.objects.count(),
     )
 
@@ -263,6 +286,17 @@ def world(
         order_id="BC-ORDER-1",
         actor=Actor.system(),
     )
+    spent = coins_redeem_at(
+        company=partner, member=world.member, coins=10, reference="TILL-0", actor=Actor.system()
+    )
+    held = coins_hold_at(
+        company=partner,
+        member=world.member,
+        coins=5,
+        timeout=timedelta(hours=1),
+        reference="CART-0",
+        actor=Actor.system(),
+    )
     world.ids |= {
         "agreement_id": str(agreement.pk),
         "number": "2",
@@ -270,6 +304,8 @@ def world(
         "enrollment_id": str(enrollment.pk),
         "batch_id": str(batch.pk),
         "viewer_slug": host.slug,  # the partner's counterparty
+        "hold_id": str(held.pk),
+        "transaction_id": str(spent.pk),
     }
     world.secrets += [
         str(agreement.pk),

@@ -223,3 +223,46 @@ def test_a_write_without_an_idempotency_key_is_refused(
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "idempotency_key_required"
+
+
+def test_a_checkout_holds_coins_captures_part_and_the_rest_comes_back(
+    host: Partner, host_key: Key, outsider_key: Key, hanako: MemberAccount
+) -> None:
+    services.coins_earn_for_purchase(
+        company=host, member=hanako, amount_yen=Decimal(50000), order_id="K-9", actor=SYSTEM
+    )
+    held = _post(host_key, "holds", {"member_number": "K-1", "coins": 300, "reference": "CART"})
+    assert held.status_code == 201, held.content
+    hold_id = held.json()["hold_id"]
+    balance = client_for(host_key).get("/api/v1/coins/balance?member_number=K-1").json()
+    assert balance["balances"] == {"available": 200, "pending": 0, "held": 300}
+
+    assert _post(outsider_key, f"holds/{hold_id}/capture", {}).status_code == 404
+    captured = _post(host_key, f"holds/{hold_id}/capture", {"coins": 120})
+    assert captured.status_code == 200, captured.content
+    assert (captured.json()["state"], captured.json()["captured"]) == ("captured", 120)
+    balance = client_for(host_key).get("/api/v1/coins/balance?member_number=K-1").json()
+    assert balance["balances"] == {"available": 380, "pending": 0, "held": 0}
+    again = _post(host_key, f"holds/{hold_id}/void", {})
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "hold_resolved"
+
+
+def test_a_redemption_is_reversed_once_and_the_liability_adds_up(
+    host: Partner, host_key: Key, hanako: MemberAccount
+) -> None:
+    services.coins_earn_for_purchase(
+        company=host, member=hanako, amount_yen=Decimal(10000), order_id="K-8", actor=SYSTEM
+    )
+    spent = _post(host_key, "redemptions", {"member_number": "K-1", "coins": 40, "reference": "T"})
+    transaction_id = spent.json()["transaction_id"]
+    liability = client_for(host_key).get("/api/v1/coins/liability").json()
+    assert liability == {"issued": 100, "unspent": 60, "redeemed": 40, "expired": 0}
+
+    reversed_ = _post(host_key, f"transactions/{transaction_id}/reverse", {})
+    assert reversed_.status_code == 201, reversed_.content
+    assert reversed_.json()["reverses"] == transaction_id
+    again = _post(host_key, f"transactions/{transaction_id}/reverse", {})
+    assert again.json()["error"]["code"] == "already_reversed"
+    liability = client_for(host_key).get("/api/v1/coins/liability").json()
+    assert liability == {"issued": 100, "unspent": 100, "redeemed": 0, "expired": 0}

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from federation.coins.models import CoinAccount, CoinHold, CoinLot, CoinTransaction
-from federation.coins.selectors import balance_of, ledger_total, ledger_verify
+from federation.coins.selectors import balance_of, ledger_total, ledger_verify, liability_of
 from federation.coins.services import (
     Grant,
     coins_earn,
@@ -305,6 +305,17 @@ class CoinMachine(RuleBasedStateMachine):
             )
             stored = CoinLot.objects.filter(issuer=issuer).aggregate(n=Sum("remaining"))["n"]
             assert (stored or 0) == model
+            held = sum(
+                n
+                for hold in self.world.holds
+                if hold.open
+                for lot, n in hold.taken
+                if lot.issuer == i
+            )
+            liability = liability_of(issuer)
+            assert liability.unspent == model + held
+            assert liability.redeemed >= 0
+            assert liability.issued == liability.unspent + liability.redeemed + liability.expired
 
 
 CoinMachine.TestCase.settings = settings(

@@ -86,3 +86,24 @@ class RefundInput(StrictInputSerializer):
     refund_yen = YenField(
         required=False, help_text="The refunded part of the purchase; absent: all of it."
     )
+
+
+class HoldInput(MemberInput):
+    coins = CoinsField(help_text="Coins to reserve for the checkout.")
+    reference = serializers.CharField(max_length=100, help_text="Your checkout's reference.")
+    timeout_seconds = serializers.IntegerField(
+        required=False,
+        min_value=60,
+        max_value=86_400,
+        help_text="How long the hold lasts uncaptured: 60 s to a day (default 900).",
+    )
+
+
+class CaptureInput(StrictInputSerializer):
+    coins = CoinsField(
+        required=False, help_text="Coins to spend, at most those held (default: all)."
+    )
+
+
+class NoInput(StrictInputSerializer):
+    """An empty object: the path says everything."""

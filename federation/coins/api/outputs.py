@@ -88,3 +88,33 @@ def entry_view(entry: CoinEntry, caller: Partner) -> dict[str, Any]:
         "company": posted.partner.slug if posted.partner else None,
         "reference": posted.reference if own else "",
     }
+
+
+class HoldOutput(serializers.Serializer):
+    hold_id = serializers.UUIDField()
+    coins = serializers.IntegerField(help_text="Coins held.")
+    captured = serializers.IntegerField(help_text="Coins spent when captured.")
+    state = serializers.ChoiceField(choices=["open", "captured", "voided", "expired"])
+    expires_at = serializers.DateTimeField()
+
+
+class ReversalOutput(serializers.Serializer):
+    reversal_id = serializers.UUIDField()
+    reverses = serializers.UUIDField()
+
+
+class LiabilityOutput(serializers.Serializer):
+    issued = serializers.IntegerField(help_text="Coins you funded, net of those taken back.")
+    unspent = serializers.IntegerField(help_text="Of which in members' hands (pending, held).")
+    redeemed = serializers.IntegerField(help_text="Of which spent at any company.")
+    expired = serializers.IntegerField(help_text="Of which expired (your breakage).")
+
+
+def hold_view(hold: Any) -> dict[str, Any]:
+    return {
+        "hold_id": hold.pk,
+        "coins": hold.coins,
+        "captured": hold.captured,
+        "state": hold.state,
+        "expires_at": hold.expires_at,
+    }

@@ -15,11 +15,12 @@ from federation.coins.access import access_coin_member
 from federation.coins.api.outputs import (
     BalanceOutput,
     HistoryEntryOutput,
+    LiabilityOutput,
     balances_view,
     entry_view,
     lot_view,
 )
-from federation.coins.selectors import balances_of, history_of, lots_left
+from federation.coins.selectors import balances_of, history_of, liability_of, lots_left
 from federation.coins.services import program_for
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, FederationEndpoint
@@ -110,3 +111,26 @@ class CoinHistoryApi(FederationEndpoint):
             pagination=HistoryPagination,
             present=lambda entry: entry_view(entry, self.partner),
         )
+
+
+class CoinLiabilityApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=LiabilityOutput,
+        operation_id="coins_liability",
+        summary="Your company's coins: issued and outstanding",
+        description="The coins your company funded, net of those taken back or reversed, and "
+        "where they are: unspent (in members' hands: available, pending or held), redeemed "
+        "(at any company) and expired (your breakage). `issued = unspent + redeemed + "
+        "expired`, from the ledger and its lots.",
+    )
+    def get(self, request: Request) -> Response:
+        figures = liability_of(self.partner)
+        body = {
+            "issued": figures.issued,
+            "unspent": figures.unspent,
+            "redeemed": figures.redeemed,
+            "expired": figures.expired,
+        }
+        return Response(LiabilityOutput(body).data)

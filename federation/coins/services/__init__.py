@@ -17,6 +17,7 @@ from federation.coins.services.ledger import (
 from federation.coins.services.programs import (
     Program,
     coins_earn_for_purchase,
+    coins_hold_at,
     coins_redeem_at,
     coins_refund_order,
     program_for,
@@ -38,6 +39,7 @@ __all__ = [
     "coins_earn",
     "coins_earn_for_purchase",
     "coins_expire_due",
+    "coins_hold_at",
     "coins_redeem",
     "coins_redeem_at",
     "coins_refund",

@@ -26,9 +26,9 @@ from consent.selectors import consent_check
 from federation.agreements.models import Agreement
 from federation.agreements.selectors import terms_in_force, version_in_force
 from federation.coins.errors import CoinErrorCode
-from federation.coins.models import CoinClawback, CoinLot, CoinTransaction
+from federation.coins.models import CoinClawback, CoinHold, CoinLot, CoinTransaction
 from federation.coins.services.earning import Grant, coins_earn, coins_refund
-from federation.coins.services.spending import coins_redeem
+from federation.coins.services.spending import coins_redeem, hold_authorise
 from federation.errors import FederationErrorCode
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -209,3 +209,25 @@ def coins_redeem_at(
                     data={"company": company.slug, "coins": used, "transaction_id": str(spent.pk)},
                 )
     return spent
+
+
+def coins_hold_at(
+    *,
+    company: Partner,
+    member: MemberAccount,
+    coins: int,
+    timeout: timedelta,
+    reference: str,
+    actor: Actor,
+) -> CoinHold:
+    """Reserve ``coins`` of the member's for a checkout at ``company``, past the same gates as
+    a redemption; captured, voided or expired later."""
+    program_for(company, member)
+    return hold_authorise(
+        member_person(member),
+        company,
+        coins,
+        actor=actor,
+        timeout=timeout,
+        reason={"reference": reference},
+    )
