@@ -10,25 +10,19 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.errors import ConsentErrorCode
-from federation.coins.access import access_coin_member, access_hold, access_posting
+from federation.coins.access import access_hold, access_posting
+from federation.coins.api.base import KEYS, MEMBER_GATES, MEMBER_RULE, CoinPostingEndpoint
 from federation.coins.api.inputs import CaptureInput, HoldInput, NoInput
 from federation.coins.api.outputs import HoldOutput, ReversalOutput, hold_view
-from federation.coins.api.posting import KEYS, MEMBER_RULE
 from federation.coins.errors import CoinErrorCode
 from federation.coins.services import coins_hold_at, coins_reverse, hold_capture, hold_void
-from federation.errors import FederationErrorCode
-from federation.kernel.api import WRITE, FederationEndpoint
 from partners.api.schema import raises
 from partners.errors import ErrorCode
 
 DEFAULT_TIMEOUT = 900
 
 
-class CoinHoldApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinHoldApi(CoinPostingEndpoint):
     @extend_schema(
         request=HoldInput,
         responses={201: HoldOutput},
@@ -47,17 +41,10 @@ class CoinHoldApi(FederationEndpoint):
             )
         ],
     )
-    @raises(
-        FederationErrorCode.NO_AGREEMENT,
-        ConsentErrorCode.CONSENT_REQUIRED,
-        CoinErrorCode.INSUFFICIENT_COINS,
-        ErrorCode.NOT_FOUND,
-    )
+    @raises(*MEMBER_GATES, CoinErrorCode.INSUFFICIENT_COINS)
     def post(self, request: Request) -> Response:
         values = self.validated(HoldInput)
-        member = access_coin_member(
-            self.partner, member_number=values.get("member_number"), member=values.get("member")
-        )
+        member = self.member_named(values)
         hold = coins_hold_at(
             company=self.partner,
             member=member,
@@ -69,10 +56,7 @@ class CoinHoldApi(FederationEndpoint):
         return Response(HoldOutput(hold_view(hold)).data, status=status.HTTP_201_CREATED)
 
 
-class CoinHoldCaptureApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinHoldCaptureApi(CoinPostingEndpoint):
     @extend_schema(
         request=CaptureInput,
         responses={200: HoldOutput},
@@ -95,10 +79,7 @@ class CoinHoldCaptureApi(FederationEndpoint):
         return Response(HoldOutput(hold_view(hold)).data)
 
 
-class CoinHoldVoidApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinHoldVoidApi(CoinPostingEndpoint):
     @extend_schema(
         request=NoInput,
         responses={200: HoldOutput},
@@ -115,10 +96,7 @@ class CoinHoldVoidApi(FederationEndpoint):
         return Response(HoldOutput(hold_view(hold_void(hold, actor=self.actor))).data)
 
 
-class CoinReversalApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinReversalApi(CoinPostingEndpoint):
     @extend_schema(
         request=NoInput,
         responses={201: ReversalOutput},

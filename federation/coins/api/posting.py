@@ -7,8 +7,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from consent.errors import ConsentErrorCode
-from federation.coins.access import access_coin_member, access_purchase
+from federation.coins.access import access_purchase
+from federation.coins.api.base import KEYS, MEMBER_GATES, MEMBER_RULE, CoinPostingEndpoint
 from federation.coins.api.inputs import PurchaseInput, RedemptionInput, RefundInput
 from federation.coins.api.outputs import PostingOutput, RefundOutput, balances_view
 from federation.coins.errors import CoinErrorCode
@@ -18,29 +18,12 @@ from federation.coins.services import (
     coins_redeem_at,
     coins_refund_order,
 )
-from federation.errors import FederationErrorCode
-from federation.kernel.api import WRITE, FederationEndpoint
 from partners.api.schema import raises
 from partners.errors import ErrorCode
 from partners.services import member_person
 
-MEMBER_RULE = (
-    "Name the member by exactly one of `member_number` (your own member) or `member` (the "
-    "pseudonymous id you were given for another company's member); anyone else is a 404. For "
-    "another company's member the agreement in force must let your company exchange coins "
-    "with that company (403 `no_agreement`) and the member must consent to coin exchange with "
-    "you now (403 `consent_required`)."
-)
-KEYS = (
-    "An `Idempotency-Key` is required: a retry replays the first answer, a refusal included, "
-    "so a retried request can never post later by surprise."
-)
 
-
-class CoinPurchaseApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinPurchaseApi(CoinPostingEndpoint):
     @extend_schema(
         request=PurchaseInput,
         responses={201: PostingOutput},
@@ -60,17 +43,10 @@ class CoinPurchaseApi(FederationEndpoint):
             )
         ],
     )
-    @raises(
-        FederationErrorCode.NO_AGREEMENT,
-        ConsentErrorCode.CONSENT_REQUIRED,
-        CoinErrorCode.DUPLICATE_ORDER,
-        ErrorCode.NOT_FOUND,
-    )
+    @raises(*MEMBER_GATES, CoinErrorCode.DUPLICATE_ORDER)
     def post(self, request: Request) -> Response:
         values = self.validated(PurchaseInput)
-        member = access_coin_member(
-            self.partner, member_number=values.get("member_number"), member=values.get("member")
-        )
+        member = self.member_named(values)
         earned, coins, capped = coins_earn_for_purchase(
             company=self.partner,
             member=member,
@@ -88,10 +64,7 @@ class CoinPurchaseApi(FederationEndpoint):
         return Response(PostingOutput(body).data, status=status.HTTP_201_CREATED)
 
 
-class CoinRefundApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinRefundApi(CoinPostingEndpoint):
     @extend_schema(
         request=RefundInput,
         responses={201: RefundOutput},
@@ -126,10 +99,7 @@ class CoinRefundApi(FederationEndpoint):
         return Response(RefundOutput(body).data, status=status.HTTP_201_CREATED)
 
 
-class CoinRedemptionApi(FederationEndpoint):
-    required_scopes = {"POST": WRITE}
-    idempotency_required = True
-
+class CoinRedemptionApi(CoinPostingEndpoint):
     @extend_schema(
         request=RedemptionInput,
         responses={201: PostingOutput},
@@ -147,17 +117,10 @@ class CoinRedemptionApi(FederationEndpoint):
             )
         ],
     )
-    @raises(
-        FederationErrorCode.NO_AGREEMENT,
-        ConsentErrorCode.CONSENT_REQUIRED,
-        CoinErrorCode.INSUFFICIENT_COINS,
-        ErrorCode.NOT_FOUND,
-    )
+    @raises(*MEMBER_GATES, CoinErrorCode.INSUFFICIENT_COINS)
     def post(self, request: Request) -> Response:
         values = self.validated(RedemptionInput)
-        member = access_coin_member(
-            self.partner, member_number=values.get("member_number"), member=values.get("member")
-        )
+        member = self.member_named(values)
         spent = coins_redeem_at(
             company=self.partner,
             member=member,
