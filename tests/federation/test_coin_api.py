@@ -173,7 +173,7 @@ def test_bad_coin_amounts_are_refused_and_nothing_is_written(
 
 
 @pytest.mark.parametrize(
-    "yen", ["-1", "0", "12.5", "1e3", "NaN", 1000, 12.5, "", "\uff11\uff10\uff10\uff10"]
+    "yen", ["-1", "0", "0100", "12.5", "1e3", "NaN", 1000, 12.5, "", "\uff11\uff10\uff10\uff10"]
 )
 def test_bad_yen_amounts_are_refused(partner_key: Key, partner: Partner, yen: Any) -> None:
     make_member(partner, "BC-1")

@@ -13,8 +13,9 @@ from rest_framework import serializers
 from partners.api.base import StrictInputSerializer
 
 MAX_COINS = 10**12
-MAX_YEN = Decimal(10**11)
-_WHOLE_YEN = re.compile(r"[0-9]{1,12}")
+MAX_YEN = Decimal(999_999_999_999)
+# Whole yen from 1: no sign, no leading zero, no fraction, no exponent; 12 digits at most.
+_WHOLE_YEN = re.compile(r"[1-9][0-9]{0,11}")
 
 
 @extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_COINS})
@@ -34,10 +35,11 @@ class CoinsField(serializers.Field):
 
 
 @extend_schema_field(
-    {"type": "string", "pattern": r"^[0-9]{1,12}$", "example": "3980", "maxLength": 12}
+    {"type": "string", "pattern": r"^[1-9][0-9]{0,11}$", "example": "3980", "maxLength": 12}
 )
 class YenField(serializers.Field):
-    """Whole yen as a string of digits ("3980"), 1 to 10^11: no fractions, no exponent."""
+    """Whole yen as a string of digits ("3980"), 1 to 999,999,999,999: no sign, no leading
+    zero, no fraction, no exponent."""
 
     default_error_messages = {"invalid": 'Whole yen as a string of digits, e.g. "3980".'}
 

@@ -102,6 +102,12 @@ class CoinHistoryApi(FederationEndpoint):
         "of their balances, how many, the balance after, and the company that posted it; your "
         f"own reference on your own postings only. {READ_RULE}",
     )
+    @raises(
+        FederationErrorCode.NO_AGREEMENT,
+        ConsentErrorCode.CONSENT_REQUIRED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.VALIDATION_FAILED,
+    )
     def get(self, request: Request) -> Response:
         person = member_person(_member(self, request))
         return self.filtered_page(
