@@ -15,6 +15,7 @@ urlpatterns = [
     path("coins/balance", api_coins.CoinBalanceApi.as_view(), name="coin-balance"),
     path("coins/history", api_coins.CoinHistoryApi.as_view(), name="coin-history"),
     path("coins/liability", api_coins.CoinLiabilityApi.as_view(), name="coin-liability"),
+    path("coins/expiring", api_coins.CoinExpiringApi.as_view(), name="coin-expiring"),
     path("coins/holds", api_coins.CoinHoldApi.as_view(), name="coin-hold"),
     path(
         "coins/holds/<str:hold_id>/capture",

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateField, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    DateField,
+    DateTimeField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -21,7 +29,7 @@ from federation.coins.models import (
     CoinLotUse,
     CoinTransaction,
 )
-from partners.models import Partner, Person
+from partners.models import MemberAccount, Partner, Person
 
 
 def balance_of(person: Person, kind: CoinAccount.Kind = CoinAccount.Kind.WALLET) -> int:
@@ -235,4 +243,22 @@ def liability_of(issuer: Partner) -> Liability:
     unspent = int(left + held)
     return Liability(
         issued=issued, unspent=unspent, redeemed=issued - unspent - expired, expired=expired
+    )
+
+
+def members_expiring(company: Partner, *, within: timedelta) -> QuerySet[MemberAccount]:
+    """``company``'s own members with coins that expire within ``within``: each with
+    ``expiring`` (how many coins) and ``first_expiry`` (the soonest), for reminders. Two
+    correlated aggregates per member shown, none over the whole ledger."""
+    until = timezone.now() + within
+    due = CoinLot.objects.filter(
+        person=OuterRef("person"), remaining__gt=0, expires_at__lte=until
+    ).exclude(pending_until__isnull=False, released_at=None)
+    coins = due.order_by().values("person").annotate(n=Sum("remaining")).values("n")
+    first = due.order_by("expires_at").values("expires_at")[:1]
+    return (
+        MemberAccount.objects.filter(partner=company, person__isnull=False)
+        .annotate(expiring=Subquery(coins, output_field=BigIntegerField()))
+        .annotate(first_expiry=Subquery(first, output_field=DateTimeField()))
+        .filter(expiring__gt=0)
     )

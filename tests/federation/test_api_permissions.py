@@ -73,6 +73,7 @@ ENDPOINTS = [
         stranger=(404, "not_found"),
     ),
     Endpoint("coin-liability", "get", "/api/v1/coins/liability", "read", 200),
+    Endpoint("coin-expiring", "get", "/api/v1/coins/expiring", "read", 200, query="days=30"),
     Endpoint(
         "coin-hold",
         "post",

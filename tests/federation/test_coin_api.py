@@ -4,11 +4,15 @@ input is a clear 4xx with nothing written; a refused retry is refused the same w
 
 from __future__ import annotations
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from consent.services import consent_withdraw
@@ -266,3 +270,50 @@ def test_a_redemption_is_reversed_once_and_the_liability_adds_up(
     assert again.json()["error"]["code"] == "already_reversed"
     liability = client_for(host_key).get("/api/v1/coins/liability").json()
     assert liability == {"issued": 100, "unspent": 100, "redeemed": 0, "expired": 0}
+
+
+def test_members_whose_coins_expire_soon_are_listed_for_reminders(
+    host: Partner, host_key: Key, hanako: MemberAccount
+) -> None:
+    services.coins_earn_for_purchase(
+        company=host, member=hanako, amount_yen=Decimal(5000), order_id="K-7", actor=SYSTEM
+    )
+    soon = timezone.now() + timedelta(days=10)
+    CoinLot.objects.update(expires_at=soon)
+    make_member(host, "K-2")  # no coins: not listed
+
+    listed = client_for(host_key).get("/api/v1/coins/expiring?days=14").json()["results"]
+    assert [(row["member_number"], row["coins"]) for row in listed] == [("K-1", 50)]
+    assert client_for(host_key).get("/api/v1/coins/expiring?days=7").json()["results"] == []
+    refused = client_for(host_key).get("/api/v1/coins/expiring?days=8")
+    assert refused.status_code == 400
+    assert "days" in refused.json()["error"]["fields"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_retry_racing_its_original_posts_once_and_never_answers_500() -> None:
+    from tests.factories import issue_key, make_partner
+
+    host = make_partner("host-co", kind=Partner.Kind.HOST)
+    partner = make_partner("brand-co")
+    make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
+    make_agreement(host, partner, terms=coin_terms(host, partner, coins_per_100_yen="1"))
+    make_member(host, "K-1")
+    key = Key(host, issue_key(host).plaintext)
+    body = {"member_number": "K-1", "amount_yen": "3000", "order_id": "RACE-1"}
+    start = threading.Barrier(6)
+
+    def send(_: int) -> int:
+        try:
+            start.wait(timeout=30)
+            return int(_post(key, "purchases", body, idempotency="race-1").status_code)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(send, range(6)))
+    assert 500 not in statuses
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert CoinTransaction.objects.filter(kind="earn_purchase").count() == 1

@@ -8,10 +8,16 @@ from federation.coins.api.holds import (
     CoinReversalApi,
 )
 from federation.coins.api.posting import CoinPurchaseApi, CoinRedemptionApi, CoinRefundApi
-from federation.coins.api.reading import CoinBalanceApi, CoinHistoryApi, CoinLiabilityApi
+from federation.coins.api.reading import (
+    CoinBalanceApi,
+    CoinExpiringApi,
+    CoinHistoryApi,
+    CoinLiabilityApi,
+)
 
 __all__ = [
     "CoinBalanceApi",
+    "CoinExpiringApi",
     "CoinHistoryApi",
     "CoinHoldApi",
     "CoinHoldCaptureApi",

@@ -118,3 +118,17 @@ def hold_view(hold: Any) -> dict[str, Any]:
         "state": hold.state,
         "expires_at": hold.expires_at,
     }
+
+
+class ExpiringOutput(serializers.Serializer):
+    member_number = serializers.CharField(help_text="Your member number.")
+    coins = serializers.IntegerField(help_text="Coins that expire within the window.")
+    first_expiry = serializers.DateTimeField(help_text="When the first of them expires.")
+
+
+def expiring_view(member: Any) -> dict[str, Any]:
+    return {
+        "member_number": member.member_number,
+        "coins": member.expiring,
+        "first_expiry": member.first_expiry,
+    }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import django_filters as df
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,20 +16,28 @@ from consent.errors import ConsentErrorCode
 from federation.coins.access import access_coin_member
 from federation.coins.api.outputs import (
     BalanceOutput,
+    ExpiringOutput,
     HistoryEntryOutput,
     LiabilityOutput,
     balances_view,
     entry_view,
+    expiring_view,
     lot_view,
 )
-from federation.coins.selectors import balances_of, history_of, liability_of, lots_left
+from federation.coins.selectors import (
+    balances_of,
+    history_of,
+    liability_of,
+    lots_left,
+    members_expiring,
+)
 from federation.coins.services import program_for
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, FederationEndpoint
 from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
 from partners.api.schema import raises
-from partners.errors import ErrorCode
+from partners.errors import ErrorCode, validation_failed
 from partners.models import MemberAccount
 from partners.services import member_person
 
@@ -140,3 +150,50 @@ class CoinLiabilityApi(FederationEndpoint):
             "expired": figures.expired,
         }
         return Response(LiabilityOutput(body).data)
+
+
+# The reminder windows a company may ask about, in days.
+WINDOWS = (7, 14, 30, 60, 90, 180, 365)
+
+
+class ExpiringPagination(CappedCursorPagination):
+    ordering = "member_number"
+
+
+class CoinExpiringApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    class ExpiringFilters(df.FilterSet):
+        days = df.ChoiceFilter(
+            choices=[(str(days), str(days)) for days in WINDOWS],
+            method="window",
+            label="Coins that expire within this many days (default 30).",
+        )
+
+        def window(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+            return queryset  # the window; the view reads it
+
+    @list_schema(
+        ExpiringFilters,
+        ExpiringOutput,
+        operation_id="coins_expiring",
+        summary="Your members whose coins expire soon",
+        description="Your own members with coins that expire within `days` (7, 14, 30, 60, 90, "
+        "180 or 365; default 30), with how many and when the first expires, by member number: "
+        "whom to remind.",
+    )
+    @raises(ErrorCode.VALIDATION_FAILED)
+    def get(self, request: Request) -> Response:
+        raw = request.query_params.get("days", "30")
+        if raw not in {str(days) for days in WINDOWS}:
+            raise validation_failed(
+                "days", _("One of: %(choices)s.") % {"choices": ", ".join(map(str, WINDOWS))}
+            )
+        days = int(raw)
+        return self.filtered_page(
+            self.ExpiringFilters,
+            members_expiring(self.partner, within=timedelta(days=days)),
+            ExpiringOutput,
+            pagination=ExpiringPagination,
+            present=expiring_view,
+        )
