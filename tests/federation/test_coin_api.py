@@ -4,6 +4,7 @@ input is a clear 4xx with nothing written; a refused retry is refused the same w
 
 from __future__ import annotations
 
+import importlib
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -293,8 +294,12 @@ def test_members_whose_coins_expire_soon_are_listed_for_reminders(
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_retry_racing_its_original_posts_once_and_never_answers_500() -> None:
+    from django.apps import apps
+
     from tests.factories import issue_key, make_partner
 
+    # A transactional test starts from flushed tables: the purpose catalogue goes back first.
+    importlib.import_module("consent.migrations.0002_seed_purposes").seed(apps, None)
     host = make_partner("host-co", kind=Partner.Kind.HOST)
     partner = make_partner("brand-co")
     make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
