@@ -5,11 +5,12 @@ coin services; nothing here writes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern
 from django.utils import timezone
@@ -26,13 +27,14 @@ from federation.coins.models import (
     CoinLot,
     CoinTransaction,
 )
-from federation.coins.selectors import ledger_verify, monthly_flows
+from federation.coins.selectors import ledger_verify, members_expiring, monthly_flows
 from federation.kernel.admin import AllianceConsoleAdmin, related_filter
 from partners.admin.export import CsvExportMixin
 from partners.charts import Chart, Series, stacked_bar_chart
 from partners.models import Partner
 
 OVERVIEW_MONTHS = 12
+EXPIRY_WINDOWS = (7, 14, 30, 60, 90, 180, 365)
 # What ``ledger_verify`` reports, in the reader's language.
 MISMATCHES = {
     "account balance": gettext_lazy("the balance of account"),
@@ -65,7 +67,34 @@ class CoinAccountAdmin(CsvExportMixin, AllianceConsoleAdmin):
         return partner_name(obj.partner) if obj.partner else str(obj.person_id)[:8]
 
     def get_urls(self) -> list[URLPattern]:
-        return self.custom_urls(("overview/", "overview", self.overview)) + super().get_urls()
+        pages = self.custom_urls(
+            ("overview/", "overview", self.overview), ("expiring/", "expiring", self.expiring)
+        )
+        return pages + super().get_urls()
+
+    def expiring(self, request: HttpRequest) -> HttpResponse:
+        """A company's members whose coins expire soon, to remind them: the same list the
+        company reads through the API (``members_expiring``), 500 at a time."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        companies = Partner.objects.filter(holds_customer_data=True).order_by("slug")
+        company = companies.filter(slug=request.GET.get("company", "")).first()
+        days = request.GET.get("days", "30")
+        days = days if days in {str(d) for d in EXPIRY_WINDOWS} else "30"
+        rows: Any = []
+        if company is not None:
+            soon = members_expiring(company, within=timedelta(days=int(days)))
+            rows = soon.order_by(F("first_expiry").asc())[:500]
+        return self.page(
+            request,
+            "admin/federation/coins/expiring.html",
+            title=_("Members whose coins expire soon"),
+            companies=[(p.slug, partner_name(p)) for p in companies],
+            company=company,
+            windows=EXPIRY_WINDOWS,
+            days=days,
+            rows=rows,
+        )
 
     def overview(self, request: HttpRequest) -> HttpResponse:
         """The ledger at a glance: does it verify, and how coins flowed per company."""

@@ -94,3 +94,25 @@ def test_the_overview_names_the_first_mismatch(ledger: Person, alliance_manager:
     content = _client(alliance_manager).get(OVERVIEW).content.decode()
     assert "The ledger does not verify" in content
     assert str(wallet.pk) in content
+
+
+def test_a_manager_lists_a_companys_members_whose_coins_expire_soon(
+    ledger: Person, alliance_manager: User, host: Partner
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import make_member
+
+    member = make_member(host, "K-77")
+    member.person = ledger
+    member.save()
+    soon = timezone.now() + timedelta(days=5)
+    coins_earn(Grant(ledger, host, 20, Decimal(1), expires_at=soon), actor=SYSTEM)
+    page = _client(alliance_manager).get(f"{BASE}coinaccount/expiring/?company={host.slug}&days=7")
+    assert page.status_code == 200
+    rows = page.context["rows"]
+    assert [(row.member_number, row.expiring) for row in rows] == [("K-77", 20)]
+    later = _client(alliance_manager).get(f"{BASE}coinaccount/expiring/?company={host.slug}")
+    assert "K-77" in later.content.decode()  # 30 days by default
