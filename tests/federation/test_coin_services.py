@@ -278,3 +278,26 @@ def test_a_capture_racing_a_void_resolves_the_hold_once() -> None:
         assert sorted(outcomes) == ["done", "hold_resolved"]
     assert balance_of(person) + 10 * CoinHold.objects.filter(state="captured").count() == 100
     _books_hold()
+
+
+@pytest.mark.parametrize(
+    ("batch", "lot"),
+    [
+        (coins_expire_due, {"expires_at": NOW - timedelta(days=1)}),
+        (coins_release_due, {"pending_until": NOW - timedelta(days=1)}),
+    ],
+)
+def test_a_batch_costs_the_same_queries_for_five_members_or_thirty(
+    issuers: tuple[Partner, Partner], batch: Any, lot: dict[str, Any]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(members: int) -> int:
+        for _ in range(members):
+            _earn(Person.objects.create(), issuers[0], 5, days_ago=40, **lot)
+        with CaptureQueriesContext(connection) as ran:
+            assert batch(now=NOW) > 0
+        return len(ran)
+
+    assert queries_for(5) == queries_for(30)

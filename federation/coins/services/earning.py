@@ -16,7 +16,13 @@ from django.utils import timezone
 from federation.coins.audit import CoinAuditAction
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinAccount, CoinClawback, CoinLot, CoinLotUse, CoinTransaction
-from federation.coins.services.ledger import Leg, liability_account, member_account, post
+from federation.coins.services.ledger import (
+    Leg,
+    accounts_of,
+    liability_account,
+    member_account,
+    post,
+)
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import Partner, Person
@@ -99,13 +105,11 @@ def coins_release_due(*, now: datetime | None = None, batch: int = 500) -> int:
             per_person: dict[Any, int] = defaultdict(int)
             for _pk, person_id, coins in due:
                 per_person[person_id] += coins
+            owners = [(person_id, None, 0) for person_id in per_person]
+            pending, wallets = accounts_of(Kind.PENDING, owners), accounts_of(Kind.WALLET, owners)
             legs = []
-            for person_id, coins in per_person.items():
-                person = Person(pk=person_id)
-                legs += [
-                    Leg(member_account(person, Kind.PENDING), -coins),
-                    Leg(member_account(person, Kind.WALLET), coins),
-                ]
+            for owner, coins in zip(owners, per_person.values(), strict=True):
+                legs += [Leg(pending[owner], -coins), Leg(wallets[owner], coins)]
             posted = post(CoinTransaction.Kind.RELEASE, legs, reason={"lots": len(due)})
             CoinLot.objects.filter(pk__in=[pk for pk, _p, _c in due]).update(released_at=now)
             audit_record(

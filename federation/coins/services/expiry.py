@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from federation.coins.audit import CoinAuditAction
 from federation.coins.models import CoinAccount, CoinLot, CoinLotUse, CoinTransaction
-from federation.coins.services.ledger import Leg, company_account, member_account, post
+from federation.coins.services.ledger import Leg, accounts_of, post, shard_of
 from partners.actors import Actor
-from partners.models import Partner, Person
+from partners.models import Partner
 from partners.services import audit_record, webhook_emit
 
 Kind = CoinAccount.Kind
@@ -67,11 +67,10 @@ def _legs(due: list[tuple[Any, ...]]) -> list[Leg]:
     for _pk, person_id, issuer_id, coins, _yen in due:
         wallets[person_id] += coins
         breakage[(issuer_id, person_id)] += coins
-    legs = [Leg(member_account(Person(pk=p)), -coins) for p, coins in wallets.items()]
-    legs += [
-        Leg(company_account(Kind.BREAKAGE, Partner(pk=issuer), Person(pk=p)), coins)
-        for (issuer, p), coins in breakage.items()
-    ]
+    owned = accounts_of(Kind.WALLET, [(p, None, 0) for p in wallets])
+    legs = [Leg(owned[(p, None, 0)], -coins) for p, coins in wallets.items()]
+    kept = accounts_of(Kind.BREAKAGE, [(None, i, shard_of(p)) for i, p in breakage])
+    legs += [Leg(kept[(None, i, shard_of(p))], coins) for (i, p), coins in breakage.items()]
     return legs
 
 

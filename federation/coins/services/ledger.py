@@ -53,11 +53,49 @@ def account_for(
         return CoinAccount.objects.get(**lookup)
 
 
+# An account's owner as the batches name it: (person id, partner id, shard).
+Owner = tuple[Any, Any, int]
+
+
+def accounts_of(kind: CoinAccount.Kind, owners: Iterable[Owner]) -> dict[Owner, CoinAccount]:
+    """The accounts of ``kind`` for many owners at once, opened where missing: for the
+    batches (release, expiry), whatever their size, a read, one insert of the missing ones
+    (a racing opener's row wins, ``ignore_conflicts``) and a read of those."""
+    wanted = set(owners)
+
+    def found(keys: set[Owner]) -> dict[Owner, CoinAccount]:
+        rows = CoinAccount.objects.filter(
+            kind=kind,
+            person_id__in={person for person, _, _ in keys if person is not None},
+        ) | CoinAccount.objects.filter(
+            kind=kind,
+            partner_id__in={partner for _, partner, _ in keys if partner is not None},
+            shard__in={shard for _, _, shard in keys},
+        )
+        by_owner = {(a.person_id, a.partner_id, a.shard): a for a in rows}
+        return {key: by_owner[key] for key in keys if key in by_owner}
+
+    accounts = found(wanted)
+    missing = wanted - set(accounts)
+    if missing:
+        CoinAccount.objects.bulk_create(
+            [CoinAccount(kind=kind, person_id=p, partner_id=c, shard=s) for p, c, s in missing],
+            ignore_conflicts=True,
+        )
+        accounts |= found(missing)
+    return accounts
+
+
+def shard_of(person_id: Any) -> int:
+    """The shard of a company's accounts that holds this member's coins."""
+    return int(person_id.int % LIABILITY_SHARDS)
+
+
 def company_account(kind: CoinAccount.Kind, partner: Partner, person: Person) -> CoinAccount:
     """A company's account of that kind (outstanding liability, redemptions, breakage) for this
     member's coins: one of ``LIABILITY_SHARDS``, chosen by the person, so a popular company's
     postings for different members lock different rows, and one member's always the same."""
-    return account_for(kind, partner=partner, shard=person.pk.int % LIABILITY_SHARDS)
+    return account_for(kind, partner=partner, shard=shard_of(person.pk))
 
 
 def liability_account(issuer: Partner, person: Person) -> CoinAccount:

@@ -87,8 +87,6 @@ def lots_return(
         if left == 0:
             break
         back = min(use.coins, left)
-        CoinLot.objects.filter(pk=use.lot_id).update(remaining=F("remaining") + back)
-        use.lot.remaining += back
         returned.append(
             CoinLotUse(
                 transaction=posted,
@@ -99,4 +97,9 @@ def lots_return(
             )
         )
         left -= back
+    if returned:  # one UPDATE for every lot given back to
+        CoinLot.objects.filter(pk__in=[use.lot_id for use in returned]).update(
+            remaining=F("remaining")
+            + Case(*(When(pk=use.lot_id, then=Value(-use.coins)) for use in returned))
+        )
     return CoinLotUse.objects.bulk_create(returned)
