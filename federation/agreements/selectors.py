@@ -74,7 +74,7 @@ def terms_in_force(
     """
     day = day or timezone.localdate()
     found: list[TermsInForce] = []
-    for agreement in _active_agreements_of(provider, recipient):
+    for agreement in active_agreements_of(provider, recipient):
         version = version_in_force(agreement, day)
         if version is None:
             continue
@@ -108,7 +108,9 @@ def terms_in_force(
     return max(found, key=lambda terms: terms.version.signed_at or terms.version.created_at)
 
 
-def _active_agreements_of(*partners: Partner) -> QuerySet[Agreement]:
+def active_agreements_of(*partners: Partner) -> QuerySet[Agreement]:
+    """The active agreements all ``partners`` are parties to a signed version of, with the
+    signed versions and their parties fetched (``version_in_force`` reads them, no query)."""
     agreements = Agreement.objects.filter(status=Agreement.Status.ACTIVE)
     for partner in partners:
         agreements = agreements.filter(
@@ -133,7 +135,7 @@ def joint_use_flows_of(
     recipient), with their agreement: their notices are published to its members."""
     day = day or timezone.localdate()
     found = []
-    for agreement in _active_agreements_of(partner):
+    for agreement in active_agreements_of(partner):
         version = version_in_force(agreement, day)
         if version is None:
             continue

@@ -24,7 +24,11 @@ from django.utils.translation import gettext as _
 from consent.errors import ConsentErrorCode
 from consent.selectors import consent_check
 from federation.agreements.models import Agreement
-from federation.agreements.selectors import terms_in_force, version_in_force
+from federation.agreements.selectors import (
+    active_agreements_of,
+    terms_in_force,
+    version_in_force,
+)
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinClawback, CoinHold, CoinLot, CoinTransaction
 from federation.coins.services.earning import Grant, coins_earn, coins_refund
@@ -80,9 +84,7 @@ def program_for(company: Partner, member: MemberAccount) -> Program:
 def _own_program(company: Partner) -> Program:
     today = timezone.localdate()
     found: list[tuple[datetime, Agreement, dict[str, Any]]] = []
-    for agreement in Agreement.objects.filter(
-        status=Agreement.Status.ACTIVE, versions__parties__partner=company
-    ).distinct():
+    for agreement in active_agreements_of(company):
         version = version_in_force(agreement, today)
         if version is not None and company.slug in version.terms["coin"]["programs"]:
             signed = version.signed_at or version.created_at
