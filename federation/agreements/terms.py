@@ -119,16 +119,17 @@ UNITS: dict[str, tuple[Promise | str, Promise]] = {
     "members": (pgettext_lazy("unit", "members"), pgettext_lazy("amount", "%(value)s members")),
     "": ("", pgettext_lazy("amount", "%(value)s")),
 }
-INPUT_KINDS = ("whole", "decimal", "yes_no")
+INPUT_KINDS = ("whole", "decimal", "yes_no", "code")
 
 
 @dataclass(frozen=True)
 class TermsInput:
     """One labelled input of a section in the console's terms form: the ``key`` it fills in
     the section's object, and its ``kind``, which decides the input and how its value is
-    written: ``whole`` (an int), ``decimal`` (a decimal string, as money and rates are) or
-    ``yes_no`` (a bool). A blank input leaves its key out, so the section's check applies
-    its default. ``unit`` is a key of ``UNITS``."""
+    written: ``whole`` (an int), ``decimal`` (a decimal string, as money and rates are),
+    ``yes_no`` (a bool) or ``code`` (a short identifier, such as an action type). A blank
+    input leaves its key out, so the section's check applies its default. ``unit`` is a key
+    of ``UNITS``."""
 
     key: str
     label: Promise | str
@@ -145,13 +146,18 @@ class TermsInput:
 class TermsInputs:
     """What a section brings to the console: its ``title`` and ``inputs``, and inputs repeated
     for each party that takes part (``per_party``), written as an object keyed by party slug
-    under ``per_party_key``. An ``optional`` section left blank is written as null."""
+    under ``per_party_key``, and rows of inputs any party may have several of (``listed``),
+    written as a list of objects, each with its ``party``, under ``list_key``. An ``optional``
+    section left blank is written as null."""
 
     title: Promise | str
     inputs: tuple[TermsInput, ...] = ()
     per_party_key: str = ""
     per_party_title: Promise | str = ""
     per_party: tuple[TermsInput, ...] = ()
+    list_key: str = ""
+    list_title: Promise | str = ""
+    listed: tuple[TermsInput, ...] = ()
     optional: bool = False
 
 

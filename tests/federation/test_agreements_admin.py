@@ -102,7 +102,7 @@ def _management(prefix: str, rows: int) -> dict[str, str]:
 
 def _terms_post(terms: dict[str, Any]) -> dict[str, Any]:
     """A terms document as the terms form posts it: a row per flow and one blank row, the
-    coin, referral and overlap inputs, and one blank coin-program row."""
+    coin, referral and overlap inputs, and one blank coin-program and coin-action row."""
     flows = [_flow_row(flow) for flow in terms["data_flows"]] + [{"legal_basis": "consent"}]
     data: dict[str, Any] = {**_management("flows", len(flows)), "carried": "{}"}
     for index, row in enumerate(flows):
@@ -116,6 +116,11 @@ def _terms_post(terms: dict[str, Any]) -> dict[str, Any]:
         data[f"coin-programs-{index}-party"] = slug
         for key in ("yen_per_coin", "rate_to_shared"):
             data[f"coin-programs-{index}-{key}"] = program.get(key, "")
+    actions = [*coin.get("actions", []), {}]
+    data.update(_management("coin-actions", len(actions)))
+    for index, action in enumerate(actions):
+        for key, value in action.items():
+            data[f"coin-actions-{index}-{key}"] = "on" if value is True else value
     referral = terms.get("referral") or {}
     for key in ("fee_yen", "fee_percent", "attribution_days"):
         value = referral.get(key)
@@ -161,6 +166,9 @@ def _as_posted(response: Any) -> dict[str, Any]:
         if section.rows is not None:
             forms += list(section.rows)
             management.append(section.rows.management_form)
+        if section.list_rows is not None:
+            forms += list(section.list_rows)
+            management.append(section.list_rows.management_form)
     data: dict[str, Any] = {}
     for form in [*forms, *management]:
         for field in form:

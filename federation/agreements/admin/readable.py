@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +22,7 @@ from federation.agreements.terms import (
     SECTION_INPUTS,
     UNITS,
     TermsInput,
+    TermsInputs,
 )
 
 NOTHING = "—"
@@ -37,6 +38,8 @@ def shown(spec: TermsInput, value: Any) -> str:
     ``30 days``."""
     if value is None or value == "":
         return NOTHING
+    if spec.kind == "code":
+        return str(value)
     if spec.kind == "yes_no":
         return pgettext("terms value", "Yes") if value else pgettext("terms value", "No")
     try:
@@ -69,6 +72,9 @@ class ReadableSection:
     party_title: str
     party_labels: list[str]
     party_rows: list[tuple[str, list[str]]]  # (party, values)
+    list_title: str = ""
+    list_labels: list[str] = field(default_factory=list)
+    list_rows: list[tuple[str, list[str]]] = field(default_factory=list)  # (party, values)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,7 @@ def readable_terms(document: Mapping[str, Any], purposes: Mapping[str, str]) -> 
                     (slug, [shown(spec, values.get(spec.key)) for spec in inputs.per_party])
                     for slug, values in sorted(rows.items())
                 ],
+                **_listed(inputs, part),
             )
         )
     known = {"data_flows", *SECTION_INPUTS}
@@ -129,6 +136,19 @@ def readable_terms(document: Mapping[str, Any], purposes: Mapping[str, str]) -> 
             if name not in known
         ],
     )
+
+
+def _listed(inputs: TermsInputs, part: Mapping[str, Any]) -> dict[str, Any]:
+    listed = part.get(inputs.list_key) if inputs.list_key else None
+    rows = [row for row in listed if isinstance(row, Mapping)] if isinstance(listed, list) else []
+    return {
+        "list_title": str(inputs.list_title),
+        "list_labels": [str(spec.label) for spec in inputs.listed],
+        "list_rows": [
+            (str(row.get("party")), [shown(spec, row.get(spec.key)) for spec in inputs.listed])
+            for row in rows
+        ],
+    }
 
 
 def readable_versions(documents: Iterable[Mapping[str, Any]]) -> list[ReadableTerms]:

@@ -133,6 +133,8 @@ def _input_field(spec: TermsInput) -> forms.Field:
     made: forms.Field
     if spec.kind == "yes_no":
         made = forms.BooleanField(**options)
+    elif spec.kind == "code":
+        made = forms.CharField(max_length=40, **options)
     elif spec.kind == "decimal":
         made = forms.DecimalField(**options)
     else:
@@ -144,6 +146,8 @@ def _input_field(spec: TermsInput) -> forms.Field:
 def _value(spec: TermsInput, value: Any) -> Any:
     """An input's cleaned value as the document writes it: money and rates as decimal
     strings, never floats."""
+    if spec.kind == "code":
+        return value.strip() or None
     if value is None or spec.kind != "decimal":
         return value
     return format(value.normalize(), "f")
@@ -190,8 +194,10 @@ class SectionForms:
     inputs: TermsInputs
     form: forms.Form
     rows: Any = None  # a formset of the per-party inputs
+    list_rows: Any = None  # a formset of the listed inputs, several rows per party
     errors: list[str] = field(default_factory=list)  # about the section as a whole
     row_errors: list[str] = field(default_factory=list)  # about its rows as a whole
+    list_errors: list[str] = field(default_factory=list)  # about its listed rows as a whole
 
     def part(self) -> Any:
         data = self.form.cleaned_data
@@ -206,11 +212,23 @@ class SectionForms:
                 for row in self.rows.forms
                 if row.cleaned_data.get("party")
             }
+        if self.list_rows is not None:
+            part[self.inputs.list_key] = [
+                {"party": row.cleaned_data["party"], **_listed(self.inputs, row.cleaned_data)}
+                for row in self.list_rows.forms
+                if row.cleaned_data.get("party")
+            ]
         blank = not any(part.values()) and not any(s.kind == "yes_no" for s in self.inputs.inputs)
         return None if self.inputs.optional and blank else part
 
     def bound(self) -> list[forms.Form]:
-        return [self.form, *(self.rows.forms if self.rows is not None else [])]
+        rows = self.rows.forms if self.rows is not None else []
+        return [self.form, *rows, *(self.list_rows.forms if self.list_rows is not None else [])]
+
+
+def _listed(inputs: TermsInputs, data: Mapping[str, Any]) -> dict[str, Any]:
+    values = {s.key: _value(s, data[s.key]) for s in inputs.listed}
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _section_initial(inputs: TermsInputs, part: Any) -> tuple[dict[str, Any], list[Any]]:
@@ -218,6 +236,18 @@ def _section_initial(inputs: TermsInputs, part: Any) -> tuple[dict[str, Any], li
     initial = {spec.key: part.get(spec.key) for spec in inputs.inputs}
     rows = part.get(inputs.per_party_key) or {} if inputs.per_party_key else {}
     return initial, [{"party": slug, **values} for slug, values in sorted(rows.items())]
+
+
+def _list_initial(inputs: TermsInputs, part: Any) -> list[Any]:
+    listed = part.get(inputs.list_key) if isinstance(part, Mapping) else None
+    return [row for row in listed if isinstance(row, Mapping)] if isinstance(listed, list) else []
+
+
+def _row_formset(
+    data: Any, specs: tuple[TermsInput, ...], prefix: str, initial: list[Any], choices: Choices
+) -> Any:
+    formset = forms.formset_factory(_form_class(specs, party=True), extra=EXTRA_PARTY_ROWS)
+    return formset(data, prefix=prefix, initial=initial, form_kwargs={"choices": choices})
 
 
 class TermsForms:
@@ -244,15 +274,12 @@ class TermsForms:
                 _form_class(inputs.inputs, party=False)(data, prefix=name, initial=initial),
             )
             if inputs.per_party_key:
-                row_formset = forms.formset_factory(
-                    _form_class(inputs.per_party, party=True), extra=EXTRA_PARTY_ROWS
-                )
-                section.rows = row_formset(
-                    data,
-                    prefix=f"{name}-{inputs.per_party_key}",
-                    initial=rows,
-                    form_kwargs={"choices": choices},
-                )
+                prefix = f"{name}-{inputs.per_party_key}"
+                section.rows = _row_formset(data, inputs.per_party, prefix, rows, choices)
+            if inputs.list_key:
+                listed = _list_initial(inputs, document.get(name))
+                prefix = f"{name}-{inputs.list_key}"
+                section.list_rows = _row_formset(data, inputs.listed, prefix, listed, choices)
             self.sections.append(section)
         # Sections registered without inputs are carried as they stand, unseen.
         carried = {n: document[n] for n in SECTIONS if n not in SECTION_INPUTS and n in document}
@@ -262,6 +289,7 @@ class TermsForms:
     def is_valid(self) -> bool:
         forms_: list[Any] = [self.flows, self.carried]
         forms_ += [s.form for s in self.sections] + [s.rows for s in self.sections if s.rows]
+        forms_ += [s.list_rows for s in self.sections if s.list_rows]
         return all([each.is_valid() for each in forms_])  # a list: every form shows its errors
 
     def document(self) -> dict[str, Any]:
@@ -307,6 +335,8 @@ def _place_in_section(section: SectionForms, rest: str, message: str) -> bool:
             section.row_errors.append(message)
         else:
             row.add_error(key if key in row.fields else "party", message)
+    elif section.list_rows is not None and rest.startswith(inputs.list_key):
+        _place_in_list(section, rest.removeprefix(inputs.list_key), message)
     else:
         section.errors.append(message)
     return True
@@ -323,3 +353,14 @@ class CarriedForm(forms.Form):
         if not isinstance(carried, dict) or not set(carried) <= set(SECTIONS):
             raise forms.ValidationError(gettext("The form was changed: reload it."))
         return carried
+
+
+def _place_in_list(section: SectionForms, rest: str, message: str) -> None:
+    """``[2].coins`` of a list: the third filled row's input, or the rows as a whole."""
+    found = re.fullmatch(r"\[(\d+)\](?:\.(\w+))?", rest)
+    filled = [row for row in section.list_rows.forms if row.cleaned_data.get("party")]
+    if found is None or int(found.group(1)) >= len(filled):
+        section.list_errors.append(message)
+        return
+    row, key = filled[int(found.group(1))], found.group(2)
+    row.add_error(key if key in row.fields else None, message)

@@ -29,6 +29,7 @@ from federation.agreements.terms import (
     JOINT_USE_ITEMS,
     SECTION_INPUTS,
     TermsInput,
+    TermsInputs,
     terms_diff,
 )
 
@@ -72,6 +73,8 @@ def worded_diff(
                     _part(rows_after.get(slug)),
                     slug,
                 )
+        if inputs.list_key:
+            changes += _list_changes(inputs, before, after)
     known = {"data_flows", *SECTION_INPUTS}
     for path, before, after in terms_diff(
         {k: v for k, v in old.terms.items() if k not in known},
@@ -112,6 +115,26 @@ def _input_changes(
             if party is not None:
                 what = _("%(what)s of %(party)s") % {"what": what, "party": party}
             changes.append(_changed(what, before, after))
+    return changes
+
+
+def _list_changes(
+    inputs: TermsInputs, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[Change]:
+    """Listed rows matched by party and their first ``code`` input (an action by its type),
+    each compared input by input."""
+    key = next((spec.key for spec in inputs.listed if spec.kind == "code"), "")
+    specs = tuple(spec for spec in inputs.listed if spec.key != key)
+
+    def keyed(part: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+        rows = part.get(inputs.list_key)
+        rows = [row for row in rows if isinstance(row, Mapping)] if isinstance(rows, list) else []
+        return {f"{row.get('party')} {row.get(key, '')}".strip(): row for row in rows}
+
+    before, after = keyed(old), keyed(new)
+    changes: list[Change] = []
+    for name in sorted(set(before) | set(after)):
+        changes += _input_changes(specs, _part(before.get(name)), _part(after.get(name)), name)
     return changes
 
 
