@@ -3,7 +3,14 @@ admin autodiscovery reads this module."""
 
 from federation.agreements import admin as agreements_admin
 from federation.coins import admin as coins_admin
+from federation.coins import admin_actions as coin_actions_admin
 from federation.enrollment import admin as enrollment_admin
 from federation.overlap import admin as overlap_admin
 
-__all__ = ["agreements_admin", "coins_admin", "enrollment_admin", "overlap_admin"]
+__all__ = [
+    "agreements_admin",
+    "coin_actions_admin",
+    "coins_admin",
+    "enrollment_admin",
+    "overlap_admin",
+]

@@ -3,7 +3,14 @@ reads them here. Tables keep their ``federation_`` names: moving a model between
 moves its table."""
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
-from federation.coins.models import CoinAccount, CoinEntry, CoinTransaction
+from federation.coins.models import (
+    CoinAccount,
+    CoinActionGrant,
+    CoinActivity,
+    CoinEntry,
+    CoinReactivation,
+    CoinTransaction,
+)
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 
@@ -12,7 +19,10 @@ __all__ = [
     "AgreementParty",
     "AgreementVersion",
     "CoinAccount",
+    "CoinActionGrant",
+    "CoinActivity",
     "CoinEntry",
+    "CoinReactivation",
     "CoinTransaction",
     "Enrollment",
     "EnrollmentBatch",

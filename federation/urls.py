@@ -10,6 +10,7 @@ from federation.overlap import api as api_overlap
 
 urlpatterns = [
     path("coins/purchases", api_coins.CoinPurchaseApi.as_view(), name="coin-purchase"),
+    path("coins/actions", api_coins.CoinActionApi.as_view(), name="coin-action"),
     path("coins/refunds", api_coins.CoinRefundApi.as_view(), name="coin-refund"),
     path("coins/redemptions", api_coins.CoinRedemptionApi.as_view(), name="coin-redemption"),
     path("coins/balance", api_coins.CoinBalanceApi.as_view(), name="coin-balance"),

@@ -15,3 +15,4 @@ class CoinAuditAction(models.TextChoices):
     HOLD_EXPIRED = "coins.hold_expired", _("Coin hold expired")
     REVERSED = "coins.reversed", _("Coin transaction reversed")
     EXPIRED = "coins.expired", _("Coins expired")
+    REACTIVATED = "coins.reactivated", _("Dormant member reactivated")

@@ -18,6 +18,18 @@ class CoinErrorCode(models.TextChoices):
     NOTHING_TO_REFUND = "nothing_to_refund", _("These coins cannot be taken back any more.")
     DUPLICATE_ORDER = "duplicate_order", _("This order already earned coins.")
     HOLD_RESOLVED = "hold_resolved", _("This hold was already captured, voided or expired.")
+    UNKNOWN_ACTION = (
+        "unknown_action",
+        _("The program in the agreement terms in force grants nothing for this action."),
+    )
+    ACTION_CAP_REACHED = (
+        "action_cap_reached",
+        _("The member has reached this action's cap for the day or the month."),
+    )
+    ACTION_ALREADY_REWARDED = (
+        "action_already_rewarded",
+        _("This action on this content already earned coins: it earns once."),
+    )
 
 
 STATUSES: dict[str, int] = {
@@ -28,4 +40,7 @@ STATUSES: dict[str, int] = {
     CoinErrorCode.NOTHING_TO_REFUND: 409,
     CoinErrorCode.HOLD_RESOLVED: 409,
     CoinErrorCode.DUPLICATE_ORDER: 409,
+    CoinErrorCode.UNKNOWN_ACTION: 422,
+    CoinErrorCode.ACTION_CAP_REACHED: 409,
+    CoinErrorCode.ACTION_ALREADY_REWARDED: 409,
 }

@@ -12,6 +12,11 @@ and what each party's program grants and how its coins expire.
 - ``reactivation_days`` and ``reactivation_bonus``: a member dormant that many days who earns
   through an action gets that many bonus coins.
 
+and the action catalogue, ``"actions": [{"party", "type", "coins", ...}]``: what a party's
+program grants for an action between purchases (a video watched, an event attended, a survey
+answered, a review written), each with optional caps per member ``per_day`` and ``per_month``
+and ``once_per_content`` (one grant per member and piece of content, such as a video's id).
+
 Japan's Premiums and Representations Act caps what a purchase may earn at 20% of its price
 (for purchases of 1,000 yen or more; 200 yen below that): a program whose rate could exceed it,
 ``coins_per_100_yen * yen_per_coin > 20``, is refused when drafted. Registered with the terms
@@ -20,6 +25,7 @@ document from the coin domain's ``registrations``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -39,6 +45,10 @@ from federation.agreements.terms import (
 PREMIUM_CAP_PER_100_YEN = Decimal(20)
 MAX_DAYS = 3650
 MAX_BONUS = 1_000_000
+MAX_ACTIONS = 50
+MAX_ACTION_COINS = 100_000
+MAX_CAP = 10_000
+ACTION_TYPE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 def clean_coin_terms(raw: Any, context: TermsContext) -> dict[str, Any]:
@@ -64,6 +74,9 @@ def clean_coin_terms(raw: Any, context: TermsContext) -> dict[str, Any]:
             context.fail(path, _("Give yen_per_coin and rate_to_shared."))
         else:
             coin["programs"][slug] = _clean_program(program, path, context)
+    actions = _actions(raw.get("actions", []), coin["programs"], context)
+    if actions:  # a document without actions stays as it was written before there were any
+        coin["actions"] = actions
     if coin["exchange"] and len(coin["programs"]) < 2:
         context.fail(
             "coin.programs", _("Coin exchange needs the programs of at least two parties.")
@@ -145,6 +158,61 @@ def _expiry(program: Mapping[str, Any], path: str, context: TermsContext) -> dic
     return {"expiry_days": days, "expiry_after_activity": after_activity}
 
 
+def _actions(raw: Any, programs: Mapping[str, Any], context: TermsContext) -> list[Any]:
+    """The action catalogue: a list of actions, each of a party that runs a program, one per
+    party and type, sorted so that equal catalogues are equal documents."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ACTIONS:
+        context.fail(
+            "coin.actions",
+            _("Give the actions as a list of at most %(most)s.") % {"most": MAX_ACTIONS},
+        )
+        return []
+    actions: dict[tuple[str, str], dict[str, Any]] = {}
+    for index, action in enumerate(raw):
+        path = f"coin.actions[{index}]"
+        clean = _action(action, path, programs, context)
+        if clean is None:
+            continue
+        if (clean["party"], clean["type"]) in actions:
+            context.fail(f"{path}.type", _("This company lists this action type twice."))
+        actions[clean["party"], clean["type"]] = clean
+    return [actions[key] for key in sorted(actions)]
+
+
+def _action(
+    action: Any, path: str, programs: Mapping[str, Any], context: TermsContext
+) -> dict[str, Any] | None:
+    if not isinstance(action, Mapping):
+        context.fail(path, _("Give the company, the action type and its coins."))
+        return None
+    action = {key: value for key, value in action.items() if value is not None}
+    clean: dict[str, Any] = {"party": action.get("party"), "type": action.get("type")}
+    if clean["party"] not in programs:
+        context.fail(f"{path}.party", _("Only a party with a coin program grants coins."))
+    if not isinstance(clean["type"], str) or not ACTION_TYPE.fullmatch(clean["type"]):
+        context.fail(
+            f"{path}.type",
+            _(
+                "An action type: lowercase letters, digits and _, starting with a letter, "
+                "40 at most."
+            ),
+        )
+        return None
+    clean["coins"] = _whole(action.get("coins"), f"{path}.coins", context, 1, MAX_ACTION_COINS)
+    for key in ("per_day", "per_month"):
+        if key in action:
+            clean[key] = _whole(action[key], f"{path}.{key}", context, 1, MAX_CAP)
+    if (clean.get("per_day") or 0) > (clean.get("per_month") or MAX_CAP):
+        context.fail(f"{path}.per_day", _("The daily cap cannot exceed the monthly cap."))
+    once = action.get("once_per_content", False)
+    if not isinstance(once, bool):
+        context.fail(f"{path}.once_per_content", _("Yes or no (true/false)."))
+    clean["once_per_content"] = once is True
+    return clean
+
+
 def _whole(value: Any, path: str, context: TermsContext, least: int, most: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
         context.fail(
@@ -212,5 +280,32 @@ COIN_INPUTS = TermsInputs(
             help=gettext_lazy("A member this long without activity who acts earns the bonus."),
         ),
         TermsInput("reactivation_bonus", gettext_lazy("Reactivation bonus (coins)")),
+    ),
+    list_key="actions",
+    list_title=gettext_lazy("Coins for actions between purchases"),
+    listed=(
+        TermsInput(
+            "type",
+            gettext_lazy("Action type"),
+            kind="code",
+            help=gettext_lazy("As the company reports it: video_watched, event_attended, ..."),
+        ),
+        TermsInput("coins", gettext_lazy("Coins per action")),
+        TermsInput(
+            "per_day",
+            gettext_lazy("At most per day"),
+            help=gettext_lazy("Grants per member and day; blank: no daily cap."),
+        ),
+        TermsInput(
+            "per_month",
+            gettext_lazy("At most per month"),
+            help=gettext_lazy("Grants per member and month; blank: no monthly cap."),
+        ),
+        TermsInput(
+            "once_per_content",
+            gettext_lazy("Once per content"),
+            kind="yes_no",
+            help=gettext_lazy("One grant per member and piece of content (a video, an event)."),
+        ),
     ),
 )

@@ -62,10 +62,13 @@ def make_agreement(
     return agreement
 
 
-def coin_terms(host: Partner, partner: Partner, **host_program: Any) -> dict[str, Any]:
+def coin_terms(
+    host: Partner, partner: Partner, *, actions: list[Any] | None = None, **host_program: Any
+) -> dict[str, Any]:
     """Terms under which ``partner`` may post coins for ``host``'s members (a coin-exchange
     flow, coin exchange agreed), each with a program: the partner earns 10 coins per 100 yen
-    at 0.5 yen a coin; the host's program takes ``host_program``'s settings."""
+    at 0.5 yen a coin; the host's program takes ``host_program``'s settings; ``actions`` is
+    the action catalogue."""
     return {
         "data_flows": [flow(host, partner, "coin_exchange", "name")],
         "coin": {
@@ -78,5 +81,6 @@ def coin_terms(host: Partner, partner: Partner, **host_program: Any) -> dict[str
                     "coins_per_100_yen": "10",
                 },
             },
+            "actions": actions or [],
         },
     }

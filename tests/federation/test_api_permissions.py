@@ -55,6 +55,15 @@ ENDPOINTS = [
         stranger=(404, "not_found"),  # not its order
     ),
     Endpoint(
+        "coin-action",
+        "post",
+        "/api/v1/coins/actions",
+        "write",
+        201,
+        {"member_number": "BC-7731", "action_type": "video_watched"},
+        stranger=(404, "not_found"),
+    ),
+    Endpoint(
         "coin-redemption",
         "post",
         "/api/v1/coins/redemptions",
@@ -228,6 +237,7 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
                         "coins_per_100_yen": "5",
                     },
                 },
+                "actions": [{"party": partner.slug, "type": "video_watched", "coins": 3}],
             },
         }
 

@@ -1,6 +1,7 @@
 """The coin endpoints: posting (purchases, refunds, redemptions), holds and reversals, and
-reading (balances, history, the caller's liability)."""
+reading (balances, history, the caller's liability); actions between purchases."""
 
+from federation.coins.api.actions import CoinActionApi
 from federation.coins.api.holds import (
     CoinHoldApi,
     CoinHoldCaptureApi,
@@ -16,6 +17,7 @@ from federation.coins.api.reading import (
 )
 
 __all__ = [
+    "CoinActionApi",
     "CoinBalanceApi",
     "CoinExpiringApi",
     "CoinHistoryApi",

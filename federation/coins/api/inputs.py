@@ -4,9 +4,11 @@ integers (never binary floating point), and the member by exactly one of two nam
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -55,6 +57,27 @@ class YenField(serializers.Field):
         return str(value)
 
 
+class OccurredAtField(serializers.DateTimeField):
+    """When the member did it: at most ``days_back`` days ago and not in the future (five
+    minutes of clock skew allowed), so a report can neither be dated years back nor ahead."""
+
+    default_error_messages = {
+        "window": "Within the last %(days)s days, and not in the future.",
+    }
+    CLOCK_SKEW = timedelta(minutes=5)
+
+    def __init__(self, *, days_back: int, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.days_back = days_back
+
+    def to_internal_value(self, value: Any) -> datetime:
+        at: datetime = super().to_internal_value(value)
+        now = timezone.now()
+        if not now - timedelta(days=self.days_back) <= at <= now + self.CLOCK_SKEW:
+            self.fail("window", days=self.days_back)
+        return at
+
+
 class MemberInput(StrictInputSerializer):
     member_number = serializers.CharField(
         required=False, max_length=64, help_text="Your own member number for the member."
@@ -71,8 +94,10 @@ class PurchaseInput(MemberInput):
     order_id = serializers.CharField(
         max_length=100, help_text="Your order id: one purchase earns once."
     )
-    occurred_at = serializers.DateTimeField(
-        required=False, help_text="When the purchase was made (default: now)."
+    occurred_at = OccurredAtField(
+        days_back=365,
+        help_text="When the purchase was made (default: now): within the last 365 days, not "
+        "in the future.",
     )
 
 

@@ -1,7 +1,10 @@
 """The coin domain's writes. ``ledger`` posts balanced transactions; everything that moves
 coins posts through it: ``earning`` (earn, release pending, refund), ``spending`` (redeem,
-holds), ``expiry``."""
+holds), ``expiry``; ``programs`` and ``actions`` apply the agreement terms in force to what a
+company reports (purchases, actions, refunds, redemptions)."""
 
+from federation.coins.services.actions import ActionOutcome, action_of, coins_earn_for_action
+from federation.coins.services.activity import activity_touch
 from federation.coins.services.corrections import coins_reverse
 from federation.coins.services.earning import Grant, coins_earn, coins_refund, coins_release_due
 from federation.coins.services.expiry import coins_expire_due
@@ -32,11 +35,15 @@ from federation.coins.services.spending import (
 )
 
 __all__ = [
+    "ActionOutcome",
     "Grant",
     "Leg",
     "Program",
     "account_for",
+    "action_of",
+    "activity_touch",
     "coins_earn",
+    "coins_earn_for_action",
     "coins_earn_for_purchase",
     "coins_expire_due",
     "coins_hold_at",

@@ -31,6 +31,7 @@ from federation.agreements.selectors import (
 )
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinClawback, CoinHold, CoinLot, CoinTransaction
+from federation.coins.services.activity import activity_touch
 from federation.coins.services.earning import Grant, coins_earn, coins_refund
 from federation.coins.services.spending import coins_redeem, hold_authorise
 from federation.errors import FederationErrorCode
@@ -140,7 +141,8 @@ def coins_earn_for_purchase(
     try:
         with transaction.atomic():
             earned = coins_earn(grant, actor=actor, now=now, reference=order_id)
-            _extend_on_activity(program, person, now)
+            extend_on_activity(program, person, now)
+            activity_touch(person, company, occurred_at or now)
             if member.partner_id != company.pk:  # the member's own company hears of it
                 webhook_emit(
                     partner=member.partner,
@@ -164,7 +166,7 @@ def _expiry(program: Program, now: datetime) -> datetime | None:
     return now + timedelta(days=days) if days else None
 
 
-def _extend_on_activity(program: Program, person: Any, now: datetime) -> None:
+def extend_on_activity(program: Program, person: Any, now: datetime) -> None:
     """Under an expiry counted from the last activity, every unspent coin of this program's
     lots for the member expires that long after now."""
     if program.settings.get("expiry_after_activity") and program.settings.get("expiry_days"):
@@ -197,9 +199,9 @@ def coins_redeem_at(
     other company whose coins were spent hears how many (it owes ``company`` their value)."""
     program_for(company, member)
     with transaction.atomic():
-        spent = coins_redeem(
-            member_person(member), company, coins, actor=actor, reason={"reference": reference}
-        )
+        person = member_person(member)
+        spent = coins_redeem(person, company, coins, actor=actor, reason={"reference": reference})
+        activity_touch(person, company, spent.posted_at)
         by_issuer: dict[Any, int] = {}
         for use in spent.lot_uses.select_related("issuer"):
             by_issuer[use.issuer] = by_issuer.get(use.issuer, 0) + use.coins

@@ -1,16 +1,22 @@
 """The demo alliance's coins: purchases that earned coins at the host and at Midori Fitness
-Club, one refunded in part, and coins Midori issued spent at the host, all through the coin
-services, so the ledger, its lots and the coin overview have something to show. Each order id
-earns once, so running it again adds nothing."""
+Club, one refunded in part, coins Midori issued spent at the host, actions between purchases
+(videos watched, an event attended, a survey answered) and a member who came back after half a
+year and got the reactivation bonus, all through the coin services, so the ledger, its lots,
+the action grants and the coin overview have something to show. Each order id earns once and
+each action is granted once per content, so running it again adds nothing."""
 
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from federation.coins.access import access_purchase
 from federation.coins.models import CoinTransaction
 from federation.coins.services import (
+    coins_earn_for_action,
     coins_earn_for_purchase,
     coins_redeem_at,
     coins_refund_order,
@@ -28,18 +34,61 @@ def seed_coins(partners: dict[str, Partner]) -> int:
     """Post the demo's coins once; return how many coin transactions the ledger holds."""
     host, midori = partners["kirari"], partners["midori-fitness"]
     if not CoinTransaction.objects.filter(partner=host, reference="DEMO-K-1").exists():
-        members = (
+        members = list(
             MemberAccount.objects.filter(partner=host, status=MemberAccount.Status.ACTIVE)
             .exclude(member_number=STORY_MEMBER)
-            .order_by("member_number")[:12]
+            .order_by("member_number")[:13]
         )
+        lapsed, members = members[12:], members[:12]  # the last one has bought nothing lately
         for n, member in enumerate(members, start=1):
             _purchases(host, midori, member, n)
         # What the rules refuse (a member without the consent, too few coins) is skipped.
         with suppress(ApplicationError):
             earned = access_purchase(host, "DEMO-K-1")
             coins_refund_order(earned=earned, refund_yen=Decimal(1000), actor=SYSTEM)
+        for n, member in enumerate(members[:6], start=1):
+            _actions(host, midori, member, n)
+        for member in lapsed:
+            _comeback(host, member)
     return CoinTransaction.objects.count()
+
+
+def _actions(host: Partner, midori: Partner, member: MemberAccount, n: int) -> None:
+    """Between purchases: product videos at the host, its autumn event for some, a survey,
+    and, with the consent, Midori's open day."""
+    reports = [(host, "video_watched", f"DEMO-VID-{k}") for k in range(1, 1 + n % 3 + 1)]
+    reports += [(host, "event_attended", "DEMO-EVENT-AUTUMN")] if n % 2 else []
+    reports += [(host, "survey_answered", "DEMO-SURVEY-1"), (midori, "event_attended", "MF-OPEN")]
+    for company, action, content in reports:
+        with suppress(ApplicationError):  # a member without the consent, a cap reached
+            coins_earn_for_action(
+                company=company,
+                member=member,
+                action_type=action,
+                content_id=content,
+                actor=SYSTEM,
+            )
+
+
+def _comeback(host: Partner, member: MemberAccount) -> None:
+    """A member whose last purchase was 200 days ago watches a video: the reactivation bonus
+    (recorded for the metrics)."""
+    with suppress(ApplicationError):
+        coins_earn_for_purchase(
+            company=host,
+            member=member,
+            amount_yen=Decimal(4800),
+            order_id="DEMO-K-LAPSED",
+            occurred_at=timezone.now() - timedelta(days=200),
+            actor=SYSTEM,
+        )
+        coins_earn_for_action(
+            company=host,
+            member=member,
+            action_type="video_watched",
+            content_id="DEMO-VID-COMEBACK",
+            actor=SYSTEM,
+        )
 
 
 def _purchases(host: Partner, midori: Partner, member: MemberAccount, n: int) -> None:

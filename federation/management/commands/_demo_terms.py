@@ -44,6 +44,23 @@ def _program(yen: str, rate: str, per_100_yen: str = "1") -> dict[str, Any]:
     }
 
 
+def _kirari_program() -> dict[str, Any]:
+    """The host's program: 1% of purchases, and 200 bonus coins for a member who comes back
+    through an action after half a year without any."""
+    return {**_program("1", "1"), "reactivation_days": 180, "reactivation_bonus": 200}
+
+
+# What the programs grant for actions between purchases.
+_ACTIONS = [
+    {"party": "kirari", "type": "video_watched", "coins": 5, "per_day": 3, "per_month": 20},
+    {"party": "kirari", "type": "event_attended", "coins": 50, "once_per_content": True},
+    {"party": "kirari", "type": "survey_answered", "coins": 30, "once_per_content": True},
+    {"party": "kirari", "type": "review_written", "coins": 20, "per_month": 4,
+     "once_per_content": True},
+    {"party": "midori-fitness", "type": "event_attended", "coins": 40, "once_per_content": True},
+    {"party": "midori-fitness", "type": "video_watched", "coins": 4, "per_day": 2},
+]  # fmt: skip
+
 _MIDORI_FLOWS = [
     flow("kirari", "midori-fitness", "cross_enrollment", "name", "name_kana", "email",
          "age_band", "prefecture"),
@@ -80,9 +97,10 @@ AGREEMENTS: list[dict[str, Any]] = [
             "coin": {
                 "exchange": True,
                 "programs": {
-                    "kirari": _program("1", "1"),
+                    "kirari": _kirari_program(),
                     "midori-fitness": _program("0.5", "0.5", "4"),
                 },
+                "actions": _ACTIONS,
             },
             "referral": {"fee_yen": "500", "attribution_days": 30},
         },
@@ -94,10 +112,11 @@ AGREEMENTS: list[dict[str, Any]] = [
                 "coin": {
                     "exchange": True,
                     "programs": {
-                        "kirari": _program("1", "1"),
+                        "kirari": _kirari_program(),
                         "midori-fitness": _program("0.5", "0.5", "4"),
                         "tsubame-travel": _program("2", "2"),
                     },
+                    "actions": _ACTIONS,
                 },
                 "referral": {"fee_yen": "500", "attribution_days": 30},
             },
