@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from consent.names import partner_name
 from federation.coins.reports import (
     DepositReport,
-    cutoff_of,
     deposit_reports,
-    is_base_date,
+    is_reportable,
     latest_base_date,
     previous_base_date,
 )
@@ -57,9 +56,7 @@ def _chosen(raw: str, *, default: date) -> date:
         day = date.fromisoformat(raw)
     except ValueError:
         return default
-    if not is_base_date(day) or cutoff_of(day) > cutoff_of(default):
-        return default
-    return day
+    return day if is_reportable(day) else default
 
 
 def _csv_rows(reports: list[DepositReport]) -> Any:

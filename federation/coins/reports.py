@@ -44,6 +44,8 @@ from partners.models import Partner
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 BASE_DATES = ((3, 31), (9, 30))  # (month, day), in the year's order
+# The Act came into force on 1 April 2010: its first base date.
+FIRST_BASE_DATE = date(2010, 9, 30)
 THRESHOLD_YEN = Decimal(10_000_000)
 YEN = Decimal(1)
 
@@ -55,6 +57,12 @@ EARNINGS = (Tx.EARN_PURCHASE, Tx.EARN_ACTION, Tx.BONUS)
 
 def is_base_date(day: date) -> bool:
     return (day.month, day.day) in BASE_DATES
+
+
+def is_reportable(day: date, now: datetime | None = None) -> bool:
+    """A base date there can be a report for: the Act's, and over (in Japan) at ``now``."""
+    over = cutoff_of(day) <= (now or timezone.now())
+    return is_base_date(day) and day >= FIRST_BASE_DATE and over
 
 
 def cutoff_of(base_date: date) -> datetime:

@@ -86,6 +86,8 @@ def _next_base_date() -> date:
         ("2026-02-31", "YYYY-MM-DD"),
         ("", "YYYY-MM-DD"),
         ("' OR 1=1 --", "YYYY-MM-DD"),
+        ("2010-03-31", "first base date"),
+        ("0001-03-31", "first base date"),
     ],
 )
 def test_a_bad_base_date_is_a_400_that_names_it(host_key: Key, raw: str, says: str) -> None:
@@ -143,7 +145,8 @@ def test_the_console_defaults_to_the_latest_base_date_and_ignores_a_bad_one(
     alliance_manager: User,
 ) -> None:
     manager = _client(alliance_manager)
-    for query in ("", "?base_date=2026-03-30", "?base_date=2099-09-30", "?base_date=x"):
+    bad = ("2026-03-30", "2099-09-30", "x", "0001-03-31", "2010-03-31")
+    for query in ("", *(f"?base_date={day}" for day in bad)):
         page = manager.get(f"{PAGE}{query}")
         assert page.status_code == 200, query
         assert page.context["base_date"] == latest_base_date(), query

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -13,11 +12,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from federation.coins.reports import (
+    FIRST_BASE_DATE,
     DepositReport,
     Figure,
-    cutoff_of,
     deposit_report,
     is_base_date,
+    is_reportable,
     latest_base_date,
 )
 from federation.kernel.api import READ, FederationEndpoint
@@ -90,7 +90,9 @@ def base_date_from(raw: str | None) -> date:
         raise validation_failed("base_date", _("Give the base date as YYYY-MM-DD."))
     if not is_base_date(day):
         raise validation_failed("base_date", _("A base date is 31 March or 30 September."))
-    if cutoff_of(day) > timezone.now():
+    if day < FIRST_BASE_DATE:
+        raise validation_failed("base_date", _("The Act's first base date is 30 September 2010."))
+    if not is_reportable(day):
         raise validation_failed("base_date", _("This base date has not ended yet."))
     return day
 
@@ -103,8 +105,9 @@ class CoinDepositReportApi(FederationEndpoint):
             OpenApiParameter(
                 "base_date",
                 date,
-                description="31 March or 30 September (YYYY-MM-DD) of a past half-year; "
-                "default: the latest that has ended in Japan.",
+                pattern=r"^[0-9]{4}-(03-31|09-30)$",
+                description="31 March or 30 September (YYYY-MM-DD), from 2010-09-30 (the "
+                "Act's first) to the latest that has ended in Japan, which is the default.",
             )
         ],
         responses=DepositReportOutput,
