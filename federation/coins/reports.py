@@ -11,7 +11,10 @@ The rules, in one place:
   expiries; negative uses, coins put back by a void or a reversed redemption, count back in).
   Pending coins are unused (the member holds them). Held coins are unused until their hold is
   resolved: a hold's uses count from the moment it was captured, voided or expired (its
-  ``resolved_at``), so an open hold's coins are still the member's. A lot past its expiry
+  ``resolved_at``), so an open hold's coins are still the member's. (The coins a capture or
+  void gives back are counted when that posting is stamped, a few milliseconds after the
+  hold's ``resolved_at``: a hold resolved across a cutoff to the millisecond is understated
+  for that base date by what it gave back.) A lot past its expiry
   whose expiry had not yet been posted is still unused: the ledger is the record.
 - **Yen**: each lot's coins at its own ``yen_per_coin``, summed exactly (Decimal), then
   rounded down to the whole yen (ROUND_FLOOR: the balance is not overstated by fractions of a
@@ -20,7 +23,10 @@ The rules, in one place:
   (基準額, 10,000,000 yen, 施行令第6条), at least half of the **whole** unused balance, rounded
   up to the yen (ROUND_CEILING: never short of half). The issue text said "half of what
   exceeds 10 million yen"; the Act says half of the balance, and the Act wins. ``excess_yen``
-  is reported too. Above the threshold a report is required (``report_required``).
+  is reported too. ``report_required`` is the threshold crossed: what obliges an issuer of
+  coins usable only with itself (自家型) to notify and report (第5条), and any issuer to
+  deposit; an issuer registered for coins usable at other companies (第三者型) reports at
+  every base date whatever its balance.
 
 Figures for every issuer come from two grouped queries (lots, and lot uses), grouped by
 issuer and yen per coin, so the yen are exact on every database (SQLite hands decimals back
