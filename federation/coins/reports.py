@@ -143,14 +143,15 @@ class DepositReport:
 
 
 def deposit_report(issuer: Partner, base_date: date) -> DepositReport:
-    """``issuer``'s report at ``base_date`` (a base date that has ended: the caller checks, see
-    ``is_base_date`` and ``latest_base_date``). Two aggregate queries."""
+    """``issuer``'s report at ``base_date`` (one ``is_reportable``: the caller checks; any
+    other date gives figures the Act never asks for). Two aggregate queries."""
     return _reports(base_date, issuer=issuer).get(issuer.pk) or DepositReport(issuer, base_date)
 
 
 def deposit_reports(base_date: date) -> list[DepositReport]:
-    """Every issuer's report at ``base_date`` that has anything to say (coins unused at it or
-    moved in its half-year), by issuer slug. Three queries, whatever the ledger's size."""
+    """The report of every issuer that had issued coins by the end of ``base_date``, by issuer
+    slug. Three queries, whatever the ledger's size (each a scan of the lots or lot uses
+    before the cutoff: a twice-yearly report, not a hot path)."""
     return sorted(_reports(base_date).values(), key=lambda report: report.issuer.slug)
 
 
