@@ -5,6 +5,7 @@ from django.urls import path
 
 from federation.agreements import api
 from federation.coins import api as api_coins
+from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
 from federation.overlap import api as api_overlap
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("coins/history", api_coins.CoinHistoryApi.as_view(), name="coin-history"),
     path("coins/liability", api_coins.CoinLiabilityApi.as_view(), name="coin-liability"),
     path("coins/expiring", api_coins.CoinExpiringApi.as_view(), name="coin-expiring"),
+    path("coins/deposit-report", CoinDepositReportApi.as_view(), name="coin-deposit-report"),
     path("coins/holds", api_coins.CoinHoldApi.as_view(), name="coin-hold"),
     path(
         "coins/holds/<str:hold_id>/capture",

@@ -6,6 +6,7 @@ coin services; nothing here writes."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib import admin
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from consent.names import partner_name
+from federation.coins.admin_deposit import deposit_report_view
 from federation.coins.models import (
     CoinAccount,
     CoinClawback,
@@ -68,7 +70,9 @@ class CoinAccountAdmin(CsvExportMixin, AllianceConsoleAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         pages = self.custom_urls(
-            ("overview/", "overview", self.overview), ("expiring/", "expiring", self.expiring)
+            ("overview/", "overview", self.overview),
+            ("expiring/", "expiring", self.expiring),
+            ("deposit-report/", "deposit_report", partial(deposit_report_view, self)),
         )
         return pages + super().get_urls()
 

@@ -84,6 +84,14 @@ ENDPOINTS = [
     Endpoint("coin-liability", "get", "/api/v1/coins/liability", "read", 200),
     Endpoint("coin-expiring", "get", "/api/v1/coins/expiring", "read", 200, query="days=30"),
     Endpoint(
+        "coin-deposit-report",
+        "get",
+        "/api/v1/coins/deposit-report",
+        "read",
+        200,
+        query="base_date=2026-03-31",
+    ),
+    Endpoint(
         "coin-hold",
         "post",
         "/api/v1/coins/holds",

@@ -42,6 +42,8 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("expires_at", "The expiry must be in the future."): "the clock",
     ("occurred_at", ""): "the clock and the member's history (not in the future, after the last)",
     ("expires_at", "Give a time after"): "the clock",
+    ("base_date", "This base date has not ended yet."): "the clock",
+    ("base_date", "The Act's first base date"): "the Act's first base date (30 September 2010)",
     ("purpose", "There is no purpose"): "the purpose catalogue in the database",
     ("purpose", "Unknown purpose"): "the purpose catalogue in the database",
     ("notice", ""): "the notices in the database (the one in force, covering the purpose)",
