@@ -35,6 +35,7 @@ from django.db.models import Q
 from consent.selectors import consent_check
 from federation.agreements.selectors import terms_in_force
 from federation.coins.models import CoinHold, CoinLot, CoinLotUse, CoinTransaction
+from federation.coins.selectors import Balances, balances_of, balances_within
 from partners.models import MemberAccount, Partner, Person
 
 PURPOSE = "coin_exchange"
@@ -72,6 +73,15 @@ def coin_links(company: Partner, person: Person, *, history: bool = False) -> Li
     others = list(Partner.objects.filter(asked).exclude(pk=company.pk))
     linked = {company.pk} | {other.pk for other in _linked(company, person, others)}
     return Links(frozenset(linked), complete=len(linked) == len(others) + 1)
+
+
+def balances_for(company: Partner, person: Person, links: Links | None = None) -> Balances:
+    """The member's available, pending and held coins as ``company`` may see them (``links``,
+    when the caller already has them): the account rows, O(1), when every issuer of the
+    member's coins is linked; else the linked issuers' lots, bounded by the member's lots
+    with coins left."""
+    links = links or coin_links(company, person)
+    return balances_of(person) if links.complete else balances_within(person, links.linked)
 
 
 def _linked(company: Partner, person: Person, others: list[Partner]) -> Iterable[Partner]:

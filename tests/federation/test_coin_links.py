@@ -280,3 +280,17 @@ def test_the_links_cost_a_few_queries_whatever_the_number_of_lots(
         assert linked_issuers(partner, person) == {host.pk, partner.pk, cafe.pk}
     assert len(many) == len(few)
     assert len(few) <= 2 + 2 * 8  # the issuers, the accounts, then per other issuer
+
+
+def test_the_balance_read_does_not_grow_with_the_history(
+    host: Partner, partner: Partner, partner_key: Key, members: dict[str, MemberAccount]
+) -> None:
+    with CaptureQueriesContext(connection) as short:
+        _balance(partner_key, "A-1")
+    for n in range(15):  # a long history, the same lots with coins left
+        _redeem(partner, members["brand"], 1, f"R-{n}")
+        coins_earn(Grant(_person(members), partner, 1, YEN), actor=SYSTEM)
+    with CaptureQueriesContext(connection) as long:
+        body = _balance(partner_key, "A-1")
+    assert body["balances"]["available"] == 130
+    assert len(long) <= len(short)  # the first read also warms per-key caches

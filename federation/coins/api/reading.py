@@ -24,10 +24,8 @@ from federation.coins.api.outputs import (
     expiring_view,
     lot_view,
 )
-from federation.coins.links import coin_links
+from federation.coins.links import balances_for, coin_links
 from federation.coins.selectors import (
-    balances_of,
-    balances_within,
     history_of,
     liability_of,
     lots_left,
@@ -92,10 +90,8 @@ class CoinBalanceApi(FederationEndpoint):
     def get(self, request: Request) -> Response:
         person = member_person(_member(self, request))
         links = coin_links(self.partner, person)
-        # All the member's coins are linked: the account rows, O(1); else their linked lots.
-        balances = balances_of(person) if links.complete else balances_within(person, links.linked)
         body = {
-            "balances": balances_view(balances),
+            "balances": balances_view(balances_for(self.partner, person, links)),
             "lots": [lot_view(lot) for lot in lots_left(person, links.linked)[:200]],
         }
         return Response(BalanceOutput(body).data)
