@@ -282,6 +282,27 @@ def test_the_links_cost_a_few_queries_whatever_the_number_of_lots(
     assert len(few) <= 2 + 2 * 8  # the issuers, the accounts, then per other issuer
 
 
+def test_the_api_refuses_beyond_the_linked_coins_and_answers_only_linked_balances(
+    partner: Partner, partner_key: Key, members: dict[str, MemberAccount]
+) -> None:
+    def redeem(coins: int, key: str) -> Any:
+        return client_for(partner_key).post(
+            "/api/v1/coins/redemptions",
+            {"member_number": "A-1", "coins": coins, "reference": key},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+
+    refused = redeem(150, "links-1")
+    assert refused.status_code == 409, refused.content
+    assert refused.json()["error"]["code"] == "insufficient_coins"
+    assert "180" not in refused.content.decode()
+    spent = redeem(30, "links-2")
+    assert spent.status_code == 201, spent.content
+    assert spent.json()["balances"] == {"available": 100, "pending": 0, "held": 0}
+    assert balance_of(_person(members)) == 150  # the cafe's 50 are still hers
+
+
 def test_the_balance_read_does_not_grow_with_the_history(
     host: Partner, partner: Partner, partner_key: Key, members: dict[str, MemberAccount]
 ) -> None:
