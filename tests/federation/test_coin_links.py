@@ -19,7 +19,14 @@ from federation import services
 from federation.coins.links import coin_links, linked_issuers
 from federation.coins.models import CoinAccount, CoinLot, CoinLotUse
 from federation.coins.selectors import balance_of, balances_of, balances_within, ledger_verify
-from federation.coins.services import Grant, coins_earn, coins_hold_at, coins_redeem_at
+from federation.coins.services import (
+    Grant,
+    coins_earn,
+    coins_hold_at,
+    coins_redeem_at,
+    coins_release_due,
+    hold_capture,
+)
 from federation.models import Agreement
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -315,3 +322,38 @@ def test_the_balance_read_does_not_grow_with_the_history(
         body = _balance(partner_key, "A-1")
     assert body["balances"]["available"] == 130
     assert len(long) <= len(short)  # the first read also warms per-key caches
+
+
+def test_the_history_hides_what_does_not_say_whose_coins_it_moved(
+    host: Partner,
+    partner: Partner,
+    cafe: Partner,
+    partner_key: Key,
+    members: dict[str, MemberAccount],
+) -> None:
+    """While the cafe is unlinked, the brand sees the host's hold (its lots say they are the
+    host's coins) but not the host's capture of it (the capture does not say whose coins) nor
+    a release batch (nor does it); once everything is linked, all of it."""
+    person = _person(members)
+    hold = coins_hold_at(
+        company=host,
+        member=members["host"],
+        coins=20,
+        timeout=timedelta(minutes=15),
+        reference="H-1",
+        actor=SYSTEM,
+    )
+    hold_capture(hold, actor=SYSTEM)
+    pending_until = timezone.now() + timedelta(minutes=1)
+    coins_earn(Grant(person, cafe, 7, YEN, pending_until=pending_until), actor=SYSTEM)
+    assert coins_release_due(now=pending_until + timedelta(seconds=1)) == 1
+
+    kinds = [(row["kind"], row["account"], row["company"]) for row in _history(partner_key, "A-1")]
+    assert ("hold", "available", host.slug) in kinds
+    assert all(kind not in {"capture", "release"} for kind, _account, _company in kinds)
+    assert cafe.slug not in str(kinds)
+
+    _brand_and_cafe(partner, cafe)
+    grant_consent(members["cafe"], partner, "coin_exchange")
+    kinds = [row["kind"] for row in _history(partner_key, "A-1")]
+    assert {"capture", "release", "hold"} <= set(kinds)

@@ -7,6 +7,9 @@ The program is the posting company's, as the agreement terms in force state it:
 - for another company's member (reached under an agreement), the program of the agreement in
   force between the member's company and it for ``coin_exchange``, with coin exchange agreed,
   and only while the member consents to coin exchange with it.
+
+A redemption or a hold at a company spends only the coins of the issuers the member linked
+with it (``federation.coins.links``), checked at that moment like the gates above.
 """
 
 from __future__ import annotations
