@@ -60,7 +60,9 @@ def members(host: Partner, partner: Partner, cafe: Partner) -> dict[str, MemberA
     with the brand only. Her coins: 30 of the host's, then 50 of the cafe's, then 100 of the
     brand's, oldest first."""
     make_notice(purposes=["coin_exchange"], recipients=[host, partner, cafe], data_items=["name"])
-    make_agreement(host, partner, terms=coin_terms(host, partner, coins_per_100_yen="1"))
+    event = {"party": partner.slug, "type": "event_attended", "coins": 30}
+    terms = coin_terms(host, partner, actions=[event], coins_per_100_yen="1")
+    make_agreement(host, partner, terms=terms)
     make_agreement(host, cafe, terms=coin_terms(host, cafe), title="Host and Cafe")
     found = {
         "host": make_member(host, "K-1", email=EMAIL),
@@ -308,6 +310,20 @@ def test_the_api_refuses_beyond_the_linked_coins_and_answers_only_linked_balance
     assert spent.status_code == 201, spent.content
     assert spent.json()["balances"] == {"available": 100, "pending": 0, "held": 0}
     assert balance_of(_person(members)) == 150  # the cafe's 50 are still hers
+
+
+def test_an_action_answers_only_the_linked_balances(
+    partner_key: Key, members: dict[str, MemberAccount]
+) -> None:
+    answer = client_for(partner_key).post(
+        "/api/v1/coins/actions",
+        {"member_number": "A-1", "action_type": "event_attended", "content_id": "EV-1"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="links-action-1",
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["balances"] == {"available": 160, "pending": 0, "held": 0}
+    assert balance_of(_person(members)) == 210  # and the cafe's 50
 
 
 def test_the_balance_read_does_not_grow_with_the_history(
