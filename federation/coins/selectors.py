@@ -3,7 +3,9 @@ verification."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -13,7 +15,9 @@ from django.db.models import (
     BigIntegerField,
     DateField,
     DateTimeField,
+    Exists,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Sum,
@@ -195,19 +199,59 @@ def balances_of(person: Person) -> Balances:
     )
 
 
-def lots_left(person: Person) -> QuerySet[CoinLot]:
-    """The member's lots with coins left, oldest first: each with its own amount and expiry."""
-    return (
-        CoinLot.objects.filter(person=person, remaining__gt=0)
-        .select_related("issuer")
-        .order_by("issued_at", "id")
+def balances_within(person: Person, issuers: Collection[uuid.UUID]) -> Balances:
+    """A member's available, pending and held coins of ``issuers`` only (the ones a company
+    may show, ``federation.coins.links``): from the member's lots with coins left and the
+    lots of their open holds, two queries, whatever the history. Agrees with
+    ``balances_of`` when ``issuers`` are all the member's issuers."""
+    pending = Q(pending_until__isnull=False, released_at=None)
+    lots = CoinLot.objects.filter(person=person, remaining__gt=0, issuer_id__in=issuers)
+    figures = lots.aggregate(
+        available=Sum("remaining", filter=~pending), pending=Sum("remaining", filter=pending)
+    )
+    open_holds = CoinHold.objects.filter(person=person, state=CoinHold.State.OPEN)
+    held = CoinLotUse.objects.filter(
+        transaction_id__in=open_holds.values("held_by_id"), issuer_id__in=issuers
+    ).aggregate(n=Sum("coins"))["n"]
+    return Balances(
+        available=int(figures["available"] or 0),
+        pending=int(figures["pending"] or 0),
+        held=int(held or 0),
     )
 
 
-def history_of(person: Person) -> QuerySet[CoinEntry]:
-    """Every entry of the member's own accounts (available, pending, held), with why."""
-    return CoinEntry.objects.filter(account__person=person).select_related(
+def lots_left(person: Person, issuers: Collection[uuid.UUID] | None = None) -> QuerySet[CoinLot]:
+    """The member's lots with coins left, oldest first: each with its own amount and expiry
+    (of ``issuers`` only, when given)."""
+    lots = CoinLot.objects.filter(person=person, remaining__gt=0)
+    if issuers is not None:
+        lots = lots.filter(issuer_id__in=issuers)
+    return lots.select_related("issuer").order_by("issued_at", "id")
+
+
+def history_of(
+    person: Person, *, company: Partner | None = None, linked: Collection[uuid.UUID] = ()
+) -> QuerySet[CoinEntry]:
+    """Every entry of the member's own accounts (available, pending, held), with why; or, for
+    a ``company`` that may see only the ``linked`` companies' coins (``federation.coins.links``),
+    the entries of transactions posted by one of them (or by the system) that moved no coin
+    of another issuer of this member's, never a release batch (it does not say whose coins)
+    nor another company's capture (its hold's coins are not on it)."""
+    entries = CoinEntry.objects.filter(account__person=person).select_related(
         "account", "transaction", "transaction__partner"
+    )
+    if company is None:
+        return entries
+    foreign = CoinLotUse.objects.filter(
+        transaction_id=OuterRef("transaction_id"), lot__person=person
+    ).exclude(issuer_id__in=linked)
+    return (
+        entries.filter(Q(transaction__partner_id__in=linked) | Q(transaction__partner=None))
+        .exclude(transaction__kind=CoinTransaction.Kind.RELEASE)
+        .exclude(
+            Q(transaction__kind=CoinTransaction.Kind.CAPTURE) & ~Q(transaction__partner=company)
+        )
+        .exclude(Exists(foreign))
     )
 
 

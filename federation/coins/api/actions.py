@@ -11,7 +11,7 @@ from federation.coins.api.base import KEYS, MEMBER_GATES, MEMBER_RULE, CoinPosti
 from federation.coins.api.inputs import MemberInput, OccurredAtField
 from federation.coins.api.outputs import BalancesOutput, balances_view
 from federation.coins.errors import CoinErrorCode
-from federation.coins.selectors import balances_of
+from federation.coins.links import balances_for
 from federation.coins.services import coins_earn_for_action
 from federation.coins.terms import ACTION_TYPE
 from partners.api.schema import raises
@@ -115,6 +115,6 @@ class CoinActionApi(CoinPostingEndpoint):
                 "dormant_days": back.dormant_days,
                 "transaction_id": back.bonus_transaction_id,
             },
-            "balances": balances_view(balances_of(member_person(member))),
+            "balances": balances_view(balances_for(self.partner, member_person(member))),
         }
         return Response(ActionOutput(body).data, status=status.HTTP_201_CREATED)

@@ -51,7 +51,11 @@ class HistoryEntryOutput(serializers.Serializer):
     kind = serializers.CharField(help_text="Why: earn_purchase, earn_action, redeem, …")
     account = serializers.CharField(help_text="available, pending or held.")
     coins = serializers.IntegerField(help_text="In (positive) or out (negative).")
-    balance_after = serializers.IntegerField()
+    balance_after = serializers.IntegerField(
+        allow_null=True,
+        help_text="The balance after it; null while some of the member's coins are of "
+        "companies not linked with yours.",
+    )
     company = serializers.CharField(allow_null=True, help_text="The company that posted it.")
     reference = serializers.CharField(
         allow_blank=True, help_text="Your reference, on your own postings only."
@@ -76,7 +80,9 @@ def lot_view(lot: CoinLot) -> dict[str, Any]:
     }
 
 
-def entry_view(entry: CoinEntry, caller: Partner) -> dict[str, Any]:
+def entry_view(entry: CoinEntry, caller: Partner, *, whole: bool = True) -> dict[str, Any]:
+    """One history entry as ``caller`` reads it; without the balance after it unless the
+    caller sees the ``whole`` of the member's coins."""
     posted = entry.transaction
     own = posted.partner_id == caller.pk
     return {
@@ -84,7 +90,7 @@ def entry_view(entry: CoinEntry, caller: Partner) -> dict[str, Any]:
         "kind": posted.kind,
         "account": ACCOUNT_NAMES.get(entry.account.kind, entry.account.kind),
         "coins": entry.amount,
-        "balance_after": entry.balance_after,
+        "balance_after": entry.balance_after if whole else None,
         "company": posted.partner.slug if posted.partner else None,
         "reference": posted.reference if own else "",
     }

@@ -12,7 +12,7 @@ from federation.coins.api.base import KEYS, MEMBER_GATES, MEMBER_RULE, CoinPosti
 from federation.coins.api.inputs import PurchaseInput, RedemptionInput, RefundInput
 from federation.coins.api.outputs import PostingOutput, RefundOutput, balances_view
 from federation.coins.errors import CoinErrorCode
-from federation.coins.selectors import balances_of
+from federation.coins.links import balances_for
 from federation.coins.services import (
     coins_earn_for_purchase,
     coins_redeem_at,
@@ -59,7 +59,7 @@ class CoinPurchaseApi(CoinPostingEndpoint):
             "transaction_id": earned.pk if earned else None,
             "coins": coins,
             "capped": capped,
-            "balances": balances_view(balances_of(member_person(member))),
+            "balances": balances_view(balances_for(self.partner, member_person(member))),
         }
         return Response(PostingOutput(body).data, status=status.HTTP_201_CREATED)
 
@@ -106,9 +106,13 @@ class CoinRedemptionApi(CoinPostingEndpoint):
         operation_id="coins_redeem",
         summary="Redeem a member's coins",
         description="Spends coins of the member's at your company, all or nothing: the oldest "
-        "lots first, whichever company issued them (each is told by the `coins.redeemed` "
-        "webhook and owes your company their value in settlement). More than the member can "
-        f"spend now is 409 `insufficient_coins`. {MEMBER_RULE} {KEYS}",
+        "lots first, of your company and of each company the member linked with yours (an "
+        "agreement in force agreeing coin exchange between the two, and the member's consent "
+        "to it, checked now); each other company is told by the `coins.redeemed` webhook and "
+        "owes your company their value in settlement. More than the member can spend at your "
+        "company now is 409 `insufficient_coins`, with `available` (what you may spend), even "
+        "while the member holds more coins of companies not linked with yours; the balances "
+        f"answered show only linked coins. {MEMBER_RULE} {KEYS}",
         examples=[
             OpenApiExample(
                 "500 coins at the till",
@@ -131,6 +135,6 @@ class CoinRedemptionApi(CoinPostingEndpoint):
         body = {
             "transaction_id": spent.pk,
             "coins": values["coins"],
-            "balances": balances_view(balances_of(member_person(member))),
+            "balances": balances_view(balances_for(self.partner, member_person(member))),
         }
         return Response(PostingOutput(body).data, status=status.HTTP_201_CREATED)

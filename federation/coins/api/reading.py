@@ -24,8 +24,8 @@ from federation.coins.api.outputs import (
     expiring_view,
     lot_view,
 )
+from federation.coins.links import balances_for, coin_links
 from federation.coins.selectors import (
-    balances_of,
     history_of,
     liability_of,
     lots_left,
@@ -45,7 +45,10 @@ READ_RULE = (
     "Name the member by exactly one of `member_number` (your own) or `member` (the "
     "pseudonymous id you were given for another company's member): anyone else is a 404, and "
     "another company's member is readable only under an agreement in force for coin exchange "
-    "(403 `no_agreement`) and while the member consents to it (403 `consent_required`)."
+    "(403 `no_agreement`) and while the member consents to it (403 `consent_required`). "
+    "You see only the coins of the companies the member linked with yours: your own, and "
+    "those of each company whose agreement in force with yours agrees coin exchange while the "
+    "member consents to coin exchange between the two; checked at every request."
 )
 MEMBER_PARAMETERS = [
     OpenApiParameter("member_number", str, description="Your own member number."),
@@ -86,9 +89,10 @@ class CoinBalanceApi(FederationEndpoint):
     )
     def get(self, request: Request) -> Response:
         person = member_person(_member(self, request))
+        links = coin_links(self.partner, person)
         body = {
-            "balances": balances_view(balances_of(person)),
-            "lots": [lot_view(lot) for lot in lots_left(person)[:200]],
+            "balances": balances_view(balances_for(self.partner, person, links)),
+            "lots": [lot_view(lot) for lot in lots_left(person, links.linked)[:200]],
         }
         return Response(BalanceOutput(body).data)
 
@@ -110,7 +114,10 @@ class CoinHistoryApi(FederationEndpoint):
         summary="A member's coin history",
         description="Every movement of the member's coins, newest first: why (`kind`), which "
         "of their balances, how many, the balance after, and the company that posted it; your "
-        f"own reference on your own postings only. {READ_RULE}",
+        "own reference on your own postings only. While some of the member's coins are of "
+        "companies not linked with yours, only the entries that name no such company and move "
+        "none of its coins are shown, without the balance after (`null`), and never a "
+        f"release of pending coins nor another company's capture of a hold. {READ_RULE}",
     )
     @raises(
         FederationErrorCode.NO_AGREEMENT,
@@ -120,12 +127,18 @@ class CoinHistoryApi(FederationEndpoint):
     )
     def get(self, request: Request) -> Response:
         person = member_person(_member(self, request))
+        links = coin_links(self.partner, person, history=True)
+        entries = (
+            history_of(person)
+            if links.complete
+            else history_of(person, company=self.partner, linked=links.linked)
+        )
         return self.filtered_page(
             self.HistoryFilters,
-            history_of(person),
+            entries,
             HistoryEntryOutput,
             pagination=HistoryPagination,
-            present=lambda entry: entry_view(entry, self.partner),
+            present=lambda entry: entry_view(entry, self.partner, whole=links.complete),
         )
 
 

@@ -7,6 +7,9 @@ The program is the posting company's, as the agreement terms in force state it:
 - for another company's member (reached under an agreement), the program of the agreement in
   force between the member's company and it for ``coin_exchange``, with coin exchange agreed,
   and only while the member consents to coin exchange with it.
+
+A redemption or a hold at a company spends only the coins of the issuers the member linked
+with it (``federation.coins.links``), checked at that moment like the gates above.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from federation.agreements.selectors import (
     version_in_force,
 )
 from federation.coins.errors import CoinErrorCode
+from federation.coins.links import PURPOSE, linked_issuers
 from federation.coins.models import CoinClawback, CoinHold, CoinLot, CoinTransaction
 from federation.coins.services.activity import activity_touch
 from federation.coins.services.earning import Grant, coins_earn, coins_refund
@@ -40,7 +44,6 @@ from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner
 from partners.services import member_person, webhook_emit
 
-PURPOSE = "coin_exchange"
 # Premiums and Representations Act: a purchase's premium is at most 20% of its price, or
 # 200 yen for purchases under 1,000 yen.
 PREMIUM_SHARE = Decimal("0.2")
@@ -195,12 +198,21 @@ def coins_refund_order(*, earned: CoinTransaction, refund_yen: Decimal | None, a
 def coins_redeem_at(
     *, company: Partner, member: MemberAccount, coins: int, reference: str, actor: Actor
 ) -> CoinTransaction:
-    """Spend ``coins`` of the member's at ``company``, past the same gates as earning; each
-    other company whose coins were spent hears how many (it owes ``company`` their value)."""
+    """Spend ``coins`` of the member's at ``company``, past the same gates as earning, and
+    only coins of the issuers linked with ``company`` now (``federation.coins.links``): a
+    wallet holding more of other issuers' coins is still ``insufficient_coins``. Each other
+    company whose coins were spent hears how many (it owes ``company`` their value)."""
     program_for(company, member)
+    person = member_person(member)
     with transaction.atomic():
-        person = member_person(member)
-        spent = coins_redeem(person, company, coins, actor=actor, reason={"reference": reference})
+        spent = coins_redeem(
+            person,
+            company,
+            coins,
+            actor=actor,
+            reason={"reference": reference},
+            issuers=linked_issuers(company, person),
+        )
         activity_touch(person, company, spent.posted_at)
         by_issuer: dict[Any, int] = {}
         for use in spent.lot_uses.select_related("issuer"):
@@ -225,13 +237,15 @@ def coins_hold_at(
     actor: Actor,
 ) -> CoinHold:
     """Reserve ``coins`` of the member's for a checkout at ``company``, past the same gates as
-    a redemption; captured, voided or expired later."""
+    a redemption and of the issuers linked with it only; captured, voided or expired later."""
     program_for(company, member)
+    person = member_person(member)
     return hold_authorise(
-        member_person(member),
+        person,
         company,
         coins,
         actor=actor,
         timeout=timeout,
         reason={"reference": reference},
+        issuers=linked_issuers(company, person),
     )

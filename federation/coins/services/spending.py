@@ -4,6 +4,9 @@ which issuer's coins went where (``CoinLotUse``), so settlement reads the ledger
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +17,7 @@ from federation.coins.audit import CoinAuditAction
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
 from federation.coins.services.ledger import Leg, company_account, member_account, post
-from federation.coins.services.lots import lots_return, lots_take
+from federation.coins.services.lots import lots_return, lots_spendable, lots_take
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import Partner, Person
@@ -34,10 +37,12 @@ def coins_redeem(
     actor: Actor,
     reason: dict[str, Any] | None = None,
     now: datetime | None = None,
+    issuers: Collection[uuid.UUID] | None = None,
 ) -> CoinTransaction:
-    """Spend ``coins`` of the member's at ``merchant``, oldest lots first; all or nothing."""
+    """Spend ``coins`` of the member's at ``merchant``, oldest lots first (of ``issuers``
+    only, when given: the ones linked with ``merchant``); all or nothing."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with _refusing_beyond(person, issuers, now=now), transaction.atomic():
         posted = post(
             Tx.REDEEM,
             [
@@ -47,7 +52,7 @@ def coins_redeem(
             partner=merchant,
             reason=reason,
         )
-        uses = lots_take(person, coins, posted, now=now)
+        uses = lots_take(person, coins, posted, now=now, issuers=issuers)
         audit_record(
             action=CoinAuditAction.REDEEMED,
             actor=actor,
@@ -67,18 +72,20 @@ def hold_authorise(
     timeout: timedelta = DEFAULT_HOLD_TIMEOUT,
     reason: dict[str, Any] | None = None,
     now: datetime | None = None,
+    issuers: Collection[uuid.UUID] | None = None,
 ) -> CoinHold:
     """Reserve ``coins`` for a checkout at ``merchant``: out of the available balance into the
-    member's hold account, taken from the oldest lots now (so they cannot be spent twice)."""
+    member's hold account, taken from the oldest lots now (so they cannot be spent twice; of
+    ``issuers`` only, when given)."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with _refusing_beyond(person, issuers, now=now), transaction.atomic():
         posted = post(
             Tx.HOLD,
             [Leg(member_account(person), -coins), Leg(member_account(person, Kind.HOLD), coins)],
             partner=merchant,
             reason=reason,
         )
-        lots_take(person, coins, posted, now=now)
+        lots_take(person, coins, posted, now=now, issuers=issuers)
         hold = CoinHold.objects.create(
             person=person,
             merchant=merchant,
@@ -162,6 +169,24 @@ def holds_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
             )
             expired += 1
     return expired
+
+
+@contextmanager
+def _refusing_beyond(
+    person: Person, issuers: Collection[uuid.UUID] | None, *, now: datetime
+) -> Iterator[None]:
+    """A spender restricted to some issuers is told what it may spend, never the wallet's
+    whole balance (the wallet's own check refuses first when it holds too few in all)."""
+    try:
+        yield
+    except ApplicationError as refused:
+        if issuers is None or refused.code != CoinErrorCode.INSUFFICIENT_COINS:
+            raise
+        available = lots_spendable(person, now=now, issuers=issuers)
+        raise ApplicationError(
+            CoinErrorCode.INSUFFICIENT_COINS,
+            extra={**refused.extra, "available": available},
+        ) from None
 
 
 def _open_hold(hold: CoinHold, *, now: datetime) -> CoinHold:
