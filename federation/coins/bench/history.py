@@ -3,8 +3,8 @@ per pair of entries, all the same, against an account of its own.
 
 The ledger's triggers are off for the load alone (``session_replication_role``), which is
 committed in chunks. The transactions' ids ascend (as time-ordered UUIDs would), so the load
-appends to the id indexes instead of scattering over them: about 40% faster at 1M entries
-here, and the balance read never touches those indexes.
+appends to the id indexes instead of scattering over them (1M entries took 15 s instead of
+26 s here, one run each); the balance read never touches those indexes.
 """
 
 from __future__ import annotations
