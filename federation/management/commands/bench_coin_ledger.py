@@ -22,6 +22,8 @@ Each run lasts ``--seconds`` after a warm-up of the same length.
 """
 
 import argparse
+import dataclasses
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -131,18 +133,30 @@ class Command(BaseCommand):
         return baseline
 
     def _http(self, load: http.Load, posting: list[MemberAccount], baseline: float) -> None:
-        """Run 3: earn and redeem through the API."""
-        rate, timings = load.run(members.earn_and_redeem(posting))
+        """Run 3: earn and redeem through the API; beside it, on the same server and clients,
+        the health check (what the server and the clients cost alone), and the same API load
+        with one client per core (the latency without queueing for a core)."""
+        health = http.Call("health", "GET", "/health/", expect=200)
+        (rate, timings), (floor, _) = load.runs(
+            [members.earn_and_redeem(posting), lambda _rng: health]
+        )
+        few = dataclasses.replace(load, clients=os.cpu_count() or 2)
+        few_rate, few_timings = few.run(members.earn_and_redeem(posting))
         self.stdout.write(
             f"3. HTTP API: gunicorn, {load.workers} sync workers, {load.clients} clients, "
             "purchases and redemptions at random"
         )
         self.stdout.write(f"   {'requests':<36} {rate:>9,.0f} /s")
         self.stdout.write(f"   HTTP API / raw SQL baseline         {rate / baseline:>9.2f}x")
+        self.stdout.write(f"   {'GET /health/, same server':<36} {floor:>9,.0f} /s")
         for label, samples in sorted(timings.by_label.items()):
             self.stdout.write(f"   {label:<36} {http.summary(samples)}")
         self.stdout.write(
             f"   {'all requests':<36} {http.summary(timings.all())}  (aim p99 < 20 ms)"
+        )
+        self.stdout.write(
+            f"   {f'{few.clients} clients (one per core)':<36} {few_rate:>9,.0f} /s  "
+            f"{http.summary(few_timings.all())}"
         )
 
     def _issuers(self, count: int) -> list[Partner]:
