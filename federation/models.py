@@ -6,6 +6,13 @@ from federation.agreements.models import Agreement, AgreementParty, AgreementVer
 from federation.coins.models import CoinAccount, CoinEntry, CoinTransaction
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
+from federation.settlement.models import (
+    SettlementDispute,
+    SettlementLine,
+    SettlementPayment,
+    SettlementPeriod,
+    SettlementStatement,
+)
 
 __all__ = [
     "Agreement",
@@ -18,4 +25,9 @@ __all__ = [
     "EnrollmentBatch",
     "OverlapQuery",
     "OverlapVisibility",
+    "SettlementDispute",
+    "SettlementLine",
+    "SettlementPayment",
+    "SettlementPeriod",
+    "SettlementStatement",
 ]
