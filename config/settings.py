@@ -269,6 +269,12 @@ SPECTACULAR_SETTINGS = {
             "description": "How many of your members are also another party's: counts only, "
             "small cells withheld, with noise and a monthly budget; and who may count yours.",
         },
+        {
+            "name": "settlement",
+            "description": "What your company owes and is owed for coins redeemed across the "
+            "alliance, period by period: your lines, your one net amount through the host, "
+            "your statement (canonical JSON with its SHA-256, or CSV), and disputes.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -1,5 +1,5 @@
-"""Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap),
-included in the partner API under /api/v1/."""
+"""Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap,
+settlement), included in the partner API under /api/v1/."""
 
 from django.urls import path
 
@@ -7,6 +7,7 @@ from federation.agreements import api
 from federation.coins import api as api_coins
 from federation.enrollment import api as api_enrollment
 from federation.overlap import api as api_overlap
+from federation.settlement import api as api_settlement
 
 urlpatterns = [
     path("coins/purchases", api_coins.CoinPurchaseApi.as_view(), name="coin-purchase"),
@@ -76,6 +77,31 @@ urlpatterns = [
         "enrollment-batches/<str:batch_id>",
         api_enrollment.EnrollmentBatchDetailApi.as_view(),
         name="enrollment-batch-detail",
+    ),
+    path(
+        "settlement/periods",
+        api_settlement.SettlementPeriodListApi.as_view(),
+        name="settlement-period-list",
+    ),
+    path(
+        "settlement/periods/<str:period_id>",
+        api_settlement.SettlementPeriodApi.as_view(),
+        name="settlement-period",
+    ),
+    path(
+        "settlement/periods/<str:period_id>/statement",
+        api_settlement.SettlementStatementApi.as_view(),
+        name="settlement-statement",
+    ),
+    path(
+        "settlement/periods/<str:period_id>/statement.csv",
+        api_settlement.SettlementStatementCsvApi.as_view(),
+        name="settlement-statement-csv",
+    ),
+    path(
+        "settlement/lines/<str:line_id>/disputes",
+        api_settlement.SettlementDisputeApi.as_view(),
+        name="settlement-dispute",
     ),
     path("overlap", api_overlap.OverlapApi.as_view(), name="overlap"),
     path(

@@ -1,7 +1,7 @@
 """Who may call what in the federation API: its permission matrix (the machinery is shared,
 ``tests.permission_matrix``)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,8 @@ from federation.models import (
     OverlapQuery,
     OverlapVisibility,
 )
+from federation.settlement.models import SettlementDispute, SettlementLine, SettlementPeriod
+from federation.settlement.services import period_create, period_review_open, settlement_line_post
 from partners.actors import Actor
 from partners.models import Partner
 from partners.pii import pseudonym_for
@@ -179,6 +181,30 @@ ENDPOINTS = [
         stranger=(403, "no_agreement"),
     ),
     Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
+    Endpoint("settlement-period-list", "get", "/api/v1/settlement/periods", "read", 200),
+    Endpoint("settlement-period", "get", "/api/v1/settlement/periods/{period_id}", "read", 200),
+    Endpoint(
+        "settlement-statement",
+        "get",
+        "/api/v1/settlement/periods/{period_id}/statement",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "settlement-statement-csv",
+        "get",
+        "/api/v1/settlement/periods/{period_id}/statement.csv",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "settlement-dispute",
+        "post",
+        "/api/v1/settlement/lines/{line_id}/disputes",
+        "write",
+        201,
+        {"reason": "We were owed 120 yen"},
+    ),
     Endpoint(
         "overlap-visibility-set",
         "put",
@@ -202,6 +228,8 @@ def federation_state() -> tuple[Any, ...]:
         sorted(CoinAccount.objects.values_list("pk", "balance", "version")),
         sorted(CoinHold.objects.values_list("pk", "state", "captured")),
         CoinTransaction.objects.count(),
+        sorted(SettlementDispute.objects.values_list("pk", "state")),
+        sorted(SettlementPeriod.objects.values_list("pk", "state")),
     )
 
 
@@ -246,6 +274,25 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
     )
     services.version_propose(version=second, actor=Actor.system())
     return agreement
+
+
+def _settlement_in_review(host: Partner, partner: Partner) -> tuple[Any, Any]:
+    """A January period in review with one line: a fee the host owes the partner."""
+    period = period_create(
+        host=host, starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 31), actor=Actor.system()
+    )
+    fee = settlement_line_post(
+        host=host,
+        on=date(2026, 1, 15),
+        kind=SettlementLine.Kind.FEE,
+        debtor=host,
+        creditor=partner,
+        amount_yen=Decimal(120),
+        note="referral fee",
+        actor=Actor.system(),
+    )
+    later = datetime(2026, 2, 1, tzinfo=UTC)
+    return period_review_open(period, actor=Actor.system(), now=later), fee
 
 
 @pytest.fixture
@@ -298,7 +345,10 @@ def world(
         reference="CART-0",
         actor=Actor.system(),
     )
+    period, fee = _settlement_in_review(host, partner)
     world.ids |= {
+        "period_id": str(period.pk),
+        "line_id": str(fee.pk),
         "agreement_id": str(agreement.pk),
         "number": "2",
         "against": "1",

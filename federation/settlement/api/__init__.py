@@ -1,0 +1,17 @@
+"""The settlement endpoints: a company's periods, its figures and statement, and disputes."""
+
+from federation.settlement.api.disputes import SettlementDisputeApi
+from federation.settlement.api.reading import (
+    SettlementPeriodApi,
+    SettlementPeriodListApi,
+    SettlementStatementApi,
+    SettlementStatementCsvApi,
+)
+
+__all__ = [
+    "SettlementDisputeApi",
+    "SettlementPeriodApi",
+    "SettlementPeriodListApi",
+    "SettlementStatementApi",
+    "SettlementStatementCsvApi",
+]
