@@ -5,5 +5,12 @@ from federation.agreements import admin as agreements_admin
 from federation.coins import admin as coins_admin
 from federation.enrollment import admin as enrollment_admin
 from federation.overlap import admin as overlap_admin
+from federation.settlement import admin as settlement_admin
 
-__all__ = ["agreements_admin", "coins_admin", "enrollment_admin", "overlap_admin"]
+__all__ = [
+    "agreements_admin",
+    "coins_admin",
+    "enrollment_admin",
+    "overlap_admin",
+    "settlement_admin",
+]

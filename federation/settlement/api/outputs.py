@@ -75,23 +75,6 @@ class StatementOutput(serializers.Serializer):
     issued_at = serializers.DateTimeField(allow_null=True)
 
 
-def line_view(line: SettlementLine, partner_id: Any) -> dict[str, Any]:
-    direction = "receive" if line.creditor_id == partner_id else "pay"
-    return {
-        "id": line.pk,
-        "number": line.number,  # type: ignore[attr-defined]
-        "kind": line.kind,
-        "debtor": line.debtor.slug if line.debtor else None,
-        "creditor": line.creditor.slug if line.creditor else None,
-        "direction": "memo" if line.is_memo else direction,
-        "coins": line.coins,
-        "exact_yen": str(line.exact_yen),
-        "amount_yen": str(line.amount_yen),
-        "adjusts": line.adjusts_id,
-        "note": line.note,
-    }
-
-
 def dispute_view(dispute: SettlementDispute) -> dict[str, Any]:
     return {
         "id": dispute.pk,

@@ -3,8 +3,6 @@ review, final once locked), and its statement as canonical JSON or CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import django_filters as df
@@ -22,11 +20,10 @@ from federation.settlement.api.outputs import (
     PeriodOutput,
     StatementOutput,
     dispute_view,
-    line_view,
 )
+from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementPeriod, SettlementStatement
 from federation.settlement.selectors import disputes_of, lines_of, periods_of, statement_status
-from partners.admin.export import BOM, cell
 from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
 from partners.api.schema import raises
@@ -117,7 +114,7 @@ class SettlementPeriodApi(FederationEndpoint):
             },
             "sha256": statement.content_hash,
             "issued_at": statement.issued_at,
-            "lines": [line_view(line, self.partner.pk) for line in lines_of(period, self.partner)],
+            "lines": [line_row(line, self.partner.pk) for line in lines_of(period, self.partner)],
             "disputes": [dispute_view(d) for d in disputes],
         }
         return Response(PeriodDetailOutput(body).data)
@@ -146,20 +143,6 @@ class SettlementStatementApi(FederationEndpoint):
         return Response(StatementOutput(body).data)
 
 
-CSV_HEADER = [
-    "number",
-    "kind",
-    "debtor",
-    "creditor",
-    "direction",
-    "coins",
-    "exact_yen",
-    "amount_yen",
-    "adjusts",
-    "note",
-]
-
-
 class SettlementStatementCsvApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
@@ -174,27 +157,14 @@ class SettlementStatementCsvApi(FederationEndpoint):
     @raises(ErrorCode.NOT_FOUND)
     def get(self, request: Request, period_id: str) -> HttpResponse:
         statement = access_statement(self.partner, period_id)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(CSV_HEADER)
-        for line in lines_of(statement.period, self.partner):
-            view = line_view(line, self.partner.pk)
-            # Amounts are numbers (a leading minus is no formula); text cells are guarded.
-            writer.writerow([view.pop("number"), *_cells(view)])
-        writer.writerow([])
-        for name in ("receivable_yen", "payable_yen", "net_yen"):
-            writer.writerow([name, str(getattr(statement, name))])
-        writer.writerow(["sha256", statement.content_hash])
-        response = HttpResponse(BOM + out.getvalue(), content_type="text/csv; charset=utf-8")
+        totals = [
+            [name, str(getattr(statement, name))]
+            for name in ("receivable_yen", "payable_yen", "net_yen")
+        ]
         name = f"sanpo-settlement-{statement.period.starts_on:%Y%m%d}-{self.partner.slug}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["Cache-Control"] = "no-store, private"
-        return response
-
-
-def _cells(view: dict[str, Any]) -> list[str]:
-    numbers = {"coins", "exact_yen", "amount_yen", "adjusts"}
-    return [
-        "" if view[key] is None else str(view[key]) if key in numbers else cell(view[key])
-        for key in CSV_HEADER[1:]
-    ]
+        return csv_response(
+            lines_of(statement.period, self.partner),
+            filename=name,
+            partner_id=self.partner.pk,
+            footer=[*totals, ["sha256", statement.content_hash]],
+        )
