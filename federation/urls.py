@@ -99,6 +99,11 @@ urlpatterns = [
         name="settlement-statement-csv",
     ),
     path(
+        "settlement/signing-keys",
+        api_settlement.SettlementSigningKeysApi.as_view(),
+        name="settlement-signing-keys",
+    ),
+    path(
         "settlement/lines/<str:line_id>/disputes",
         api_settlement.SettlementDisputeApi.as_view(),
         name="settlement-dispute",

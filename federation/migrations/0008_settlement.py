@@ -206,6 +206,14 @@ class Migration(migrations.Migration):
                     models.DateTimeField(blank=True, null=True, verbose_name="issued at"),
                 ),
                 (
+                    "signature",
+                    models.CharField(blank=True, max_length=100, verbose_name="signature"),
+                ),
+                (
+                    "signing_key_id",
+                    models.CharField(blank=True, max_length=16, verbose_name="signing key"),
+                ),
+                (
                     "partner",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.PROTECT,

@@ -159,7 +159,8 @@ class SettlementStatement(models.Model):
     """What ``partner`` pays or receives for the period through the host, as a canonical JSON
     ``document`` and its SHA-256 ``content_hash``: recomputing it from the period's lines
     gives the same bytes, and any change to it fails ``statement_verify``. Refreshed while the
-    period is a draft or in review; once issued (``issued_at``) it never changes again."""
+    period is a draft or in review; once issued (``issued_at``) it is signed (Ed25519,
+    ``signing``) and never changes again."""
 
     id = models.BigAutoField(primary_key=True)
     period = models.ForeignKey(
@@ -179,6 +180,9 @@ class SettlementStatement(models.Model):
     document = models.TextField(_("document"))
     content_hash = models.CharField(_("SHA-256"), max_length=64)
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    # Set once, when issued: the Ed25519 signature of ``document`` and the key that made it.
+    signature = models.CharField(_("signature"), max_length=100, blank=True)
+    signing_key_id = models.CharField(_("signing key"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("settlement statement")

@@ -197,6 +197,7 @@ ENDPOINTS = [
         "read",
         200,
     ),
+    Endpoint("settlement-signing-keys", "get", "/api/v1/settlement/signing-keys", "read", 200),
     Endpoint(
         "settlement-dispute",
         "post",

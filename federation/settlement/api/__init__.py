@@ -4,6 +4,7 @@ from federation.settlement.api.disputes import SettlementDisputeApi
 from federation.settlement.api.reading import (
     SettlementPeriodApi,
     SettlementPeriodListApi,
+    SettlementSigningKeysApi,
     SettlementStatementApi,
     SettlementStatementCsvApi,
 )
@@ -12,6 +13,7 @@ __all__ = [
     "SettlementDisputeApi",
     "SettlementPeriodApi",
     "SettlementPeriodListApi",
+    "SettlementSigningKeysApi",
     "SettlementStatementApi",
     "SettlementStatementCsvApi",
 ]

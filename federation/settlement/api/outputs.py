@@ -73,6 +73,21 @@ class StatementOutput(serializers.Serializer):
     )
     sha256 = serializers.CharField()
     issued_at = serializers.DateTimeField(allow_null=True)
+    signature = serializers.CharField(
+        help_text="Ed25519 signature of the document's UTF-8 bytes, urlsafe base64; empty "
+        "until the statement is issued."
+    )
+    key_id = serializers.CharField(help_text="The signing key, among /settlement/signing-keys.")
+
+
+class SigningKeyOutput(serializers.Serializer):
+    key_id = serializers.CharField()
+    algorithm = serializers.CharField()
+    public_key = serializers.CharField(help_text="The 32 raw bytes, urlsafe base64.")
+
+
+class SigningKeysOutput(serializers.Serializer):
+    keys = SigningKeyOutput(many=True, help_text="Newest first; the first signs new statements.")
 
 
 def dispute_view(dispute: SettlementDispute) -> dict[str, Any]:

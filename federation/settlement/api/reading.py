@@ -18,12 +18,14 @@ from federation.settlement.access import access_statement
 from federation.settlement.api.outputs import (
     PeriodDetailOutput,
     PeriodOutput,
+    SigningKeysOutput,
     StatementOutput,
     dispute_view,
 )
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementPeriod, SettlementStatement
 from federation.settlement.selectors import disputes_of, lines_of, periods_of, statement_status
+from federation.settlement.signing import public_keys
 from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
 from partners.api.schema import raises
@@ -129,8 +131,9 @@ class SettlementStatementApi(FederationEndpoint):
         summary="Your statement of a settlement period",
         description="Your statement as its canonical JSON document (the rounding rule and the "
         "rule that every company settles one net amount through the host are in it) and its "
-        "SHA-256: hash the document's UTF-8 bytes to check a copy. Issued statements never "
-        f"change. {YOURS}",
+        "SHA-256: hash the document's UTF-8 bytes to check a copy. Once issued, the statement "
+        "never changes and carries an Ed25519 signature of the document by the key `key_id` "
+        f"(see /settlement/signing-keys). {YOURS}",
     )
     @raises(ErrorCode.NOT_FOUND)
     def get(self, request: Request, period_id: str) -> Response:
@@ -139,8 +142,26 @@ class SettlementStatementApi(FederationEndpoint):
             "document": statement.document,
             "sha256": statement.content_hash,
             "issued_at": statement.issued_at,
+            "signature": statement.signature,
+            "key_id": statement.signing_key_id,
         }
         return Response(StatementOutput(body).data)
+
+
+class SettlementSigningKeysApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses=SigningKeysOutput,
+        operation_id="settlement_signing_keys",
+        summary="The public keys that sign settlement statements",
+        description="Every Ed25519 public key whose private half signs or signed issued "
+        "statements, by key id. Verify a statement with the public key alone: the signature "
+        "is over the document's UTF-8 bytes (`manage.py verify_settlement_statement`, or any "
+        "Ed25519 library).",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(SigningKeysOutput({"keys": public_keys()}).data)
 
 
 class SettlementStatementCsvApi(FederationEndpoint):

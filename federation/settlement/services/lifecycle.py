@@ -29,6 +29,7 @@ from federation.settlement.services.statements import (
     render,
     statements_write,
 )
+from federation.settlement.signing import sign
 from partners.actors import Actor
 from partners.errors import ApplicationError, validation_failed
 from partners.services import audit_record, webhook_emit
@@ -151,11 +152,16 @@ def period_open_disputes(period: SettlementPeriod) -> int:
 def period_issue(
     period: SettlementPeriod, *, actor: Actor, now: datetime | None = None
 ) -> SettlementPeriod:
-    """Issue a locked period's statements: from now on PostgreSQL refuses to change them."""
+    """Issue a locked period's statements, each signed with the newest signing key: from now
+    on PostgreSQL refuses to change them."""
     now = now or timezone.now()
     with transaction.atomic():
         period = _locked(period, State.LOCKED)
-        period.statements.filter(issued_at=None).update(issued_at=now)
+        for statement in period.statements.filter(issued_at=None):
+            signed = sign(statement.document)
+            statement.issued_at = now
+            statement.signature, statement.signing_key_id = signed.value, signed.key_id
+            statement.save(update_fields=["issued_at", "signature", "signing_key_id"])
         period.state, period.issued_at = State.ISSUED, now
         period.save(update_fields=["state", "issued_at"])
         _audit(period, SettlementAuditAction.ISSUED, actor)
@@ -168,6 +174,8 @@ def period_issue(
                     "statement_id": statement.pk,
                     "net_yen": str(statement.net_yen),
                     "sha256": statement.content_hash,
+                    "signature": statement.signature,
+                    "key_id": statement.signing_key_id,
                 },
             )
     return period
