@@ -19,11 +19,17 @@ from django.http import (
     HttpResponseNotAllowed,
     HttpResponseRedirect,
 )
-from django.urls import URLPattern
+from django.urls import URLPattern, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from federation.kernel.admin import AllianceConsoleAdmin, count_of, is_alliance_manager
+from federation.kernel.admin import (
+    AllianceConsoleAdmin,
+    count_of,
+    is_alliance_manager,
+    related_filter,
+)
 from federation.settlement import services
 from federation.settlement.charts import heat_map
 from federation.settlement.exports import csv_response, line_row
@@ -236,3 +242,45 @@ class SettlementPeriodAdmin(CsvExportMixin, AllianceConsoleAdmin):
         period: Any = self.managed_object(request, object_id)
         name = f"sanpo-settlement-{period.starts_on:%Y%m%d}-lines.csv"
         return csv_response(ordered_lines(period), filename=name)
+
+
+@admin.register(SettlementDispute)
+class SettlementDisputeAdmin(CsvExportMixin, AllianceConsoleAdmin):
+    """Every dispute, open ones first to find; each is resolved on its period's page."""
+
+    list_display = ["raised_at", "period_link", "raised_by", "line", "state", "resolved_at"]
+    list_filter = [
+        "state",
+        related_filter("raised_by", gettext_lazy("raised by")),
+    ]
+    search_fields = ["=id", "reason", "raised_by__slug"]
+    list_select_related = ["raised_by", "line__period", "line__debtor", "line__creditor"]
+    ordering = ["state", "-raised_at"]
+    fields = readonly_fields = (
+        "line",
+        "raised_by",
+        "reason",
+        "state",
+        "raised_at",
+        "resolution",
+        "resolved_at",
+        "adjustment",
+    )
+    csv_fields = [
+        "id",
+        "line__period_id",
+        "line_id",
+        "raised_by__slug",
+        "state",
+        "raised_at",
+        "reason",
+        "resolution",
+        "resolved_at",
+        "adjustment_id",
+    ]
+
+    @admin.display(description=gettext_lazy("period"))
+    def period_link(self, obj: SettlementDispute) -> str:
+        period = obj.line.period
+        url = reverse("admin:federation_settlementperiod_change", args=[period.pk])
+        return format_html("<a href='{}'>{}</a>", url, period)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import User
@@ -45,7 +46,9 @@ def test_settlement_pages_answer_a_manager_and_nobody_else(
 ) -> None:
     may = alliance.period(*MAY)
     manager, reviewer = _client(alliance_manager), _client(compliance_reviewer)
-    for page in (BASE, f"{BASE}add/", f"{BASE}{may.pk}/change/", f"{BASE}{may.pk}/lines.csv"):
+    pages = [BASE, f"{BASE}add/", f"{BASE}{may.pk}/change/", f"{BASE}{may.pk}/lines.csv"]
+    pages += [f"{BASE}export-csv/", "/admin/federation/settlementdispute/"]
+    for page in pages:
         assert manager.get(page).status_code == 200, page
         assert reviewer.get(page).status_code in (302, 403), page
     assert reviewer.post(f"{BASE}{may.pk}/act/compute/").status_code in (302, 403)
@@ -120,6 +123,12 @@ def test_a_manager_resolves_a_dispute_into_the_next_period(
         {"dispute": dispute.pk, "decision": "accept", "correction_yen": "10", "resolution": "ok"},
     )
 
+    disputes = manager.get("/admin/federation/settlementdispute/?state=accepted").content.decode()
+    assert f"{BASE}{may.pk}/change/" in disputes
+    export = manager.get("/admin/federation/settlementdispute/export-csv/")
+    assert export.status_code == 200
+    exported = b"".join(cast(Iterator[bytes], export.streaming_content))  # type: ignore[attr-defined]
+    assert "Ten yen short" in exported.decode()
     dispute.refresh_from_db()
     assert dispute.state == "accepted"
     assert dispute.adjustment is not None
