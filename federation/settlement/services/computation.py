@@ -78,32 +78,7 @@ def _uses(period: SettlementPeriod) -> QuerySet[CoinLotUse]:
 
 
 def _redemptions(period: SettlementPeriod) -> list[Amount]:
-    members = alliance_members(period.host_id)
-    spent = (
-        _uses(period)
-        .filter(Q(transaction__partner_id=period.host_id) | Q(transaction__partner_id__in=members))
-        .exclude(issuer_id=F("transaction__partner_id"))
-    )
-    earlier = (
-        SettlementPeriod.objects.filter(
-            host_id=period.host_id,
-            state__in=SettlementPeriod.CLOSED,
-            starts_at__lte=OuterRef("transaction__reverses__posted_at"),
-            ends_at__gt=OuterRef("transaction__reverses__posted_at"),
-        )
-        .exclude(pk=period.pk)
-        .values("pk")[:1]
-    )
-    rows = (
-        spent.filter(
-            Q(transaction__kind__in=[Tx.REDEEM, Tx.HOLD, Tx.VOID])
-            | Q(transaction__kind=Tx.REVERSAL, transaction__reverses__kind=Tx.REDEEM)
-        )
-        .annotate(late=Subquery(earlier))
-        .values("issuer_id", "transaction__partner_id", "late")
-        .annotate(coins_sum=Sum("coins"), yen_sum=Sum("yen_value"))
-        .order_by()
-    )
+    rows = _spent_rows(period)
     late = {(r["late"], r["issuer_id"], r["transaction__partner_id"]) for r in rows if r["late"]}
     originals = _original_lines(late)
     amounts: dict[tuple[Any, Any, int | None], list[Decimal]] = defaultdict(
@@ -128,6 +103,44 @@ def _redemptions(period: SettlementPeriod) -> list[Amount]:
         for (debtor, creditor, adjusts), (coins, yen) in amounts.items()
         if coins or yen
     ]
+
+
+def _spent_rows(period: SettlementPeriod) -> list[dict[str, Any]]:
+    """Coins and yen per issuer and company spent at, in two GROUP BY queries: spending
+    (redemptions, holds, voids), and reversals of redemptions, each with the closed earlier
+    period its redemption belongs to (``late``), if any. Reversals are few, so only their
+    query looks that period up row by row."""
+    members = alliance_members(period.host_id)
+    spent = (
+        _uses(period)
+        .filter(Q(transaction__partner_id=period.host_id) | Q(transaction__partner_id__in=members))
+        .exclude(issuer_id=F("transaction__partner_id"))
+    )
+    sums = {"coins_sum": Sum("coins"), "yen_sum": Sum("yen_value")}
+    plain = (
+        spent.filter(transaction__kind__in=[Tx.REDEEM, Tx.HOLD, Tx.VOID])
+        .values("issuer_id", "transaction__partner_id")
+        .annotate(**sums)
+        .order_by()
+    )
+    earlier = (
+        SettlementPeriod.objects.filter(
+            host_id=period.host_id,
+            state__in=SettlementPeriod.CLOSED,
+            starts_at__lte=OuterRef("transaction__reverses__posted_at"),
+            ends_at__gt=OuterRef("transaction__reverses__posted_at"),
+        )
+        .exclude(pk=period.pk)
+        .values("pk")[:1]
+    )
+    reversals = (
+        spent.filter(transaction__kind=Tx.REVERSAL, transaction__reverses__kind=Tx.REDEEM)
+        .annotate(late=Subquery(earlier))
+        .values("issuer_id", "transaction__partner_id", "late")
+        .annotate(**sums)
+        .order_by()
+    )
+    return [{**row, "late": None} for row in plain] + [dict(row) for row in reversals]
 
 
 def _original_lines(late: set[tuple[Any, Any, Any]]) -> dict[tuple[Any, ...], int]:

@@ -36,8 +36,8 @@ def content_hash(document: str) -> str:
 
 def ordered_lines(period: SettlementPeriod) -> list[SettlementLine]:
     """The period's lines in their one order, numbered from 1 (``line.number``): by kind,
-    debtor, creditor, then the line adjusted and the amount, the id last (posted lines only
-    can tie on everything else, and posted lines are never renumbered by a recomputation)."""
+    debtor, creditor, then the line adjusted, the amount and the note, the id last (posted
+    lines only can tie on everything else, and a recomputation never renumbers them)."""
     lines = list(period.lines.select_related("debtor", "creditor", "adjusts__period"))
     lines.sort(
         key=lambda line: (
@@ -46,6 +46,7 @@ def ordered_lines(period: SettlementPeriod) -> list[SettlementLine]:
             line.creditor.slug if line.creditor else "",
             line.adjusts_id or 0,
             line.amount_yen,
+            line.note,
             line.source,
             line.pk if line.source == SettlementLine.Source.POSTED else 0,
         )
