@@ -218,7 +218,7 @@ class SettlementPeriodAdmin(CsvExportMixin, AllianceConsoleAdmin):
             statements=statements,
             net_total=sum((s.net_yen for s in statements), Decimal(0)),
             disputes=disputes_of(period),
-            lines=[line_row(line) for line in lines],
+            lines=[{**line_row(line), "label": line.get_kind_display()} for line in lines],
         )
 
     def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:

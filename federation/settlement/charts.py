@@ -53,6 +53,8 @@ def _cell(
         )
     share = min(Decimal(1), Decimal("0.15") + Decimal("0.85") * abs(amount) / largest)
     figure = number_format(amount, force_grouping=True)
+    # White on the darker half of the scale, the page's text colour on the lighter half.
+    ink = "font-size='11' style='fill: #fff'" if share > Decimal("0.55") else "font-size='11'"
     label = _("%(debtor)s owes %(creditor)s ¥%(amount)s") % {
         "debtor": debtor,
         "creditor": creditor,
@@ -68,5 +70,5 @@ def _cell(
         coordinate(CELL - 2),
         HUE,
         f"{share:.2f}",
-        text(x + CELL / 2 - 1, y + CELL / 2 + 4, figure, anchor="middle", extra="font-size='11'"),
+        text(x + CELL / 2 - 1, y + CELL / 2 + 4, figure, anchor="middle", extra=ink),
     )

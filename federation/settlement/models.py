@@ -61,7 +61,7 @@ class SettlementPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_on:%Y-%m-%d} to {self.ends_on:%Y-%m-%d}"
+        return f"{self.starts_on:%Y-%m-%d}/{self.ends_on:%Y-%m-%d}"  # an ISO 8601 interval
 
     @property
     def is_closed(self) -> bool:
