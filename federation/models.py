@@ -7,6 +7,7 @@ from federation.coins.models import CoinAccount, CoinEntry, CoinTransaction
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 from federation.settlement.models import (
+    SettlementAcknowledgement,
     SettlementDispute,
     SettlementLine,
     SettlementPayment,
@@ -25,6 +26,7 @@ __all__ = [
     "EnrollmentBatch",
     "OverlapQuery",
     "OverlapVisibility",
+    "SettlementAcknowledgement",
     "SettlementDispute",
     "SettlementLine",
     "SettlementPayment",

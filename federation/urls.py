@@ -99,6 +99,11 @@ urlpatterns = [
         name="settlement-statement-csv",
     ),
     path(
+        "settlement/periods/<str:period_id>/acknowledgement",
+        api_settlement.SettlementAcknowledgementApi.as_view(),
+        name="settlement-acknowledgement",
+    ),
+    path(
         "settlement/signing-keys",
         api_settlement.SettlementSigningKeysApi.as_view(),
         name="settlement-signing-keys",

@@ -425,6 +425,35 @@ class Migration(migrations.Migration):
                 name="settlement_statement_net",
             ),
         ),
+        migrations.CreateModel(
+            name="SettlementAcknowledgement",
+            fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "content_hash",
+                    models.CharField(max_length=64, verbose_name="SHA-256 acknowledged"),
+                ),
+                (
+                    "acknowledged_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="acknowledged at"
+                    ),
+                ),
+                (
+                    "statement",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acknowledgement",
+                        to="federation.settlementstatement",
+                        verbose_name="statement",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "statement acknowledgement",
+                "verbose_name_plural": "statement acknowledgements",
+            },
+        ),
     ]
 
 

@@ -34,9 +34,9 @@ def access_period(principal: Partner, period_id: str) -> SettlementPeriod:
 def access_statement(principal: Partner, period_id: str) -> SettlementStatement:
     """The principal's own statement of a period it may see; nobody else's exists to it."""
     period = access_period(principal, period_id)
-    return SettlementStatement.objects.select_related("period__host", "partner").get(
-        period=period, partner=principal
-    )
+    return SettlementStatement.objects.select_related(
+        "period__host", "partner", "payment", "acknowledgement"
+    ).get(period=period, partner=principal)
 
 
 def access_line(principal: Partner, line_id: str) -> SettlementLine:

@@ -10,6 +10,7 @@ class SettlementAuditAction(models.TextChoices):
     REVIEW_OPENED = "settlement.review_opened", _("Settlement review opened")
     LOCKED = "settlement.locked", _("Settlement period locked")
     ISSUED = "settlement.statements_issued", _("Settlement statements issued")
+    ACKNOWLEDGED = "settlement.statement_acknowledged", _("Settlement statement acknowledged")
     PAYMENT_RECORDED = "settlement.payment_recorded", _("Settlement payment recorded")
     PAID = "settlement.paid", _("Settlement period paid")
     LINE_POSTED = "settlement.line_posted", _("Settlement line posted")

@@ -19,6 +19,10 @@ class SettlementErrorCode(models.TextChoices):
     DISPUTE_RESOLVED = "dispute_resolved", _("This dispute was already resolved.")
     ALREADY_DISPUTED = "already_disputed", _("Your company already has an open dispute on it.")
     STATEMENT_ISSUED = "statement_issued", _("An issued statement can never be changed.")
+    ALREADY_ACKNOWLEDGED = (
+        "already_acknowledged",
+        _("Your company already acknowledged this statement."),
+    )
 
 
 STATUSES: dict[str, int] = {
@@ -30,4 +34,5 @@ STATUSES: dict[str, int] = {
     SettlementErrorCode.DISPUTE_RESOLVED: 409,
     SettlementErrorCode.ALREADY_DISPUTED: 409,
     SettlementErrorCode.STATEMENT_ISSUED: 409,
+    SettlementErrorCode.ALREADY_ACKNOWLEDGED: 409,
 }

@@ -271,3 +271,25 @@ class SettlementPayment(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class SettlementAcknowledgement(models.Model):
+    """A company confirming its issued statement (the hash it read), once. The statement
+    itself never changes; its status reads acknowledged from this row."""
+
+    id = models.BigAutoField(primary_key=True)
+    statement = models.OneToOneField(
+        SettlementStatement,
+        on_delete=models.PROTECT,
+        related_name="acknowledgement",
+        verbose_name=_("statement"),
+    )
+    content_hash = models.CharField(_("SHA-256 acknowledged"), max_length=64)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("statement acknowledgement")
+        verbose_name_plural = _("statement acknowledgements")
+
+    def __str__(self) -> str:
+        return f"{self.statement_id} {self.content_hash[:12]}"

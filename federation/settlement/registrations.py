@@ -13,6 +13,8 @@ WEBHOOK_EVENTS = {
     "settlement.locked": "A settlement period your company has lines in was locked: its "
     "figures are final.",
     "settlement.statement_issued": "Your company's statement of a settlement period was issued.",
+    "settlement.statement_acknowledged": "A company acknowledged its issued statement of a "
+    "settlement period (sent to the host).",
     "settlement.paid": "Every payment of a settlement period your company has lines in was "
     "recorded.",
     "settlement.dispute_raised": "A company raised a dispute on a settlement line your company "

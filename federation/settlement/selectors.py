@@ -29,12 +29,14 @@ def periods_of(partner: Partner) -> QuerySet[SettlementPeriod]:
 
 
 def statement_status(statement: SettlementStatement, *, disputed: bool) -> str:
-    """provisional (not issued yet), disputed (an open dispute of the company), issued, or
-    paid (its payment is recorded)."""
+    """provisional (not issued yet), disputed (an open dispute of the company), issued,
+    acknowledged (by the company), or paid (its payment is recorded)."""
     if hasattr(statement, "payment"):
         return "paid"
     if disputed:
         return "disputed"
+    if hasattr(statement, "acknowledgement"):
+        return "acknowledged"
     return "issued" if statement.issued_at else "provisional"
 
 

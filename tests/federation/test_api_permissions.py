@@ -20,8 +20,19 @@ from federation.models import (
     OverlapQuery,
     OverlapVisibility,
 )
-from federation.settlement.models import SettlementDispute, SettlementLine, SettlementPeriod
-from federation.settlement.services import period_create, period_review_open, settlement_line_post
+from federation.settlement.models import (
+    SettlementAcknowledgement,
+    SettlementDispute,
+    SettlementLine,
+    SettlementPeriod,
+)
+from federation.settlement.services import (
+    period_create,
+    period_issue,
+    period_lock,
+    period_review_open,
+    settlement_line_post,
+)
 from partners.actors import Actor
 from partners.models import Partner
 from partners.pii import pseudonym_for
@@ -197,6 +208,14 @@ ENDPOINTS = [
         "read",
         200,
     ),
+    Endpoint(
+        "settlement-acknowledgement",
+        "post",
+        "/api/v1/settlement/periods/{issued_period_id}/acknowledgement",
+        "write",
+        201,
+        {"sha256": "{statement_sha256}"},
+    ),
     Endpoint("settlement-signing-keys", "get", "/api/v1/settlement/signing-keys", "read", 200),
     Endpoint(
         "settlement-dispute",
@@ -231,6 +250,7 @@ def federation_state() -> tuple[Any, ...]:
         CoinTransaction.objects.count(),
         sorted(SettlementDispute.objects.values_list("pk", "state")),
         sorted(SettlementPeriod.objects.values_list("pk", "state")),
+        SettlementAcknowledgement.objects.count(),
     )
 
 
@@ -277,23 +297,37 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
     return agreement
 
 
-def _settlement_in_review(host: Partner, partner: Partner) -> tuple[Any, Any]:
-    """A January period in review with one line: a fee the host owes the partner."""
-    period = period_create(
-        host=host, starts_on=date(2026, 1, 1), ends_on=date(2026, 1, 31), actor=Actor.system()
-    )
-    fee = settlement_line_post(
-        host=host,
-        on=date(2026, 1, 15),
-        kind=SettlementLine.Kind.FEE,
-        debtor=host,
-        creditor=partner,
-        amount_yen=Decimal(120),
-        note="referral fee",
-        actor=Actor.system(),
-    )
-    later = datetime(2026, 2, 1, tzinfo=UTC)
-    return period_review_open(period, actor=Actor.system(), now=later), fee
+def _settlement_periods(host: Partner, partner: Partner) -> dict[str, str]:
+    """January in review and February issued, each with one line: a fee the host owes the
+    partner."""
+    ids = {}
+    for month, name in ((1, "period_id"), (2, "issued_period_id")):
+        period = period_create(
+            host=host,
+            starts_on=date(2026, month, 1),
+            ends_on=date(2026, month, 28),
+            actor=Actor.system(),
+        )
+        fee = settlement_line_post(
+            host=host,
+            on=date(2026, month, 15),
+            kind=SettlementLine.Kind.FEE,
+            debtor=host,
+            creditor=partner,
+            amount_yen=Decimal(120),
+            note="referral fee",
+            actor=Actor.system(),
+        )
+        later = datetime(2026, month + 1, 1, tzinfo=UTC)
+        period_review_open(period, actor=Actor.system(), now=later)
+        ids[name] = str(period.pk)
+        if month == 1:
+            ids["line_id"] = str(fee.pk)
+    issued = SettlementPeriod.objects.get(pk=ids["issued_period_id"])
+    period_lock(issued, actor=Actor.system())
+    period_issue(issued, actor=Actor.system())
+    ids["statement_sha256"] = issued.statements.get(partner=partner).content_hash
+    return ids
 
 
 @pytest.fixture
@@ -346,10 +380,8 @@ def world(
         reference="CART-0",
         actor=Actor.system(),
     )
-    period, fee = _settlement_in_review(host, partner)
+    world.ids |= _settlement_periods(host, partner)
     world.ids |= {
-        "period_id": str(period.pk),
-        "line_id": str(fee.pk),
         "agreement_id": str(agreement.pk),
         "number": "2",
         "against": "1",

@@ -15,12 +15,20 @@ from typing import Any
 
 import pytest
 
-from federation.settlement.models import SettlementDispute, SettlementLine, SettlementPeriod
+from federation.settlement.models import (
+    SettlementAcknowledgement,
+    SettlementDispute,
+    SettlementLine,
+    SettlementPeriod,
+)
 from federation.settlement.services import (
+    period_issue,
     period_lock,
     period_review_open,
     settlement_line_post,
 )
+from partners.models import WebhookDelivery
+from partners.services import webhook_endpoint_create
 from tests.conftest import Key, client_for
 from tests.factories import issue_key, make_partner
 from tests.federation.settlement_world import (
@@ -183,3 +191,38 @@ def test_listing_periods_takes_the_same_queries_for_one_or_three(
     with django_assert_max_num_queries(len(one.captured_queries)):
         results = _get(b_key, "periods").json()["results"]
     assert [row["net_yen"] for row in results] == ["-500", "-500", "850"]
+
+
+def _acknowledge(key: Key, period: Any, body: Any) -> Any:
+    path = f"/api/v1/settlement/periods/{period}/acknowledgement"
+    return client_for(key).post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+
+
+def test_a_company_acknowledges_its_issued_statement_once_and_the_host_hears(
+    alliance: Alliance, may: SettlementPeriod, b_key: Key
+) -> None:
+    webhook_endpoint_create(
+        partner=alliance.host,
+        url="http://127.0.0.1:9/settle",
+        events=["settlement.statement_acknowledged"],
+        actor=SYSTEM,
+    )
+    sha = may.statements.get(partner=alliance.b).content_hash
+    early = _acknowledge(b_key, may.pk, {"sha256": sha})
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "period_state")
+    period_lock(may, actor=SYSTEM)
+    period_issue(may, actor=SYSTEM)
+
+    for bad in ({}, {"sha256": "0" * 64}, {"sha256": sha.upper()}, {"sha256": 5}):
+        refused = _acknowledge(b_key, may.pk, bad)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (400, "validation_failed")
+    done = _acknowledge(b_key, may.pk, {"sha256": sha})
+    assert done.status_code == 201, done.content
+    again = _acknowledge(b_key, may.pk, {"sha256": sha})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "already_acknowledged")
+    assert SettlementAcknowledgement.objects.count() == 1
+    assert _get(b_key, "periods").json()["results"][0]["status"] == "acknowledged"
+    assert WebhookDelivery.objects.filter(
+        endpoint__partner=alliance.host, event_type="settlement.statement_acknowledged"
+    ).exists()
+    assert _acknowledge(make_alliance_outsider(), may.pk, {"sha256": sha}).status_code == 404

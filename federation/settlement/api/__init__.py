@@ -1,6 +1,6 @@
 """The settlement endpoints: a company's periods, its figures and statement, and disputes."""
 
-from federation.settlement.api.disputes import SettlementDisputeApi
+from federation.settlement.api.disputes import SettlementAcknowledgementApi, SettlementDisputeApi
 from federation.settlement.api.reading import (
     SettlementPeriodApi,
     SettlementPeriodListApi,
@@ -10,6 +10,7 @@ from federation.settlement.api.reading import (
 )
 
 __all__ = [
+    "SettlementAcknowledgementApi",
     "SettlementDisputeApi",
     "SettlementPeriodApi",
     "SettlementPeriodListApi",

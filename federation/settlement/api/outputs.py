@@ -10,7 +10,7 @@ from rest_framework import serializers
 from federation.kernel.api import choice_field
 from federation.settlement.models import SettlementDispute, SettlementLine, SettlementPeriod
 
-STATUS = ["provisional", "issued", "disputed", "paid"]
+STATUS = ["provisional", "issued", "acknowledged", "disputed", "paid"]
 
 
 class PeriodOutput(serializers.Serializer):
@@ -65,6 +65,11 @@ class PeriodDetailOutput(serializers.Serializer):
     issued_at = serializers.DateTimeField(allow_null=True)
     lines = LineOutput(many=True)
     disputes = DisputeOutput(many=True)
+
+
+class AcknowledgementOutput(serializers.Serializer):
+    sha256 = serializers.CharField(help_text="The hash your company acknowledged.")
+    acknowledged_at = serializers.DateTimeField()
 
 
 class StatementOutput(serializers.Serializer):

@@ -69,7 +69,9 @@ class SettlementPeriodListApi(FederationEndpoint):
     )
     @raises(ErrorCode.VALIDATION_FAILED)
     def get(self, request: Request) -> Response:
-        mine = SettlementStatement.objects.filter(partner=self.partner).select_related("payment")
+        mine = SettlementStatement.objects.filter(partner=self.partner).select_related(
+            "payment", "acknowledgement"
+        )
         periods = periods_of(self.partner).prefetch_related(
             Prefetch("statements", queryset=mine, to_attr="mine")
         )

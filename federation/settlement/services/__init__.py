@@ -8,6 +8,7 @@ from federation.settlement.services.lifecycle import (
     period_lock,
     period_rerun,
     period_review_open,
+    statement_acknowledge,
 )
 from federation.settlement.services.periods import (
     period_create,
@@ -28,5 +29,6 @@ __all__ = [
     "period_rerun",
     "period_review_open",
     "settlement_line_post",
+    "statement_acknowledge",
     "statement_verify",
 ]

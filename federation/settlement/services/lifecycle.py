@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from federation.settlement.audit import SettlementAuditAction
 from federation.settlement.errors import SettlementErrorCode
 from federation.settlement.models import (
+    SettlementAcknowledgement,
     SettlementDispute,
     SettlementLine,
     SettlementPayment,
@@ -259,3 +260,42 @@ def _amount_of(line: SettlementLine) -> tuple[str, str, str, int, Decimal, Decim
             line.adjusts_id,
         )
     )
+
+
+def statement_acknowledge(
+    statement: SettlementStatement,
+    *,
+    content_hash: str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> SettlementAcknowledgement:
+    """The statement's company confirms the issued statement whose SHA-256 it read
+    (``validation_failed`` for another hash, ``period_state`` before it is issued,
+    ``already_acknowledged`` the second time). The host hears of it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        period = _locked(statement.period, State.ISSUED, State.PAID)
+        if content_hash != statement.content_hash:
+            raise validation_failed("sha256", _("This is not the statement's SHA-256."))
+        if SettlementAcknowledgement.objects.filter(statement=statement).exists():
+            raise ApplicationError(SettlementErrorCode.ALREADY_ACKNOWLEDGED)
+        acknowledgement = SettlementAcknowledgement.objects.create(
+            statement=statement, content_hash=content_hash, acknowledged_at=now
+        )
+        audit_record(
+            action=SettlementAuditAction.ACKNOWLEDGED,
+            actor=actor,
+            partner=statement.partner,
+            target=acknowledgement,
+            detail={"period": str(period.pk), "sha256": content_hash},
+        )
+        webhook_emit(
+            partner=period.host,
+            event_type="settlement.statement_acknowledged",
+            data={
+                "period_id": str(period.pk),
+                "company": statement.partner.slug,
+                "sha256": content_hash,
+            },
+        )
+    return acknowledgement
