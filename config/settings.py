@@ -269,6 +269,12 @@ SPECTACULAR_SETTINGS = {
             "description": "How many of your members are also another party's: counts only, "
             "small cells withheld, with noise and a monthly budget; and who may count yours.",
         },
+        {
+            "name": "settlement",
+            "description": "What your company owes and is owed for coins redeemed across the "
+            "alliance, period by period: your lines, your one net amount through the host, "
+            "your statement (canonical JSON with its SHA-256, or CSV), and disputes.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -317,6 +323,7 @@ for _key in SANPO_ENCRYPTION_KEYS:
 _INSECURE_MEMBER_MASTER_KEY = "dev1:c2FucG8tZGV2LW1hc3Rlci1rZXktbm90LXByb2Qtb2s="
 _INSECURE_BLIND_INDEX_KEY = "dev1:c2FucG8tZGV2LWJsaW5kLWluZGV4LWtleS1ub3QtcHI="
 _INSECURE_PSEUDONYM_KEY = "c2FucG8tZGV2LXBzZXVkb255bS1rZXktbm90LXByb2Q="
+_INSECURE_SETTLEMENT_SIGNING_KEY = "dev1:c2FucG8tZGV2LXNldHRsZW1lbnQtc2lnbmluZy1rZXk="
 
 
 def _member_keys(name: str, insecure: str) -> list[tuple[str, bytes]]:
@@ -341,6 +348,12 @@ def _member_keys(name: str, insecure: str) -> list[tuple[str, bytes]]:
 
 SANPO_MEMBER_MASTER_KEYS = _member_keys("SANPO_MEMBER_MASTER_KEYS", _INSECURE_MEMBER_MASTER_KEY)
 SANPO_BLIND_INDEX_KEYS = _member_keys("SANPO_BLIND_INDEX_KEYS", _INSECURE_BLIND_INDEX_KEY)
+# Ed25519 private keys (the 32-byte seeds) that sign issued settlement statements, in the same
+# "<id>:<urlsafe base64 of 32 bytes>" form, newest first: the first signs, every one's public
+# key stays served (GET /api/v1/settlement/signing-keys) so older statements keep verifying.
+SANPO_SETTLEMENT_SIGNING_KEYS = _member_keys(
+    "SANPO_SETTLEMENT_SIGNING_KEYS", _INSECURE_SETTLEMENT_SIGNING_KEY
+)
 try:
     SANPO_PSEUDONYM_KEY = base64.urlsafe_b64decode(
         _secret("SANPO_PSEUDONYM_KEY", _INSECURE_PSEUDONYM_KEY)

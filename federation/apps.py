@@ -24,13 +24,14 @@ class FederationConfig(AppConfig):
         from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
         from federation.overlap import registrations as overlap
+        from federation.settlement import registrations as settlement
         from partners.audit_actions import register_audit_actions
         from partners.errors import register_error_codes
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
         # Agreements first: the rest stand on it.
-        for domain in (agreements, enrollment, overlap, coins):
+        for domain in (agreements, enrollment, overlap, coins, settlement):
             domain.register()
         enrollment_panels.register()  # the enrollment panel of a member's page in the console
         # What partner staff see of their company's programmes in the partner console.

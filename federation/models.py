@@ -13,6 +13,14 @@ from federation.coins.models import (
 )
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
+from federation.settlement.models import (
+    SettlementAcknowledgement,
+    SettlementDispute,
+    SettlementLine,
+    SettlementPayment,
+    SettlementPeriod,
+    SettlementStatement,
+)
 
 __all__ = [
     "Agreement",
@@ -28,4 +36,10 @@ __all__ = [
     "EnrollmentBatch",
     "OverlapQuery",
     "OverlapVisibility",
+    "SettlementAcknowledgement",
+    "SettlementDispute",
+    "SettlementLine",
+    "SettlementPayment",
+    "SettlementPeriod",
+    "SettlementStatement",
 ]

@@ -3,8 +3,10 @@
 from federation.agreements.tasks import expire_agreements
 from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
+from federation.settlement.tasks import compute_settlement_period
 
 __all__ = [
+    "compute_settlement_period",
     "expire_agreements",
     "expire_coin_holds",
     "expire_coins",

@@ -1,5 +1,5 @@
-"""Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap),
-included in the partner API under /api/v1/."""
+"""Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap,
+settlement), included in the partner API under /api/v1/."""
 
 from django.urls import path
 
@@ -8,6 +8,7 @@ from federation.coins import api as api_coins
 from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
 from federation.overlap import api as api_overlap
+from federation.settlement import api as api_settlement
 
 urlpatterns = [
     path("coins/purchases", api_coins.CoinPurchaseApi.as_view(), name="coin-purchase"),
@@ -79,6 +80,41 @@ urlpatterns = [
         "enrollment-batches/<str:batch_id>",
         api_enrollment.EnrollmentBatchDetailApi.as_view(),
         name="enrollment-batch-detail",
+    ),
+    path(
+        "settlement/periods",
+        api_settlement.SettlementPeriodListApi.as_view(),
+        name="settlement-period-list",
+    ),
+    path(
+        "settlement/periods/<str:period_id>",
+        api_settlement.SettlementPeriodApi.as_view(),
+        name="settlement-period",
+    ),
+    path(
+        "settlement/periods/<str:period_id>/statement",
+        api_settlement.SettlementStatementApi.as_view(),
+        name="settlement-statement",
+    ),
+    path(
+        "settlement/periods/<str:period_id>/statement.csv",
+        api_settlement.SettlementStatementCsvApi.as_view(),
+        name="settlement-statement-csv",
+    ),
+    path(
+        "settlement/periods/<str:period_id>/acknowledgement",
+        api_settlement.SettlementAcknowledgementApi.as_view(),
+        name="settlement-acknowledgement",
+    ),
+    path(
+        "settlement/signing-keys",
+        api_settlement.SettlementSigningKeysApi.as_view(),
+        name="settlement-signing-keys",
+    ),
+    path(
+        "settlement/lines/<str:line_id>/disputes",
+        api_settlement.SettlementDisputeApi.as_view(),
+        name="settlement-dispute",
     ),
     path("overlap", api_overlap.OverlapApi.as_view(), name="overlap"),
     path(

@@ -1,7 +1,7 @@
 """Who may call what in the federation API: its permission matrix (the machinery is shared,
 ``tests.permission_matrix``)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,19 @@ from federation.models import (
     EnrollmentBatch,
     OverlapQuery,
     OverlapVisibility,
+)
+from federation.settlement.models import (
+    SettlementAcknowledgement,
+    SettlementDispute,
+    SettlementLine,
+    SettlementPeriod,
+)
+from federation.settlement.services import (
+    period_create,
+    period_issue,
+    period_lock,
+    period_review_open,
+    settlement_line_post,
 )
 from partners.actors import Actor
 from partners.models import Partner
@@ -196,6 +209,39 @@ ENDPOINTS = [
         stranger=(403, "no_agreement"),
     ),
     Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
+    Endpoint("settlement-period-list", "get", "/api/v1/settlement/periods", "read", 200),
+    Endpoint("settlement-period", "get", "/api/v1/settlement/periods/{period_id}", "read", 200),
+    Endpoint(
+        "settlement-statement",
+        "get",
+        "/api/v1/settlement/periods/{period_id}/statement",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "settlement-statement-csv",
+        "get",
+        "/api/v1/settlement/periods/{period_id}/statement.csv",
+        "read",
+        200,
+    ),
+    Endpoint(
+        "settlement-acknowledgement",
+        "post",
+        "/api/v1/settlement/periods/{issued_period_id}/acknowledgement",
+        "write",
+        201,
+        {"sha256": "{statement_sha256}"},
+    ),
+    Endpoint("settlement-signing-keys", "get", "/api/v1/settlement/signing-keys", "read", 200),
+    Endpoint(
+        "settlement-dispute",
+        "post",
+        "/api/v1/settlement/lines/{line_id}/disputes",
+        "write",
+        201,
+        {"reason": "We were owed 120 yen"},
+    ),
     Endpoint(
         "overlap-visibility-set",
         "put",
@@ -219,6 +265,9 @@ def federation_state() -> tuple[Any, ...]:
         sorted(CoinAccount.objects.values_list("pk", "balance", "version")),
         sorted(CoinHold.objects.values_list("pk", "state", "captured")),
         CoinTransaction.objects.count(),
+        sorted(SettlementDispute.objects.values_list("pk", "state")),
+        sorted(SettlementPeriod.objects.values_list("pk", "state")),
+        SettlementAcknowledgement.objects.count(),
     )
 
 
@@ -264,6 +313,39 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
     )
     services.version_propose(version=second, actor=Actor.system())
     return agreement
+
+
+def _settlement_periods(host: Partner, partner: Partner) -> dict[str, str]:
+    """January in review and February issued, each with one line: a fee the host owes the
+    partner."""
+    ids = {}
+    for month, name in ((1, "period_id"), (2, "issued_period_id")):
+        period = period_create(
+            host=host,
+            starts_on=date(2026, month, 1),
+            ends_on=date(2026, month, 28),
+            actor=Actor.system(),
+        )
+        fee = settlement_line_post(
+            host=host,
+            on=date(2026, month, 15),
+            kind=SettlementLine.Kind.FEE,
+            debtor=host,
+            creditor=partner,
+            amount_yen=Decimal(120),
+            note="referral fee",
+            actor=Actor.system(),
+        )
+        later = datetime(2026, month + 1, 1, tzinfo=UTC)
+        period_review_open(period, actor=Actor.system(), now=later)
+        ids[name] = str(period.pk)
+        if month == 1:
+            ids["line_id"] = str(fee.pk)
+    issued = SettlementPeriod.objects.get(pk=ids["issued_period_id"])
+    period_lock(issued, actor=Actor.system())
+    period_issue(issued, actor=Actor.system())
+    ids["statement_sha256"] = issued.statements.get(partner=partner).content_hash
+    return ids
 
 
 @pytest.fixture
@@ -316,6 +398,7 @@ def world(
         reference="CART-0",
         actor=Actor.system(),
     )
+    world.ids |= _settlement_periods(host, partner)
     world.ids |= {
         "agreement_id": str(agreement.pk),
         "number": "2",

@@ -1,0 +1,20 @@
+"""The settlement endpoints: a company's periods, its figures and statement, and disputes."""
+
+from federation.settlement.api.disputes import SettlementAcknowledgementApi, SettlementDisputeApi
+from federation.settlement.api.reading import (
+    SettlementPeriodApi,
+    SettlementPeriodListApi,
+    SettlementSigningKeysApi,
+    SettlementStatementApi,
+    SettlementStatementCsvApi,
+)
+
+__all__ = [
+    "SettlementAcknowledgementApi",
+    "SettlementDisputeApi",
+    "SettlementPeriodApi",
+    "SettlementPeriodListApi",
+    "SettlementSigningKeysApi",
+    "SettlementStatementApi",
+    "SettlementStatementCsvApi",
+]
