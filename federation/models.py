@@ -13,6 +13,13 @@ from federation.coins.models import (
 )
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
+from federation.referrals.models import (
+    ReferralClick,
+    ReferralConversion,
+    ReferralFee,
+    ReferralLink,
+    ReferralOffer,
+)
 
 __all__ = [
     "Agreement",
@@ -28,4 +35,9 @@ __all__ = [
     "EnrollmentBatch",
     "OverlapQuery",
     "OverlapVisibility",
+    "ReferralClick",
+    "ReferralConversion",
+    "ReferralFee",
+    "ReferralLink",
+    "ReferralOffer",
 ]

@@ -3,11 +3,13 @@
 from federation.agreements.tasks import expire_agreements
 from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
+from federation.referrals.tasks import lock_referral_fees
 
 __all__ = [
     "expire_agreements",
     "expire_coin_holds",
     "expire_coins",
+    "lock_referral_fees",
     "release_pending_coins",
     "run_enrollment_batch",
 ]
