@@ -1,13 +1,13 @@
-"""Which referral objects a company may reach. An offer is its source's and its destination's
-to read, its source's alone to hand links out for; a conversion is its destination's, by its
-own order id. Anything else, like a missing object, is a 404."""
+"""Which referral objects a company may reach through an offer's or an order's id: an offer's
+links are its source's alone (the destination reads the offer in the list, never its links or
+tokens); a conversion is its destination's, by its own order id. Anything else, like a missing
+object, is a 404."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from federation.referrals.models import ReferralConversion, ReferralOffer
@@ -15,16 +15,12 @@ from partners.errors import not_found
 from partners.models import Partner
 
 
-def access_offer(principal: Partner, offer_id: str, *, need: str = "read") -> ReferralOffer:
-    """The offer ``offer_id``: for ``need="read"`` when the principal is its source or its
-    destination, for ``need="write"`` (links) when it is its source."""
-    parties = Q(source=principal)
-    if need == "read":
-        parties |= Q(destination=principal)
+def access_source_offer(principal: Partner, offer_id: str) -> ReferralOffer:
+    """The offer ``offer_id`` of which the principal is the source."""
     found = None
     with suppress(ValueError, ValidationError):
         found = (
-            ReferralOffer.objects.filter(parties, pk=offer_id)
+            ReferralOffer.objects.filter(source=principal, pk=offer_id)
             .select_related("source", "destination")
             .first()
         )

@@ -422,3 +422,35 @@ def test_the_funnel_refuses_bad_ranges_and_costs_the_same_queries_for_more_data(
         click(campaign_link(offer, f"c{n}"))
     post(partner_key, "conversions", sale(hanako, "ORD-1", tokens=[link.token]))
     assert queries() == few
+
+
+def test_the_click_endpoint_takes_no_post(host: Partner, partner: Partner, agreed: Any) -> None:
+    link = campaign_link(host_offer(host, partner))
+    assert Client().post(f"/r/{link.token}").status_code == 405
+    assert Client().head(f"/r/{link.token}").status_code == 302
+    assert ReferralClick.objects.count() == 1
+
+
+def test_the_lists_cost_the_same_queries_for_more_rows(
+    host: Partner, partner: Partner, host_key: Key, taro: Any
+) -> None:
+    offer = host_offer(host, partner)
+    client = client_for(host_key)
+    paths = ["/api/v1/referrals/offers", f"/api/v1/referrals/offers/{offer.pk}/links"]
+
+    def queries() -> list[int]:
+        counts = []
+        for path in paths:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(path).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    campaign_link(offer)
+    client.get(paths[0])  # the key's last use is recorded on its first request, not counted here
+    few = queries()
+    for n in range(4):
+        host_offer(host, partner)
+        post(host_key, f"offers/{offer.pk}/links", {"member_number": taro.member_number})
+        campaign_link(offer, f"c{n}")
+    assert queries() == few

@@ -15,7 +15,7 @@ from consent.errors import ConsentErrorCode
 from federation.agreements.access import access_counterparty_by_slug
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, WRITE, FederationEndpoint
-from federation.referrals.access import access_offer
+from federation.referrals.access import access_source_offer
 from federation.referrals.api.inputs import LinkInput, OfferInput
 from federation.referrals.api.outputs import LinkOutput, OfferOutput, link_view, offer_view
 from federation.referrals.errors import ReferralErrorCode
@@ -127,7 +127,7 @@ class ReferralLinkListApi(FederationEndpoint):
         "the offer is a 404.",
     )
     def get(self, request: Request, offer_id: str) -> Response:
-        offer = access_offer(self.partner, offer_id, need="write")
+        offer = access_source_offer(self.partner, offer_id)
         return self.filtered_page(
             NoFilters,
             links_of(offer),
@@ -160,7 +160,7 @@ class ReferralLinkListApi(FederationEndpoint):
         ReferralErrorCode.OFFER_NOT_VALID,
     )
     def post(self, request: Request, offer_id: str) -> Response:
-        offer = access_offer(self.partner, offer_id, need="write")
+        offer = access_source_offer(self.partner, offer_id)
         values: dict[str, Any] = self.validated(LinkInput)
         member = None
         if "member_number" in values:

@@ -123,7 +123,9 @@ def _create(
     )
     conversion.full_clean(validate_constraints=False)
     try:
-        with transaction.atomic():  # a report of the same order racing this one
+        # A report racing this one for the same order, or for the member's first conversion
+        # of this offer and kind: the constraints let one through, the other reports again.
+        with transaction.atomic():
             conversion.save()
     except IntegrityError:
         raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS) from None
