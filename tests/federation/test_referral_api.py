@@ -454,3 +454,18 @@ def test_the_lists_cost_the_same_queries_for_more_rows(
         post(host_key, f"offers/{offer.pk}/links", {"member_number": taro.member_number})
         campaign_link(offer, f"c{n}")
     assert queries() == few
+
+
+def test_the_schema_documents_every_refusal_of_a_conversion() -> None:
+    schema = client_for(None).get("/api/schema/", {"format": "json"}).json()
+    responses = schema["paths"]["/api/v1/referrals/conversions"]["post"]["responses"]
+
+    def codes(status: str) -> set[str]:
+        return set(responses[status]["content"]["application/json"]["examples"])
+
+    assert {"outside_window", "no_referral_click", "offer_not_valid"} <= codes("422")
+    assert {"no_agreement", "consent_required"} <= codes("403")
+    assert "conversion_exists" in codes("409")
+    assert "not_found" in codes("404")
+    refunds = schema["paths"]["/api/v1/referrals/refunds"]["post"]["responses"]
+    assert "already_refunded" in set(refunds["409"]["content"]["application/json"]["examples"])

@@ -15,8 +15,8 @@ from consent.errors import ConsentErrorCode
 from federation.errors import FederationErrorCode
 from federation.kernel.api import WRITE, FederationEndpoint
 from federation.referrals.access import access_conversion_by_order
-from federation.referrals.api.inputs import ConversionInput, RefundInput
-from federation.referrals.api.outputs import ConversionOutput, conversion_out
+from federation.referrals.api.inputs import ReferralConversionInput, ReferralRefundInput
+from federation.referrals.api.outputs import ReferralConversionOutput, conversion_out
 from federation.referrals.errors import ReferralErrorCode
 from federation.referrals.models import ReferralFee
 from federation.referrals.services import (
@@ -44,8 +44,8 @@ class ReferralConversionApi(FederationEndpoint):
     idempotency_required = True
 
     @extend_schema(
-        request=ConversionInput,
-        responses={201: ConversionOutput},
+        request=ReferralConversionInput,
+        responses={201: ReferralConversionOutput},
         operation_id="referrals_conversions_create",
         summary="Report a referred lead or sale",
         description="A `lead` (the member joined your programme) or a `sale` (their first "
@@ -86,7 +86,7 @@ class ReferralConversionApi(FederationEndpoint):
         ConsentErrorCode.CONSENT_REQUIRED,
     )
     def post(self, request: Request) -> Response:
-        values = self.validated(ConversionInput)
+        values = self.validated(ReferralConversionInput)
         member = access_member_by_number(self.partner, values["member_number"])
         conversion = referral_conversion_report(
             destination=self.partner,
@@ -99,7 +99,7 @@ class ReferralConversionApi(FederationEndpoint):
             actor=self.actor,
         )
         body = conversion_out(conversion, _fee(conversion.pk))
-        return Response(ConversionOutput(body).data, status=status.HTTP_201_CREATED)
+        return Response(ReferralConversionOutput(body).data, status=status.HTTP_201_CREATED)
 
 
 class ReferralRefundApi(FederationEndpoint):
@@ -107,8 +107,8 @@ class ReferralRefundApi(FederationEndpoint):
     idempotency_required = True
 
     @extend_schema(
-        request=RefundInput,
-        responses={200: ConversionOutput},
+        request=ReferralRefundInput,
+        responses={200: ReferralConversionOutput},
         operation_id="referrals_refunds_create",
         summary="Report the refund of a referred order",
         description="The order of a conversion you reported was refunded: its fee is "
@@ -118,9 +118,9 @@ class ReferralRefundApi(FederationEndpoint):
     )
     @raises(ErrorCode.NOT_FOUND, ReferralErrorCode.ALREADY_REFUNDED)
     def post(self, request: Request) -> Response:
-        values = self.validated(RefundInput)
+        values = self.validated(ReferralRefundInput)
         conversion = access_conversion_by_order(self.partner, values["order_id"])
         refunded = referral_conversion_refund(
             conversion=conversion, reason=values.get("reason") or "refund", actor=self.actor
         )
-        return Response(ConversionOutput(conversion_out(refunded, None)).data)
+        return Response(ReferralConversionOutput(conversion_out(refunded, None)).data)

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from federation.kernel.api import READ, FederationEndpoint
-from federation.referrals.api.outputs import FunnelOutput, funnel_row_view
+from federation.referrals.api.outputs import ReferralFunnelOutput, funnel_row_view
 from federation.referrals.selectors import funnel_of
 from partners.api.schema import raises
 from partners.errors import ErrorCode, validation_failed
@@ -39,7 +39,7 @@ class ReferralFunnelApi(FederationEndpoint):
             OpenApiParameter("to", date, description="The last day (default: today)."),
             OpenApiParameter("offer", uuid.UUID, description="Only this offer of yours."),
         ],
-        responses=FunnelOutput,
+        responses=ReferralFunnelOutput,
         operation_id="referrals_funnel",
         summary="Your referral funnel",
         description="Per offer your company is party to and per day in Japan (`from` to `to`, "
@@ -65,4 +65,4 @@ class ReferralFunnelApi(FederationEndpoint):
             except ValueError:
                 raise validation_failed("offer", _("An offer id.")) from None
         rows = funnel_of(self.partner, first=first, last=last, offer_ids=offer_ids)
-        return Response(FunnelOutput({"rows": [funnel_row_view(row) for row in rows]}).data)
+        return Response(ReferralFunnelOutput({"rows": [funnel_row_view(row) for row in rows]}).data)

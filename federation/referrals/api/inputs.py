@@ -50,7 +50,7 @@ class PercentField(serializers.Field):
         return Decimal(data)
 
 
-class OfferInput(StrictInputSerializer):
+class ReferralOfferInput(StrictInputSerializer):
     destination = serializers.SlugField(
         max_length=50, help_text="The slug of the company whose product you recommend."
     )
@@ -73,7 +73,7 @@ class OfferInput(StrictInputSerializer):
     )
 
 
-class LinkInput(StrictInputSerializer):
+class ReferralLinkInput(StrictInputSerializer):
     member_number = serializers.CharField(
         required=False, max_length=64, help_text="Your own member who recommends the offer."
     )
@@ -109,7 +109,7 @@ class OccurredAtField(serializers.DateTimeField):
         return at
 
 
-class ConversionInput(StrictInputSerializer):
+class ReferralConversionInput(StrictInputSerializer):
     kind = choice_field(
         ReferralConversion.Kind,
         help_text="`lead`: the member joined your programme; `sale`: their first purchase.",
@@ -143,7 +143,7 @@ class ConversionInput(StrictInputSerializer):
         return attrs
 
 
-class RefundInput(StrictInputSerializer):
+class ReferralRefundInput(StrictInputSerializer):
     order_id = serializers.CharField(max_length=100, help_text="The converted order.")
     reason = serializers.CharField(
         required=False, max_length=300, help_text="Why (default: refund)."

@@ -16,8 +16,13 @@ from federation.agreements.access import access_counterparty_by_slug
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, WRITE, FederationEndpoint
 from federation.referrals.access import access_source_offer
-from federation.referrals.api.inputs import LinkInput, OfferInput
-from federation.referrals.api.outputs import LinkOutput, OfferOutput, link_view, offer_view
+from federation.referrals.api.inputs import ReferralLinkInput, ReferralOfferInput
+from federation.referrals.api.outputs import (
+    ReferralLinkOutput,
+    ReferralOfferOutput,
+    link_view,
+    offer_view,
+)
 from federation.referrals.errors import ReferralErrorCode
 from federation.referrals.selectors import links_of, offers_of
 from federation.referrals.services import (
@@ -51,7 +56,7 @@ class ReferralOfferListApi(FederationEndpoint):
 
     @list_schema(
         NoFilters,
-        OfferOutput,
+        ReferralOfferOutput,
         operation_id="referrals_offers_list",
         summary="List referral offers",
         description="The referral offers your company is the source (it refers customers and "
@@ -61,14 +66,14 @@ class ReferralOfferListApi(FederationEndpoint):
         return self.filtered_page(
             NoFilters,
             offers_of(self.partner),
-            OfferOutput,
+            ReferralOfferOutput,
             pagination=OfferPagination,
             present=lambda offer: offer_view(offer, self.partner),
         )
 
     @extend_schema(
-        request=OfferInput,
-        responses={201: OfferOutput},
+        request=ReferralOfferInput,
+        responses={201: ReferralOfferOutput},
         operation_id="referrals_offers_create",
         summary="Create a referral offer",
         description="An offer of the destination's product that your company recommends: an "
@@ -95,7 +100,7 @@ class ReferralOfferListApi(FederationEndpoint):
     )
     @raises(FederationErrorCode.NO_AGREEMENT, ReferralErrorCode.FEE_NOT_ALLOWED)
     def post(self, request: Request) -> Response:
-        values = self.validated(OfferInput)
+        values = self.validated(ReferralOfferInput)
         destination = access_counterparty_by_slug(
             self.partner, values["destination"], missing=no_referral_agreement(self.partner)
         )
@@ -110,7 +115,8 @@ class ReferralOfferListApi(FederationEndpoint):
             actor=self.actor,
         )
         return Response(
-            OfferOutput(offer_view(offer, self.partner)).data, status=status.HTTP_201_CREATED
+            ReferralOfferOutput(offer_view(offer, self.partner)).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
@@ -119,7 +125,7 @@ class ReferralLinkListApi(FederationEndpoint):
 
     @list_schema(
         NoFilters,
-        LinkOutput,
+        ReferralLinkOutput,
         operation_id="referrals_links_list",
         summary="List the links of your offer",
         description="The links and codes your company handed out for one of its offers, "
@@ -131,14 +137,14 @@ class ReferralLinkListApi(FederationEndpoint):
         return self.filtered_page(
             NoFilters,
             links_of(offer),
-            LinkOutput,
+            ReferralLinkOutput,
             pagination=LinkPagination,
             present=lambda link: link_view(link, request),
         )
 
     @extend_schema(
-        request=LinkInput,
-        responses={201: LinkOutput},
+        request=ReferralLinkInput,
+        responses={201: ReferralLinkOutput},
         operation_id="referrals_links_create",
         summary="Create a referral link and code",
         description="A link (`url`, with an opaque token) and a short code for one of your "
@@ -161,7 +167,7 @@ class ReferralLinkListApi(FederationEndpoint):
     )
     def post(self, request: Request, offer_id: str) -> Response:
         offer = access_source_offer(self.partner, offer_id)
-        values: dict[str, Any] = self.validated(LinkInput)
+        values: dict[str, Any] = self.validated(ReferralLinkInput)
         member = None
         if "member_number" in values:
             member = access_member_by_number(self.partner, values["member_number"])
@@ -172,4 +178,6 @@ class ReferralLinkListApi(FederationEndpoint):
             channel=values.get("channel", ""),
             actor=self.actor,
         )
-        return Response(LinkOutput(link_view(link, request)).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ReferralLinkOutput(link_view(link, request)).data, status=status.HTTP_201_CREATED
+        )

@@ -15,7 +15,7 @@ from federation.referrals.selectors import FunnelRow
 from partners.models import Partner
 
 
-class OfferOutput(serializers.Serializer):
+class ReferralOfferOutput(serializers.Serializer):
     offer_id = serializers.UUIDField()
     role = serializers.CharField(help_text="`source` (you refer) or `destination` (you pay).")
     source = serializers.CharField(  # type: ignore[assignment]
@@ -63,7 +63,7 @@ def offer_view(offer: ReferralOffer, caller: Partner) -> dict[str, Any]:
     }
 
 
-class LinkOutput(serializers.Serializer):
+class ReferralLinkOutput(serializers.Serializer):
     link_id = serializers.IntegerField()
     offer_id = serializers.UUIDField()
     url = serializers.CharField(help_text="The link to hand out: it records the click.")
@@ -91,7 +91,7 @@ def link_view(link: ReferralLink, request: Request) -> dict[str, Any]:
     }
 
 
-class ConversionOutput(serializers.Serializer):
+class ReferralConversionOutput(serializers.Serializer):
     conversion_id = serializers.IntegerField()
     offer_id = serializers.UUIDField()
     kind = serializers.CharField()
@@ -115,7 +115,7 @@ def conversion_out(conversion: ReferralConversion, fee: Any) -> dict[str, Any]:
     }
 
 
-class FunnelRowOutput(serializers.Serializer):
+class ReferralFunnelRowOutput(serializers.Serializer):
     offer_id = serializers.UUIDField()
     role = serializers.CharField(help_text="`source`: fees you earn; `destination`: you owe.")
     day = serializers.DateField(help_text="The day in Japan.")
@@ -126,8 +126,8 @@ class FunnelRowOutput(serializers.Serializer):
     fees_yen = serializers.CharField(help_text="Fees net of clawbacks, reversed ones left out.")
 
 
-class FunnelOutput(serializers.Serializer):
-    rows = FunnelRowOutput(many=True)
+class ReferralFunnelOutput(serializers.Serializer):
+    rows = ReferralFunnelRowOutput(many=True)
 
 
 def funnel_row_view(row: FunnelRow) -> dict[str, Any]:
