@@ -4,11 +4,13 @@ else writes here."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,13 +18,21 @@ from django.utils.translation import gettext_lazy
 from consent.names import partner_name
 from federation.kernel.admin import AllianceConsoleAdmin, related_filter
 from federation.referrals.models import ReferralConversion, ReferralFee, ReferralOffer
-from federation.referrals.selectors import review_queue
+from federation.referrals.selectors import funnel_of, review_queue
 from federation.referrals.services import referral_conversion_approve, referral_conversion_reject
 from partners.actors import Actor
 from partners.admin.base import error_text
 from partners.admin.export import CsvExportMixin
+from partners.charts import bar_chart
 from partners.errors import ApplicationError
 
+FUNNEL_DAYS = 30
+FUNNEL_STEPS = (
+    ("clicks", gettext_lazy("Clicks")),
+    ("conversions", gettext_lazy("Conversions")),
+    ("flagged", gettext_lazy("Flagged")),
+    ("rejected", gettext_lazy("Rejected")),
+)
 REVIEWS = {"approve": referral_conversion_approve, "reject": referral_conversion_reject}
 
 
@@ -36,6 +46,7 @@ class ReferralOfferAdmin(CsvExportMixin, AllianceConsoleAdmin):
         "attribution_days",
         "valid_from",
         "valid_until",
+        "funnel_link",
     ]
     list_filter = [
         related_filter("source", gettext_lazy("source")),
@@ -94,6 +105,37 @@ class ReferralOfferAdmin(CsvExportMixin, AllianceConsoleAdmin):
         if obj.sale_fee_percent is not None:
             return f"{obj.sale_fee_percent.normalize()}%"
         return f"¥{obj.sale_fee_yen}" if obj.sale_fee_yen is not None else "—"
+
+    @admin.display(description=gettext_lazy("funnel"))
+    def funnel_link(self, obj: ReferralOffer) -> str:
+        return format_html('<a href="{}">{}</a>', self.url_of("funnel", obj.pk), _("funnel"))
+
+    def get_urls(self) -> list[URLPattern]:
+        pages = self.custom_urls(("<path:object_id>/funnel/", "funnel", self.funnel_view))
+        return pages + super().get_urls()
+
+    def funnel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The offer's funnel over the last ``FUNNEL_DAYS`` days: clicks, conversions that
+        count, flagged and rejected ones as a chart, and per day as a table with the fees."""
+        offer = self.managed_object(request, object_id)
+        assert isinstance(offer, ReferralOffer)
+        last = timezone.localdate()
+        first = last - timedelta(days=FUNNEL_DAYS - 1)
+        rows = funnel_of(offer.source, first=first, last=last, offer_ids=[offer.pk])
+        totals = [sum(getattr(row, name) for row in rows) for name, _label in FUNNEL_STEPS]
+        chart = bar_chart(
+            title=_("Funnel of the last %(days)s days") % {"days": FUNNEL_DAYS},
+            labels=[str(label) for _name, label in FUNNEL_STEPS],
+            values=totals,
+        )
+        return self.page(
+            request,
+            "admin/federation/referrals/funnel.html",
+            title=_("Funnel: %(offer)s") % {"offer": offer.title_en},
+            offer=offer,
+            chart=chart,
+            rows=rows,
+        )
 
 
 @admin.register(ReferralConversion)

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from federation.models import Agreement
-from federation.referrals.models import ReferralConversion, ReferralFee
+from federation.referrals.models import ReferralConversion, ReferralFee, ReferralOffer
 from partners.models import AuditEvent, Partner
 from tests.federation.referral_world import (
     campaign_link,
@@ -47,7 +47,9 @@ def test_every_referral_page_answers_a_manager_and_nobody_else(
     flagged: Any, alliance_manager: User, compliance_reviewer: User, partner_admin: User
 ) -> None:
     pages = [f"{BASE}{m}/" for m in ("referraloffer", "referralconversion", "referralfee")]
+    offer = ReferralOffer.objects.get()
     pages += [
+        f"{BASE}referraloffer/{offer.pk}/funnel/",
         REVIEW,
         f"{BASE}referralconversion/{flagged[0].pk}/change/",
         f"{BASE}referralfee/{ReferralFee.objects.get().pk}/change/",
@@ -123,3 +125,15 @@ def test_japanese_console_pages(flagged: Any, alliance_manager: User) -> None:
     page = _client(alliance_manager).get(REVIEW, HTTP_ACCEPT_LANGUAGE="ja")
     assert "承認" in page.content.decode()
     assert Agreement.objects.count() == 1
+
+
+def test_an_offers_funnel_is_a_chart_and_a_table(flagged: Any, alliance_manager: User) -> None:
+    offer = ReferralOffer.objects.get()
+    page = _client(alliance_manager).get(f"{BASE}referraloffer/{offer.pk}/funnel/")
+    content = page.content.decode()
+    assert "class='sanpo-chart-svg'" in content
+    row = page.context["rows"][0]
+    assert (row.clicks, row.conversions, row.flagged, row.rejected) == (1, 1, 2, 0)
+    assert row.fees_yen == 500
+    missing = _client(alliance_manager).get(f"{BASE}referraloffer/not-an-offer/funnel/")
+    assert missing.status_code == 404
