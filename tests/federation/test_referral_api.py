@@ -469,3 +469,35 @@ def test_the_schema_documents_every_refusal_of_a_conversion() -> None:
     assert "not_found" in codes("404")
     refunds = schema["paths"]["/api/v1/referrals/refunds"]["post"]["responses"]
     assert "already_refunded" in set(refunds["409"]["content"]["application/json"]["examples"])
+
+
+def test_a_company_never_reads_another_companys_funnel(
+    host: Partner,
+    partner: Partner,
+    outsider: Partner,
+    outsider_key: Key,
+    partner_key: Key,
+    hanako: Any,
+) -> None:
+    offer = host_offer(host, partner)
+    link = campaign_link(offer)
+    click(link)
+    post(partner_key, "conversions", sale(hanako, "ORD-1", tokens=[link.token]))
+    stranger = client_for(outsider_key)
+    for query in ("", f"?offer={offer.pk}"):
+        response = stranger.get(f"/api/v1/referrals/funnel{query}")
+        assert response.status_code == 200
+        assert response.json() == {"rows": []}
+    assert str(offer.pk) not in stranger.get("/api/v1/referrals/offers").content.decode()
+
+
+def test_a_lead_earns_the_lead_fee(
+    host: Partner, partner: Partner, partner_key: Key, hanako: Any
+) -> None:
+    link = campaign_link(host_offer(host, partner))
+    click(link)
+    body = {"kind": "lead", "member_number": "B-1", "order_id": "SIGNUP-1", "tokens": [link.token]}
+    response = post(partner_key, "conversions", body)
+    assert response.status_code == 201, response.content
+    assert response.json()["fee_yen"] == "200"
+    assert ReferralConversion.objects.get().amount_yen == 0
