@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -219,7 +220,7 @@ class ReferralConversionAdmin(CsvExportMixin, AllianceConsoleAdmin):
     def review_view(self, request: HttpRequest) -> HttpResponse:
         """The flagged conversions, oldest first, each with its approve and reject form."""
         if not self.has_view_permission(request):
-            return HttpResponseRedirect(self.url_of("changelist"))
+            raise PermissionDenied
         rows = [
             (conversion, self.url_of("review_one", conversion.pk))
             for conversion in review_queue()[:200]

@@ -21,6 +21,7 @@ from federation.referrals.services import attribution as rules
 from federation.referrals.services import (
     referral_click,
     referral_conversion_approve,
+    referral_conversion_refund,
     referral_conversion_reject,
     referral_fees_lock_due,
     referral_link_create,
@@ -301,3 +302,19 @@ def test_a_lead_without_a_lead_fee_earns_nothing(host: Partner, partner: Partner
     lead = report(partner, member, "L-1", link.token, kind="lead", amount=Decimal(0))
     assert lead.state == "recorded"
     assert not ReferralFee.objects.exists()
+
+
+def test_a_refunded_rejected_conversion_stays_rejected(
+    host: Partner, partner: Partner, hanako: MemberAccount
+) -> None:
+    link = campaign_link(host_offer(host, partner))
+    click(link)
+    report(partner, hanako, "O-1", link.token)
+    flagged = report(partner, hanako, "O-2", link.token)
+    rejected = referral_conversion_reject(conversion=flagged, reason="a retry", actor=SYSTEM)
+    refunded = referral_conversion_refund(conversion=rejected, actor=SYSTEM)
+    assert refunded.state == "rejected"
+    assert refunded.refunded_at is not None
+    with pytest.raises(ApplicationError) as again:
+        referral_conversion_refund(conversion=refunded, actor=SYSTEM)
+    assert again.value.code == "already_refunded"

@@ -51,7 +51,7 @@ def attribute_clicks(links: list[ReferralLink], occurred_at: datetime) -> Attrib
     links were never clicked."""
     best: ReferralClick | None = None
     too_old = False
-    for link in links:
+    for link in links:  # at most ten (the API's limit): one indexed lookup each
         last = (
             ReferralClick.objects.filter(link=link, at__lte=occurred_at)
             .order_by("-at", "-id")

@@ -232,12 +232,15 @@ def referral_conversion_refund(
     *, conversion: ReferralConversion, actor: Actor, reason: str = "refund"
 ) -> ReferralConversion:
     """The destination refunded the order of ``conversion``: its fee is reversed while
-    pending, clawed back once locked or settled. Raises already_refunded."""
+    pending, clawed back once locked or settled. A flagged conversion leaves the review queue
+    (there is nothing left to pay); a rejected one stays rejected. Raises already_refunded."""
     with transaction.atomic():
         conversion = ReferralConversion.objects.select_for_update().get(pk=conversion.pk)
-        if conversion.state == State.REFUNDED:
+        if conversion.refunded_at is not None:
             raise ApplicationError(ReferralErrorCode.ALREADY_REFUNDED)
-        conversion.state, conversion.refunded_at = State.REFUNDED, timezone.now()
+        if conversion.state != State.REJECTED:
+            conversion.state = State.REFUNDED
+        conversion.refunded_at = timezone.now()
         conversion.save(update_fields=["state", "refunded_at"])
         changed = fee_refund(conversion=conversion, reason=reason[:300])
         audit_record(

@@ -33,6 +33,7 @@ from partners.models import MemberAccount, Partner
 from partners.services import audit_record
 
 _HTTPS = URLValidator(schemes=["https"])
+TEXTS = ("title_ja", "title_en", "description_ja", "description_en")
 
 
 def no_referral_agreement(source: Partner) -> ApplicationError:
@@ -151,9 +152,6 @@ def referral_offer_create(
             detail={"destination": destination.slug, "agreement": str(terms.agreement.pk)},
         )
     return offer
-
-
-TEXTS = ("title_ja", "title_en", "description_ja", "description_en")
 
 
 def referral_link_create(
