@@ -44,6 +44,8 @@ app.conf.beat_schedule = {
     "federation-release-pending-coins": _at("federation.tasks.release_pending_coins", minute=9),
     # 00:15 in Japan: a lot that expires on a day expires at its start.
     "federation-expire-coins": _at("federation.tasks.expire_coins", minute=15, hour=15),
+    # 00:35 in Japan: fees whose review period ended by then go into that day's settlement.
+    "federation-lock-referral-fees": _at("federation.tasks.lock_referral_fees", minute=35, hour=15),
     "federation-expire-coin-holds": _at("federation.tasks.expire_coin_holds", minute="*"),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"

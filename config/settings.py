@@ -254,6 +254,13 @@ SPECTACULAR_SETTINGS = {
             "Idempotency-Key, and a refusal is its final answer.",
         },
         {
+            "name": "referrals",
+            "description": "Cross-referrals: the source's offers and links (with printable "
+            "codes), the destination's conversions and refunds, and each company's own funnel. "
+            "Clicks go through the public `/r/<token>` link, which only ever redirects to the "
+            "offer's landing page.",
+        },
+        {
             "name": "agreements",
             "description": "The co-marketing agreements your company is party to, their "
             "versioned terms, and your signature.",

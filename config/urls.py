@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health
+from federation.referrals.views import referral_click_view
 from partners.admin.partner_console import partner_site
 from partners.api.errors import json_handler404, json_handler500
 from partners.preferences import set_language
@@ -77,6 +78,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("preferences/", include("consent.preference_page.urls")),
     path("compliance/", include("consent.compliance.urls")),
+    # A referral link's click: public, it records the visit and redirects to the offer's page.
+    path("r/<str:token>", referral_click_view, name="referral-click"),
     # The API root: each app contributes its own endpoints, so no app includes a higher one's.
     path("api/v1/", include("partners.api.urls")),
     path("api/v1/", include("consent.urls")),

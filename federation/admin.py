@@ -6,6 +6,7 @@ from federation.coins import admin as coins_admin
 from federation.coins import admin_actions as coin_actions_admin
 from federation.enrollment import admin as enrollment_admin
 from federation.overlap import admin as overlap_admin
+from federation.referrals import admin as referrals_admin
 from federation.settlement import admin as settlement_admin
 
 __all__ = [
@@ -14,5 +15,6 @@ __all__ = [
     "coins_admin",
     "enrollment_admin",
     "overlap_admin",
+    "referrals_admin",
     "settlement_admin",
 ]

@@ -24,14 +24,16 @@ class FederationConfig(AppConfig):
         from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
         from federation.overlap import registrations as overlap
+        from federation.referrals import registrations as referrals
         from federation.settlement import registrations as settlement
         from partners.audit_actions import register_audit_actions
         from partners.errors import register_error_codes
 
         register_error_codes(errors.FederationErrorCode, errors.STATUSES)
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
-        # Agreements first: the rest stand on it.
-        for domain in (agreements, enrollment, overlap, coins, settlement):
+        # Agreements first: the rest stand on it. Referrals next, so the terms document keeps
+        # its parts in the order they were written in (its referral part came with it).
+        for domain in (agreements, referrals, enrollment, overlap, coins, settlement):
             domain.register()
         enrollment_panels.register()  # the enrollment panel of a member's page in the console
         # What partner staff see of their company's programmes in the partner console.

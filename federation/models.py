@@ -13,6 +13,13 @@ from federation.coins.models import (
 )
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.overlap.models import OverlapQuery, OverlapVisibility
+from federation.referrals.models import (
+    ReferralClick,
+    ReferralConversion,
+    ReferralFee,
+    ReferralLink,
+    ReferralOffer,
+)
 from federation.settlement.models import (
     SettlementAcknowledgement,
     SettlementDispute,
@@ -36,6 +43,11 @@ __all__ = [
     "EnrollmentBatch",
     "OverlapQuery",
     "OverlapVisibility",
+    "ReferralClick",
+    "ReferralConversion",
+    "ReferralFee",
+    "ReferralLink",
+    "ReferralOffer",
     "SettlementAcknowledgement",
     "SettlementDispute",
     "SettlementLine",

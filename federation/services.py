@@ -11,9 +11,12 @@ from federation.enrollment import services as _enrollment
 from federation.enrollment.services import *  # noqa: F403
 from federation.overlap import services as _overlap
 from federation.overlap.services import *  # noqa: F403
+from federation.referrals import services as _referrals
+from federation.referrals.services import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _agreements.__all__
 __all__ += _coins.__all__
 __all__ += _enrollment.__all__
 __all__ += _overlap.__all__
+__all__ += _referrals.__all__

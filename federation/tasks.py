@@ -3,6 +3,7 @@
 from federation.agreements.tasks import expire_agreements
 from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
+from federation.referrals.tasks import lock_referral_fees
 from federation.settlement.tasks import compute_settlement_period
 
 __all__ = [
@@ -10,6 +11,7 @@ __all__ = [
     "expire_agreements",
     "expire_coin_holds",
     "expire_coins",
+    "lock_referral_fees",
     "release_pending_coins",
     "run_enrollment_batch",
 ]

@@ -1,5 +1,5 @@
 """Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap,
-settlement), included in the partner API under /api/v1/."""
+settlement, referrals), included in the partner API under /api/v1/."""
 
 from django.urls import path
 
@@ -8,6 +8,7 @@ from federation.coins import api as api_coins
 from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
 from federation.overlap import api as api_overlap
+from federation.referrals import api as api_referrals
 from federation.settlement import api as api_settlement
 
 urlpatterns = [
@@ -116,6 +117,19 @@ urlpatterns = [
         api_settlement.SettlementDisputeApi.as_view(),
         name="settlement-dispute",
     ),
+    path("referrals/offers", api_referrals.ReferralOfferListApi.as_view(), name="referral-offers"),
+    path(
+        "referrals/offers/<str:offer_id>/links",
+        api_referrals.ReferralLinkListApi.as_view(),
+        name="referral-links",
+    ),
+    path(
+        "referrals/conversions",
+        api_referrals.ReferralConversionApi.as_view(),
+        name="referral-conversions",
+    ),
+    path("referrals/refunds", api_referrals.ReferralRefundApi.as_view(), name="referral-refunds"),
+    path("referrals/funnel", api_referrals.ReferralFunnelApi.as_view(), name="referral-funnel"),
     path("overlap", api_overlap.OverlapApi.as_view(), name="overlap"),
     path(
         "overlap/visibility",

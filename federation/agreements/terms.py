@@ -53,7 +53,6 @@ JOINT_USE_ITEMS = (
     "responsible_address",
     "responsible_representative",
 )
-MAX_ATTRIBUTION_DAYS = 365
 
 # What people read for the codes of a data flow (the console's form, its readable versions and
 # their diff); the codes themselves are what the document stores.
@@ -269,67 +268,7 @@ def _clean_joint_use(notice: Any, path: str, context: TermsContext) -> dict[str,
     return {item: str(notice.get(item, "")).strip() for item in JOINT_USE_ITEMS}
 
 
-# --- Referral terms -------------------------------------------------------------------
-# Checked here until the referral domain lands (its issue moves this section into
-# federation.referrals, registered as overlap's and coins' are).
-
-
-def _clean_referral(raw: Any, context: TermsContext) -> dict[str, Any] | None:
-    if raw is MISSING or raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        context.fail("referral", _("Give fee_yen or fee_percent, and attribution_days."))
-        return None
-    fee_yen, fee_percent = raw.get("fee_yen"), raw.get("fee_percent")
-    days = raw.get("attribution_days")
-    if (fee_yen is None) == (fee_percent is None):
-        context.fail("referral", _("Give exactly one of fee_yen and fee_percent."))
-    yen = percent = None
-    if fee_yen is not None:
-        yen = decimal_text(fee_yen, minimum=Decimal(0), maximum=Decimal(10_000_000))
-        if yen is None:
-            context.fail("referral.fee_yen", _("A decimal string of yen, 0 to 10,000,000."))
-    if fee_percent is not None:
-        percent = decimal_text(fee_percent, minimum=Decimal(0), maximum=Decimal(100))
-        if percent is None:
-            context.fail("referral.fee_percent", _("A decimal string from 0 to 100."))
-    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_ATTRIBUTION_DAYS:
-        context.fail(
-            "referral.attribution_days",
-            _("Whole days from 1 to %(most)s.") % {"most": MAX_ATTRIBUTION_DAYS},
-        )
-    return {"fee_yen": yen, "fee_percent": percent, "attribution_days": days}
-
-
-REFERRAL_INPUTS = TermsInputs(
-    title=gettext_lazy("Referrals"),
-    inputs=(
-        TermsInput(
-            "fee_yen",
-            gettext_lazy("Referral fee"),
-            kind="decimal",
-            unit="yen",
-            help=gettext_lazy("Per referred member; give this or the percentage."),
-        ),
-        TermsInput(
-            "fee_percent",
-            gettext_lazy("Referral fee as a percentage"),
-            kind="decimal",
-            unit="percent",
-            help=gettext_lazy("A share instead of a fixed fee; 0 to 100."),
-        ),
-        TermsInput(
-            "attribution_days",
-            gettext_lazy("Attribution window"),
-            unit="days",
-            help=gettext_lazy("How long a referral counts: 1 to 365 days."),
-        ),
-    ),
-    optional=True,
-)
-
 register_terms_section("data_flows", _clean_data_flows)
-register_terms_section("referral", _clean_referral, inputs=REFERRAL_INPUTS)
 
 
 def canonical(document: Any) -> str:

@@ -237,6 +237,8 @@ def test_the_add_form_starts_from_an_example_terms_document(
         "fee_yen": "500",
         "fee_percent": None,
         "attribution_days": 30,
+        "lead_fee_yen": None,  # the referral domain's inputs, not in the example document
+        "review_days": None,
     }
     assert response.context["formset"].initial == [{"partner": host}]
     content = response.content.decode()
@@ -927,6 +929,8 @@ def test_a_version_reads_as_terms_not_json(
         ("Referral fee", "¥1,500"),
         ("Referral fee as a percentage", "—"),
         ("Attribution window", "30 days"),
+        ("Fee per lead", "—"),
+        ("Review period", "—"),
     ]
     assert sections["coin"].rows == [("Coin exchange", "Yes")]
     unset = ["—"] * 6  # the programs' earning and expiry settings, not given here

@@ -20,6 +20,19 @@ from federation.models import (
     OverlapQuery,
     OverlapVisibility,
 )
+from federation.referrals.models import (
+    ReferralConversion,
+    ReferralFee,
+    ReferralLink,
+    ReferralOffer,
+)
+from federation.referrals.services import (
+    Referral,
+    referral_click,
+    referral_conversion_report,
+    referral_link_create,
+    referral_offer_create,
+)
 from federation.settlement.models import (
     SettlementAcknowledgement,
     SettlementDispute,
@@ -242,6 +255,54 @@ ENDPOINTS = [
         201,
         {"reason": "We were owed 120 yen"},
     ),
+    Endpoint("referral-offer-list", "get", "/api/v1/referrals/offers", "read", 200),
+    Endpoint(
+        "referral-offer-create",
+        "post",
+        "/api/v1/referrals/offers",
+        "write",
+        201,
+        {
+            "destination": "host-co",
+            "title_ja": "春の新作",
+            "title_en": "Spring collection",
+            "landing_url": "https://brand-co.example/spring",
+        },
+        stranger=(403, "no_agreement"),
+    ),
+    Endpoint("referral-link-list", "get", "/api/v1/referrals/offers/{offer_id}/links", "read", 200),
+    Endpoint(
+        "referral-link-create",
+        "post",
+        "/api/v1/referrals/offers/{offer_id}/links",
+        "write",
+        201,
+        {"campaign": "spring-flyers"},
+    ),
+    Endpoint(
+        "referral-conversion",
+        "post",
+        "/api/v1/referrals/conversions",
+        "write",
+        201,
+        {
+            "kind": "lead",
+            "member_number": "BC-7731",
+            "order_id": "BC-REF-2",
+            "code": "{host_code}",  # the body's lists are not filled in, its strings are
+        },
+        stranger=(404, "not_found"),  # neither its member nor its referral
+    ),
+    Endpoint(
+        "referral-refund",
+        "post",
+        "/api/v1/referrals/refunds",
+        "write",
+        200,
+        {"order_id": "BC-REF-1"},
+        stranger=(404, "not_found"),  # not its order
+    ),
+    Endpoint("referral-funnel", "get", "/api/v1/referrals/funnel", "read", 200),
     Endpoint(
         "overlap-visibility-set",
         "put",
@@ -268,6 +329,10 @@ def federation_state() -> tuple[Any, ...]:
         sorted(SettlementDispute.objects.values_list("pk", "state")),
         sorted(SettlementPeriod.objects.values_list("pk", "state")),
         SettlementAcknowledgement.objects.count(),
+        ReferralOffer.objects.count(),
+        ReferralLink.objects.count(),
+        sorted(ReferralConversion.objects.values_list("pk", "state")),
+        sorted(ReferralFee.objects.values_list("pk", "state")),
     )
 
 
@@ -282,7 +347,10 @@ def _agreement(host: Partner, partner: Partner) -> Agreement:
                 flow(host, partner, "cross_enrollment", "email"),
                 flow(partner, host, "cross_enrollment", "email"),
                 flow(host, partner, "overlap_matching", "kind"),
+                flow(host, partner, "referral_tracking", "email"),
+                flow(partner, host, "referral_tracking", "email"),
             ],
+            "referral": {"fee_yen": "500", "attribution_days": 30},
             "overlap": {"min_cell": min_cell},
             "coin": {
                 "exchange": True,
@@ -348,6 +416,46 @@ def _settlement_periods(host: Partner, partner: Partner) -> dict[str, str]:
     return ids
 
 
+def _referrals(host: Partner, partner: Partner, world: World) -> dict[str, str]:
+    """The partner's offer of the host's product (its links), and the host's offer of the
+    partner's, whose campaign link the partner's member clicked and bought through (order
+    BC-REF-1, to refund; a lead to report)."""
+    grant_consent(world.member, host, "referral_tracking", channel="partner_app")
+    texts = {"title_ja": "新作", "title_en": "New"}
+    own = referral_offer_create(
+        source=partner,
+        destination=host,
+        texts=texts,
+        landing_url="https://host-co.example/new",
+        actor=Actor.system(),
+    )
+    theirs = referral_offer_create(
+        source=host,
+        destination=partner,
+        texts=texts,
+        landing_url="https://brand-co.example/new",
+        actor=Actor.system(),
+    )
+    link = referral_link_create(offer=theirs, campaign="host-flyers", actor=Actor.system())
+    referral_click(token=link.token, address="192.0.2.1", user_agent="Mozilla/5.0")
+    referral_conversion_report(
+        destination=partner,
+        member=world.member,
+        kind="sale",
+        order_id="BC-REF-1",
+        amount_yen=Decimal(3000),
+        occurred_at=datetime.now(tz=UTC),
+        referral=Referral(tokens=(link.token,)),
+        actor=Actor.system(),
+    )
+    return {
+        "offer_id": str(own.pk),
+        "host_token": link.token,
+        "host_code": link.code,
+        "their_offer": str(theirs.pk),
+    }
+
+
 @pytest.fixture
 def world(
     host: Partner,
@@ -361,7 +469,7 @@ def world(
     in the partner's program, with a campaign queued; the host shows the partner counts."""
     world = base_world(host, partner, outsider, partner_key, partner_read_key, outsider_key)
     make_notice(
-        purposes=["cross_enrollment", "profile_sharing"],
+        purposes=["cross_enrollment", "profile_sharing", "referral_tracking"],
         recipients=[partner, host],
         data_items=["name", "email"],
         effective_at=datetime(2025, 1, 1, tzinfo=UTC),
@@ -399,7 +507,9 @@ def world(
         actor=Actor.system(),
     )
     world.ids |= _settlement_periods(host, partner)
+    referrals = _referrals(host, partner, world)
     world.ids |= {
+        **referrals,
         "agreement_id": str(agreement.pk),
         "number": "2",
         "against": "1",
@@ -410,6 +520,7 @@ def world(
         "transaction_id": str(spent.pk),
     }
     world.secrets += [
+        *referrals.values(),
         str(agreement.pk),
         agreement.title,
         "alliance@brand-co.example",
