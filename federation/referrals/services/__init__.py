@@ -1,7 +1,7 @@
 """Referral writes: offers and links (``offers``), clicks (``clicks``), conversions with their
-attribution, fraud rules, review and refund (``conversions``, ``attribution``), and fees
-(``fees``). Each is keyword-only and atomic, audits what it changes and tells the companies
-concerned by webhook."""
+attribution, fraud rules, review and refund (``conversions``, ``attribution``), fees
+(``fees``), posted into settlement once locked (``settling``). Each is keyword-only and
+atomic, audits what it changes and tells the companies concerned by webhook."""
 
 from federation.referrals.services.clicks import ClickOutcome, referral_click, with_token
 from federation.referrals.services.consent import require_tracking_consent, tracking_allowed
@@ -25,6 +25,7 @@ from federation.referrals.services.offers import (
     referral_offer_create,
     referral_terms,
 )
+from federation.referrals.services.settling import referral_fees_post_due
 
 __all__ = [
     "ClickOutcome",
@@ -39,6 +40,7 @@ __all__ = [
     "referral_conversion_reject",
     "referral_conversion_report",
     "referral_fees_lock_due",
+    "referral_fees_post_due",
     "referral_fees_settle",
     "referral_link_create",
     "referral_offer_create",
