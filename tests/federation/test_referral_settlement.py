@@ -14,7 +14,7 @@ from django.utils import timezone
 from federation.referrals.models import ReferralFee
 from federation.referrals.services import referral_conversion_refund, referral_fees_post_due
 from federation.referrals.tasks import lock_referral_fees
-from federation.settlement.models import SettlementLine
+from federation.settlement.models import SettlementLine, SettlementPeriod
 from federation.settlement.services import period_compute, period_create
 from partners.actors import Actor
 from partners.models import Partner
@@ -37,7 +37,7 @@ def _sale(host: Partner, partner: Partner, order: str) -> None:
     report(partner, consenting_member(partner, f"B-{order}", host), order, link.token)
 
 
-def _this_month(host: Partner) -> object:
+def _this_month(host: Partner) -> SettlementPeriod:
     today = timezone.localdate()
     first = today.replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -60,9 +60,9 @@ def test_a_locked_fee_becomes_a_line_on_both_statements_once(
     assert referral_fees_post_due() == 0  # posted once
     assert SettlementLine.objects.filter(kind="fee").count() == 1
 
-    period_compute(period, actor=SYSTEM)  # type: ignore[arg-type]
+    period_compute(period, actor=SYSTEM)
     for company, net in ((host, Decimal(500)), (partner, Decimal(-500))):
-        statement = period.statements.get(partner=company)  # type: ignore[attr-defined]
+        statement = period.statements.get(partner=company)
         assert statement.net_yen == net
         lines = json.loads(statement.document)["lines"]
         assert [line["kind"] for line in lines] == ["fee"]
