@@ -61,6 +61,15 @@ _ACTIONS = [
     {"party": "midori-fitness", "type": "video_watched", "coins": 4, "per_day": 2},
 ]  # fmt: skip
 
+# What a referral between Kirari and Midori earns: 500 yen a sale, 200 yen a lead, for
+# clicks in the last 30 days, locked after 7 days of review.
+_MIDORI_REFERRAL = {
+    "fee_yen": "500",
+    "lead_fee_yen": "200",
+    "attribution_days": 30,
+    "review_days": 7,
+}
+
 _MIDORI_FLOWS = [
     flow("kirari", "midori-fitness", "cross_enrollment", "name", "name_kana", "email",
          "age_band", "prefecture"),
@@ -70,6 +79,8 @@ _MIDORI_FLOWS = [
     flow("midori-fitness", "kirari", "cross_enrollment", "name", "email", "age_band"),
     flow("kirari", "midori-fitness", "coin_exchange", "name"),
     flow("midori-fitness", "kirari", "coin_exchange", "name"),
+    flow("kirari", "midori-fitness", "referral_tracking", "email"),
+    flow("midori-fitness", "kirari", "referral_tracking", "email"),
 ]  # fmt: skip
 _TSUBAME_FLOWS = [
     flow("kirari", "tsubame-travel", "cross_enrollment", "name", "email", "phone", "age_band"),
@@ -102,7 +113,7 @@ AGREEMENTS: list[dict[str, Any]] = [
                 },
                 "actions": _ACTIONS,
             },
-            "referral": {"fee_yen": "500", "attribution_days": 30},
+            "referral": _MIDORI_REFERRAL,
         },
         "amendment": {
             "summary": "Tsubame Travel joins: cross-enrollment, overlap and its coin program.",
@@ -118,7 +129,7 @@ AGREEMENTS: list[dict[str, Any]] = [
                     },
                     "actions": _ACTIONS,
                 },
-                "referral": {"fee_yen": "500", "attribution_days": 30},
+                "referral": _MIDORI_REFERRAL,
             },
         },
     },

@@ -23,6 +23,7 @@ from federation import services
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands import _demo_terms as demo
 from federation.management.commands._demo_coins import seed_coins
+from federation.management.commands._demo_referrals import seed_referrals, seed_settlement
 from federation.models import Agreement, AgreementVersion
 from federation.overlap.models import OverlapVisibility
 from partners import services as partner_services
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             _enrollments(partners[source], partners[target], states)
         _campaign(partners)
         coins = seed_coins(partners)
+        conversions = seed_referrals(partners["kirari"], partners["midori-fitness"])
+        period = seed_settlement(partners["kirari"])
 
         self.stdout.write(self.style.SUCCESS("Demo federation ready (all fictional)."))
         for agreement in agreements:
@@ -71,6 +74,10 @@ class Command(BaseCommand):
         self.stdout.write("  Enrollments: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
         self.stdout.write(f"  Webhooks:    {endpoints} endpoints at {options['receiver']}/<slug>")
         self.stdout.write(f"  Coins:       {coins} coin transactions in the ledger")
+        self.stdout.write(f"  Referrals:   {conversions} conversions through Kirari's flyers")
+        if period is not None:
+            days = f"{period.starts_on} to {period.ends_on}"
+            self.stdout.write(f"  Settlement:  {days}, {period.state} (computed from the ledger)")
 
 
 def _webhook_endpoints(partners: dict[str, Partner], receiver: str) -> int:
