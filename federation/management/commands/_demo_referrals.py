@@ -110,6 +110,6 @@ def seed_settlement(kirari: Partner) -> SettlementPeriod | None:
     period = SettlementPeriod.objects.filter(host=kirari, starts_on=first).first()
     with suppress(ApplicationError):
         period = period or period_create(host=kirari, starts_on=first, ends_on=last, actor=SYSTEM)
-    if period is not None and period.state == SettlementPeriod.State.DRAFT:
+    if period is not None and period.computed_at is None:  # computed once: a rerun adds nothing
         period_compute(period, actor=SYSTEM)
     return period
