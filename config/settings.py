@@ -269,6 +269,12 @@ SPECTACULAR_SETTINGS = {
             "description": "How many of your members are also another party's: counts only, "
             "small cells withheld, with noise and a monthly budget; and who may count yours.",
         },
+        {
+            "name": "campaigns",
+            "description": "Sampling and research campaigns: propose a trial product to a "
+            "consented segment of the host's members, take the shipment list, and read the "
+            "survey's results in aggregates; the host approves and sends its members' answers.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

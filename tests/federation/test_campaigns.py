@@ -59,9 +59,11 @@ QUESTIONS = [
 ]
 
 
-def campaign_terms(host: Partner, partner: Partner) -> dict[str, Any]:
+def campaign_terms(
+    host: Partner, partner: Partner, program: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The host gives the brand members for sampling (the shipping fields) and research, and
-    the brand funds coins at 0.5 yen each."""
+    the brand funds coins at 0.5 yen each (or under ``program``)."""
     return {
         "data_flows": [
             flow(host, partner, "sampling_shipment", *SHIP),
@@ -70,7 +72,7 @@ def campaign_terms(host: Partner, partner: Partner) -> dict[str, Any]:
         "overlap": {"min_cell": 10},
         "coin": {
             "exchange": False,
-            "programs": {partner.slug: {"yen_per_coin": "0.5", "rate_to_shared": "0.5"}},
+            "programs": {partner.slug: program or {"yen_per_coin": "0.5", "rate_to_shared": "0.5"}},
             "actions": [],
         },
     }
@@ -78,6 +80,11 @@ def campaign_terms(host: Partner, partner: Partner) -> dict[str, Any]:
 
 @pytest.fixture
 def sampling(host: Partner, partner: Partner) -> Agreement:
+    return make_sampling(host, partner)
+
+
+def make_sampling(host: Partner, partner: Partner) -> Agreement:
+    """The notice naming both campaign purposes, the agreement, and the brand's webhook."""
     make_notice(
         purposes=["sampling_shipment", "research_survey"],
         recipients=[partner],
@@ -435,3 +442,27 @@ def test_scrub_removes_contact_details_postal_codes_and_names() -> None:
     scrubbed = scrub(text, ["山田"])
 
     assert scrubbed == "[…]です。[…] 渋谷、電話 […]、mail: […]"
+
+
+def campaign_world(host: Partner, partner: Partner) -> dict[str, Campaign]:
+    """For the permission matrix: ten consenting host members and three of the brand's
+    campaigns: a draft, one drawn (selecting), and one whose survey is open. Needs a notice
+    naming the campaign purposes and the floor and noise of ``small_cell_floor`` and
+    ``exact_overlap_counts``."""
+    make_agreement(host, partner, terms=campaign_terms(host, partner), title="Sampling")
+    shoppers(host, 10, start=900)
+    return {
+        "campaign_id": draft(host, partner, category="fitness"),
+        "shipping_campaign_id": approved(host, partner, quantity=10),
+        "survey_campaign_id": surveying(host, partner, quantity=10, category="drinks"),
+    }
+
+
+def campaigns_state() -> tuple[Any, ...]:
+    """What a campaign call could change."""
+    return (
+        sorted(Campaign.objects.values_list("pk", "state", "selected")),
+        sorted(CampaignMember.objects.values_list("pk", "status", "exported_at")),
+        SurveyAnswer.objects.count(),
+        ProvisionRecord.objects.count(),
+    )
