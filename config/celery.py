@@ -45,6 +45,10 @@ app.conf.beat_schedule = {
     # 00:15 in Japan: a lot that expires on a day expires at its start.
     "federation-expire-coins": _at("federation.tasks.expire_coins", minute=15, hour=15),
     "federation-expire-coin-holds": _at("federation.tasks.expire_coin_holds", minute="*"),
+    # 00:25 in Japan: a campaign ends with its last day.
+    "federation-close-ended-campaigns": _at(
+        "federation.tasks.close_ended_campaigns", minute=25, hour=15
+    ),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

@@ -466,3 +466,25 @@ def campaigns_state() -> tuple[Any, ...]:
         SurveyAnswer.objects.count(),
         ProvisionRecord.objects.count(),
     )
+
+
+def test_the_daily_task_closes_surveys_past_their_end_date(
+    sampling: Agreement, host: Partner, partner: Partner
+) -> None:
+    from config.celery import app
+    from federation.tasks import close_ended_campaigns
+
+    shoppers(host, 10)
+    campaign = surveying(host, partner, quantity=10)
+    yesterday = timezone.localdate() - timedelta(days=1)
+    Campaign.objects.filter(pk=campaign.pk).update(starts_on=yesterday, ends_on=yesterday)
+    running = surveying(host, partner, quantity=10, category="drinks")
+
+    assert close_ended_campaigns() == 1
+    assert close_ended_campaigns() == 0
+    campaign.refresh_from_db()
+    running.refresh_from_db()
+    assert campaign.state == Campaign.State.CLOSED
+    assert running.state == Campaign.State.SURVEYING
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert "federation.tasks.close_ended_campaigns" in scheduled

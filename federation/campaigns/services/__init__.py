@@ -23,6 +23,7 @@ from federation.campaigns.services.survey import (
     campaign_answer,
     campaign_close,
     campaign_survey_open,
+    campaigns_close_ended,
     scrub,
 )
 
@@ -44,6 +45,7 @@ __all__ = [
     "campaign_select",
     "campaign_shipment_export",
     "campaign_survey_open",
+    "campaigns_close_ended",
     "eligible_count",
     "exact_tallies",
     "scrub",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -127,6 +127,21 @@ def campaign_close(*, campaign: Campaign, actor: Actor) -> Campaign:
         "campaigns.closed",
         actor,
     )
+
+
+def campaigns_close_ended(*, today: date | None = None) -> int:
+    """Close every campaign still surveying after its end date (the daily task); returns how
+    many. Campaigns are few: each is closed by ``campaign_close``, audited and announced."""
+    today = today or timezone.localdate()
+    ended = Campaign.objects.filter(state=Campaign.State.SURVEYING, ends_on__lt=today)
+    closed = 0
+    for campaign in ended.select_related("partner"):
+        try:
+            campaign_close(campaign=campaign, actor=Actor.system())
+        except ApplicationError:  # closed by someone else meanwhile
+            continue
+        closed += 1
+    return closed
 
 
 def _refuse_if_not_drawn(drawn: CampaignMember | None) -> CampaignMember:
