@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from consent.models import ProvisionRecord
@@ -216,3 +218,22 @@ def test_results_before_the_survey_are_a_conflict(
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "campaign_state"
+
+
+def test_the_list_takes_the_same_queries_for_one_campaign_or_many(
+    partner_key: Key, host_key: Key
+) -> None:
+    _post(partner_key, "", BODY)
+    client = client_for(partner_key)
+    with CaptureQueriesContext(connection) as one:
+        first = client.get("/api/v1/campaigns")
+    for _ in range(3):
+        _post(partner_key, "", BODY)
+    with CaptureQueriesContext(connection) as four:
+        page = client.get("/api/v1/campaigns")
+
+    assert len(first.json()["results"]) == 1
+    assert len(page.json()["results"]) == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
+    # The host sees the campaigns for its members too.
+    assert len(client_for(host_key).get("/api/v1/campaigns").json()["results"]) == 4
