@@ -237,3 +237,30 @@ def test_the_list_takes_the_same_queries_for_one_campaign_or_many(
     assert len(four.captured_queries) == len(one.captured_queries)
     # The host sees the campaigns for its members too.
     assert len(client_for(host_key).get("/api/v1/campaigns").json()["results"]) == 4
+
+
+def test_invited_members_ship_only_once_they_confirm(
+    host: Partner, partner: Partner, partner_key: Key, host_key: Key
+) -> None:
+    members = shoppers(host, 10)
+    campaign_id = _post(partner_key, "", {**BODY, "selection": "invite"}).json()["id"]
+    _post(partner_key, f"/{campaign_id}/propose")
+    _post(host_key, f"/{campaign_id}/approve")
+    assert set(CampaignMember.objects.values_list("status", flat=True)) == {"invited"}
+
+    confirmed = _post(host_key, f"/{campaign_id}/confirmations", {"member_number": "H-001"})
+    again = _post(host_key, f"/{campaign_id}/confirmations", {"member_number": "H-001"})
+    stranger = shopper(host, "H-late")
+    refused = _post(host_key, f"/{campaign_id}/confirmations", {"member_number": "H-late"})
+    rows = _post(partner_key, f"/{campaign_id}/shipment").json()["results"]
+
+    assert confirmed.status_code == 204
+    assert again.status_code == 204
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "not_in_campaign"
+    assert len(rows) == 1
+    assert rows[0]["name"] == "山田 太郎"
+    drawn = CampaignMember.objects.get(member=members[1])
+    assert drawn.status == "confirmed"
+    assert drawn.exported_at is not None
+    assert not CampaignMember.objects.filter(member=stranger).exists()
