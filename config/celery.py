@@ -47,6 +47,10 @@ app.conf.beat_schedule = {
     # 00:35 in Japan: fees whose review period ended by then go into that day's settlement.
     "federation-lock-referral-fees": _at("federation.tasks.lock_referral_fees", minute=35, hour=15),
     "federation-expire-coin-holds": _at("federation.tasks.expire_coin_holds", minute="*"),
+    # 00:25 in Japan: a campaign ends with its last day.
+    "federation-close-ended-campaigns": _at(
+        "federation.tasks.close_ended_campaigns", minute=25, hour=15
+    ),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

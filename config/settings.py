@@ -282,6 +282,12 @@ SPECTACULAR_SETTINGS = {
             "alliance, period by period: your lines, your one net amount through the host, "
             "your statement (canonical JSON with its SHA-256, or CSV), and disputes.",
         },
+        {
+            "name": "campaigns",
+            "description": "Sampling and research campaigns: propose a trial product to a "
+            "consented segment of the host's members, take the shipment list, and read the "
+            "survey's results in aggregates; the host approves and sends its members' answers.",
+        },
     ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
@@ -396,6 +402,8 @@ SANPO_DSR_DUE_DAYS = env_int("SANPO_DSR_DUE_DAYS", 30, minimum=1)
 SANPO_OVERLAP_MIN_CELL_FLOOR = env_int("SANPO_OVERLAP_MIN_CELL_FLOOR", 50, minimum=10)
 SANPO_OVERLAP_NOISE_SCALE = env_int("SANPO_OVERLAP_NOISE_SCALE", 4, minimum=0)
 SANPO_OVERLAP_QUESTIONS_PER_MONTH = env_int("SANPO_OVERLAP_QUESTIONS_PER_MONTH", 20, minimum=1)
+# A member drawn for a campaign is not drawn for another of the same category for this many days.
+SANPO_CAMPAIGN_COOLDOWN_DAYS = env_int("SANPO_CAMPAIGN_COOLDOWN_DAYS", 90, minimum=0)
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)
 SANPO_IMPORT_MAX_LINE_BYTES = env_int("SANPO_IMPORT_MAX_LINE_BYTES", 65_536, minimum=1024)
 SANPO_IMPORT_MAX_UPLOAD_BYTES = env_int("SANPO_IMPORT_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)

@@ -2,6 +2,7 @@
 admin autodiscovery reads this module."""
 
 from federation.agreements import admin as agreements_admin
+from federation.campaigns import admin as campaigns_admin
 from federation.coins import admin as coins_admin
 from federation.coins import admin_actions as coin_actions_admin
 from federation.enrollment import admin as enrollment_admin
@@ -11,6 +12,7 @@ from federation.settlement import admin as settlement_admin
 
 __all__ = [
     "agreements_admin",
+    "campaigns_admin",
     "coin_actions_admin",
     "coins_admin",
     "enrollment_admin",

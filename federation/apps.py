@@ -20,6 +20,7 @@ class FederationConfig(AppConfig):
         from federation.agreements import partner_console as agreements_console
         from federation.agreements import registrations as agreements
         from federation.audit import FederationAuditAction
+        from federation.campaigns import registrations as campaigns
         from federation.coins import registrations as coins
         from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
@@ -33,7 +34,7 @@ class FederationConfig(AppConfig):
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
         # Agreements first: the rest stand on it. Referrals next, so the terms document keeps
         # its parts in the order they were written in (its referral part came with it).
-        for domain in (agreements, referrals, enrollment, overlap, coins, settlement):
+        for domain in (agreements, referrals, enrollment, overlap, coins, settlement, campaigns):
             domain.register()
         enrollment_panels.register()  # the enrollment panel of a member's page in the console
         # What partner staff see of their company's programmes in the partner console.

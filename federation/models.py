@@ -3,6 +3,7 @@ reads them here. Tables keep their ``federation_`` names: moving a model between
 moves its table."""
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
+from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer, SurveyQuestion
 from federation.coins.models import (
     CoinAccount,
     CoinActionGrant,
@@ -33,6 +34,8 @@ __all__ = [
     "Agreement",
     "AgreementParty",
     "AgreementVersion",
+    "Campaign",
+    "CampaignMember",
     "CoinAccount",
     "CoinActionGrant",
     "CoinActivity",
@@ -54,4 +57,6 @@ __all__ = [
     "SettlementPayment",
     "SettlementPeriod",
     "SettlementStatement",
+    "SurveyAnswer",
+    "SurveyQuestion",
 ]

@@ -5,6 +5,8 @@ domain needs no second listing here."""
 
 from federation.agreements import services as _agreements
 from federation.agreements.services import *  # noqa: F403
+from federation.campaigns import services as _campaigns
+from federation.campaigns.services import *  # noqa: F403
 from federation.coins import services as _coins
 from federation.coins.services import *  # noqa: F403
 from federation.enrollment import services as _enrollment
@@ -16,6 +18,7 @@ from federation.referrals.services import *  # noqa: F403
 
 __all__: list[str] = []
 __all__ += _agreements.__all__
+__all__ += _campaigns.__all__
 __all__ += _coins.__all__
 __all__ += _enrollment.__all__
 __all__ += _overlap.__all__

@@ -1,7 +1,7 @@
 """Federation endpoints, one API module per domain (agreements, coins, enrollment, overlap,
 settlement, referrals), included in the partner API under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 
 from federation.agreements import api
 from federation.coins import api as api_coins
@@ -12,6 +12,7 @@ from federation.referrals import api as api_referrals
 from federation.settlement import api as api_settlement
 
 urlpatterns = [
+    path("", include("federation.campaigns.urls")),
     path("coins/purchases", api_coins.CoinPurchaseApi.as_view(), name="coin-purchase"),
     path("coins/actions", api_coins.CoinActionApi.as_view(), name="coin-action"),
     path("coins/refunds", api_coins.CoinRefundApi.as_view(), name="coin-refund"),

@@ -51,6 +51,7 @@ from partners.models import Partner
 from partners.pii import pseudonym_for
 from tests.conftest import Key
 from tests.factories import flow, grant_consent, make_agreement, make_member, make_notice
+from tests.federation.test_campaigns import QUESTIONS, campaign_world, campaigns_state
 from tests.permission_matrix import (
     Endpoint,
     World,
@@ -220,6 +221,75 @@ ENDPOINTS = [
         200,
         query="other=host-co&breakdown=kind",
         stranger=(403, "no_agreement"),
+    ),
+    Endpoint("campaign-list", "get", "/api/v1/campaigns", "read", 200),
+    Endpoint(
+        "campaign-create",
+        "post",
+        "/api/v1/campaigns",
+        "write",
+        201,
+        {
+            "name_ja": "試供品",
+            "name_en": "Sample",
+            "description_ja": "説明",
+            "description_en": "About it",
+            "category": "snacks",
+            "quantity": 10,
+            "segment": {"kinds": ["household"]},
+            "starts_on": "2026-12-01",
+            "ends_on": "2027-01-31",
+            "selection": "direct",
+            "coins_per_answer": 10,
+            "questions": QUESTIONS,
+        },
+        stranger=(403, "no_agreement"),  # no sampling agreement with the host
+    ),
+    Endpoint("campaign-detail", "get", "/api/v1/campaigns/{campaign_id}", "read", 200),
+    Endpoint("campaign-reach", "get", "/api/v1/campaigns/{campaign_id}/reach", "read", 200),
+    Endpoint(
+        "campaign-propose", "post", "/api/v1/campaigns/{campaign_id}/propose", "write", 200, {}
+    ),
+    Endpoint(
+        "campaign-shipment",
+        "post",
+        "/api/v1/campaigns/{shipping_campaign_id}/shipment",
+        "write",
+        201,
+        {},
+    ),
+    Endpoint(
+        "campaign-results", "get", "/api/v1/campaigns/{survey_campaign_id}/results", "read", 200
+    ),
+    # The host's doors: the partner that proposed the campaign finds none (it cannot approve
+    # its own campaign, nor answer for the host's members); the host's success is tested in
+    # test_campaign_api.
+    Endpoint(
+        "campaign-approve", "post", "/api/v1/campaigns/{campaign_id}/approve", "admin", 404, {}
+    ),
+    Endpoint(
+        "campaign-reject",
+        "post",
+        "/api/v1/campaigns/{campaign_id}/reject",
+        "admin",
+        404,
+        {"reason": "Not for us"},
+    ),
+    Endpoint(
+        "campaign-confirm",
+        "post",
+        "/api/v1/campaigns/{campaign_id}/confirmations",
+        "write",
+        404,
+        {"member_number": "H-900"},
+    ),
+    Endpoint(
+        "campaign-answer",
+        "post",
+        "/api/v1/campaigns/{survey_campaign_id}/answers",
+        "write",
+        404,
+        {"member_number": "H-900", "answers": {"1": 5}},
     ),
     Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
     Endpoint("settlement-period-list", "get", "/api/v1/settlement/periods", "read", 200),
@@ -464,16 +534,27 @@ def world(
     partner_key: Key,
     partner_read_key: Key,
     outsider_key: Key,
+    settings: Any,
 ) -> World:
     """The partner's member may join the host's program (enrollment-create); a host member is
     in the partner's program, with a campaign queued; the host shows the partner counts."""
     world = base_world(host, partner, outsider, partner_key, partner_read_key, outsider_key)
     make_notice(
-        purposes=["cross_enrollment", "profile_sharing", "referral_tracking"],
+        purposes=[
+            "cross_enrollment",
+            "profile_sharing",
+            "referral_tracking",
+            "sampling_shipment",
+            "research_survey",
+        ],
         recipients=[partner, host],
-        data_items=["name", "email"],
+        data_items=["name", "email", "postal_code", "address", "phone", "age_band", "kind"],
         effective_at=datetime(2025, 1, 1, tzinfo=UTC),
     )
+    # Campaigns answer under a floor of 10 and exact counts, so ten members reach a segment.
+    # Their agreement comes first: the brand's own coin program is the latest agreement's.
+    settings.SANPO_OVERLAP_MIN_CELL_FLOOR, settings.SANPO_OVERLAP_NOISE_SCALE = 10, 0
+    campaigns = campaign_world(host, partner)
     agreement = _agreement(host, partner)
     grant_consent(world.member, host, "cross_enrollment", "profile_sharing", channel="partner_app")
     host_member = make_member(host, "HC-1", name="主催 太郎")
@@ -518,6 +599,7 @@ def world(
         "viewer_slug": host.slug,  # the partner's counterparty
         "hold_id": str(held.pk),
         "transaction_id": str(spent.pk),
+        **{name: str(campaign.pk) for name, campaign in campaigns.items()},
     }
     world.secrets += [
         *referrals.values(),
@@ -528,8 +610,10 @@ def world(
         str(batch.pk),
         pseudonym_for(host_member.pk, partner.pk),
         "主催 太郎",
+        *(str(campaign.pk) for campaign in campaigns.values()),
+        "Protein bar",
     ]
-    world.states.append(federation_state)
+    world.states += [federation_state, campaigns_state]
     return world
 
 

@@ -1,0 +1,52 @@
+"""The campaign domain's writes: ``proposals`` (draft, propose, approve, reject), ``reach``
+(the segment's count under the overlap's disclosure rules), ``selection`` (the draw, the
+invitations confirmed), ``shipment`` (the list for the shipper, with provision records),
+``survey`` (open, answer with coins, close) and ``results`` (the partner's aggregates)."""
+
+from federation.campaigns.services.proposals import (
+    CampaignInput,
+    campaign_approve,
+    campaign_create,
+    campaign_propose,
+    campaign_reject,
+)
+from federation.campaigns.services.reach import Reach, campaign_reach, eligible_count
+from federation.campaigns.services.results import (
+    QuestionResult,
+    Results,
+    campaign_results,
+    exact_tallies,
+)
+from federation.campaigns.services.selection import campaign_member_confirm, campaign_select
+from federation.campaigns.services.shipment import SHIPPING_FIELDS, campaign_shipment_export
+from federation.campaigns.services.survey import (
+    campaign_answer,
+    campaign_close,
+    campaign_survey_open,
+    campaigns_close_ended,
+    scrub,
+)
+
+__all__ = [
+    "SHIPPING_FIELDS",
+    "CampaignInput",
+    "QuestionResult",
+    "Reach",
+    "Results",
+    "campaign_answer",
+    "campaign_approve",
+    "campaign_close",
+    "campaign_create",
+    "campaign_member_confirm",
+    "campaign_propose",
+    "campaign_reach",
+    "campaign_reject",
+    "campaign_results",
+    "campaign_select",
+    "campaign_shipment_export",
+    "campaign_survey_open",
+    "campaigns_close_ended",
+    "eligible_count",
+    "exact_tallies",
+    "scrub",
+]

@@ -1,0 +1,83 @@
+"""The draw of a campaign's members, set-based: one INSERT ... SELECT over the members the
+campaign may draw (``eligible_sql``), ordered by a hash of the recorded seed and the member's
+id, so the same seed over the same members draws the same sample."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from federation.campaigns.audit import CampaignAuditAction
+from federation.campaigns.errors import CampaignErrorCode
+from federation.campaigns.models import Campaign, CampaignMember
+from federation.campaigns.services.common import db_value, eligible_sql, record, require_state
+from partners.actors import Actor
+from partners.errors import ApplicationError
+from partners.models import MemberAccount
+
+
+def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
+    """Draw up to ``quantity`` members of an approved campaign (selected, or invited when it
+    invites first), and move it to selecting. Raises ApplicationError: campaign_state."""
+    now = timezone.now()
+    status = (
+        CampaignMember.Status.INVITED
+        if campaign.selection == Campaign.Selection.INVITE
+        else CampaignMember.Status.SELECTED
+    )
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        require_state(campaign, Campaign.State.APPROVED)
+        source, params = eligible_sql(campaign, today=timezone.localdate())
+        table = CampaignMember._meta.db_table
+        sql = f"""
+            INSERT INTO {table} (campaign_id, member_id, status, selected_at)
+            SELECT %s, a.id, %s, %s {source}
+            ORDER BY md5(%s || CAST(a.id AS text)) LIMIT %s
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql,
+                [db_value(campaign.pk), status, now, *params, campaign.seed, campaign.quantity],
+            )
+            drawn = cursor.rowcount
+        campaign.state, campaign.selected, campaign.updated_at = (
+            Campaign.State.SELECTING,
+            drawn,
+            now,
+        )
+        campaign.save(update_fields=["state", "selected", "updated_at"])
+        record(
+            CampaignAuditAction.SELECTED,
+            campaign,
+            actor,
+            event="campaigns.selected",
+            selected=drawn,
+            seed=campaign.seed,
+        )
+    return campaign
+
+
+def campaign_member_confirm(
+    *, campaign: Campaign, member: MemberAccount, actor: Actor
+) -> CampaignMember:
+    """An invited member confirms (the host's portal reports it); confirming again changes
+    nothing. Raises ApplicationError: not_in_campaign, campaign_state."""
+    with transaction.atomic():
+        drawn = (
+            CampaignMember.objects.select_for_update()
+            .filter(campaign=campaign, member=member)
+            .first()
+        )
+        if drawn is None or drawn.status == CampaignMember.Status.SELECTED:
+            raise ApplicationError(
+                CampaignErrorCode.NOT_IN_CAMPAIGN, _("The member was not invited to it.")
+            )
+        require_state(campaign, Campaign.State.SELECTING, Campaign.State.SHIPPING)
+        if drawn.status == CampaignMember.Status.CONFIRMED:
+            return drawn
+        drawn.status, drawn.confirmed_at = CampaignMember.Status.CONFIRMED, timezone.now()
+        drawn.save(update_fields=["status", "confirmed_at"])
+        record(CampaignAuditAction.CONFIRMED, campaign, actor, campaign_member=drawn.pk)
+    return drawn
