@@ -367,6 +367,10 @@ SANPO_BLIND_INDEX_KEYS = _member_keys("SANPO_BLIND_INDEX_KEYS", _INSECURE_BLIND_
 SANPO_SETTLEMENT_SIGNING_KEYS = _member_keys(
     "SANPO_SETTLEMENT_SIGNING_KEYS", _INSECURE_SETTLEMENT_SIGNING_KEY
 )
+# The TrueType font with Japanese glyphs embedded in settlement statement PDFs (IPA Gothic from
+# Debian's fonts-ipafont-gothic by default); where the file is missing, the PDFs use
+# reportlab's built-in CID font HeiseiKakuGo-W5, named but not embedded.
+SANPO_PDF_FONT = env_str("SANPO_PDF_FONT", "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
 try:
     SANPO_PSEUDONYM_KEY = base64.urlsafe_b64decode(
         _secret("SANPO_PSEUDONYM_KEY", _INSECURE_PSEUDONYM_KEY)

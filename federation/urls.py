@@ -104,6 +104,11 @@ urlpatterns = [
         name="settlement-statement-csv",
     ),
     path(
+        "settlement/periods/<str:period_id>/statement.pdf",
+        api_settlement.SettlementStatementPdfApi.as_view(),
+        name="settlement-statement-pdf",
+    ),
+    path(
         "settlement/periods/<str:period_id>/acknowledgement",
         api_settlement.SettlementAcknowledgementApi.as_view(),
         name="settlement-acknowledgement",

@@ -34,6 +34,7 @@ from federation.settlement import services
 from federation.settlement.charts import heat_map
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementDispute, SettlementPeriod
+from federation.settlement.pdf import pdf_response
 from federation.settlement.selectors import disputes_of, matrix_of
 from federation.settlement.services.statements import ordered_lines
 from partners.actors import Actor
@@ -162,6 +163,7 @@ class SettlementPeriodAdmin(CsvExportMixin, AllianceConsoleAdmin):
         pages = self.custom_urls(
             ("<path:object_id>/act/<str:action>/", "act", self.act_view),
             ("<path:object_id>/lines.csv", "lines_csv", self.lines_csv),
+            ("<path:object_id>/statements/<int:statement_id>.pdf", "pdf", self.statement_pdf),
         )
         return pages + super().get_urls()
 
@@ -242,6 +244,16 @@ class SettlementPeriodAdmin(CsvExportMixin, AllianceConsoleAdmin):
         period: Any = self.managed_object(request, object_id)
         name = f"sanpo-settlement-{period.starts_on:%Y%m%d}-lines.csv"
         return csv_response(ordered_lines(period), filename=name)
+
+    def statement_pdf(
+        self, request: HttpRequest, object_id: str, statement_id: int
+    ) -> HttpResponse:
+        """One company's statement of the period as PDF, as the company downloads it."""
+        period: Any = self.managed_object(request, object_id)
+        statement = period.statements.select_related("partner").filter(pk=statement_id).first()
+        if statement is None:
+            raise Http404(_("No such statement."))
+        return pdf_response(statement)
 
 
 @admin.register(SettlementDispute)

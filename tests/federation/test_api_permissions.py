@@ -309,6 +309,13 @@ ENDPOINTS = [
         200,
     ),
     Endpoint(
+        "settlement-statement-pdf",
+        "get",
+        "/api/v1/settlement/periods/{period_id}/statement.pdf",
+        "read",
+        200,
+    ),
+    Endpoint(
         "settlement-acknowledgement",
         "post",
         "/api/v1/settlement/periods/{issued_period_id}/acknowledgement",

@@ -7,6 +7,7 @@ from federation.settlement.api.reading import (
     SettlementSigningKeysApi,
     SettlementStatementApi,
     SettlementStatementCsvApi,
+    SettlementStatementPdfApi,
 )
 
 __all__ = [
@@ -17,4 +18,5 @@ __all__ = [
     "SettlementSigningKeysApi",
     "SettlementStatementApi",
     "SettlementStatementCsvApi",
+    "SettlementStatementPdfApi",
 ]

@@ -24,6 +24,7 @@ from federation.settlement.api.outputs import (
 )
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementPeriod, SettlementStatement
+from federation.settlement.pdf import pdf_response
 from federation.settlement.selectors import disputes_of, lines_of, periods_of, statement_status
 from federation.settlement.signing import public_keys
 from partners.api.filters import list_schema
@@ -191,3 +192,22 @@ class SettlementStatementCsvApi(FederationEndpoint):
             partner_id=self.partner.pk,
             footer=[*totals, ["sha256", statement.content_hash]],
         )
+
+
+class SettlementStatementPdfApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+        operation_id="settlement_statement_pdf",
+        summary="Your statement of a settlement period, as PDF",
+        description="Your statement for reading and filing: your company, the period, your "
+        "lines in the statement's order, your totals and net position, the rule that every "
+        "company settles one net amount through the host, the rounding rule, the statement's "
+        "SHA-256 and, once issued, its signature and key id; labelled in Japanese and English. "
+        "Drawn from the canonical JSON document: verify that one (`/statement`), not the PDF. "
+        f"{YOURS}",
+    )
+    @raises(ErrorCode.NOT_FOUND)
+    def get(self, request: Request, period_id: str) -> HttpResponse:
+        return pdf_response(access_statement(self.partner, period_id))

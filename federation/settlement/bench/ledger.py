@@ -1,0 +1,196 @@
+"""A period's ledger for the settlement benchmark, loaded in SQL: ``entries`` coin entries over
+``COMPANIES`` companies of one alliance, as the coin ledger would have them.
+
+Each unit of four entries is a purchase and a redemption: company A issues ``COINS`` coins to a
+member (a transaction, two entries, a lot at A's funding rate), then the member spends them at
+company B (a transaction, two entries, the lot's use with A as issuer and the yen value). The
+issuer goes round the companies and the company spent at round the others, so every ordered
+pair of distinct companies settles; members are ``PEOPLE`` wallets taken in turn. Balances and
+versions follow in closed form, so the books hold (``ledger_verify``) after the load.
+
+The ledger's triggers are off for the load alone (``session_replication_role``, as the coin
+benchmark's ``history.py``), committed in chunks; the ids ascend, so the load appends to the
+indexes instead of scattering over them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from federation.agreements import services as agreement_services
+from federation.coins.models import CoinAccount
+from federation.coins.services import account_for
+from federation.settlement.models import SettlementPeriod
+from federation.settlement.services import period_create
+from partners import services as partner_services
+from partners.actors import Actor
+from partners.models import Partner, Person
+
+SYSTEM = Actor.system()
+COMPANIES = 20
+PEOPLE = 10_000
+COINS = 10
+CHUNK = 250_000  # units: a million entries a transaction
+FIRST_DAY = date(2026, 1, 1)
+SECONDS = 28 * 24 * 3600  # the units are spread over the period's first 28 days
+
+_PREFIX = "5e771e00-0000-4000-8000-"
+_EARN = f"('{_PREFIX}' || lpad(to_hex(2 * g), 12, '0'))::uuid"
+_REDEEM = f"('{_PREFIX}' || lpad(to_hex(2 * g + 1), 12, '0'))::uuid"
+# Per unit g: issuer i, row j (one unit per issuer), company spent at r (never i: each row
+# pairs every issuer with another company, once), member w and their k-th unit.
+_UNIT = f"""
+SELECT g, g %% {COMPANIES} AS i, g / {COMPANIES} AS j,
+       (g %% {COMPANIES} + 1 + (g / {COMPANIES}) %% {COMPANIES - 1}) %% {COMPANIES} AS r,
+       g %% %(people)s AS w, g / %(people)s AS k,
+       %(starts_at)s + (g::bigint * %(step)s::bigint) * interval '1 microsecond' AS at
+  FROM generate_series(%(first)s, %(last)s) AS g
+"""  # noqa: S608 - constants
+_TRANSACTIONS = f"""
+INSERT INTO federation_cointransaction (id, kind, partner_id, reason, reference, posted_at)
+SELECT {_EARN}, 'earn_purchase', (%(companies)s::uuid[])[i + 1], '{{}}'::jsonb, '', at
+  FROM ({_UNIT}) AS u
+ UNION ALL
+SELECT {_REDEEM}, 'redeem', (%(companies)s::uuid[])[r + 1], '{{}}'::jsonb, '', at + interval '1 ms'
+  FROM ({_UNIT}) AS u
+"""  # noqa: S608 - constants
+_ENTRIES = f"""
+INSERT INTO federation_coinentry
+       (transaction_id, account_id, amount, balance_after, account_version)
+SELECT {_EARN}, (%(liabilities)s::bigint[])[i + 1], -{COINS}, -{COINS} * (j + 1), j + 1
+  FROM ({_UNIT}) AS u
+ UNION ALL
+SELECT {_EARN}, (%(wallets)s::bigint[])[w + 1], {COINS}, {COINS}, 2 * k + 1 FROM ({_UNIT}) AS u
+ UNION ALL
+SELECT {_REDEEM}, (%(wallets)s::bigint[])[w + 1], -{COINS}, 0, 2 * k + 2 FROM ({_UNIT}) AS u
+ UNION ALL
+SELECT {_REDEEM}, (%(redemptions)s::bigint[])[r + 1], {COINS}, {COINS} * (j + 1), j + 1
+  FROM ({_UNIT}) AS u
+"""  # noqa: S608 - constants
+_LOTS = f"""
+INSERT INTO federation_coinlot (id, person_id, issuer_id, earned_by_id, yen_per_coin, amount,
+       remaining, issued_at, expires_at)
+SELECT g + 1, (%(people_ids)s::uuid[])[w + 1], (%(companies)s::uuid[])[i + 1], {_EARN},
+       (%(rates)s::numeric[])[i + 1], {COINS}, 0, at, at + interval '365 days'
+  FROM ({_UNIT}) AS u
+"""  # noqa: S608 - constants
+_USES = f"""
+INSERT INTO federation_coinlotuse (transaction_id, lot_id, issuer_id, coins, yen_value)
+SELECT {_REDEEM}, g + 1, (%(companies)s::uuid[])[i + 1], {COINS},
+       {COINS} * (%(rates)s::numeric[])[i + 1]
+  FROM ({_UNIT}) AS u
+"""  # noqa: S608 - constants
+# Every account's balance and version from its last entry (one index probe per account).
+_ACCOUNTS = """
+UPDATE federation_coinaccount AS a
+   SET balance = last.balance_after, version = last.account_version
+  FROM federation_coinaccount AS b
+ CROSS JOIN LATERAL (
+       SELECT e.balance_after, e.account_version FROM federation_coinentry AS e
+        WHERE e.account_id = b.id ORDER BY e.account_version DESC LIMIT 1) AS last
+ WHERE a.id = b.id
+"""
+
+
+@dataclass(frozen=True)
+class Alliance:
+    host: Partner
+    companies: list[Partner]
+    people: list[Person]
+    rates: list[Decimal]
+
+
+def rate(n: int) -> Decimal:
+    """Company ``n``'s funding rate, yen per coin: uneven, so the yen have fractions."""
+    return (Decimal(1 + n * 37 % 97) / Decimal(61)).quantize(Decimal("0.0001"))
+
+
+def alliance() -> Alliance:
+    """The host, nineteen more companies (one agreement binds them all: they are the
+    alliance), the members' wallets, and each company's accounts; through the services."""
+    host = partner_services.partner_create(
+        slug="bench-host", name_ja="ベンチ本部", name_latin="Bench Host", kind="host", actor=SYSTEM
+    )
+    companies = [host] + [
+        partner_services.partner_create(
+            slug=f"bench-company-{n:02d}",
+            name_ja=f"ベンチ会社{n}",
+            name_latin=f"Bench Company {n}",
+            actor=SYSTEM,
+        )
+        for n in range(1, COMPANIES)
+    ]
+    flows = [
+        {"provider": host.slug, "recipient": c.slug, "purpose": "coin_exchange", "fields": ["name"]}
+        for c in companies[1:]
+    ]
+    agreement_services.agreement_create(
+        title="Settlement benchmark",
+        host=host,
+        parties=[
+            agreement_services.PartyInput(c, c.name_latin, f"bench@{c.slug}.example")
+            for c in companies
+        ],
+        terms={"data_flows": flows},
+        effective_from=timezone.localdate(),
+        valid_until=timezone.localdate() + timedelta(days=365),
+        actor=SYSTEM,
+    )
+    people = Person.objects.bulk_create(Person() for _ in range(PEOPLE))
+    CoinAccount.objects.bulk_create(
+        CoinAccount(kind=CoinAccount.Kind.WALLET, person=person) for person in people
+    )
+    return Alliance(host, companies, people, [rate(n) for n in range(COMPANIES)])
+
+
+def period_of(host: Partner) -> SettlementPeriod:
+    """The month the load fills (January 2026), a draft."""
+    return period_create(
+        host=host, starts_on=FIRST_DAY, ends_on=FIRST_DAY.replace(day=31), actor=SYSTEM
+    )
+
+
+def load(alliance: Alliance, period: SettlementPeriod, entries: int) -> float:
+    """``entries`` entries (rounded down to whole units of four) into ``period``; the seconds
+    the load took, the accounts' balances included."""
+    units = entries // 4
+    wallets = dict(
+        CoinAccount.objects.filter(kind=CoinAccount.Kind.WALLET).values_list("person_id", "id")
+    )
+    params: dict[str, Any] = {
+        "people": PEOPLE,
+        "step": SECONDS * 1_000_000 // max(units, 1),
+        "starts_at": period.starts_at,
+        "companies": [c.pk for c in alliance.companies],
+        "people_ids": [p.pk for p in alliance.people],
+        "rates": alliance.rates,
+        "wallets": [wallets[p.pk] for p in alliance.people],
+        "liabilities": _accounts(CoinAccount.Kind.LIABILITY, alliance.companies),
+        "redemptions": _accounts(CoinAccount.Kind.REDEMPTION, alliance.companies),
+    }
+    began = time.perf_counter()
+    for first in range(0, units, CHUNK):
+        chunk = {**params, "first": first, "last": min(first + CHUNK, units) - 1}
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            for sql in (_TRANSACTIONS, _ENTRIES, _LOTS, _USES):
+                cursor.execute(sql, chunk)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_ACCOUNTS)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('federation_coinlot', 'id'), %s)",
+            [max(units, 1)],
+        )
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - began
+
+
+def _accounts(kind: CoinAccount.Kind, companies: list[Partner]) -> list[int]:
+    return [account_for(kind, partner=company).pk for company in companies]
