@@ -72,6 +72,10 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("recipient", "Unknown recipient."): "the alliance's companies (a slug that names none)",
     # The coin endpoints name a member by exactly one of two optional fields.
     ("member", "Give either member_number or member."): "exactly one of two member names",
+    # A referral conversion names its referral by exactly one of the tokens or the typed code;
+    # the funnel reads at most 92 days, its start on or before its end.
+    ("tokens", "Give either tokens or code."): "exactly one of the tokens or the code",
+    ("from", "From on or before to"): "a date range of at most 92 days, from before to",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -77,6 +77,13 @@ class CampaignRejectApi(FederationEndpoint):
 
     @extend_schema(
         request=RejectInput,
+        examples=[
+            OpenApiExample(
+                "Not for our members",
+                value={"reason": "Energy drinks do not fit our members' households."},
+                request_only=True,
+            )
+        ],
         responses=CampaignOutput,
         operation_id="campaigns_reject",
         summary="Reject a proposed campaign",
@@ -97,6 +104,11 @@ class CampaignConfirmApi(FederationEndpoint):
 
     @extend_schema(
         request=MemberNumberInput,
+        examples=[
+            OpenApiExample(
+                "A member confirms", value={"member_number": "K00000002"}, request_only=True
+            )
+        ],
         responses=None,
         operation_id="campaigns_confirm",
         summary="Confirm a member's invitation",
@@ -119,6 +131,13 @@ class CampaignAnswerApi(FederationEndpoint):
 
     @extend_schema(
         request=AnswerInput,
+        examples=[
+            OpenApiExample(
+                "A rating, a choice and a comment",
+                value={"member_number": "K00000002", "answers": [4, 1, "Not too sweet."]},
+                request_only=True,
+            )
+        ],
         responses={201: AnswerOutput},
         operation_id="campaigns_answer",
         summary="Record a member's survey answers",

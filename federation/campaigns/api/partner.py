@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,6 +89,28 @@ class CampaignListApi(FederationEndpoint):
 
     @extend_schema(
         request=CampaignCreateInput,
+        examples=[
+            OpenApiExample(
+                "A protein bar for active members in Kanto",
+                value={
+                    "name_ja": "ミドリ プロテインバー",
+                    "name_en": "Midori protein bar",
+                    "description_ja": "運動のあとに。",
+                    "description_en": "For after a workout.",
+                    "category": "snacks",
+                    "quantity": 200,
+                    "segment": {"age_bands": ["30-39", "40-49"], "prefectures": ["13", "14"]},
+                    "starts_on": "2027-01-10",
+                    "ends_on": "2027-02-10",
+                    "selection": "direct",
+                    "coins_per_answer": 50,
+                    "questions": [
+                        {"kind": "rating", "text_ja": "味はいかがでしたか", "text_en": "The taste?"}
+                    ],
+                },
+                request_only=True,
+            )
+        ],
         responses={201: CampaignOutput},
         operation_id="campaigns_create",
         summary="Draft a campaign",

@@ -105,7 +105,7 @@ class CoinDepositReportApi(FederationEndpoint):
             OpenApiParameter(
                 "base_date",
                 date,
-                pattern=r"^[0-9]{4}-(03-31|09-30)$",
+                pattern=r"^[1-9][0-9]{3}-(03-31|09-30)$",
                 description="31 March or 30 September (YYYY-MM-DD), from 2010-09-30 (the "
                 "Act's first) to the latest that has ended in Japan, which is the default.",
             )

@@ -108,6 +108,11 @@ class ReferralRefundApi(FederationEndpoint):
 
     @extend_schema(
         request=ReferralRefundInput,
+        examples=[
+            OpenApiExample(
+                "An order returned", value={"order_id": "MF-2026-0042"}, request_only=True
+            )
+        ],
         responses={200: ReferralConversionOutput},
         operation_id="referrals_refunds_create",
         summary="Report the refund of a referred order",

@@ -39,6 +39,9 @@ class YenField(serializers.Field):
 
 
 @extend_schema_field({"type": "string", "pattern": _PERCENT.pattern, "example": "2.5"})
+@extend_schema_field(
+    {"type": "string", "pattern": f"^{_PERCENT.pattern}$", "example": "2.5", "maxLength": 8}
+)
 class PercentField(serializers.Field):
     """A percentage as a decimal string, 0 to 100 with at most four decimals ("2.5")."""
 

@@ -3,7 +3,7 @@ acknowledging its issued statement."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,13 @@ class SettlementDisputeApi(FederationEndpoint):
 
     @extend_schema(
         request=DisputeInput,
+        examples=[
+            OpenApiExample(
+                "A redemption counted twice",
+                value={"reason": "Till receipt TILL-7-0815 was refunded the same day."},
+                request_only=True,
+            )
+        ],
         responses={201: DisputeOutput},
         operation_id="settlement_dispute",
         summary="Dispute a settlement line",
@@ -64,6 +71,15 @@ class SettlementAcknowledgementApi(FederationEndpoint):
 
     @extend_schema(
         request=AcknowledgementInput,
+        examples=[
+            OpenApiExample(
+                "The statement read",
+                value={
+                    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                },
+                request_only=True,
+            )
+        ],
         responses={201: AcknowledgementOutput},
         operation_id="settlement_acknowledge",
         summary="Acknowledge your issued statement",
