@@ -76,6 +76,8 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     # the funnel reads at most 92 days, its start on or before its end.
     ("tokens", "Give either tokens or code."): "exactly one of the tokens or the code",
     ("from", "From on or before to"): "a date range of at most 92 days, from before to",
+    # A sale carries its amount (a percentage fee is a share of it); a lead has none.
+    ("amount_yen", "A sale needs its amount."): "a sale's amount, required by its kind",
 }
 
 

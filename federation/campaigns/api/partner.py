@@ -15,7 +15,6 @@ from federation.campaigns.access import access_campaign_by_id, campaigns_visible
 from federation.campaigns.api.outputs import (
     CampaignOutput,
     CampaignPageOutput,
-    ChoiceIO,
     ReachOutput,
     ResultsOutput,
     ShipmentOutput,
@@ -46,11 +45,16 @@ BUDGET = (
 )
 
 
+class ChoiceInput(StrictInputSerializer):
+    ja = serializers.CharField(max_length=200)
+    en = serializers.CharField(max_length=200)
+
+
 class QuestionInput(StrictInputSerializer):
     kind = choice_field(SurveyQuestion.Kind)
     text_ja = serializers.CharField(max_length=500)
     text_en = serializers.CharField(max_length=500)
-    choices = ChoiceIO(many=True, required=False, help_text="For single and multiple choice.")
+    choices = ChoiceInput(many=True, required=False, help_text="For single and multiple choice.")
 
 
 class CampaignCreateInput(StrictInputSerializer):

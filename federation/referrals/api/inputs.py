@@ -38,7 +38,6 @@ class YenField(serializers.Field):
         return str(value)
 
 
-@extend_schema_field({"type": "string", "pattern": _PERCENT.pattern, "example": "2.5"})
 @extend_schema_field(
     {"type": "string", "pattern": f"^{_PERCENT.pattern}$", "example": "2.5", "maxLength": 8}
 )
