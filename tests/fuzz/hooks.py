@@ -78,6 +78,19 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("from", "From on or before to"): "a date range of at most 92 days, from before to",
     # A sale carries its amount (a percentage fee is a share of it); a lead has none.
     ("amount_yen", "A sale needs its amount."): "a sale's amount, required by its kind",
+    # A typed referral code ends in a check character that catches typing mistakes.
+    ("code", "Not a referral code"): "the referral code's check character",
+    # A campaign's segment names age bands, JIS prefecture codes and member kinds from their
+    # lists; it ends on or after it starts; choice questions list different choices.
+    ("segment", ""): "the segment's vocabulary (age bands, prefecture codes, member kinds)",
+    ("age_bands", ""): "the segment's vocabulary (age bands, prefecture codes, member kinds)",
+    ("prefectures", ""): "the segment's vocabulary (age bands, prefecture codes, member kinds)",
+    ("kinds", ""): "the segment's vocabulary (age bands, prefecture codes, member kinds)",
+    ("active_within_days", ""): "the segment's days (1 to 3650)",
+    ("dormant_for_days", ""): "the segment's days (1 to 3650)",
+    ("ends_on", "On or after the start."): "a campaign's dates, the end on or after the start",
+    ("choices", ""): "a choice question's choices (different from each other)",
+    ("coins_per_answer", ""): "the coin program the agreement funds",
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +45,22 @@ BUDGET = (
 )
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "age_bands": {"type": "array", "items": {"type": "string"}},
+            "prefectures": {"type": "array", "items": {"type": "string"}},
+            "kinds": {"type": "array", "items": {"type": "string"}},
+            "active_within_days": {"type": "integer", "minimum": 1},
+            "dormant_for_days": {"type": "integer", "minimum": 1},
+        },
+    }
+)
+class SegmentField(serializers.JSONField):
+    """The segment, an object (checked in full by the service)."""
+
+
 class ChoiceInput(StrictInputSerializer):
     ja = serializers.CharField(max_length=200)
     en = serializers.CharField(max_length=200)
@@ -64,7 +80,7 @@ class CampaignCreateInput(StrictInputSerializer):
     description_en = serializers.CharField(max_length=4000)
     category = serializers.SlugField(max_length=50, help_text="supplements, snacks, fitness, ...")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    segment = serializers.JSONField(
+    segment = SegmentField(
         help_text="`age_bands` (under-20, 20-29, ..., 80+), `prefectures` (JIS codes 01-47), "
         "`kinds` (household, business): lists, empty or absent for all; optionally "
         "`active_within_days` or `dormant_for_days`."

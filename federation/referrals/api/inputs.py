@@ -52,6 +52,20 @@ class PercentField(serializers.Field):
         return Decimal(data)
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        # The code's alphabet in either case, with the separators people type (spaces,
+        # hyphens, the Japanese long-vowel mark); its check character is checked on receipt.
+        "pattern": "^[2-9A-HJKMNP-TV-Za-hjkmnp-tv-z \\-_\u2010\uff0d\u30fc]{9,20}$",
+        "example": "K7QM-4RT9X",
+        "maxLength": 20,
+    }
+)
+class CodeField(serializers.CharField):
+    """A referral code as a member typed it."""
+
+
 class ReferralOfferInput(StrictInputSerializer):
     destination = serializers.SlugField(
         max_length=50, help_text="The slug of the company whose product you recommend."
@@ -133,7 +147,7 @@ class ReferralConversionInput(StrictInputSerializer):
         required=False,
         help_text="The referral tokens your landing page received for this member, any order.",
     )
-    code = serializers.CharField(
+    code = CodeField(
         required=False, max_length=20, help_text="Or: the referral code the member typed."
     )
 
