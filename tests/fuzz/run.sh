@@ -4,8 +4,8 @@
 # with a key holding every scope. Every check, positive and negative data, all four phases.
 # Any failure makes this script exit non-zero. What is suppressed, and why: README, "Fuzzing".
 #
-#   tests/fuzz/run.sh        the CI budget: 100 examples per operation and phase (about 7,000
-#                            requests and 90 s per key on a 2-core machine)
+#   tests/fuzz/run.sh        the CI budget: 60 examples per operation and phase (about 7,500
+#                            requests and 2 minutes per key on a 2-core machine)
 #   FUZZ_MAX_EXAMPLES=1000 FUZZ_MAX_TIME=1800 tests/fuzz/run.sh      a longer run (make fuzz-long);
 #                            with a time budget, fuzzing and stateful repeat until it is spent
 #
@@ -19,7 +19,7 @@ DB=${FUZZ_DATABASE:-sanpo_fuzz}
 PORT=${FUZZ_PORT:-8101}
 HOOK_PORT=${FUZZ_HOOK_PORT:-$((PORT + 1))}
 REDIS=${FUZZ_REDIS_URL:-redis://127.0.0.1:6379/3}
-MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-100}
+MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-60}
 MAX_TIME=${FUZZ_MAX_TIME:-}
 SEED=${FUZZ_SEED:-}
 OUT=${FUZZ_OUT:-var/fuzz}
