@@ -11,7 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 # The overlap's own age bands, reused so both features band members alike.
-from federation.overlap.services import _segment_sql as segment_sql
+from federation.overlap.services import segment_sql
 from partners.errors import validation_failed
 from partners.models import MemberAccount
 

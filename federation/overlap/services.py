@@ -115,7 +115,7 @@ def overlap_visibility_set(
     return visibility
 
 
-def _segment_sql(breakdown: str) -> tuple[str, list[Any]]:
+def segment_sql(breakdown: str) -> tuple[str, list[Any]]:
     """The asker's member's segment in SQL (``a`` is its row): partners.normalize.age_band's
     bands, the prefecture code, the kind, or one segment for the total."""
     if breakdown == "prefecture":
@@ -162,7 +162,7 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
     first, and 1.1 times faster than removing duplicate pairs before the consent lookups (which
     then run in one process).
     """
-    segment, segment_params = _segment_sql(breakdown)
+    segment, segment_params = segment_sql(breakdown)
     mine_ok, mine_params = consent_in_force_sql(
         member_column="p.mine", purpose_code=PURPOSE, recipient=other
     )
@@ -202,7 +202,7 @@ def _overlap_counts_sql(asker: Partner, other: Partner, breakdown: str) -> dict[
         return {str(segment or "unknown"): int(count) for segment, count in cursor.fetchall()}
 
 
-def _suppress(
+def suppress_small_cells(
     counts: dict[str, int], min_cell: int, noise: Callable[[], int] = _noise
 ) -> tuple[int | None, dict[str, int | None]]:
     """The total and the cells as shown: each with noise of its own, and withheld (None) by the
@@ -219,7 +219,7 @@ def _suppress(
     return total, cells
 
 
-def _spend_a_question(asker: Partner, other: Partner) -> None:
+def spend_a_question(asker: Partner, other: Partner) -> None:
     """Refuse a question beyond the budget of questions ``asker`` may ask about ``other``'s
     base in 30 days. The caller holds the lock that makes the count and the log one step."""
     budget = settings.SANPO_OVERLAP_QUESTIONS_PER_MONTH
@@ -278,13 +278,13 @@ def overlap_counts(
                 ErrorCode.PERMISSION_DENIED,
                 _("%(other)s shares no overlap counts with you.") % {"other": other.slug},
             )
-        _spend_a_question(asker, other)
+        spend_a_question(asker, other)
         counts = _overlap_counts_sql(asker, other, breakdown)
         if not breakdown:
             counts = {"all": counts.get("all", 0)}
         # Terms signed before the alliance raised its floor still answer at the floor.
         min_cell = effective_min_cell(terms.min_cell)
-        total, cells = _suppress(counts, min_cell)
+        total, cells = suppress_small_cells(counts, min_cell)
         OverlapQuery.objects.create(
             asker=asker,
             other=other,

@@ -144,10 +144,10 @@ def test_a_member_counts_once_whichever_way_it_matches(
 
 
 def test_the_age_bands_counted_in_sql_are_those_partners_normalize_gives() -> None:
-    from federation.overlap.services import _segment_sql
+    from federation.overlap.services import segment_sql
     from partners.normalize import age_band
 
-    sql, params = _segment_sql("age_band")
+    sql, params = segment_sql("age_band")
     today = timezone.localdate()
     for year in [None, *range(today.year - 100, today.year + 1)]:
         with connection.cursor() as cursor:
@@ -182,9 +182,9 @@ def test_a_suspended_agreement_stops_overlap(
     ],
 )
 def test_the_suppression_rule(counts: dict[str, int], expected: Any) -> None:
-    from federation.overlap.services import _suppress
+    from federation.overlap.services import suppress_small_cells
 
-    assert _suppress(counts, 10) == expected
+    assert suppress_small_cells(counts, 10) == expected
 
 
 def test_a_change_of_visibility_is_in_the_audit_log(
@@ -213,10 +213,10 @@ def test_a_change_of_visibility_is_in_the_audit_log(
 def test_what_is_withheld_is_decided_on_the_noisy_numbers(
     counts: dict[str, int], noise: list[int], expected: Any
 ) -> None:
-    from federation.overlap.services import _suppress
+    from federation.overlap.services import suppress_small_cells
 
     draws = iter(noise)
-    assert _suppress(counts, 10, noise=lambda: next(draws)) == expected
+    assert suppress_small_cells(counts, 10, noise=lambda: next(draws)) == expected
 
 
 def test_the_noise_is_centred_with_the_spread_the_docs_promise(

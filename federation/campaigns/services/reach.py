@@ -19,7 +19,7 @@ from federation.campaigns.services.common import (
     terms_for,
 )
 from federation.overlap.models import OverlapQuery
-from federation.overlap.services import _spend_a_question, _suppress
+from federation.overlap.services import spend_a_question, suppress_small_cells
 from federation.overlap.terms import effective_min_cell
 from partners.actors import Actor
 
@@ -51,8 +51,8 @@ def campaign_reach(*, campaign: Campaign, actor: Actor) -> Reach:
     with transaction.atomic():
         # The campaign's row, locked: its questions count against the budget one at a time.
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        _spend_a_question(campaign.partner, campaign.host)
-        total, _cells = _suppress({"all": eligible_count(campaign)}, min_cell)
+        spend_a_question(campaign.partner, campaign.host)
+        total, _cells = suppress_small_cells({"all": eligible_count(campaign)}, min_cell)
         OverlapQuery.objects.create(
             asker=campaign.partner,
             other=campaign.host,

@@ -15,7 +15,7 @@ from django.db import transaction
 from federation.campaigns.models import Campaign, SurveyAnswer, SurveyQuestion
 from federation.campaigns.services.common import SURVEY, require_state, terms_for
 from federation.overlap.models import OverlapQuery
-from federation.overlap.services import _spend_a_question, _suppress
+from federation.overlap.services import spend_a_question, suppress_small_cells
 from federation.overlap.terms import effective_min_cell
 from partners.actors import Actor
 
@@ -72,11 +72,11 @@ def _shown(
     add up to its total, so each choice is suppressed as its own pair (chose it, did not), so
     that neither a small "chose" nor a small "did not" shows."""
     if question.kind != Kind.MULTIPLE:
-        return _suppress(tally, min_cell)
-    answered, _all = _suppress({"all": respondents}, min_cell)
+        return suppress_small_cells(tally, min_cell)
+    answered, _all = suppress_small_cells({"all": respondents}, min_cell)
     cells: dict[str, int | None] = {}
     for option, chose in tally.items():
-        pair = _suppress({"chose": chose, "not": respondents - chose}, min_cell)[1]
+        pair = suppress_small_cells({"chose": chose, "not": respondents - chose}, min_cell)[1]
         cells[option] = None if answered is None else pair["chose"]
     return answered, cells
 
@@ -90,9 +90,9 @@ def campaign_results(*, campaign: Campaign, actor: Actor) -> Results:
     min_cell = effective_min_cell(terms.min_cell)
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-        _spend_a_question(campaign.partner, campaign.host)
+        spend_a_question(campaign.partner, campaign.host)
         respondents, tallies, texts = exact_tallies(campaign)
-        shown_respondents, _cells = _suppress({"all": respondents}, min_cell)
+        shown_respondents, _cells = suppress_small_cells({"all": respondents}, min_cell)
         results, withheld = [], 0
         for question in campaign.questions.all():
             answered, cells = _shown(question, tallies[question.position], respondents, min_cell)
