@@ -273,7 +273,7 @@ def check_indistinguishable(world: World, endpoint: Endpoint) -> None:
     assert not_yours.status_code == 404
     missing_paths = [
         endpoint.path.format(**dict.fromkeys(endpoint.placeholders, missing))
-        for missing in (str(uuid.uuid4()), "not-a-uuid", "1")
+        for missing in (str(uuid.uuid4()), "not-a-uuid", "2147483000")
     ]
     for path in missing_paths:
         missing = call(client, endpoint, path, world.ids)
