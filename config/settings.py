@@ -411,6 +411,8 @@ SANPO_CAMPAIGN_COOLDOWN_DAYS = env_int("SANPO_CAMPAIGN_COOLDOWN_DAYS", 90, minim
 # The share of a programme's members held out (never contacted, no bonus) so that its effect
 # can be measured (federation.holdouts); recorded with the programme when it first asks.
 SANPO_HOLDOUT_PERCENT = env_int("SANPO_HOLDOUT_PERCENT", 10, minimum=0)
+# A member with no activity with a company for this many days is dormant (federation.metrics).
+SANPO_METRICS_DORMANT_DAYS = env_int("SANPO_METRICS_DORMANT_DAYS", 90, minimum=1)
 if SANPO_HOLDOUT_PERCENT > 50:
     raise ImproperlyConfigured("SANPO_HOLDOUT_PERCENT must be at most 50.")
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)

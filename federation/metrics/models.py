@@ -89,3 +89,54 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} through {self.through}"
+
+
+class Metric(models.TextChoices):
+    MEMBERS_ACTIVE = "members_active", _("Active members")
+    MEMBERS_DORMANT = "members_dormant", _("Dormant members")
+    REACTIVATED = "reactivated", _("Reactivated members")
+    REACTIVATED_HELD_OUT = "reactivated_held_out", _("Reactivated members held out")
+    COINS_ISSUED = "coins_issued", _("Coins issued")
+    COINS_SPENT = "coins_spent", _("Coins spent (by issuer)")
+    COINS_EXPIRED = "coins_expired", _("Coins expired")
+    REFERRAL_CLICKS = "referral_clicks", _("Referral clicks")
+    REFERRAL_CONVERSIONS = "referral_conversions", _("Referral conversions")
+    ENROLLMENTS = "enrollments", _("Members enrolled")
+
+
+class DailyFigure(models.Model):
+    """One figure of one company on one day (Japan's), with the other company it concerns
+    where there is one: coins of ``counterparty`` spent at ``company``, clicks ``company`` sent
+    to ``counterparty``, members of ``company`` enrolled with ``counterparty``. Rebuilt whole
+    days at a time by ``metrics_refresh_days``."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField(_("day"))
+    metric = models.CharField(_("metric"), max_length=24, choices=Metric.choices)
+    company = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("company")
+    )
+    counterparty = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("counterparty"),
+    )
+    value = models.BigIntegerField(_("value"))
+
+    class Meta:
+        verbose_name = _("daily figure")
+        verbose_name_plural = _("daily figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "metric", "company", "counterparty"],
+                nulls_distinct=False,
+                name="metrics_daily_figure_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["company", "day"], name="metrics_figure_company_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.metric} {self.company_id}: {self.value}"

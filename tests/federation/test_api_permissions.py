@@ -133,6 +133,8 @@ ENDPOINTS = [
         query="from=2026-09-01&to=2026-09-30",
         stranger=(422, "no_holdout"),  # no programme of its own holds anyone out
     ),
+    Endpoint("metrics-figures", "get", "/api/v1/metrics/figures", "read", 200, query="grain=week"),
+    Endpoint("metrics-figures-csv", "get", "/api/v1/metrics/figures.csv", "read", 200),
     Endpoint(
         "coin-hold",
         "post",

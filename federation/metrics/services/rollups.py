@@ -9,7 +9,7 @@ did not do). Days are Japan's."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -19,7 +19,9 @@ from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
 from federation.coins.models import CoinAccount, CoinEntry, CoinTransaction
+from federation.metrics.days import day_bounds
 from federation.metrics.models import ACTIVITY, ActivityDay, RollupState
+from federation.metrics.services.figures import refresh_figures
 
 Tx = CoinTransaction.Kind
 DOING = [Tx.EARN_PURCHASE, Tx.EARN_ACTION, Tx.REDEEM, Tx.CAPTURE]
@@ -36,17 +38,9 @@ COLUMNS = [
 ]
 
 
-def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    zone = timezone.get_current_timezone()
-    return (
-        timezone.make_aware(datetime.combine(first, time.min), zone),
-        timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min), zone),
-    )
-
-
 def _activity_rows(first: date, last: date) -> tuple[str, tuple[Any, ...]]:
     """The SELECT of ``COLUMNS`` for the days ``first`` to ``last``, grouped in the database."""
-    since, until = _bounds(first, last)
+    since, until = day_bounds(first, last)
     tx = "transaction__"
     earned = Q(**{f"{tx}kind__in": [Tx.EARN_PURCHASE, Tx.EARN_ACTION]}, amount__gt=0)
     bought = Q(**{f"{tx}kind": Tx.EARN_PURCHASE}, amount__gt=0)
@@ -83,7 +77,8 @@ def _activity_rows(first: date, last: date) -> tuple[str, tuple[Any, ...]]:
 
 
 def metrics_refresh_days(first: date, last: date) -> int:
-    """Rebuild the activity rollup for the days ``first`` to ``last``; the number of rows."""
+    """Rebuild the activity rollup and the daily figures (``figures``) for the days ``first``
+    to ``last``; the number of rows written."""
     select, params = _activity_rows(first, last)
     table = ActivityDay._meta.db_table
     with transaction.atomic():
@@ -93,6 +88,7 @@ def metrics_refresh_days(first: date, last: date) -> int:
         with connection.cursor() as cursor:
             cursor.execute(f"INSERT INTO {table} ({', '.join(COLUMNS)}) {select}", params)
             written: int = cursor.rowcount
+        written += refresh_figures(first, last)
         _advance(state, first, last)
     return written
 
@@ -102,7 +98,9 @@ def _advance(state: RollupState, first: date, last: date) -> None:
     joined on to the days already complete, or covered every posting from the first."""
     complete = min(last, timezone.localdate() - timedelta(days=1))
     if state.through is None:
-        joined = not CoinTransaction.objects.filter(posted_at__lt=_bounds(first, first)[0]).exists()
+        joined = not CoinTransaction.objects.filter(
+            posted_at__lt=day_bounds(first, first)[0]
+        ).exists()
     else:
         joined = first <= state.through + timedelta(days=1)
     if joined and (state.through is None or complete > state.through):
