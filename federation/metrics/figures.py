@@ -29,6 +29,18 @@ PEOPLE = STOCKS | {
 GRAINS = ("day", "week", "month")
 
 
+def periods(first: date, last: date, grain: str) -> list[date]:
+    """Every period from the one ``first`` falls in to the one ``last`` falls in."""
+    found: list[date] = []
+    day = first
+    while day <= last:
+        period = period_of(day, grain)
+        if not found or found[-1] != period:
+            found.append(period)
+        day += timedelta(days=1)
+    return found
+
+
 def period_of(day: date, grain: str) -> date:
     if grain == "week":
         return day - timedelta(days=day.weekday())
@@ -68,7 +80,9 @@ def company_figures(company: Partner, first: date, last: date, grain: str) -> li
     return _series(list(rows), grain)
 
 
-def alliance_figures(first: date, last: date, grain: str) -> list[Series]:
+def alliance_figures(first: date, last: date, grain: str, *, withhold: bool = True) -> list[Series]:
+    """Every company's figures added up; small counts of people withheld unless the reader
+    is an alliance manager (``withhold=False``)."""
     rows = (
         DailyFigure.objects.filter(day__gte=first, day__lte=last)
         .values("metric", "day")
@@ -76,7 +90,7 @@ def alliance_figures(first: date, last: date, grain: str) -> list[Series]:
         .order_by("day")
         .values_list("metric", "day", "total")
     )
-    floor = settings.SANPO_OVERLAP_MIN_CELL_FLOOR
+    floor = settings.SANPO_OVERLAP_MIN_CELL_FLOOR if withhold else 0
     series = _series([(metric, None, day, total) for metric, day, total in rows], grain)
     return [
         Series(
