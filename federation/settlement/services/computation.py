@@ -79,7 +79,7 @@ def _lineage(period: SettlementPeriod) -> list[dict[str, Any]]:
     transaction kind (spending and expiry), at most companies squared times four rows. The
     alliance is kept afterwards, in Python, on those rows: filtering it in SQL made the
     planner misjudge the join (it spilled to disk) for no fewer rows read."""
-    return list(
+    rows = (
         CoinLotUse.objects.filter(
             transaction__posted_at__gte=period.starts_at,
             transaction__posted_at__lt=period.ends_at,
@@ -89,6 +89,7 @@ def _lineage(period: SettlementPeriod) -> list[dict[str, Any]]:
         .annotate(coins_sum=Sum("coins"), yen_sum=Sum("yen_value"))
         .order_by()
     )
+    return [dict(row) for row in rows]
 
 
 def _redemptions(period: SettlementPeriod, lineage: list[dict[str, Any]]) -> list[Amount]:
