@@ -58,11 +58,20 @@ class TotalsOutput(serializers.Serializer):
     net_yen = serializers.CharField()
 
 
+class PaymentStatusOutput(serializers.Serializer):
+    amount_yen = serializers.CharField(help_text="The net amount paid, whole yen.")
+    reference = serializers.CharField(help_text="The bank's reference the host recorded.")
+    recorded_at = serializers.DateTimeField()
+
+
 class PeriodDetailOutput(serializers.Serializer):
     period = PeriodOutput()
     totals = TotalsOutput()
     sha256 = serializers.CharField(help_text="SHA-256 of your statement's canonical JSON.")
     issued_at = serializers.DateTimeField(allow_null=True)
+    payment = PaymentStatusOutput(
+        allow_null=True, help_text="Your statement's payment once the host recorded it."
+    )
     lines = LineOutput(many=True)
     disputes = DisputeOutput(many=True)
 
