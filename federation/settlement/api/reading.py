@@ -25,7 +25,13 @@ from federation.settlement.api.outputs import (
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementPeriod, SettlementStatement
 from federation.settlement.pdf import pdf_response
-from federation.settlement.selectors import disputes_of, lines_of, periods_of, statement_status
+from federation.settlement.selectors import (
+    disputes_of,
+    last_run,
+    lines_of,
+    periods_of,
+    statement_status,
+)
 from federation.settlement.signing import public_keys
 from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
@@ -121,6 +127,7 @@ class SettlementPeriodApi(FederationEndpoint):
             "sha256": statement.content_hash,
             "issued_at": statement.issued_at,
             "payment": _payment_of(statement),
+            "computation": last_run(period),
             "lines": [line_row(line, self.partner.pk) for line in lines_of(period, self.partner)],
             "disputes": [dispute_view(d) for d in disputes],
         }
