@@ -1,6 +1,6 @@
 """A computation's progress: a run row moved through its stages, done (or failed) at the end,
 shown in the period's API detail; and, on PostgreSQL, seen by others while the computation's
-own transaction is still open."""
+own transaction is still open. And the review's wait for postings still committing."""
 
 from __future__ import annotations
 
@@ -12,14 +12,22 @@ from typing import Any
 
 import pytest
 from django.apps import apps
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from federation.settlement.models import SettlementPeriod, SettlementRun
 from federation.settlement.services import period_compute, period_review_open
 from federation.settlement.tasks import compute_settlement_period
+from partners.models import Person
 from tests.conftest import Key, client_for
 from tests.factories import issue_key
-from tests.federation.settlement_world import SYSTEM, make_alliance, may_ledger, tokyo
+from tests.federation.settlement_world import (
+    SYSTEM,
+    earn,
+    make_alliance,
+    may_ledger,
+    redeem,
+    tokyo,
+)
 
 MAY = (date(2026, 5, 1), date(2026, 5, 31))
 Stage = SettlementRun.Stage
@@ -99,3 +107,50 @@ def _stage_seen(period: Any, stage: str) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's table lock")
+@pytest.mark.django_db(transaction=True)
+def test_the_review_waits_for_a_posting_still_committing_when_the_period_ended() -> None:
+    """A redemption stamped on the period's last evening whose transaction has not committed
+    yet when the host opens the review: the review waits for it, and counts it."""
+    importlib.import_module("consent.migrations.0002_seed_purposes").seed(apps, None)
+    alliance = make_alliance()
+    person = Person.objects.create()
+    earn(person, alliance.a, 300, "1", tokyo(date(2026, 5, 2)))
+    period = alliance.period(*MAY)
+    posted, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def posting() -> None:
+        try:
+            with transaction.atomic():
+                redeem(person, alliance.b, 100, tokyo(date(2026, 5, 31), 23))
+                posted.set()
+                release.wait(10)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def review() -> None:
+        try:
+            period_review_open(period, actor=SYSTEM, now=tokyo(date(2026, 6, 1), 0))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=posting), threading.Thread(target=review)]
+    threads[0].start()
+    assert posted.wait(10)
+    threads[1].start()
+    time.sleep(0.5)
+    waited = threads[1].is_alive()
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert waited
+    line = period.lines.get(kind="redemption")
+    assert (line.debtor_id, line.creditor_id, line.coins) == (alliance.a.pk, alliance.b.pk, 100)

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,6 +138,8 @@ def period_review_open(
     before), and show the companies their provisional figures: they may dispute lines until
     it is locked. The lines are fixed from here on."""
     now = now or timezone.now()
+    if now >= period.ends_at:
+        _await_postings_in_flight()
     with transaction.atomic():
         period = _locked(period, State.DRAFT)
         if now < period.ends_at:
@@ -148,6 +150,19 @@ def period_review_open(
         _audit(period, SettlementAuditAction.REVIEW_OPENED, actor)
         _tell(period, "settlement.review_opened")
     return period
+
+
+def _await_postings_in_flight() -> None:
+    """Wait until every coin posting in flight has committed or rolled back (PostgreSQL), so
+    that the review's computation sees a posting stamped inside the period that was still
+    committing when the period ended. A posting holds ROW EXCLUSIVE on the transaction table
+    from its insert to its commit, and SHARE conflicts with it: taking SHARE waits them out.
+    Taken in a transaction of its own and let go at once, it holds new postings back only for
+    that wait (nested in a caller's transaction, until the caller commits)."""
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE federation_cointransaction IN SHARE MODE")
 
 
 def period_lock(
