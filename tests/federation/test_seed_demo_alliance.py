@@ -18,6 +18,7 @@ from federation.management.commands.seed_demo_alliance import STORY_MEMBER
 from federation.models import Agreement, AgreementVersion
 from federation.settlement.models import SettlementPeriod
 from federation.settlement.services import statement_verify
+from federation.settlement.signing import public_keys, verify
 from partners.actors import Actor
 from partners.models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from partners.services import webhook_endpoint_create
@@ -120,9 +121,10 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     assert issued.state == SettlementPeriod.State.ISSUED
     assert issued.lines.filter(kind="redemption").count() == 4
     assert sum(s.net_yen for s in issued.statements.all()) == 0
+    keys = {key["key_id"]: key["public_key"] for key in public_keys()}
     for statement in issued.statements.all():
-        assert statement.signature
         assert statement_verify(statement)
+        assert verify(statement.document, statement.signature, keys[statement.signing_key_id])
     assert SettlementPeriod.objects.filter(state="draft").count() == 1
 
     load_demo(demo_receiver)
