@@ -27,6 +27,7 @@ from federation.settlement.models import (
     SettlementLine,
     SettlementPayment,
     SettlementPeriod,
+    SettlementRun,
     SettlementStatement,
 )
 
@@ -56,6 +57,7 @@ __all__ = [
     "SettlementLine",
     "SettlementPayment",
     "SettlementPeriod",
+    "SettlementRun",
     "SettlementStatement",
     "SurveyAnswer",
     "SurveyQuestion",
