@@ -29,6 +29,7 @@ from federation.settlement.models import (
     SettlementLine,
     SettlementPayment,
     SettlementPeriod,
+    SettlementRun,
     SettlementStatement,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "SettlementLine",
     "SettlementPayment",
     "SettlementPeriod",
+    "SettlementRun",
     "SettlementStatement",
     "SurveyAnswer",
     "SurveyQuestion",

@@ -116,6 +116,11 @@ urlpatterns = [
         name="settlement-statement-pdf",
     ),
     path(
+        "settlement/periods/<str:period_id>/payments",
+        api_settlement.SettlementPaymentApi.as_view(),
+        name="settlement-payments",
+    ),
+    path(
         "settlement/periods/<str:period_id>/acknowledgement",
         api_settlement.SettlementAcknowledgementApi.as_view(),
         name="settlement-acknowledgement",

@@ -53,3 +53,30 @@ def access_line(principal: Partner, line_id: str) -> SettlementLine:
     if found is None:
         raise not_found(_("settlement line"))
     return found
+
+
+def access_period_as_host(principal: Partner, period_id: str) -> SettlementPeriod:
+    """A period of the principal's own alliance, for the host's moves. A company that is not
+    the period's host finds none, as if it were missing."""
+    found = None
+    with suppress(ValueError, ValidationError):
+        found = (
+            SettlementPeriod.objects.filter(pk=period_id, host=principal)
+            .select_related("host")
+            .first()
+        )
+    if found is None:
+        raise not_found(_("settlement period"))
+    return found
+
+
+def access_statement_as_host(period: SettlementPeriod, company_slug: str) -> SettlementStatement:
+    """The statement of ``company_slug`` in a period the caller hosts."""
+    found = (
+        SettlementStatement.objects.filter(period=period, partner__slug=company_slug)
+        .select_related("period__host", "partner")
+        .first()
+    )
+    if found is None:
+        raise not_found(_("settlement statement"))
+    return found

@@ -32,10 +32,11 @@ from federation.kernel.admin import (
 )
 from federation.settlement import services
 from federation.settlement.charts import heat_map
+from federation.settlement.errors import SettlementErrorCode
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementDispute, SettlementPeriod
 from federation.settlement.pdf import pdf_response
-from federation.settlement.selectors import disputes_of, matrix_of
+from federation.settlement.selectors import disputes_of, last_run, matrix_of
 from federation.settlement.services.statements import ordered_lines
 from partners.actors import Actor
 from partners.admin.base import error_text
@@ -50,8 +51,10 @@ class PeriodForm(forms.Form):
 
 
 def _compute(request: HttpRequest, period: SettlementPeriod, actor: Actor) -> str:
-    services.period_compute(period, actor=actor)
-    return _("The period is computed.")
+    if period.state != SettlementPeriod.State.DRAFT:
+        raise ApplicationError(SettlementErrorCode.PERIOD_STATE)
+    services.period_compute_queue(period)
+    return _("The computation is queued; this page shows how far it got.")
 
 
 def _review(request: HttpRequest, period: SettlementPeriod, actor: Actor) -> str:
@@ -221,6 +224,7 @@ class SettlementPeriodAdmin(CsvExportMixin, AllianceConsoleAdmin):
             net_total=sum((s.net_yen for s in statements), Decimal(0)),
             disputes=disputes_of(period),
             lines=[{**line_row(line), "label": line.get_kind_display()} for line in lines],
+            run=last_run(period),
         )
 
     def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:

@@ -293,3 +293,42 @@ class SettlementAcknowledgement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.statement_id} {self.content_hash[:12]}"
+
+
+class SettlementRun(models.Model):
+    """One computation of a period and how far it got. Written in short transactions of its
+    own (``services/runs.py``), so the console and the API see the stage while the
+    computation's transaction is still open. ``period_id`` is a plain column, not a foreign
+    key: the row is written beside that transaction, and outlives a worker killed mid-run
+    (its stage then stays where it stopped, with its ``updated_at``)."""
+
+    class Stage(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        WAITING = "waiting", _("Waiting for the period")
+        READING = "reading", _("Reading the ledger")
+        STATEMENTS = "statements", _("Writing the lines and statements")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    FINISHED = frozenset({Stage.DONE, Stage.FAILED})
+
+    id = models.BigAutoField(primary_key=True)
+    period_id = models.UUIDField(_("period"), db_index=True)
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    percent = models.PositiveSmallIntegerField(_("percent done"), default=0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("settlement computation")
+        verbose_name_plural = _("settlement computations")
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="settlement_run_percent")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.stage} {self.percent}%"
+
+    @property
+    def running(self) -> bool:
+        return self.stage not in self.FINISHED

@@ -13,6 +13,7 @@ from federation.settlement.models import (
     SettlementDispute,
     SettlementLine,
     SettlementPeriod,
+    SettlementRun,
     SettlementStatement,
 )
 from federation.settlement.services.statements import ordered_lines
@@ -84,3 +85,8 @@ def matrix_of(period: SettlementPeriod) -> Matrix:
     ids = {pid for pair in cells for pid in pair} | set(nets)
     companies = list(Partner.objects.filter(pk__in=ids).order_by("slug"))
     return Matrix(companies, cells, nets)
+
+
+def last_run(period: SettlementPeriod) -> SettlementRun | None:
+    """The period's latest computation, running or finished (None before the first)."""
+    return SettlementRun.objects.filter(period_id=period.pk).order_by("-pk").first()

@@ -15,7 +15,8 @@ from partners.actors import Actor
     retry_backoff=True,
     max_retries=5,
 )
-def compute_settlement_period(period_id: str) -> int:
-    """Compute the draft period ``period_id``; returns how many lines it has now."""
+def compute_settlement_period(period_id: str, run_id: int | None = None) -> int:
+    """Compute the draft period ``period_id`` (its progress the run ``run_id``, queued by
+    ``period_compute_queue``); returns how many lines it has now."""
     period = SettlementPeriod.objects.get(pk=period_id)
-    return period_compute(period, actor=Actor.system()).lines.count()
+    return period_compute(period, actor=Actor.system(), run_id=run_id).lines.count()

@@ -341,6 +341,16 @@ ENDPOINTS = [
         {"sha256": "{statement_sha256}"},
     ),
     Endpoint("settlement-signing-keys", "get", "/api/v1/settlement/signing-keys", "read", 200),
+    # The period's host records payments; the partner, a company of the period, finds no such
+    # period (the host's success is tested in test_settlement_payments_api).
+    Endpoint(
+        "settlement-payments",
+        "post",
+        "/api/v1/settlement/periods/{issued_period_id}/payments",
+        "admin",
+        404,
+        {"company": "brand-co", "reference": "BANK-0001"},
+    ),
     Endpoint(
         "settlement-dispute",
         "post",

@@ -13,8 +13,12 @@ from django.core.management import CommandError, call_command
 from federation.coins.models import CoinLot, CoinTransaction
 from federation.coins.selectors import ledger_verify
 from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.management.commands._demo_settlement import last_month
 from federation.management.commands.seed_demo_alliance import STORY_MEMBER
 from federation.models import Agreement, AgreementVersion
+from federation.settlement.models import SettlementPeriod
+from federation.settlement.services import statement_verify
+from federation.settlement.signing import public_keys, verify
 from partners.actors import Actor
 from partners.models import AuditEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from partners.services import webhook_endpoint_create
@@ -38,6 +42,9 @@ def _snapshot() -> dict[str, Any]:
         "endpoints": WebhookEndpoint.objects.count(),
         "deliveries": WebhookDelivery.objects.count(),
         "coin_transactions": CoinTransaction.objects.count(),
+        "settlement": sorted(
+            SettlementPeriod.objects.values_list("starts_on", "state", "lines__amount_yen")
+        ),
         # Every import of a member file is a job of its own, audited, even when nothing changed.
         "audit": AuditEvent.objects.exclude(action__startswith="member_import.").count(),
     }
@@ -103,9 +110,22 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     assert {lot.issuer.slug for lot in CoinLot.objects.select_related("issuer")} == {
         "kirari",
         "midori-fitness",
+        "tsubame-travel",  # last month's ledger only
     }
     assert ledger_verify() is None
     assert "coins.redeemed" in kinds
+
+    # Last month settled and issued, every statement signed and verifiable; this month a draft.
+    first_day, last_day = last_month()
+    issued = SettlementPeriod.objects.get(starts_on=first_day, ends_on=last_day)
+    assert issued.state == SettlementPeriod.State.ISSUED
+    assert issued.lines.filter(kind="redemption").count() == 4
+    assert sum(s.net_yen for s in issued.statements.all()) == 0
+    keys = {key["key_id"]: key["public_key"] for key in public_keys()}
+    for statement in issued.statements.all():
+        assert statement_verify(statement)
+        assert verify(statement.document, statement.signature, keys[statement.signing_key_id])
+    assert SettlementPeriod.objects.filter(state="draft").count() == 1
 
     load_demo(demo_receiver)
     again = _snapshot()

@@ -72,15 +72,26 @@ def test_a_manager_creates_a_period_and_an_overlap_is_refused(
 
 
 def test_the_period_page_shows_who_owes_whom_and_moves_the_period_on(
-    alliance: Alliance, alliance_manager: User
+    alliance: Alliance,
+    alliance_manager: User,
+    django_capture_on_commit_callbacks: Any,
+    eager_celery: Any,
 ) -> None:
     may_ledger(alliance)
     may = alliance.period(*MAY)
     manager = _client(alliance_manager)
 
     assert manager.get(f"{BASE}{may.pk}/act/compute/").status_code == 405  # POST only
-    manager.post(f"{BASE}{may.pk}/act/compute/")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        manager.post(f"{BASE}{may.pk}/act/compute/")
     page = manager.get(f"{BASE}{may.pk}/change/").content.decode()
+    assert "Computation: Queued (0%)" in page
+    assert 'http-equiv="refresh"' in page  # it refreshes itself while the run is on
+    for callback in queued:  # the task, queued on commit (eager here)
+        callback()
+    page = manager.get(f"{BASE}{may.pk}/change/").content.decode()
+    assert "Computation: Done (100%)" in page
+    assert 'http-equiv="refresh"' not in page
     assert "<svg" in page
     assert "st-a owes st-b ¥1,000" in page  # the heat map cell's tooltip
     assert '<td class="numeric">-1028</td>' in page  # A's net position

@@ -24,6 +24,7 @@ from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands import _demo_terms as demo
 from federation.management.commands._demo_coins import seed_coins
 from federation.management.commands._demo_referrals import seed_referrals, seed_settlement
+from federation.management.commands._demo_settlement import seed_issued_settlement
 from federation.metrics.services import metrics_refresh_recent
 from federation.models import Agreement, AgreementVersion
 from federation.overlap.models import OverlapVisibility
@@ -63,6 +64,7 @@ class Command(BaseCommand):
         _campaign(partners)
         coins = seed_coins(partners)
         conversions = seed_referrals(partners["kirari"], partners["midori-fitness"])
+        issued = seed_issued_settlement(partners)
         period = seed_settlement(partners["kirari"])
         metrics_refresh_recent()  # the activity rollup the metrics answer from
 
@@ -77,6 +79,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  Webhooks:    {endpoints} endpoints at {options['receiver']}/<slug>")
         self.stdout.write(f"  Coins:       {coins} coin transactions in the ledger")
         self.stdout.write(f"  Referrals:   {conversions} conversions through Kirari's flyers")
+        if issued is not None:
+            days = f"{issued.starts_on} to {issued.ends_on}"
+            self.stdout.write(f"  Settlement:  {days}, {issued.state} (statements signed)")
         if period is not None:
             days = f"{period.starts_on} to {period.ends_on}"
             self.stdout.write(f"  Settlement:  {days}, {period.state} (computed from the ledger)")

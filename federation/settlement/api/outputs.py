@@ -8,7 +8,12 @@ from typing import Any
 from rest_framework import serializers
 
 from federation.kernel.api import choice_field
-from federation.settlement.models import SettlementDispute, SettlementLine, SettlementPeriod
+from federation.settlement.models import (
+    SettlementDispute,
+    SettlementLine,
+    SettlementPeriod,
+    SettlementRun,
+)
 
 STATUS = ["provisional", "issued", "acknowledged", "disputed", "paid"]
 
@@ -58,11 +63,33 @@ class TotalsOutput(serializers.Serializer):
     net_yen = serializers.CharField()
 
 
+class PaymentStatusOutput(serializers.Serializer):
+    amount_yen = serializers.CharField(help_text="The net amount paid, whole yen.")
+    reference = serializers.CharField(help_text="The bank's reference the host recorded.")
+    recorded_at = serializers.DateTimeField()
+
+
+class ComputationOutput(serializers.Serializer):
+    stage = choice_field(SettlementRun.Stage)
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    started_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(
+        help_text="When it last moved: a stage that stops moving was a run interrupted; the "
+        "host computes again."
+    )
+
+
 class PeriodDetailOutput(serializers.Serializer):
     period = PeriodOutput()
     totals = TotalsOutput()
     sha256 = serializers.CharField(help_text="SHA-256 of your statement's canonical JSON.")
     issued_at = serializers.DateTimeField(allow_null=True)
+    payment = PaymentStatusOutput(
+        allow_null=True, help_text="Your statement's payment once the host recorded it."
+    )
+    computation = ComputationOutput(
+        allow_null=True, help_text="The period's last computation, running or finished."
+    )
     lines = LineOutput(many=True)
     disputes = DisputeOutput(many=True)
 

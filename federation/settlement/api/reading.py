@@ -25,7 +25,13 @@ from federation.settlement.api.outputs import (
 from federation.settlement.exports import csv_response, line_row
 from federation.settlement.models import SettlementPeriod, SettlementStatement
 from federation.settlement.pdf import pdf_response
-from federation.settlement.selectors import disputes_of, lines_of, periods_of, statement_status
+from federation.settlement.selectors import (
+    disputes_of,
+    last_run,
+    lines_of,
+    periods_of,
+    statement_status,
+)
 from federation.settlement.signing import public_keys
 from partners.api.filters import list_schema
 from partners.api.pagination import CappedCursorPagination
@@ -101,7 +107,8 @@ class SettlementPeriodApi(FederationEndpoint):
         summary="Your figures of a settlement period",
         description="Your company's lines of the period (the lines you owe or are owed, and "
         "memo lines such as your breakage), your totals and net position, the hash of your "
-        "statement and the disputes on your lines. Provisional while the period is in review, "
+        "statement, its payment once the host recorded it, the last computation's progress "
+        "and the disputes on your lines. Provisional while the period is in review, "
         f"final once locked. {YOURS}",
     )
     @raises(ErrorCode.NOT_FOUND)
@@ -119,10 +126,23 @@ class SettlementPeriodApi(FederationEndpoint):
             },
             "sha256": statement.content_hash,
             "issued_at": statement.issued_at,
+            "payment": _payment_of(statement),
+            "computation": last_run(period),
             "lines": [line_row(line, self.partner.pk) for line in lines_of(period, self.partner)],
             "disputes": [dispute_view(d) for d in disputes],
         }
         return Response(PeriodDetailOutput(body).data)
+
+
+def _payment_of(statement: SettlementStatement) -> dict[str, Any] | None:
+    payment = getattr(statement, "payment", None)
+    if payment is None:
+        return None
+    return {
+        "amount_yen": str(payment.amount_yen),
+        "reference": payment.reference,
+        "recorded_at": payment.recorded_at,
+    }
 
 
 class SettlementStatementApi(FederationEndpoint):

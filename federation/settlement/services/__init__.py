@@ -15,6 +15,7 @@ from federation.settlement.services.periods import (
     period_create_month,
     settlement_line_post,
 )
+from federation.settlement.services.runs import period_compute_queue
 from federation.settlement.services.statements import statement_verify
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "dispute_resolve",
     "payment_record",
     "period_compute",
+    "period_compute_queue",
     "period_create",
     "period_create_month",
     "period_issue",

@@ -5,11 +5,12 @@ Every move is audited and told to the period's companies by webhook."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,9 +22,11 @@ from federation.settlement.models import (
     SettlementLine,
     SettlementPayment,
     SettlementPeriod,
+    SettlementRun,
     SettlementStatement,
 )
 from federation.settlement.services.computation import Amount, period_amounts
+from federation.settlement.services.runs import Progress
 from federation.settlement.services.statements import (
     canonical,
     ordered_lines,
@@ -36,6 +39,7 @@ from partners.errors import ApplicationError, validation_failed
 from partners.services import audit_record, webhook_emit
 
 State = SettlementPeriod.State
+RunStage = SettlementRun.Stage
 
 
 def _locked(period: SettlementPeriod, *states: str) -> SettlementPeriod:
@@ -70,10 +74,12 @@ def _audit(period: SettlementPeriod, action: str, actor: Actor, **detail: Any) -
     audit_record(action=action, actor=actor, partner=period.host, target=period, detail=detail)
 
 
-def _write_lines(period: SettlementPeriod) -> int:
+def _write_lines(period: SettlementPeriod, progress: Progress | None = None) -> int:
     """Replace the period's computed lines by a fresh computation, and its statements."""
     period.lines.filter(source=SettlementLine.Source.COMPUTED).delete()
     amounts = period_amounts(period)
+    if progress is not None:
+        progress.stage(RunStage.STATEMENTS, 70)
     SettlementLine.objects.bulk_create(
         SettlementLine(
             period=period,
@@ -94,18 +100,34 @@ def _write_lines(period: SettlementPeriod) -> int:
 
 
 def period_compute(
-    period: SettlementPeriod, *, actor: Actor, now: datetime | None = None
+    period: SettlementPeriod,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+    run_id: int | None = None,
 ) -> SettlementPeriod:
     """Compute a draft period's lines and provisional statements from the ledger, all or
     nothing (``period_state`` unless a draft). A second run waits for the first and gives the
-    same figures."""
+    same figures. Its progress is the run ``run_id`` (a new one if not given), moved through
+    its stages where the console and the API see it while it runs."""
     now = now or timezone.now()
-    with transaction.atomic():
-        period = _locked(period, State.DRAFT)
-        lines = _write_lines(period)
-        period.computed_at = now
-        period.save(update_fields=["computed_at"])
-        _audit(period, SettlementAuditAction.COMPUTED, actor, lines=lines)
+    progress = Progress(period.pk, run_id)
+    try:
+        progress.stage(RunStage.WAITING, 0)
+        with transaction.atomic():
+            period = _locked(period, State.DRAFT)
+            progress.stage(RunStage.READING, 10)
+            lines = _write_lines(period, progress)
+            period.computed_at = now
+            period.save(update_fields=["computed_at"])
+            _audit(period, SettlementAuditAction.COMPUTED, actor, lines=lines)
+        progress.stage(RunStage.DONE, 100)
+    except BaseException:
+        with suppress(DatabaseError):
+            progress.stage(RunStage.FAILED)
+        raise
+    finally:
+        progress.close()
     return period
 
 
@@ -116,6 +138,8 @@ def period_review_open(
     before), and show the companies their provisional figures: they may dispute lines until
     it is locked. The lines are fixed from here on."""
     now = now or timezone.now()
+    if now >= period.ends_at:
+        _await_postings_in_flight()
     with transaction.atomic():
         period = _locked(period, State.DRAFT)
         if now < period.ends_at:
@@ -126,6 +150,19 @@ def period_review_open(
         _audit(period, SettlementAuditAction.REVIEW_OPENED, actor)
         _tell(period, "settlement.review_opened")
     return period
+
+
+def _await_postings_in_flight() -> None:
+    """Wait until every coin posting in flight has committed or rolled back (PostgreSQL), so
+    that the review's computation sees a posting stamped inside the period that was still
+    committing when the period ended. A posting holds ROW EXCLUSIVE on the transaction table
+    from its insert to its commit, and SHARE conflicts with it: taking SHARE waits them out.
+    Taken in a transaction of its own and let go at once, it holds new postings back only for
+    that wait (nested in a caller's transaction, until the caller commits)."""
+    if connection.vendor != "postgresql":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("LOCK TABLE federation_cointransaction IN SHARE MODE")
 
 
 def period_lock(

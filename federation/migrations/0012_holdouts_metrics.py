@@ -12,7 +12,7 @@ import federation.holdouts.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("federation", "0010_campaigns"),
+        ("federation", "0011_settlement_runs"),
         ("partners", "0010_member_import_language"),
     ]
 
