@@ -51,6 +51,10 @@ app.conf.beat_schedule = {
     "federation-close-ended-campaigns": _at(
         "federation.tasks.close_ended_campaigns", minute=25, hour=15
     ),
+    # Every 20 minutes; the first run after midnight in Japan completes yesterday.
+    "federation-refresh-metrics-rollups": _at(
+        "federation.tasks.refresh_metrics_rollups", minute="2,22,42"
+    ),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

@@ -408,6 +408,13 @@ SANPO_OVERLAP_NOISE_SCALE = env_int("SANPO_OVERLAP_NOISE_SCALE", 4, minimum=0)
 SANPO_OVERLAP_QUESTIONS_PER_MONTH = env_int("SANPO_OVERLAP_QUESTIONS_PER_MONTH", 20, minimum=1)
 # A member drawn for a campaign is not drawn for another of the same category for this many days.
 SANPO_CAMPAIGN_COOLDOWN_DAYS = env_int("SANPO_CAMPAIGN_COOLDOWN_DAYS", 90, minimum=0)
+# The share of a programme's members held out (never contacted, no bonus) so that its effect
+# can be measured (federation.holdouts); recorded with the programme when it first asks.
+SANPO_HOLDOUT_PERCENT = env_int("SANPO_HOLDOUT_PERCENT", 10, minimum=0)
+# A member with no activity with a company for this many days is dormant (federation.metrics).
+SANPO_METRICS_DORMANT_DAYS = env_int("SANPO_METRICS_DORMANT_DAYS", 90, minimum=1)
+if SANPO_HOLDOUT_PERCENT > 50:
+    raise ImproperlyConfigured("SANPO_HOLDOUT_PERCENT must be at most 50.")
 SANPO_IMPORT_CHUNK_ROWS = env_int("SANPO_IMPORT_CHUNK_ROWS", 5_000, minimum=1)
 SANPO_IMPORT_MAX_LINE_BYTES = env_int("SANPO_IMPORT_MAX_LINE_BYTES", 65_536, minimum=1024)
 SANPO_IMPORT_MAX_UPLOAD_BYTES = env_int("SANPO_IMPORT_MAX_UPLOAD_BYTES", 4 * 1024**3, minimum=1)

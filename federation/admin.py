@@ -6,6 +6,8 @@ from federation.campaigns import admin as campaigns_admin
 from federation.coins import admin as coins_admin
 from federation.coins import admin_actions as coin_actions_admin
 from federation.enrollment import admin as enrollment_admin
+from federation.holdouts import admin as holdouts_admin
+from federation.metrics import admin as metrics_admin
 from federation.overlap import admin as overlap_admin
 from federation.referrals import admin as referrals_admin
 from federation.settlement import admin as settlement_admin
@@ -16,6 +18,8 @@ __all__ = [
     "coin_actions_admin",
     "coins_admin",
     "enrollment_admin",
+    "holdouts_admin",
+    "metrics_admin",
     "overlap_admin",
     "referrals_admin",
     "settlement_admin",

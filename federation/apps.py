@@ -24,6 +24,8 @@ class FederationConfig(AppConfig):
         from federation.coins import registrations as coins
         from federation.enrollment import admin_panels as enrollment_panels
         from federation.enrollment import registrations as enrollment
+        from federation.holdouts import registrations as holdouts
+        from federation.metrics import registrations as metrics
         from federation.overlap import registrations as overlap
         from federation.referrals import registrations as referrals
         from federation.settlement import registrations as settlement
@@ -34,7 +36,17 @@ class FederationConfig(AppConfig):
         register_audit_actions(FederationAuditAction)  # lazy labels, read in the reader's language
         # Agreements first: the rest stand on it. Referrals next, so the terms document keeps
         # its parts in the order they were written in (its referral part came with it).
-        for domain in (agreements, referrals, enrollment, overlap, coins, settlement, campaigns):
+        for domain in (
+            agreements,
+            referrals,
+            enrollment,
+            overlap,
+            holdouts,
+            coins,
+            settlement,
+            campaigns,
+            metrics,
+        ):
             domain.register()
         enrollment_panels.register()  # the enrollment panel of a member's page in the console
         # What partner staff see of their company's programmes in the partner console.

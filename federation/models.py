@@ -13,6 +13,8 @@ from federation.coins.models import (
     CoinTransaction,
 )
 from federation.enrollment.models import Enrollment, EnrollmentBatch
+from federation.holdouts.models import Holdout
+from federation.metrics.models import ActivityDay, LiftResult, RollupState
 from federation.overlap.models import OverlapQuery, OverlapVisibility
 from federation.referrals.models import (
     ReferralClick,
@@ -32,6 +34,7 @@ from federation.settlement.models import (
 )
 
 __all__ = [
+    "ActivityDay",
     "Agreement",
     "AgreementParty",
     "AgreementVersion",
@@ -45,6 +48,8 @@ __all__ = [
     "CoinTransaction",
     "Enrollment",
     "EnrollmentBatch",
+    "Holdout",
+    "LiftResult",
     "OverlapQuery",
     "OverlapVisibility",
     "ReferralClick",
@@ -52,6 +57,7 @@ __all__ = [
     "ReferralFee",
     "ReferralLink",
     "ReferralOffer",
+    "RollupState",
     "SettlementAcknowledgement",
     "SettlementDispute",
     "SettlementLine",

@@ -11,6 +11,10 @@ from federation.coins import services as _coins
 from federation.coins.services import *  # noqa: F403
 from federation.enrollment import services as _enrollment
 from federation.enrollment.services import *  # noqa: F403
+from federation.holdouts import services as _holdouts
+from federation.holdouts.services import *  # noqa: F403
+from federation.metrics import services as _metrics
+from federation.metrics.services import *  # noqa: F403
 from federation.overlap import services as _overlap
 from federation.overlap.services import *  # noqa: F403
 from federation.referrals import services as _referrals
@@ -21,5 +25,7 @@ __all__ += _agreements.__all__
 __all__ += _campaigns.__all__
 __all__ += _coins.__all__
 __all__ += _enrollment.__all__
+__all__ += _holdouts.__all__
+__all__ += _metrics.__all__
 __all__ += _overlap.__all__
 __all__ += _referrals.__all__

@@ -4,6 +4,7 @@ from federation.agreements.tasks import expire_agreements
 from federation.campaigns.tasks import close_ended_campaigns
 from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
+from federation.metrics.tasks import refresh_metrics_rollups
 from federation.referrals.tasks import lock_referral_fees
 from federation.settlement.tasks import compute_settlement_period
 
@@ -14,6 +15,7 @@ __all__ = [
     "expire_coin_holds",
     "expire_coins",
     "lock_referral_fees",
+    "refresh_metrics_rollups",
     "release_pending_coins",
     "run_enrollment_batch",
 ]

@@ -7,6 +7,8 @@ from federation.agreements import api
 from federation.coins import api as api_coins
 from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
+from federation.metrics.api import ReactivationLiftApi
+from federation.metrics.api_figures import MetricsFiguresApi, MetricsFiguresCsvApi
 from federation.overlap import api as api_overlap
 from federation.referrals import api as api_referrals
 from federation.settlement import api as api_settlement
@@ -22,6 +24,11 @@ urlpatterns = [
     path("coins/liability", api_coins.CoinLiabilityApi.as_view(), name="coin-liability"),
     path("coins/expiring", api_coins.CoinExpiringApi.as_view(), name="coin-expiring"),
     path("coins/deposit-report", CoinDepositReportApi.as_view(), name="coin-deposit-report"),
+    path(
+        "metrics/lift/reactivation", ReactivationLiftApi.as_view(), name="metrics-reactivation-lift"
+    ),
+    path("metrics/figures", MetricsFiguresApi.as_view(), name="metrics-figures"),
+    path("metrics/figures.csv", MetricsFiguresCsvApi.as_view(), name="metrics-figures-csv"),
     path("coins/holds", api_coins.CoinHoldApi.as_view(), name="coin-hold"),
     path(
         "coins/holds/<str:hold_id>/capture",

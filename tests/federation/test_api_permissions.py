@@ -14,6 +14,9 @@ from federation import services
 from federation import urls as federation_urls
 from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
 from federation.coins.services import coins_earn_for_purchase, coins_hold_at, coins_redeem_at
+from federation.coins.services.actions import reactivation_key
+from federation.holdouts.models import Holdout
+from federation.holdouts.services import holdout_for
 from federation.models import (
     Agreement,
     AgreementParty,
@@ -121,6 +124,17 @@ ENDPOINTS = [
         200,
         query="base_date=2026-03-31",
     ),
+    Endpoint(
+        "metrics-reactivation-lift",
+        "get",
+        "/api/v1/metrics/lift/reactivation",
+        "read",
+        200,
+        query="from=2026-09-01&to=2026-09-30",
+        stranger=(422, "no_holdout"),  # no programme of its own holds anyone out
+    ),
+    Endpoint("metrics-figures", "get", "/api/v1/metrics/figures", "read", 200, query="grain=week"),
+    Endpoint("metrics-figures-csv", "get", "/api/v1/metrics/figures.csv", "read", 200),
     Endpoint(
         "coin-hold",
         "post",
@@ -607,6 +621,7 @@ def world(
         reference="CART-0",
         actor=Actor.system(),
     )
+    holdout_for(kind=Holdout.Kind.REACTIVATION, key=reactivation_key(partner), company=partner)
     world.ids |= _settlement_periods(host, partner)
     referrals = _referrals(host, partner, world)
     world.ids |= {

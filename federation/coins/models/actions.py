@@ -89,7 +89,9 @@ class CoinActionGrant(models.Model):
 
 class CoinReactivation(models.Model):
     """A member who had been dormant with a company (no activity for the program's dormant
-    days) and came back through an action: the bonus they got, and for how long they slept."""
+    days) and came back through an action: the bonus they got, and for how long they slept.
+    A member in the program's holdout (``federation.holdouts``) is recorded too, with no bonus:
+    the metrics compare both groups."""
 
     id = models.BigAutoField(primary_key=True)
     person = models.ForeignKey(
@@ -109,8 +111,14 @@ class CoinReactivation(models.Model):
     )
     bonus = models.BigIntegerField(_("bonus coins"))
     bonus_transaction = models.OneToOneField(
-        CoinTransaction, on_delete=models.PROTECT, related_name="+", verbose_name=_("bonus posting")
+        CoinTransaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("bonus posting"),
     )
+    held_out = models.BooleanField(_("held out"), default=False)
     last_active_at = models.DateTimeField(_("last active before"))
     dormant_days = models.PositiveIntegerField(_("dormant days"))
     reactivated_at = models.DateTimeField(_("reactivated at"), default=timezone.now, db_index=True)
@@ -119,6 +127,13 @@ class CoinReactivation(models.Model):
         verbose_name = _("coin reactivation")
         verbose_name_plural = _("coin reactivations")
         ordering = ["-reactivated_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(held_out=True, bonus=0, bonus_transaction__isnull=True)
+                | Q(held_out=False, bonus__gt=0, bonus_transaction__isnull=False),
+                name="coins_reactivation_bonus_unless_held_out",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.company_id} after {self.dormant_days}d"

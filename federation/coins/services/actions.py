@@ -31,6 +31,8 @@ from federation.coins.models import (
 from federation.coins.services.activity import activity_touch
 from federation.coins.services.earning import Grant, coins_earn
 from federation.coins.services.programs import Program, extend_on_activity, program_for
+from federation.holdouts.models import Holdout
+from federation.holdouts.services import held_out
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner, Person
@@ -156,8 +158,9 @@ def _reactivate(
     expires_at: datetime | None,
 ) -> CoinReactivation | None:
     """The bonus for a member dormant at least the program's days, posted as its own lot, and
-    the reactivation recorded; None when the program has no bonus or the member was active (or
-    new: a first activity is no reactivation)."""
+    the reactivation recorded; None when the program has no bonus, the member was active (or
+    new: a first activity is no reactivation), or is in the bonus's holdout (recorded, with no
+    bonus, for the metrics)."""
     days, bonus = (
         program.settings.get("reactivation_days"),
         program.settings.get("reactivation_bonus"),
@@ -170,6 +173,14 @@ def _reactivate(
     if not days or not bonus or last is None or grant.occurred_at - last < timedelta(days=days):
         return None
     dormant = (grant.occurred_at - last).days
+    if held_out(
+        kind=Holdout.Kind.REACTIVATION,
+        key=reactivation_key(program.company),
+        company=program.company,
+        subject_id=grant.person.pk,
+    ):
+        _record_reactivation(grant, program, actor, None, last=last, dormant=dormant, now=now)
+        return None
     posted = coins_earn(
         Grant(
             grant.person,
@@ -187,6 +198,25 @@ def _reactivate(
         actor=actor,
         now=now,
     )
+    return _record_reactivation(grant, program, actor, posted, last=last, dormant=dormant, now=now)
+
+
+def reactivation_key(company: Partner) -> str:
+    """The holdout key of ``company``'s reactivation bonus: one programme per company."""
+    return f"reactivation:{company.slug}"
+
+
+def _record_reactivation(
+    grant: CoinActionGrant,
+    program: Program,
+    actor: Actor,
+    posted: CoinTransaction | None,
+    *,
+    last: datetime,
+    dormant: int,
+    now: datetime,
+) -> CoinReactivation:
+    bonus = 0 if posted is None else program.settings["reactivation_bonus"]
     reactivation = CoinReactivation.objects.create(
         person=grant.person,
         company=program.company,
@@ -194,6 +224,7 @@ def _reactivate(
         grant=grant,
         bonus=bonus,
         bonus_transaction=posted,
+        held_out=posted is None,
         last_active_at=last,
         dormant_days=dormant,
         reactivated_at=now,
@@ -203,7 +234,12 @@ def _reactivate(
         actor=actor,
         partner=program.company,
         target=reactivation,
-        detail={"bonus": bonus, "dormant_days": dormant, "action_type": grant.action_type},
+        detail={
+            "bonus": bonus,
+            "dormant_days": dormant,
+            "action_type": grant.action_type,
+            "held_out": posted is None,
+        },
     )
     return reactivation
 

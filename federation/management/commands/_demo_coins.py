@@ -1,15 +1,17 @@
 """The demo alliance's coins: purchases that earned coins at the host and at Midori Fitness
 Club, one refunded in part, coins Midori issued spent at the host, actions between purchases
 (videos watched, an event attended, a survey answered) and a member who came back after half a
-year and got the reactivation bonus, all through the coin services, so the ledger, its lots,
-the action grants and the coin overview have something to show. Each order id earns once and
-each action is granted once per content, so running it again adds nothing."""
+year and got the reactivation bonus (its holdout recorded), all through the coin services, so
+the ledger, its lots, the action grants and the coin overview have something to show. Each
+order id earns once and each action is granted once per content, so running it again adds
+nothing."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 from datetime import timedelta
 from decimal import Decimal
+from itertools import count
 
 from django.utils import timezone
 
@@ -21,6 +23,10 @@ from federation.coins.services import (
     coins_redeem_at,
     coins_refund_order,
 )
+from federation.coins.services.actions import reactivation_key
+from federation.holdouts.models import Holdout
+from federation.holdouts.selectors import is_held_out
+from federation.holdouts.services import default_percent, holdout_for
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount, Partner
@@ -72,7 +78,9 @@ def _actions(host: Partner, midori: Partner, member: MemberAccount, n: int) -> N
 
 def _comeback(host: Partner, member: MemberAccount) -> None:
     """A member whose last purchase was 200 days ago watches a video: the reactivation bonus
-    (recorded for the metrics)."""
+    (recorded for the metrics). The bonus keeps the usual holdout; the demo records it with the
+    first of its seeds that leaves this member in the treated group, so the story holds."""
+    _treated_by_the_bonus(host, member)
     with suppress(ApplicationError):
         coins_earn_for_purchase(
             company=host,
@@ -89,6 +97,24 @@ def _comeback(host: Partner, member: MemberAccount) -> None:
             content_id="DEMO-VID-COMEBACK",
             actor=SYSTEM,
         )
+
+
+def _treated_by_the_bonus(host: Partner, member: MemberAccount) -> None:
+    if member.person_id is None:
+        return
+    percent = default_percent()
+    seed = next(
+        f"demo-holdout-{n}"
+        for n in count()
+        if not is_held_out(Holdout(percent=percent, seed=f"demo-holdout-{n}"), member.person_id)
+    )
+    holdout_for(
+        kind=Holdout.Kind.REACTIVATION,
+        key=reactivation_key(host),
+        company=host,
+        percent=percent,
+        seed=seed,
+    )
 
 
 def _purchases(host: Partner, midori: Partner, member: MemberAccount, n: int) -> None:

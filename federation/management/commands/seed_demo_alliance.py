@@ -25,6 +25,7 @@ from federation.management.commands import _demo_terms as demo
 from federation.management.commands._demo_coins import seed_coins
 from federation.management.commands._demo_referrals import seed_referrals, seed_settlement
 from federation.management.commands._demo_settlement import seed_issued_settlement
+from federation.metrics.services import metrics_refresh_recent
 from federation.models import Agreement, AgreementVersion
 from federation.overlap.models import OverlapVisibility
 from partners import services as partner_services
@@ -65,6 +66,7 @@ class Command(BaseCommand):
         conversions = seed_referrals(partners["kirari"], partners["midori-fitness"])
         issued = seed_issued_settlement(partners)
         period = seed_settlement(partners["kirari"])
+        metrics_refresh_recent()  # the activity rollup the metrics answer from
 
         self.stdout.write(self.style.SUCCESS("Demo federation ready (all fictional)."))
         for agreement in agreements:

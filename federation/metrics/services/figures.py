@@ -1,0 +1,131 @@
+"""The daily figures of each company, rebuilt set-based: for a range of days, one
+``INSERT ... SELECT`` per metric grouped in the database (members active and dormant take one
+per day, each over the activity rollup's window), never a row loaded into Python.
+
+Members are active on a day when they did something with the company in the
+``SANPO_METRICS_DORMANT_DAYS`` days ending with it, and dormant when they had before but not
+in those days. Coins spent are the lots' lineage of redemptions and holds at the company (net
+of voids and reversals), by issuer; coins expired, by issuer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from federation.coins.models import CoinLot, CoinLotUse, CoinReactivation, CoinTransaction
+from federation.enrollment.models import Enrollment
+from federation.metrics.days import day_bounds
+from federation.metrics.models import ActivityDay, DailyFigure, Metric
+from federation.referrals.models import ReferralClick, ReferralConversion
+
+Tx = CoinTransaction.Kind
+SPENDING = [Tx.REDEEM, Tx.HOLD, Tx.VOID, Tx.REVERSAL]
+COLUMNS = "day, metric, company_id, counterparty_id, value"
+
+
+def dormant_days() -> int:
+    return int(getattr(settings, "SANPO_METRICS_DORMANT_DAYS", 90))
+
+
+def _insert(metric: str, rows: QuerySet[Any]) -> int:
+    """Insert ``rows`` (annotated ``d``, ``c``, ``v`` and, for figures between two
+    companies, ``cp``) as ``metric``'s figures."""
+    paired = "cp" in rows.query.annotations
+    names = ("d", "c", "cp", "v") if paired else ("d", "c", "v")
+    select, params = rows.values(*names).order_by().query.sql_with_params()
+    sql = (
+        f"INSERT INTO {DailyFigure._meta.db_table} ({COLUMNS}) "  # noqa: S608
+        f"SELECT s.d, %s, s.c, {'s.cp' if paired else 'NULL'}, s.v FROM ({select}) s "
+        "WHERE s.v <> 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [metric, *params])
+        written: int = cursor.rowcount
+    return written
+
+
+def _day_of(field: str) -> TruncDate:
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _timed(metric: str, rows: QuerySet[Any], at: str, first: date, last: date) -> int:
+    since, until = day_bounds(first, last)
+    rows = rows.filter(**{f"{at}__gte": since, f"{at}__lt": until})
+    return _insert(metric, rows.annotate(d=_day_of(at)))
+
+
+def _members(day: date) -> int:
+    window = day - timedelta(days=dormant_days() - 1)
+    known = ActivityDay.objects.filter(day__lte=day).values("company")
+    known = known.annotate(
+        d=Value(day),
+        c=F("company_id"),
+        active=Count("person", distinct=True, filter=Q(day__gte=window)),
+        everyone=Count("person", distinct=True),
+    )
+    written = _insert(Metric.MEMBERS_ACTIVE, known.annotate(v=F("active")))
+    return written + _insert(Metric.MEMBERS_DORMANT, known.annotate(v=F("everyone") - F("active")))
+
+
+def _events(first: date, last: date) -> int:
+    written = 0
+    for metric, held in ((Metric.REACTIVATED, False), (Metric.REACTIVATED_HELD_OUT, True)):
+        rows = CoinReactivation.objects.filter(held_out=held).values("company")
+        rows = rows.annotate(c=F("company_id"), v=Count("id"))
+        written += _timed(metric, rows, "reactivated_at", first, last)
+    issued = CoinLot.objects.values("issuer").annotate(c=F("issuer_id"), v=Sum("amount"))
+    written += _timed(Metric.COINS_ISSUED, issued, "issued_at", first, last)
+    uses = CoinLotUse.objects.values("transaction__partner", "issuer")
+    spent = uses.filter(transaction__kind__in=SPENDING).annotate(
+        c=F("transaction__partner_id"), cp=F("issuer_id"), v=Sum("coins")
+    )
+    written += _timed(Metric.COINS_SPENT, spent, "transaction__posted_at", first, last)
+    expired = (
+        CoinLotUse.objects.filter(transaction__kind=Tx.EXPIRE)
+        .values("issuer")
+        .annotate(c=F("issuer_id"), v=Sum("coins"))
+    )
+    written += _timed(Metric.COINS_EXPIRED, expired, "transaction__posted_at", first, last)
+    return written + _referrals_and_enrollments(first, last)
+
+
+def _referrals_and_enrollments(first: date, last: date) -> int:
+    pair = {"c": F("offer__source_id"), "cp": F("offer__destination_id")}
+    clicks = ReferralClick.objects.values("offer__source", "offer__destination")
+    written = _timed(
+        Metric.REFERRAL_CLICKS, clicks.annotate(**pair, v=Count("id")), "at", first, last
+    )
+    counted = ReferralConversion.objects.exclude(
+        state__in=[ReferralConversion.State.REJECTED, ReferralConversion.State.FLAGGED]
+    ).values("offer__source", "offer__destination")
+    written += _timed(
+        Metric.REFERRAL_CONVERSIONS,
+        counted.annotate(**pair, v=Count("id")),
+        "recorded_at",
+        first,
+        last,
+    )
+    enrolled = (
+        Enrollment.objects.filter(status=Enrollment.Status.CONFIRMED)
+        .values("source", "target")
+        .annotate(c=F("source_id"), cp=F("target_id"), v=Count("id"))
+    )
+    return written + _timed(Metric.ENROLLMENTS, enrolled, "confirmed_at", first, last)
+
+
+def refresh_figures(first: date, last: date) -> int:
+    """Rebuild every figure of the days ``first`` to ``last``, inside the caller's
+    transaction (``metrics_refresh_days``, after the activity rollup of the same days)."""
+    DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
+    written = _events(first, last)
+    day = first
+    while day <= last:
+        written += _members(day)
+        day += timedelta(days=1)
+    return written
