@@ -30,6 +30,13 @@ class CoinErrorCode(models.TextChoices):
         "action_already_rewarded",
         _("This action on this content already earned coins: it earns once."),
     )
+    ACTION_HELD_OUT = (
+        "action_held_out",
+        _(
+            "The member is in this action's holdout group: the action earns them nothing, so "
+            "that its effect can be measured."
+        ),
+    )
 
 
 STATUSES: dict[str, int] = {
@@ -43,4 +50,5 @@ STATUSES: dict[str, int] = {
     CoinErrorCode.UNKNOWN_ACTION: 422,
     CoinErrorCode.ACTION_CAP_REACHED: 409,
     CoinErrorCode.ACTION_ALREADY_REWARDED: 409,
+    CoinErrorCode.ACTION_HELD_OUT: 409,
 }

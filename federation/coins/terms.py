@@ -15,7 +15,9 @@ and what each party's program grants and how its coins expire.
 and the action catalogue, ``"actions": [{"party", "type", "coins", ...}]``: what a party's
 program grants for an action between purchases (a video watched, an event attended, a survey
 answered, a review written), each with optional caps per member ``per_day`` and ``per_month``
-and ``once_per_content`` (one grant per member and piece of content, such as a video's id).
+and ``once_per_content`` (one grant per member and piece of content, such as a video's id),
+and an optional ``holdout_percent``: the share of members held out of the rule
+(``federation.holdouts``), whom the action earns nothing.
 
 Japan's Premiums and Representations Act caps what a purchase may earn at 20% of its price
 (for purchases of 1,000 yen or more; 200 yen below that): a program whose rate could exceed it,
@@ -48,6 +50,7 @@ MAX_BONUS = 1_000_000
 MAX_ACTIONS = 50
 MAX_ACTION_COINS = 100_000
 MAX_CAP = 10_000
+MAX_HOLDOUT = 50  # percent
 ACTION_TYPE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
@@ -210,6 +213,10 @@ def _action(
     if not isinstance(once, bool):
         context.fail(f"{path}.once_per_content", _("Yes or no (true/false)."))
     clean["once_per_content"] = once is True
+    if "holdout_percent" in action:
+        clean["holdout_percent"] = _whole(
+            action["holdout_percent"], f"{path}.holdout_percent", context, 1, MAX_HOLDOUT
+        )
     return clean
 
 
@@ -306,6 +313,14 @@ COIN_INPUTS = TermsInputs(
             gettext_lazy("Once per content"),
             kind="yes_no",
             help=gettext_lazy("One grant per member and piece of content (a video, an event)."),
+        ),
+        TermsInput(
+            "holdout_percent",
+            gettext_lazy("Held out (%)"),
+            help=gettext_lazy(
+                "A random share of members (1 to 50%) this action earns nothing, to measure "
+                "its effect; blank: none."
+            ),
         ),
     ),
 )

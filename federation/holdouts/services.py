@@ -60,6 +60,10 @@ def holdout_for(
     return holdout
 
 
-def held_out(*, kind: str, key: str, company: Partner, subject_id: object) -> bool:
-    """The one question every feature asks before contacting or rewarding a member."""
-    return is_held_out(holdout_for(kind=kind, key=key, company=company), subject_id)
+def held_out(
+    *, kind: str, key: str, company: Partner, subject_id: object, percent: Decimal | None = None
+) -> bool:
+    """The one question every feature asks before contacting or rewarding a member (the
+    share ``percent``, or the default, recorded the first time the programme asks)."""
+    holdout = holdout_for(kind=kind, key=key, company=company, percent=percent)
+    return is_held_out(holdout, subject_id)

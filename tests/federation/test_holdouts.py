@@ -13,15 +13,18 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from federation.coins.models import CoinActivity, CoinReactivation, CoinTransaction
+from federation.agreements.terms import TermsError, terms_clean
+from federation.coins.models import CoinActionGrant, CoinActivity, CoinReactivation, CoinTransaction
 from federation.coins.services import coins_earn_for_action, coins_earn_for_purchase
-from federation.coins.services.actions import reactivation_key
+from federation.coins.services.actions import action_key, reactivation_key
 from federation.holdouts.models import Holdout
 from federation.holdouts.selectors import bucket, bucket_sql, is_held_out, threshold
 from federation.holdouts.services import held_out, holdout_for
 from federation.models import Agreement
 from partners.actors import Actor
+from partners.errors import ApplicationError
 from partners.models import AuditEvent, MemberAccount, Partner, Person
+from partners.services import member_person
 from tests.factories import coin_terms, grant_consent, make_agreement, make_member, make_notice
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +140,49 @@ def test_a_held_out_member_who_comes_back_gets_no_bonus_and_is_recorded(
         company=host,
         subject_id=kept.person_id,
     )
+
+
+# --- An action rule may keep one ---------------------------------------------------------------
+
+
+def test_an_action_rule_with_a_holdout_earns_its_held_out_members_nothing(
+    host: Partner, partner: Partner
+) -> None:
+    make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
+    actions = [{"party": host.slug, "type": "video_watched", "coins": 5, "holdout_percent": 50}]
+    make_agreement(host, partner, terms=coin_terms(host, partner, actions=actions))
+    kept, told = make_member(host, "K-1"), make_member(host, "K-2")
+    for member in (kept, told):
+        grant_consent(member, partner, "coin_exchange")
+        member_person(member)
+        member.refresh_from_db()  # its person, made on first use
+    holdout_for(
+        kind=Holdout.Kind.ACTION_RULE,
+        key=action_key(host, "video_watched"),
+        company=host,
+        percent=Decimal(50),
+        seed=_seed_splitting(kept, told),
+    )
+    with pytest.raises(ApplicationError) as refused:
+        coins_earn_for_action(
+            company=host, member=kept, action_type="video_watched", content_id="", actor=SYSTEM
+        )
+    assert refused.value.code == "action_held_out"
+    assert not CoinActionGrant.objects.filter(member=kept).exists()
+    earned = coins_earn_for_action(
+        company=host, member=told, action_type="video_watched", content_id="", actor=SYSTEM
+    )
+    assert earned.grant.coins == 5
+
+
+@pytest.mark.parametrize("share", [0, 51, "10", True, 12.5])
+def test_an_action_rules_holdout_is_a_whole_percent_up_to_50(share: object) -> None:
+    action = {"party": "host", "type": "video_watched", "coins": 5, "holdout_percent": share}
+    program = {"yen_per_coin": "1", "rate_to_shared": "1"}
+    document = {
+        "data_flows": [],
+        "coin": {"exchange": False, "programs": {"host": program}, "actions": [action]},
+    }
+    with pytest.raises(TermsError) as refused:
+        terms_clean(document, parties=["host", "brand"], purposes=[])
+    assert "coin.actions[0].holdout_percent" in refused.value.errors

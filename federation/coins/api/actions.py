@@ -70,9 +70,10 @@ class CoinActionApi(CoinPostingEndpoint):
         "catalogue in the agreement terms in force grants them: an action it does not list is "
         "422 `unknown_action`; past its cap per member and day or month 409 "
         "`action_cap_reached`; an action granted once per content and already rewarded for "
-        "this content 409 `action_already_rewarded` (also when two reports race). A member "
-        "dormant for the program's reactivation days also gets its reactivation bonus, "
-        f"recorded for the metrics. {MEMBER_RULE} {KEYS}",
+        "this content 409 `action_already_rewarded` (also when two reports race); for a "
+        "member in the action's holdout group (a rule may keep one to measure its effect) 409 "
+        "`action_held_out`. A member dormant for the program's reactivation days also gets "
+        f"its reactivation bonus, recorded for the metrics. {MEMBER_RULE} {KEYS}",
         examples=[
             OpenApiExample(
                 "A product video watched",
@@ -90,6 +91,7 @@ class CoinActionApi(CoinPostingEndpoint):
         CoinErrorCode.UNKNOWN_ACTION,
         CoinErrorCode.ACTION_CAP_REACHED,
         CoinErrorCode.ACTION_ALREADY_REWARDED,
+        CoinErrorCode.ACTION_HELD_OUT,
     )
     def post(self, request: Request) -> Response:
         values = self.validated(ActionInput)

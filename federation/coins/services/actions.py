@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -79,6 +80,7 @@ def coins_earn_for_action(
     now = timezone.now()
     occurred_at = occurred_at or now
     person = member_person(member)
+    _refuse_held_out(company, action, person)
     reason = {"action_type": action_type, "content_id": content_id}
     expires_at = _expiry(program, now)
     try:
@@ -116,6 +118,24 @@ def coins_earn_for_action(
     except IntegrityError:  # the same content, granted by a report that raced this one
         raise _already_rewarded(action_type, content_id) from None
     return ActionOutcome(grant, reactivation)
+
+
+def action_key(company: Partner, action_type: str) -> str:
+    """The holdout key of one action rule of ``company``'s."""
+    return f"action:{company.slug}:{action_type}"
+
+
+def _refuse_held_out(company: Partner, action: dict[str, Any], person: Person) -> None:
+    """``action_held_out`` for a member in the rule's holdout, when the rule keeps one."""
+    share = action.get("holdout_percent")
+    if share and held_out(
+        kind=Holdout.Kind.ACTION_RULE,
+        key=action_key(company, action["type"]),
+        company=company,
+        subject_id=person.pk,
+        percent=Decimal(share),
+    ):
+        raise ApplicationError(CoinErrorCode.ACTION_HELD_OUT, extra={"action_type": action["type"]})
 
 
 def _check_caps(
