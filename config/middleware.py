@@ -14,15 +14,53 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from partners.errors import ErrorCode
 from partners.preferences import saved_language
+from partners.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
+
+
+class DatabaseUnavailableMiddleware:
+    """Pages outside the API (the consoles, the preference page, referral links) answer a
+    database out of reach with 503 and ``Retry-After`` too (``partners.unavailable``): JSON
+    under /api/, a short page elsewhere. The API's own views answer through its exception
+    handler."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        return unavailable_response(request) if database_unavailable(exception) else None
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with ``Retry-After``: the API's error shape under /api/, a short page elsewhere."""
+    from partners.api.errors import error_body
+
+    message = str(ErrorCode.SERVICE_UNAVAILABLE.label)
+    if request.path.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            error_body(ErrorCode.SERVICE_UNAVAILABLE, message),
+            status=503,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    else:
+        response = HttpResponse(
+            format_html("<!doctype html><title>503</title><p>{}</p>", message), status=503
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 class ProxiedClientAddressMiddleware:

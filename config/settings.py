@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.ProxiedClientAddressMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,7 +96,11 @@ TEMPLATES = [
 _database_url = env_str("DATABASE_URL")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=60, conn_health_checks=True
+            )
+        }
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
 else:
@@ -287,6 +292,13 @@ SPECTACULAR_SETTINGS = {
             "description": "Sampling and research campaigns: propose a trial product to a "
             "consented segment of the host's members, take the shipment list, and read the "
             "survey's results in aggregates; the host approves and sends its members' answers.",
+        },
+        {
+            "name": "metrics",
+            "description": "Your company's figures over time (members active and dormant, coins, "
+            "referrals, enrollments) with the alliance's totals, small counts of people "
+            "withheld, as JSON or CSV; and the measured lift of your reactivation bonus against "
+            "its holdout group, with 95% intervals.",
         },
     ],
     "SERVE_INCLUDE_SCHEMA": False,

@@ -1,3 +1,4 @@
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -13,10 +14,12 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health
+from config.middleware import unavailable_response
 from federation.referrals.views import referral_click_view
 from partners.admin.partner_console import partner_site
 from partners.api.errors import json_handler404, json_handler500
 from partners.preferences import set_language
+from partners.unavailable import database_unavailable
 
 admin.site.site_header = _("Sanpo alliance console")
 admin.site.site_title = "Sanpo"
@@ -109,6 +112,10 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception: one of the database being out of reach
+    # (raised outside a view, in a middleware) is a 503 like any other.
+    if database_unavailable(sys.exc_info()[1] or Exception()):
+        return unavailable_response(request)
     if request.path.startswith("/api/"):
         return json_handler500(request)
     return defaults.server_error(request)

@@ -50,6 +50,10 @@ class ErrorCode(models.TextChoices):
         _("Stored data is encrypted under a key that is no longer configured."),
     )
     INTERNAL_ERROR = "internal_error", _("Something went wrong on our side.")
+    SERVICE_UNAVAILABLE = (
+        "service_unavailable",
+        _("The service is briefly unavailable; nothing was done. Retry in a few seconds."),
+    )
 
 
 # The status of every registered code: the partners app's own below, the other apps' added with
@@ -76,6 +80,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.IDEMPOTENCY_REQUEST_IN_PROGRESS: 409,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.WEBHOOK_URL_REFUSED: 400,
     # The request is fine; the stored state it needs cannot be used until an operator acts.
     ErrorCode.DATA_INTEGRITY_FAILED: 409,

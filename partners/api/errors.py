@@ -24,6 +24,7 @@ from partners.crypto import (
     UndecryptableError,
 )
 from partners.errors import STATUS_BY_CODE, ApplicationError, ErrorCode
+from partners.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ def to_application_error(exc: Exception) -> ApplicationError | None:
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         return ApplicationError(ErrorCode.VALIDATION_FAILED, fields=fields)
+    if database_unavailable(exc):
+        return ApplicationError(
+            ErrorCode.SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     if isinstance(exc, SuspiciousOperation):
         return ApplicationError(
             ErrorCode.INVALID_REQUEST, _("The request was refused as malformed.")

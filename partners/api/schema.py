@@ -5,8 +5,9 @@ every operation, so an endpoint written later is described without extra work:
 
 - the error responses it can give, with the codes each status can carry: authentication (401,
   and 403 for a suspended partner), scopes (403), path parameters (404), query parameters and
-  bodies (400, 413, 415), the ``Idempotency-Key`` (400, 409, 422), throttling (429), plus the
-  codes a handler declares with ``@raises(...)``;
+  bodies (400, 413, 415), the ``Idempotency-Key`` (400, 409, 422), throttling (429), the
+  database out of reach for a moment (503, ``partners.unavailable``), plus the codes a handler
+  declares with ``@raises(...)``;
 - the ``Idempotency-Key`` header on every POST (required where ``idempotency_required``);
 - ``limit`` and ``cursor`` on every list answered with a ``page_of(...)`` page;
 - ``additionalProperties: false`` on every ``StrictInputSerializer``, and ``minLength: 1`` on
@@ -217,6 +218,7 @@ class PartnerAutoSchema(AutoSchema):
         if view.get_throttles():
             codes.append(ErrorCode.RATE_LIMITED)
         codes += getattr(self._handler(), _RAISES, ())
+        codes.append(ErrorCode.SERVICE_UNAVAILABLE)  # the database out of reach, for a moment
         return list(dict.fromkeys(codes))
 
     def _error_ref(self) -> dict[str, str]:
