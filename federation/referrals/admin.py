@@ -33,6 +33,7 @@ FUNNEL_STEPS = (
     ("conversions", gettext_lazy("Conversions")),
     ("flagged", gettext_lazy("Flagged")),
     ("rejected", gettext_lazy("Rejected")),
+    ("refunded", gettext_lazy("Refunded")),
 )
 REVIEWS = {"approve": referral_conversion_approve, "reject": referral_conversion_reject}
 

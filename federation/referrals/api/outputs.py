@@ -120,9 +120,14 @@ class ReferralFunnelRowOutput(serializers.Serializer):
     role = serializers.CharField(help_text="`source`: fees you earn; `destination`: you owe.")
     day = serializers.DateField(help_text="The day in Japan.")
     clicks = serializers.IntegerField()
-    conversions = serializers.IntegerField(help_text="Recorded, approved or later refunded.")
+    conversions = serializers.IntegerField(
+        help_text="Recorded or approved, and refunded ones that counted before the refund."
+    )
     flagged = serializers.IntegerField(help_text="Held for review.")
     rejected = serializers.IntegerField()
+    refunded = serializers.IntegerField(
+        help_text="Refunded, whether they had counted or were refunded while flagged."
+    )
     fees_yen = serializers.CharField(help_text="Fees net of clawbacks, reversed ones left out.")
 
 
@@ -139,5 +144,6 @@ def funnel_row_view(row: FunnelRow) -> dict[str, Any]:
         "conversions": row.conversions,
         "flagged": row.flagged,
         "rejected": row.rejected,
+        "refunded": row.refunded,
         "fees_yen": str(row.fees_yen),
     }
