@@ -150,10 +150,19 @@ class ReferralConversionInput(StrictInputSerializer):
     code = CodeField(
         required=False, max_length=20, help_text="Or: the referral code the member typed."
     )
+    enrolled = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Or, true: the member joined your programme through mutual enrollment; the "
+        "referral is found from their enrollment (the last click on the links the source gave "
+        "them, within the window).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("tokens" in attrs) == ("code" in attrs):
-            raise serializers.ValidationError({"tokens": ["Give either tokens or code."]})
+        if ("tokens" in attrs) + ("code" in attrs) + bool(attrs.get("enrolled")) != 1:
+            raise serializers.ValidationError(
+                {"tokens": ["Give exactly one of tokens, code or enrolled."]}
+            )
         if attrs["kind"] == ReferralConversion.Kind.SALE and not attrs.get("amount_yen"):
             raise serializers.ValidationError({"amount_yen": ["A sale needs its amount."]})
         return attrs

@@ -28,6 +28,7 @@ from federation.referrals.services.attribution import (
     attribute_code,
 )
 from federation.referrals.services.consent import require_tracking_consent
+from federation.referrals.services.enrolled import attribute_enrolled
 from federation.referrals.services.fees import fee_open, fee_refund
 from federation.referrals.services.offers import referral_terms
 from federation.referrals.terms import review_days_of
@@ -41,11 +42,12 @@ State = ReferralConversion.State
 
 @dataclass(frozen=True)
 class Referral:
-    """How the destination names the referral: the tokens its landing page received, or the
-    code the member typed."""
+    """How the destination names the referral: the tokens its landing page received, the
+    code the member typed, or (``enrolled``) the member's enrollment from the source."""
 
     tokens: tuple[str, ...] = ()
     code: str | None = None
+    enrolled: bool = False
 
 
 def _links(destination: Partner, referral: Referral) -> list[ReferralLink]:
@@ -74,16 +76,18 @@ def referral_conversion_report(
     actor: Actor,
 ) -> ReferralConversion:
     """Record a lead or sale of ``member`` (the destination's own) for ``order_id``, attributed
-    as ``attribution`` says, flagged by its fraud rules. Raises not_found (no such referral at
-    this destination), conversion_exists (the order id was reported), outside_window,
-    no_referral_click, offer_not_valid, no_agreement, consent_required."""
+    as ``referral`` says (``attribution``, ``enrolled``), flagged by its fraud rules. Raises
+    not_found (no such referral at this destination), conversion_exists (the order id was
+    reported), not_enrolled, outside_window, no_referral_click, offer_not_valid, no_agreement,
+    consent_required; nothing is written then."""
     if ReferralConversion.objects.filter(destination=destination, order_id=order_id).exists():
         raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
-    links = _links(destination, referral)
-    if referral.code is not None:
-        attribution = attribute_code(links[0], occurred_at)
+    if referral.enrolled:
+        attribution = attribute_enrolled(destination, member, occurred_at)
+    elif referral.code is not None:
+        attribution = attribute_code(_links(destination, referral)[0], occurred_at)
     else:
-        attribution = attribute_clicks(links, occurred_at)
+        attribution = attribute_clicks(_links(destination, referral), occurred_at)
     offer = attribution.link.offer
     terms = referral_terms(source=offer.source, destination=destination)
     assert terms.referral is not None
