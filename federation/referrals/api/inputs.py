@@ -83,6 +83,17 @@ class ReferralOfferInput(StrictInputSerializer):
     attribution_days = serializers.IntegerField(
         required=False, min_value=1, max_value=365, help_text="At most the terms' window."
     )
+    member_coins = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=1_000_000,
+        help_text="Coins for the referred member, funded by you at your program's yen per coin.",
+    )
+    member_coins_on = choice_field(
+        ReferralConversion.Kind,
+        required=False,
+        help_text="The conversion that pays them: `sale` (default) or `lead`.",
+    )
     valid_from = serializers.DateField(required=False, help_text="Default: today.")
     valid_until = serializers.DateField(
         required=False, help_text="Default and latest: the end of the agreement's version."

@@ -30,6 +30,7 @@ from federation.referrals.services.attribution import (
 from federation.referrals.services.consent import require_tracking_consent
 from federation.referrals.services.enrolled import attribute_enrolled
 from federation.referrals.services.fees import fee_open, fee_refund
+from federation.referrals.services.member_coins import member_coins_pay, member_coins_take_back
 from federation.referrals.services.offers import referral_terms
 from federation.referrals.terms import review_days_of
 from partners.actors import Actor
@@ -95,10 +96,14 @@ def referral_conversion_report(
     if attribution.link.member is not None:
         require_tracking_consent(attribution.link.member, destination)
     attribution = apply_fraud_rules(attribution, member=member, kind=kind, occurred_at=occurred_at)
-    conversion = _create(attribution, destination, member, kind, order_id, amount_yen, occurred_at)
-    if conversion.state == State.RECORDED:
-        fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
-    _audit_and_tell(conversion, actor)
+    with transaction.atomic():  # the conversion, its fee and the member's coins, or nothing
+        conversion = _create(
+            attribution, destination, member, kind, order_id, amount_yen, occurred_at
+        )
+        if conversion.state == State.RECORDED:
+            fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
+            member_coins_pay(conversion=conversion, actor=actor)
+        _audit_and_tell(conversion, actor)
     return conversion
 
 
@@ -203,6 +208,7 @@ def referral_conversion_approve(
         assert terms.referral is not None
         _reviewed(conversion, State.APPROVED, reason, actor)
         fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
+        member_coins_pay(conversion=conversion, actor=actor)
         audit_record(
             action=ReferralAuditAction.CONVERSION_APPROVED,
             actor=actor,
@@ -236,7 +242,8 @@ def referral_conversion_refund(
     *, conversion: ReferralConversion, actor: Actor, reason: str = "refund"
 ) -> ReferralConversion:
     """The destination refunded the order of ``conversion``: its fee is reversed while
-    pending, clawed back once locked or settled. A flagged conversion leaves the review queue
+    pending, clawed back once locked or settled; the coins it paid the member are taken back
+    as far as they are left (``member_coins``). A flagged conversion leaves the review queue
     (there is nothing left to pay); a rejected one stays rejected. Raises already_refunded."""
     with transaction.atomic():
         conversion = ReferralConversion.objects.select_for_update().get(pk=conversion.pk)
@@ -247,6 +254,7 @@ def referral_conversion_refund(
         conversion.refunded_at = timezone.now()
         conversion.save(update_fields=["state", "refunded_at"])
         changed = fee_refund(conversion=conversion, reason=reason[:300])
+        coins_back = member_coins_take_back(conversion=conversion, actor=actor)
         audit_record(
             action=ReferralAuditAction.CONVERSION_REFUNDED,
             actor=actor,
@@ -255,6 +263,7 @@ def referral_conversion_refund(
             detail={
                 "fee": changed.kind if changed is not None else None,
                 "fee_state": changed.state if changed is not None else None,
+                "member_coins_recovered": coins_back,
             },
         )
     return conversion
