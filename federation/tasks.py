@@ -4,7 +4,7 @@ from federation.agreements.tasks import expire_agreements
 from federation.campaigns.tasks import close_ended_campaigns
 from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
 from federation.enrollment.tasks import run_enrollment_batch
-from federation.referrals.tasks import lock_referral_fees
+from federation.referrals.tasks import lock_referral_fees, purge_referral_clicks
 from federation.settlement.tasks import compute_settlement_period
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "expire_coin_holds",
     "expire_coins",
     "lock_referral_fees",
+    "purge_referral_clicks",
     "release_pending_coins",
     "run_enrollment_batch",
 ]
