@@ -19,7 +19,7 @@ from federation.referrals.services import (
     referral_conversion_refund,
     referral_offer_create,
 )
-from partners.models import AuditEvent, MemberAccount, Partner
+from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
 from partners.services import member_person
 from tests.conftest import Key
 from tests.factories import flow, grant_consent, make_agreement, make_notice
@@ -66,6 +66,16 @@ def hanako(host: Partner, partner: Partner, agreed: Agreement) -> MemberAccount:
     return member
 
 
+@pytest.fixture
+def hooks(host: Partner, partner: Partner) -> None:
+    for who in (host, partner):
+        WebhookEndpoint.objects.create(
+            partner=who,
+            url=f"https://hooks.{who.slug}.example/sanpo",
+            events=["referrals.member_coins_paid"],
+        )
+
+
 def _offer(host: Partner, partner: Partner, **kw: Any) -> Any:
     return referral_offer_create(
         source=host,
@@ -83,7 +93,7 @@ def _coins(member: MemberAccount) -> int:
 
 
 def test_a_counted_sale_pays_the_member_once_and_a_refund_takes_them_back(
-    host: Partner, partner: Partner, partner_key: Key, hanako: MemberAccount
+    host: Partner, partner: Partner, partner_key: Key, hanako: MemberAccount, hooks: None
 ) -> None:
     link = campaign_link(_offer(host, partner))
     click(link)
@@ -100,6 +110,9 @@ def test_a_counted_sale_pays_the_member_once_and_a_refund_takes_them_back(
     assert earned is not None
     assert earned.partner_id == host.pk  # the source funds them
     assert AuditEvent.objects.filter(action="referrals.member_coins_paid").count() == 1
+    told = WebhookDelivery.objects.filter(event_type="referrals.member_coins_paid")
+    numbers = {d.endpoint.partner_id: d.payload["data"].get("member_number") for d in told}
+    assert numbers == {host.pk: None, partner.pk: "B-1"}  # the source never hears who
 
     refund = post(partner_key, "refunds", {"order_id": "ORD-1"})
     assert refund.status_code == 200, refund.json()

@@ -23,7 +23,7 @@ from federation.referrals.audit import ReferralAuditAction
 from federation.referrals.models import ReferralConversion
 from partners.actors import Actor
 from partners.errors import ApplicationError
-from partners.services import audit_record, member_person
+from partners.services import audit_record, member_person, webhook_emit
 
 
 def member_coins_pay(*, conversion: ReferralConversion, actor: Actor) -> CoinTransaction | None:
@@ -55,7 +55,26 @@ def member_coins_pay(*, conversion: ReferralConversion, actor: Actor) -> CoinTra
     conversion.member_coins_earned = earned
     conversion.save(update_fields=["member_coins_earned"])
     _audit(conversion, actor, ReferralAuditAction.MEMBER_COINS_PAID, transaction=str(earned.pk))
+    _tell(conversion, earned)
     return earned
+
+
+def _tell(conversion: ReferralConversion, earned: CoinTransaction) -> None:
+    """Both companies hear of the coins; only the destination, whose member it is, hears the
+    member's number."""
+    data = {
+        "conversion_id": conversion.pk,
+        "offer_id": str(conversion.offer_id),
+        "coins": conversion.offer.member_coins,
+        "transaction_id": str(earned.pk),
+    }
+    event = "referrals.member_coins_paid"
+    webhook_emit(partner=conversion.offer.source, event_type=event, data=data)
+    webhook_emit(
+        partner=conversion.destination,
+        event_type=event,
+        data={**data, "member_number": conversion.member.member_number},
+    )
 
 
 def member_coins_take_back(*, conversion: ReferralConversion, actor: Actor) -> int:
