@@ -28,11 +28,12 @@ CHUNK = 1_000_000
 _OFFERS = """
 INSERT INTO federation_referraloffer (id, agreement_id, source_id, destination_id, title_ja,
        title_en, description_ja, description_en, landing_url, lead_fee_yen, sale_fee_yen,
-       sale_fee_percent, attribution_days, valid_from, valid_until, created_at)
+       sale_fee_percent, attribution_days, member_coins, member_coins_on, valid_from,
+       valid_until, created_at)
 SELECT gen_random_uuid(), agreement_id, source_id, destination_id, title_ja || g,
        title_en || ' ' || g, description_ja, description_en, landing_url, lead_fee_yen,
-       sale_fee_yen, sale_fee_percent, attribution_days, valid_from - %(days)s, valid_until,
-       created_at
+       sale_fee_yen, sale_fee_percent, attribution_days, member_coins, member_coins_on,
+       valid_from - %(days)s, valid_until, created_at
   FROM federation_referraloffer, generate_series(1, %(n)s) AS g
  WHERE id = %(offer)s
 """
