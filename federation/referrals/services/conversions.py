@@ -96,14 +96,13 @@ def referral_conversion_report(
     if attribution.link.member is not None:
         require_tracking_consent(attribution.link.member, destination)
     attribution = apply_fraud_rules(attribution, member=member, kind=kind, occurred_at=occurred_at)
-    with transaction.atomic():  # the conversion, its fee and the member's coins, or nothing
-        conversion = _create(
-            attribution, destination, member, kind, order_id, amount_yen, occurred_at
-        )
-        if conversion.state == State.RECORDED:
-            fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
-            member_coins_pay(conversion=conversion, actor=actor)
-        _audit_and_tell(conversion, actor)
+    # The conversion commits on its own, at once: a racing report of the same member's first
+    # conversion waits on its unique index only that long, then sees it (a flagged duplicate).
+    conversion = _create(attribution, destination, member, kind, order_id, amount_yen, occurred_at)
+    if conversion.state == State.RECORDED:
+        fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
+        member_coins_pay(conversion=conversion, actor=actor)
+    _audit_and_tell(conversion, actor)
     return conversion
 
 
@@ -131,14 +130,38 @@ def _create(
         duplicate_of=attribution.duplicate_of,
     )
     conversion.full_clean(validate_constraints=False)
-    try:
-        # A report racing this one for the same order, or for the member's first conversion
-        # of this offer and kind: the constraints let one through, the other reports again.
-        with transaction.atomic():
-            conversion.save()
-    except IntegrityError:
-        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS) from None
+    if _saved(conversion):
+        return conversion
+    # A report racing this one for the member's first conversion of this offer and kind got
+    # there first (its insert committed before ours could): this one is its duplicate, as
+    # the fraud rule would have said had it run a moment later.
+    first = ReferralConversion.objects.filter(
+        offer=conversion.offer, member=member, kind=kind, duplicate_of__isnull=True
+    ).first()
+    if first is None or conversion.duplicate_of_id is not None:
+        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
+    conversion.state, conversion.duplicate_of = State.FLAGGED, first
+    conversion.flags = sorted({*conversion.flags, ReferralConversion.Flag.DUPLICATE})
+    if not _saved(conversion):
+        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
     return conversion
+
+
+def _saved(conversion: ReferralConversion) -> bool:
+    """Whether ``conversion`` was inserted; not when a racing report took its order id (then
+    it is refused) or the member's counted conversion of its offer and kind (then it is
+    recorded as that one's duplicate)."""
+    try:
+        with transaction.atomic():
+            conversion.save(force_insert=True)
+    except IntegrityError:
+        if ReferralConversion.objects.filter(
+            destination=conversion.destination, order_id=conversion.order_id
+        ).exists():
+            raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS) from None
+        conversion.pk = None
+        return False
+    return True
 
 
 def conversion_view(conversion: ReferralConversion) -> dict[str, Any]:

@@ -14,7 +14,10 @@ shortfall for settlement, the wallet never goes below zero).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
+
+from django.db import transaction
 
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinTransaction
@@ -28,8 +31,9 @@ from partners.services import audit_record, member_person, webhook_emit
 
 def member_coins_pay(*, conversion: ReferralConversion, actor: Actor) -> CoinTransaction | None:
     """Pay the offer's coins to the member of ``conversion`` (counted: recorded or approved),
-    inside the caller's transaction; None when the offer promises none for this kind, they
-    were paid already, or the terms or the member's consent refuse them now (audited)."""
+    in one transaction with the earning's audit row (and the caller's, when there is one);
+    None when the offer promises none for this kind, they were paid already, or the terms or
+    the member's consent refuse them now (audited)."""
     offer = conversion.offer
     if not offer.member_coins or conversion.kind != offer.member_coins_on:
         return None
@@ -40,12 +44,24 @@ def member_coins_pay(*, conversion: ReferralConversion, actor: Actor) -> CoinTra
     except ApplicationError as refused:
         _audit(conversion, actor, ReferralAuditAction.MEMBER_COINS_REFUSED, refused=refused.code)
         return None
+    with transaction.atomic():
+        return _pay(conversion, program.yen_per_coin, actor)
+
+
+def _pay(conversion: ReferralConversion, yen_per_coin: Decimal, actor: Actor) -> CoinTransaction:
+    # The conversion's row locked: a second payer (an approval racing a retry) waits, then
+    # finds the coins paid.
+    locked = ReferralConversion.objects.select_for_update().get(pk=conversion.pk)
+    paid = locked.member_coins_earned
+    if paid is not None:
+        return paid
+    offer = conversion.offer
     earned = coins_earn(
         Grant(
             member_person(conversion.member),
             offer.source,
             offer.member_coins,
-            program.yen_per_coin,
+            yen_per_coin,
             kind=CoinTransaction.Kind.EARN_ACTION,
             reason={"referral_conversion": conversion.pk, "offer": str(offer.pk)},
         ),
