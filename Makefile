@@ -46,7 +46,9 @@ typecheck: $(STAMP)
 # Benchmarks print figures against a baseline measured in the same run; they are not tests.
 # The coin ledger's balance read runs on a wallet of 10M entries (about 5 minutes to load on
 # 2 cores); BENCH_HISTORY=1000000 makes a quicker run. Settlement settles a month of 10M
-# entries (BENCH_SETTLEMENT_ENTRIES=1000000 makes a quicker run).
+# entries (BENCH_SETTLEMENT_ENTRIES=1000000 makes a quicker run). Referrals compute the funnel
+# over 10M clicks and 1M conversions (BENCH_REFERRAL_CLICKS=1000000 makes a quicker run, with a
+# tenth as many conversions).
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
@@ -58,6 +60,9 @@ bench: $(STAMP)
 		$(BIN)/python manage.py bench_coin_ledger --history $${BENCH_HISTORY:-10000000}
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_settlement --entries $${BENCH_SETTLEMENT_ENTRIES:-10000000}
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_referrals --clicks $${BENCH_REFERRAL_CLICKS:-10000000} \
+		--conversions $$(( $${BENCH_REFERRAL_CLICKS:-10000000} / 10 ))
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.

@@ -46,6 +46,10 @@ app.conf.beat_schedule = {
     "federation-expire-coins": _at("federation.tasks.expire_coins", minute=15, hour=15),
     # 00:35 in Japan: fees whose review period ended by then go into that day's settlement.
     "federation-lock-referral-fees": _at("federation.tasks.lock_referral_fees", minute=35, hour=15),
+    # 03:55 in Japan: clicks past their retention period (SANPO_REFERRAL_CLICK_RETENTION_DAYS).
+    "federation-purge-referral-clicks": _at(
+        "federation.tasks.purge_referral_clicks", minute=55, hour=18
+    ),
     "federation-expire-coin-holds": _at("federation.tasks.expire_coin_holds", minute="*"),
     # 00:25 in Japan: a campaign ends with its last day.
     "federation-close-ended-campaigns": _at(

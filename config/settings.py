@@ -403,6 +403,11 @@ SANPO_WITHDRAWAL_ACK_HOURS = env_int("SANPO_WITHDRAWAL_ACK_HOURS", 72, minimum=1
 SANPO_WITHDRAWAL_RESEND_HOURS = env_int("SANPO_WITHDRAWAL_RESEND_HOURS", 6, minimum=1)
 # APPI: provision records are kept three years, then purged by a daily task.
 SANPO_PROVISION_RETENTION_DAYS = env_int("SANPO_PROVISION_RETENTION_DAYS", 3 * 365 + 1, minimum=1)
+# Referral clicks are kept this many days, then deleted by a daily task unless a conversion
+# names them (their fingerprint is blanked then); longer than any attribution window (365).
+SANPO_REFERRAL_CLICK_RETENTION_DAYS = env_int(
+    "SANPO_REFERRAL_CLICK_RETENTION_DAYS", 400, minimum=366
+)
 # How long a member's preference-page link works after the host's portal asked for it.
 SANPO_PREFERENCE_LINK_HOURS = env_int("SANPO_PREFERENCE_LINK_HOURS", 24, minimum=1)
 # Each process caches consent states for the single check, kept current by PostgreSQL

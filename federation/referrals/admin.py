@@ -33,6 +33,7 @@ FUNNEL_STEPS = (
     ("conversions", gettext_lazy("Conversions")),
     ("flagged", gettext_lazy("Flagged")),
     ("rejected", gettext_lazy("Rejected")),
+    ("refunded", gettext_lazy("Refunded")),
 )
 REVIEWS = {"approve": referral_conversion_approve, "reject": referral_conversion_reject}
 
@@ -70,6 +71,8 @@ class ReferralOfferAdmin(CsvExportMixin, AllianceConsoleAdmin):
         "sale_fee_yen",
         "sale_fee_percent",
         "attribution_days",
+        "member_coins",
+        "member_coins_on",
         "valid_from",
         "valid_until",
         "created_at",
@@ -85,6 +88,8 @@ class ReferralOfferAdmin(CsvExportMixin, AllianceConsoleAdmin):
         "sale_fee_yen",
         "sale_fee_percent",
         "attribution_days",
+        "member_coins",
+        "member_coins_on",
         "valid_from",
         "valid_until",
     ]
@@ -180,6 +185,7 @@ class ReferralConversionAdmin(CsvExportMixin, AllianceConsoleAdmin):
         "reviewed_by",
         "review_reason",
         "refunded_at",
+        "member_coins_earned",
     )
     csv_fields = [
         "id",

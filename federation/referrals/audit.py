@@ -14,3 +14,9 @@ class ReferralAuditAction(models.TextChoices):
     CONVERSION_REFUNDED = "referrals.conversion_refunded", _("Referred purchase refunded")
     FEES_LOCKED = "referrals.fees_locked", _("Referral fees locked")
     FEES_SETTLED = "referrals.fees_settled", _("Referral fees settled")
+    CLICKS_PURGED = "referrals.clicks_purged", _("Old referral clicks purged")
+    MEMBER_COINS_PAID = "referrals.member_coins_paid", _("Coins paid to a referred member")
+    MEMBER_COINS_REFUSED = (
+        "referrals.member_coins_refused",
+        _("Coins for a referred member not paid (terms or consent)"),
+    )

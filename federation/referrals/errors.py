@@ -21,6 +21,10 @@ class ReferralErrorCode(models.TextChoices):
     )
     NOT_REVIEWABLE = "not_reviewable", _("Only a flagged conversion can be approved or rejected.")
     ALREADY_REFUNDED = "already_refunded", _("This conversion was already refunded.")
+    NOT_ENROLLED = (
+        "not_enrolled",
+        _("This member did not join your programme through an enrollment in force."),
+    )
 
 
 STATUSES: dict[str, int] = {
@@ -31,4 +35,5 @@ STATUSES: dict[str, int] = {
     ReferralErrorCode.FEE_NOT_ALLOWED: 422,
     ReferralErrorCode.NOT_REVIEWABLE: 409,
     ReferralErrorCode.ALREADY_REFUNDED: 409,
+    ReferralErrorCode.NOT_ENROLLED: 422,
 }

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from federation.agreements.models import Agreement
+from federation.coins.models import CoinTransaction
 from partners.models import MemberAccount, Partner
 
 
@@ -50,6 +51,17 @@ class ReferralOffer(models.Model):
         _("fee per sale (percent)"), max_digits=7, decimal_places=4, null=True, blank=True
     )
     attribution_days = models.PositiveIntegerField(_("attribution window (days)"))
+    member_coins = models.PositiveIntegerField(
+        _("coins for the referred member"),
+        default=0,
+        help_text=_("Funded by the source, on the referred member's counted conversion."),
+    )
+    member_coins_on = models.CharField(
+        _("coins paid on"),
+        max_length=8,
+        choices=[("lead", _("Lead")), ("sale", _("Sale"))],
+        default="sale",
+    )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
@@ -204,6 +216,14 @@ class ReferralConversion(models.Model):
     reviewed_by = models.CharField(_("reviewed by"), max_length=200, blank=True)
     review_reason = models.CharField(_("review reason"), max_length=300, blank=True)
     refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    member_coins_earned = models.OneToOneField(
+        CoinTransaction,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("coins earned by the member"),
+    )
 
     class Meta:
         verbose_name = _("referral conversion")

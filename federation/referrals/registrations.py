@@ -15,6 +15,8 @@ WEBHOOK_EVENTS = {
     "partner was recorded: the source earns its fee once the review period is over.",
     "referrals.conversion_flagged": "A referral conversion was held for review by the alliance "
     "managers instead of being paid.",
+    "referrals.member_coins_paid": "Coins an offer promised the referred member were paid on "
+    "a conversion, funded by the source (the destination hears its member's number).",
     "referrals.fee_locked": "Referral fees passed their review period: they are final and go "
     "into the next settlement.",
 }

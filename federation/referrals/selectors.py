@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from federation.referrals.models import (
@@ -25,9 +25,12 @@ from partners.models import Partner
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 Conv = ReferralConversion.State
-# What the funnel counts as conversions: those that count or counted (a refund undoes the fee,
-# not the referral); flagged and rejected ones are counted apart.
-COUNTED = (Conv.RECORDED, Conv.APPROVED, Conv.REFUNDED)
+# What the funnel counts as conversions: those that count, and refunded ones that counted
+# before their refund (a refund undoes the fee, not the referral). A conversion refunded while
+# flagged never counted: it is only ``refunded``. Flagged and rejected ones are counted apart.
+COUNTED = (Conv.RECORDED, Conv.APPROVED)
+# A refunded conversion that was flagged and never approved: flags, and no review.
+REFUNDED_WHILE_FLAGGED = ~Q(flags=[]) & Q(reviewed_at__isnull=True)
 
 
 def offers_of(partner: Partner) -> QuerySet[ReferralOffer]:
@@ -75,10 +78,11 @@ class FunnelRow:
     conversions: int = 0
     flagged: int = 0
     rejected: int = 0
+    refunded: int = 0
     fees_yen: Decimal = field(default_factory=Decimal)
 
 
-def _day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     start = datetime.combine(first, time.min, tzinfo=TOKYO)
     return start, datetime.combine(last + timedelta(days=1), time.min, tzinfo=TOKYO)
 
@@ -87,10 +91,11 @@ def funnel_of(
     partner: Partner, *, first: date, last: date, offer_ids: Iterable[uuid.UUID] | None = None
 ) -> list[FunnelRow]:
     """``partner``'s funnel from day ``first`` to ``last`` (Japan's days), per offer it is
-    party to (or those of ``offer_ids``) and day: clicks, conversions that count, flagged and
-    rejected ones, and fees (net of clawbacks, reversed ones left out) it earns as the source
-    or owes as the destination. Four queries, whatever the volume; days without any activity
-    are left out."""
+    party to (or those of ``offer_ids``) and day: clicks, conversions that count (refunded
+    ones included when they counted before, never one refunded while flagged), flagged,
+    rejected and refunded ones, and fees (net of clawbacks, reversed ones left out) it earns
+    as the source or owes as the destination. Four queries, whatever the volume; days without
+    any activity are left out."""
     offers = offers_of(partner)
     if offer_ids is not None:
         offers = offers.filter(pk__in=list(offer_ids))
@@ -98,7 +103,7 @@ def funnel_of(
         pk: "source" if source_id == partner.pk else "destination"
         for pk, source_id in offers.values_list("pk", "source_id")
     }
-    start, end = _day_bounds(first, last)
+    start, end = day_bounds(first, last)
     rows: dict[tuple[uuid.UUID, date], FunnelRow] = {}
 
     def row(offer_id: uuid.UUID, day: date) -> FunnelRow:
@@ -109,21 +114,30 @@ def funnel_of(
 
     for item in _grouped(ReferralClick.objects, "at", roles, start, end).annotate(n=Count("id")):
         row(item["offer_id"], item["day"]).clicks = item["n"]
-    conversions = _grouped(ReferralConversion.objects, "occurred_at", roles, start, end)
-    for item in conversions.values("offer_id", "day", "state").annotate(n=Count("id")):
-        target = row(item["offer_id"], item["day"])
-        if item["state"] in COUNTED:
-            target.conversions += item["n"]
-        elif item["state"] == Conv.FLAGGED:
-            target.flagged += item["n"]
-        else:
-            target.rejected += item["n"]
+    conversions = _grouped(ReferralConversion.objects, "occurred_at", roles, start, end).annotate(
+        held=ExpressionWrapper(REFUNDED_WHILE_FLAGGED, output_field=BooleanField())
+    )
+    for item in conversions.values("offer_id", "day", "state", "held").annotate(n=Count("id")):
+        _count(row(item["offer_id"], item["day"]), item["state"], item["held"], item["n"])
     fees = _grouped(ReferralFee.objects, "created_at", roles, start, end).exclude(
         state=ReferralFee.State.REVERSED
     )
     for item in fees.annotate(total=Sum("amount_yen")):
         row(item["offer_id"], item["day"]).fees_yen = item["total"] or Decimal(0)
     return sorted(rows.values(), key=lambda r: (r.day, str(r.offer_id)))
+
+
+def _count(target: FunnelRow, state: str, held: bool, n: int) -> None:
+    if state in COUNTED:
+        target.conversions += n
+    elif state == Conv.FLAGGED:
+        target.flagged += n
+    elif state == Conv.REFUNDED:
+        target.refunded += n
+        if not held:
+            target.conversions += n
+    else:
+        target.rejected += n
 
 
 def _grouped(

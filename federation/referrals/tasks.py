@@ -1,10 +1,15 @@
 """Referral tasks, scheduled by beat: fees whose review period is over are locked and posted
-into settlement. Set-based and idempotent: a second run, or two workers at once, locks nothing
-twice (the rows each takes are locked, the others skipped)."""
+into settlement; clicks past their retention period are purged. Set-based and idempotent: a
+second run, or two workers at once, locks nothing twice (the rows each takes are locked, the
+others skipped)."""
 
 from celery import shared_task
 
-from federation.referrals.services import referral_fees_lock_due, referral_fees_post_due
+from federation.referrals.services import (
+    referral_clicks_purge,
+    referral_fees_lock_due,
+    referral_fees_post_due,
+)
 
 
 @shared_task(name="federation.tasks.lock_referral_fees")
@@ -15,3 +20,10 @@ def lock_referral_fees() -> int:
     locked = referral_fees_lock_due()
     referral_fees_post_due()
     return locked
+
+
+@shared_task(name="federation.tasks.purge_referral_clicks")
+def purge_referral_clicks() -> int:
+    """Delete the clicks past ``SANPO_REFERRAL_CLICK_RETENTION_DAYS`` that no conversion
+    names (blanking the fingerprint of those one does); returns how many were deleted."""
+    return referral_clicks_purge()

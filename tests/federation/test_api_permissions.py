@@ -398,6 +398,15 @@ ENDPOINTS = [
         stranger=(404, "not_found"),  # neither its member nor its referral
     ),
     Endpoint(
+        "referral-conversion-enrolled",
+        "post",
+        "/api/v1/referrals/conversions",
+        "write",
+        201,
+        {"kind": "lead", "member_number": "BC-JOINED-2", "order_id": "BC-REF-3", "enrolled": True},
+        stranger=(404, "not_found"),  # not its member
+    ),
+    Endpoint(
         "referral-refund",
         "post",
         "/api/v1/referrals/refunds",
@@ -552,12 +561,29 @@ def _referrals(host: Partner, partner: Partner, world: World) -> dict[str, str]:
         referral=Referral(tokens=(link.token,)),
         actor=Actor.system(),
     )
+    _enrolled_referral(host, partner, theirs)
     return {
         "offer_id": str(own.pk),
         "host_token": link.token,
         "host_code": link.code,
         "their_offer": str(theirs.pk),
     }
+
+
+def _enrolled_referral(host: Partner, partner: Partner, theirs: Any) -> None:
+    """A host member who joined the partner's program (the partner's number BC-JOINED-2) and
+    clicked the link the host gave them to the partner's offer: a lead to report by number."""
+    joined = make_member(host, "HC-2")
+    grant_consent(joined, partner, "cross_enrollment", "profile_sharing", "referral_tracking")
+    enrollment = services.enrollment_request(
+        member=joined, target=partner, fields=None, actor=Actor.system()
+    )
+    services.enrollment_confirm(
+        enrollment=enrollment, target_member_number="BC-JOINED-2", actor=Actor.system()
+    )
+    grant_consent(make_member(partner, "BC-JOINED-2"), host, "referral_tracking")
+    link = referral_link_create(offer=theirs, member=joined, actor=Actor.system())
+    referral_click(token=link.token, address="192.0.2.2", user_agent="Mozilla/5.0")
 
 
 @pytest.fixture

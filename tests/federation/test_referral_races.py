@@ -62,6 +62,9 @@ def test_racing_reports_of_one_order_record_one_conversion_and_one_fee() -> None
     assert 500 not in statuses
     assert set(statuses) <= {201, 409}
     assert ReferralConversion.objects.filter(order_id="RACE-1").count() == 1
+    # Every order once (RACE-1, RACE-3, RACE-5): a report that lost the race for the member's
+    # first conversion is recorded as its flagged duplicate, not refused.
+    assert ReferralConversion.objects.count() == 3
     counted = ReferralConversion.objects.filter(duplicate_of__isnull=True)
     assert counted.count() == 1
     assert ReferralFee.objects.count() == 1

@@ -72,9 +72,9 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("recipient", "Unknown recipient."): "the alliance's companies (a slug that names none)",
     # The coin endpoints name a member by exactly one of two optional fields.
     ("member", "Give either member_number or member."): "exactly one of two member names",
-    # A referral conversion names its referral by exactly one of the tokens or the typed code;
-    # the funnel reads at most 92 days, its start on or before its end.
-    ("tokens", "Give either tokens or code."): "exactly one of the tokens or the code",
+    # A referral conversion names its referral by exactly one of the tokens, the typed code or
+    # the member's enrollment; the funnel reads at most 92 days, its start on or before its end.
+    ("tokens", "Give exactly one of"): "exactly one of the tokens, the code or enrolled",
     ("from", "From on or before to"): "a date range of at most 92 days, from before to",
     # A sale carries its amount (a percentage fee is a share of it); a lead has none.
     ("amount_yen", "A sale needs its amount."): "a sale's amount, required by its kind",

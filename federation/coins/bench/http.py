@@ -74,11 +74,16 @@ class Server:
 
 
 @contextmanager
-def served(key: str, workers: int = WORKERS) -> Iterator[Server]:
-    """gunicorn on a free loopback port, serving this process's database, until the block
-    ends; its log is shown if it does not come up."""
-    port = _free_port()
+def served(
+    key: str, workers: int = WORKERS, settings_module: str = "", port: int = 0
+) -> Iterator[Server]:
+    """gunicorn on ``port`` (0: a free loopback port), serving this process's database, until
+    the block ends; its log is shown if it does not come up. ``settings_module`` replaces the
+    configured settings (a benchmark's own, adding a baseline view production never has)."""
+    port = port or _free_port()
     env = {**os.environ, **SERVER_ENV}
+    if settings_module:
+        env["DJANGO_SETTINGS_MODULE"] = settings_module
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(  # noqa: S603 - our own WSGI application
             [sys.executable, "-m", "gunicorn", "config.wsgi", *_options(port, workers)],

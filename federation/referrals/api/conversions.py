@@ -51,7 +51,10 @@ class ReferralConversionApi(FederationEndpoint):
         description="A `lead` (the member joined your programme) or a `sale` (their first "
         "purchase) of one of your own members (`member_number`), referred to your company: "
         "name the referral by the `tokens` your landing page received (`sanpo_ref`) or by the "
-        "`code` the member typed. With tokens, the last click before the conversion within its "
+        "`code` the member typed, or, for a member who joined your programme through mutual "
+        "enrollment, by `enrolled: true` and your new member number alone (422 `not_enrolled` "
+        "without a live enrollment; the last click on the links the source gave that member "
+        "wins, within the window). With tokens, the last click before the conversion within its "
         "offer's attribution window wins (422 `outside_window` when all are older, 422 "
         "`no_referral_click` when never clicked); a typed code counts while its offer is valid "
         "(422 `offer_not_valid`). Tokens or a code of another destination's offer are a 404, "
@@ -73,12 +76,23 @@ class ReferralConversionApi(FederationEndpoint):
                     "tokens": ["q3V9m2kX0aYbT7sWc1LrE5uN8hJ4dF6g"],
                 },
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "A member who came through mutual enrollment",
+                value={
+                    "kind": "lead",
+                    "member_number": "T-1002",
+                    "order_id": "JOIN-1002",
+                    "enrolled": True,
+                },
+                request_only=True,
+            ),
         ],
     )
     @raises(
         ErrorCode.NOT_FOUND,
         ReferralErrorCode.CONVERSION_EXISTS,
+        ReferralErrorCode.NOT_ENROLLED,
         ReferralErrorCode.OUTSIDE_WINDOW,
         ReferralErrorCode.NO_REFERRAL_CLICK,
         ReferralErrorCode.OFFER_NOT_VALID,
@@ -95,7 +109,11 @@ class ReferralConversionApi(FederationEndpoint):
             order_id=values["order_id"],
             amount_yen=values.get("amount_yen") or Decimal(0),
             occurred_at=values.get("occurred_at") or timezone.now(),
-            referral=Referral(tokens=tuple(values.get("tokens", ())), code=values.get("code")),
+            referral=Referral(
+                tokens=tuple(values.get("tokens", ())),
+                code=values.get("code"),
+                enrolled=values["enrolled"],
+            ),
             actor=self.actor,
         )
         body = conversion_out(conversion, _fee(conversion.pk))

@@ -83,6 +83,17 @@ class ReferralOfferInput(StrictInputSerializer):
     attribution_days = serializers.IntegerField(
         required=False, min_value=1, max_value=365, help_text="At most the terms' window."
     )
+    member_coins = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=1_000_000,
+        help_text="Coins for the referred member, funded by you at your program's yen per coin.",
+    )
+    member_coins_on = choice_field(
+        ReferralConversion.Kind,
+        required=False,
+        help_text="The conversion that pays them: `sale` (default) or `lead`.",
+    )
     valid_from = serializers.DateField(required=False, help_text="Default: today.")
     valid_until = serializers.DateField(
         required=False, help_text="Default and latest: the end of the agreement's version."
@@ -150,10 +161,19 @@ class ReferralConversionInput(StrictInputSerializer):
     code = CodeField(
         required=False, max_length=20, help_text="Or: the referral code the member typed."
     )
+    enrolled = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Or, true: the member joined your programme through mutual enrollment; the "
+        "referral is found from their enrollment (the last click on the links the source gave "
+        "them, within the window).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("tokens" in attrs) == ("code" in attrs):
-            raise serializers.ValidationError({"tokens": ["Give either tokens or code."]})
+        if ("tokens" in attrs) + ("code" in attrs) + bool(attrs.get("enrolled")) != 1:
+            raise serializers.ValidationError(
+                {"tokens": ["Give exactly one of tokens, code or enrolled."]}
+            )
         if attrs["kind"] == ReferralConversion.Kind.SALE and not attrs.get("amount_yen"):
             raise serializers.ValidationError({"amount_yen": ["A sale needs its amount."]})
         return attrs

@@ -112,6 +112,8 @@ class ReferralOfferListApi(FederationEndpoint):
             fees={key: values[key] for key in FEES if key in values},
             valid_from=values.get("valid_from"),
             valid_until=values.get("valid_until"),
+            member_coins=values.get("member_coins", 0),
+            member_coins_on=values.get("member_coins_on", "sale"),
             actor=self.actor,
         )
         return Response(

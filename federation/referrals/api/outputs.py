@@ -32,6 +32,8 @@ class ReferralOfferOutput(serializers.Serializer):
     sale_fee_yen = serializers.CharField(allow_null=True)
     sale_fee_percent = serializers.CharField(allow_null=True)
     attribution_days = serializers.IntegerField()
+    member_coins = serializers.IntegerField(help_text="Coins for the referred member.")
+    member_coins_on = serializers.CharField(help_text="`sale` or `lead`: what pays them.")
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
     created_at = serializers.DateTimeField()
@@ -57,6 +59,8 @@ def offer_view(offer: ReferralOffer, caller: Partner) -> dict[str, Any]:
         "sale_fee_yen": _text(offer.sale_fee_yen),
         "sale_fee_percent": _text(offer.sale_fee_percent),
         "attribution_days": offer.attribution_days,
+        "member_coins": offer.member_coins,
+        "member_coins_on": offer.member_coins_on,
         "valid_from": offer.valid_from,
         "valid_until": offer.valid_until,
         "created_at": offer.created_at,
@@ -102,6 +106,9 @@ class ReferralConversionOutput(serializers.Serializer):
     fee_yen = serializers.CharField(
         allow_null=True, help_text="The fee it earns the source; null while flagged or none."
     )
+    member_coins = serializers.IntegerField(
+        help_text="Coins the offer paid the referred member for it (0: none)."
+    )
 
 
 def conversion_out(conversion: ReferralConversion, fee: Any) -> dict[str, Any]:
@@ -112,6 +119,7 @@ def conversion_out(conversion: ReferralConversion, fee: Any) -> dict[str, Any]:
         "state": conversion.state,
         "occurred_at": conversion.occurred_at,
         "fee_yen": str(fee.amount_yen) if fee is not None else None,
+        "member_coins": conversion.offer.member_coins if conversion.member_coins_earned_id else 0,
     }
 
 
@@ -120,9 +128,14 @@ class ReferralFunnelRowOutput(serializers.Serializer):
     role = serializers.CharField(help_text="`source`: fees you earn; `destination`: you owe.")
     day = serializers.DateField(help_text="The day in Japan.")
     clicks = serializers.IntegerField()
-    conversions = serializers.IntegerField(help_text="Recorded, approved or later refunded.")
+    conversions = serializers.IntegerField(
+        help_text="Recorded or approved, and refunded ones that counted before the refund."
+    )
     flagged = serializers.IntegerField(help_text="Held for review.")
     rejected = serializers.IntegerField()
+    refunded = serializers.IntegerField(
+        help_text="Refunded, whether they had counted or were refunded while flagged."
+    )
     fees_yen = serializers.CharField(help_text="Fees net of clawbacks, reversed ones left out.")
 
 
@@ -139,5 +152,6 @@ def funnel_row_view(row: FunnelRow) -> dict[str, Any]:
         "conversions": row.conversions,
         "flagged": row.flagged,
         "rejected": row.rejected,
+        "refunded": row.refunded,
         "fees_yen": str(row.fees_yen),
     }

@@ -1,6 +1,7 @@
 """Referral writes: offers and links (``offers``), clicks (``clicks``), conversions with their
 attribution, fraud rules, review and refund (``conversions``, ``attribution``), fees
-(``fees``), posted into settlement once locked (``settling``). Each is keyword-only and
+(``fees``), posted into settlement once locked (``settling``), coins for the referred member
+(``member_coins``), and the clicks' retention (``retention``). Each is keyword-only and
 atomic, audits what it changes and tells the companies concerned by webhook."""
 
 from federation.referrals.services.clicks import ClickOutcome, referral_click, with_token
@@ -25,6 +26,7 @@ from federation.referrals.services.offers import (
     referral_offer_create,
     referral_terms,
 )
+from federation.referrals.services.retention import referral_clicks_purge
 from federation.referrals.services.settling import referral_fees_post_due
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "landing_url_clean",
     "no_referral_agreement",
     "referral_click",
+    "referral_clicks_purge",
     "referral_conversion_approve",
     "referral_conversion_refund",
     "referral_conversion_reject",

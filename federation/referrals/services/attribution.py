@@ -9,7 +9,8 @@ the referral, within the offer's validity.
 
 Fraud rules, each a flag (a flagged conversion earns nothing until a manager approves it):
 - ``self_referral``: the member who recommended the offer (the link's) and the member who
-  converted are the same person, as matching's blind indexes linked them;
+  converted are the same person, as matching's blind indexes linked them (not for a
+  conversion attributed through the member's enrollment, where they are by design);
 - ``before_click``: the conversion happened before any click on the link;
 - ``velocity_link`` / ``velocity_fingerprint``: one link, or one device fingerprint, already
   has ``VELOCITY_LIMIT_LINK`` / ``VELOCITY_LIMIT_FINGERPRINT`` conversions in the day before;
@@ -43,6 +44,7 @@ class Attribution:
     click: ReferralClick | None
     flags: list[str] = field(default_factory=list)
     duplicate_of: ReferralConversion | None = None
+    enrolled: bool = False  # found through the member's enrollment (``enrolled``)
 
 
 def attribute_clicks(links: list[ReferralLink], occurred_at: datetime) -> Attribution:
@@ -99,7 +101,7 @@ def apply_fraud_rules(
     link = attribution.link
     referrer = link.member
     referrer_person = referrer.person_id if referrer is not None else None
-    if referrer_person is not None and referrer_person == member.person_id:
+    if not attribution.enrolled and referrer_person and referrer_person == member.person_id:
         attribution.flags.append(Flag.SELF_REFERRAL)
     since = occurred_at - VELOCITY_WINDOW
     recent = ReferralConversion.objects.filter(occurred_at__gte=since, occurred_at__lte=occurred_at)

@@ -28,7 +28,9 @@ from federation.referrals.services.attribution import (
     attribute_code,
 )
 from federation.referrals.services.consent import require_tracking_consent
+from federation.referrals.services.enrolled import attribute_enrolled
 from federation.referrals.services.fees import fee_open, fee_refund
+from federation.referrals.services.member_coins import member_coins_pay, member_coins_take_back
 from federation.referrals.services.offers import referral_terms
 from federation.referrals.terms import review_days_of
 from partners.actors import Actor
@@ -41,11 +43,12 @@ State = ReferralConversion.State
 
 @dataclass(frozen=True)
 class Referral:
-    """How the destination names the referral: the tokens its landing page received, or the
-    code the member typed."""
+    """How the destination names the referral: the tokens its landing page received, the
+    code the member typed, or (``enrolled``) the member's enrollment from the source."""
 
     tokens: tuple[str, ...] = ()
     code: str | None = None
+    enrolled: bool = False
 
 
 def _links(destination: Partner, referral: Referral) -> list[ReferralLink]:
@@ -74,16 +77,18 @@ def referral_conversion_report(
     actor: Actor,
 ) -> ReferralConversion:
     """Record a lead or sale of ``member`` (the destination's own) for ``order_id``, attributed
-    as ``attribution`` says, flagged by its fraud rules. Raises not_found (no such referral at
-    this destination), conversion_exists (the order id was reported), outside_window,
-    no_referral_click, offer_not_valid, no_agreement, consent_required."""
+    as ``referral`` says (``attribution``, ``enrolled``), flagged by its fraud rules. Raises
+    not_found (no such referral at this destination), conversion_exists (the order id was
+    reported), not_enrolled, outside_window, no_referral_click, offer_not_valid, no_agreement,
+    consent_required; nothing is written then."""
     if ReferralConversion.objects.filter(destination=destination, order_id=order_id).exists():
         raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
-    links = _links(destination, referral)
-    if referral.code is not None:
-        attribution = attribute_code(links[0], occurred_at)
+    if referral.enrolled:
+        attribution = attribute_enrolled(destination, member, occurred_at)
+    elif referral.code is not None:
+        attribution = attribute_code(_links(destination, referral)[0], occurred_at)
     else:
-        attribution = attribute_clicks(links, occurred_at)
+        attribution = attribute_clicks(_links(destination, referral), occurred_at)
     offer = attribution.link.offer
     terms = referral_terms(source=offer.source, destination=destination)
     assert terms.referral is not None
@@ -91,9 +96,12 @@ def referral_conversion_report(
     if attribution.link.member is not None:
         require_tracking_consent(attribution.link.member, destination)
     attribution = apply_fraud_rules(attribution, member=member, kind=kind, occurred_at=occurred_at)
+    # The conversion commits on its own, at once: a racing report of the same member's first
+    # conversion waits on its unique index only that long, then sees it (a flagged duplicate).
     conversion = _create(attribution, destination, member, kind, order_id, amount_yen, occurred_at)
     if conversion.state == State.RECORDED:
         fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
+        member_coins_pay(conversion=conversion, actor=actor)
     _audit_and_tell(conversion, actor)
     return conversion
 
@@ -122,14 +130,38 @@ def _create(
         duplicate_of=attribution.duplicate_of,
     )
     conversion.full_clean(validate_constraints=False)
-    try:
-        # A report racing this one for the same order, or for the member's first conversion
-        # of this offer and kind: the constraints let one through, the other reports again.
-        with transaction.atomic():
-            conversion.save()
-    except IntegrityError:
-        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS) from None
+    if _saved(conversion):
+        return conversion
+    # A report racing this one for the member's first conversion of this offer and kind got
+    # there first (its insert committed before ours could): this one is its duplicate, as
+    # the fraud rule would have said had it run a moment later.
+    first = ReferralConversion.objects.filter(
+        offer=conversion.offer, member=member, kind=kind, duplicate_of__isnull=True
+    ).first()
+    if first is None or conversion.duplicate_of_id is not None:
+        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
+    conversion.state, conversion.duplicate_of = State.FLAGGED, first
+    conversion.flags = sorted({*conversion.flags, ReferralConversion.Flag.DUPLICATE})
+    if not _saved(conversion):
+        raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS)
     return conversion
+
+
+def _saved(conversion: ReferralConversion) -> bool:
+    """Whether ``conversion`` was inserted; not when a racing report took its order id (then
+    it is refused) or the member's counted conversion of its offer and kind (then it is
+    recorded as that one's duplicate)."""
+    try:
+        with transaction.atomic():
+            conversion.save(force_insert=True)
+    except IntegrityError:
+        if ReferralConversion.objects.filter(
+            destination=conversion.destination, order_id=conversion.order_id
+        ).exists():
+            raise ApplicationError(ReferralErrorCode.CONVERSION_EXISTS) from None
+        conversion.pk = None
+        return False
+    return True
 
 
 def conversion_view(conversion: ReferralConversion) -> dict[str, Any]:
@@ -199,6 +231,7 @@ def referral_conversion_approve(
         assert terms.referral is not None
         _reviewed(conversion, State.APPROVED, reason, actor)
         fee_open(conversion=conversion, review_days=review_days_of(terms.referral))
+        member_coins_pay(conversion=conversion, actor=actor)
         audit_record(
             action=ReferralAuditAction.CONVERSION_APPROVED,
             actor=actor,
@@ -232,7 +265,8 @@ def referral_conversion_refund(
     *, conversion: ReferralConversion, actor: Actor, reason: str = "refund"
 ) -> ReferralConversion:
     """The destination refunded the order of ``conversion``: its fee is reversed while
-    pending, clawed back once locked or settled. A flagged conversion leaves the review queue
+    pending, clawed back once locked or settled; the coins it paid the member are taken back
+    as far as they are left (``member_coins``). A flagged conversion leaves the review queue
     (there is nothing left to pay); a rejected one stays rejected. Raises already_refunded."""
     with transaction.atomic():
         conversion = ReferralConversion.objects.select_for_update().get(pk=conversion.pk)
@@ -243,6 +277,7 @@ def referral_conversion_refund(
         conversion.refunded_at = timezone.now()
         conversion.save(update_fields=["state", "refunded_at"])
         changed = fee_refund(conversion=conversion, reason=reason[:300])
+        coins_back = member_coins_take_back(conversion=conversion, actor=actor)
         audit_record(
             action=ReferralAuditAction.CONVERSION_REFUNDED,
             actor=actor,
@@ -251,6 +286,7 @@ def referral_conversion_refund(
             detail={
                 "fee": changed.kind if changed is not None else None,
                 "fee_state": changed.state if changed is not None else None,
+                "member_coins_recovered": coins_back,
             },
         )
     return conversion

@@ -115,12 +115,16 @@ def referral_offer_create(
     fees: dict[str, Any] | None = None,
     valid_from: date | None = None,
     valid_until: date | None = None,
+    member_coins: int = 0,
+    member_coins_on: str = "sale",
 ) -> ReferralOffer:
     """An offer of ``destination``'s by ``source``: ``texts`` are its ``title_ja``,
     ``title_en``, ``description_ja`` and ``description_en``; ``fees`` may narrow the terms'
     ``lead_fee_yen``, ``sale_fee_yen``, ``sale_fee_percent`` and ``attribution_days``.
     Valid from today (or ``valid_from``) until the version in force runs out (or
-    ``valid_until``, not later). Raises no_agreement, fee_not_allowed, validation_failed."""
+    ``valid_until``, not later). ``member_coins``, funded by the source, go to the referred
+    member on their counted conversion of kind ``member_coins_on`` (``member_coins``
+    module). Raises no_agreement, fee_not_allowed, validation_failed."""
     terms = referral_terms(source=source, destination=destination)
     assert terms.referral is not None
     start = valid_from or timezone.localdate()
@@ -138,6 +142,8 @@ def referral_offer_create(
         landing_url=landing_url_clean(landing_url),
         valid_from=start,
         valid_until=end,
+        member_coins=member_coins,
+        member_coins_on=member_coins_on,
         **{key: texts.get(key, "") for key in TEXTS},
         **_fees(terms.referral, fees or {}),
     )
