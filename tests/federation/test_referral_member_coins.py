@@ -4,6 +4,7 @@ at all without the member's consent to coin exchange (audited), and taken back o
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,6 +13,9 @@ from django.utils import timezone
 from consent.services import consent_withdraw
 from federation.coins.models import CoinClawback
 from federation.coins.selectors import balance_of
+from federation.holdouts.models import Holdout
+from federation.holdouts.selectors import is_held_out
+from federation.holdouts.services import holdout_for
 from federation.models import Agreement
 from federation.referrals.models import ReferralConversion
 from federation.referrals.services import (
@@ -19,6 +23,7 @@ from federation.referrals.services import (
     referral_conversion_refund,
     referral_offer_create,
 )
+from federation.referrals.services.member_coins import reward_key
 from partners.models import AuditEvent, MemberAccount, Partner, WebhookDelivery, WebhookEndpoint
 from partners.services import member_person
 from tests.conftest import Key
@@ -169,3 +174,30 @@ def test_without_consent_to_coin_exchange_the_conversion_counts_and_pays_no_coin
     assert _coins(hanako) == 0
     refused = AuditEvent.objects.get(action="referrals.member_coins_refused")
     assert refused.detail["refused"] == "consent_required"
+
+
+def test_a_member_held_out_of_the_reward_is_paid_nothing_and_the_sale_counts(
+    host: Partner, partner: Partner, hanako: MemberAccount
+) -> None:
+    offer = _offer(host, partner)
+    person = member_person(hanako)
+    seed = next(
+        f"held-{n}"
+        for n in range(1000)
+        if is_held_out(Holdout(percent=Decimal(50), seed=f"held-{n}"), person.pk)
+    )
+    holdout_for(
+        kind=Holdout.Kind.REFERRAL_REWARD,
+        key=reward_key(offer.pk),
+        company=host,
+        percent=Decimal(50),
+        seed=seed,
+    )
+    link = campaign_link(offer)
+    click(link)
+    conversion = report(partner, hanako, "ORD-H", link.token)
+    assert conversion.state == ReferralConversion.State.RECORDED
+    assert conversion.member_coins_earned_id is None
+    assert _coins(hanako) == 0
+    refused = AuditEvent.objects.get(action="referrals.member_coins_refused")
+    assert refused.detail["refused"] == "held_out"

@@ -1,6 +1,8 @@
 """Coins for the referred member: an offer may promise them ``member_coins`` on their counted
 conversion of the kind ``member_coins_on`` (a sale by default: the first purchase).
 
+A member in the offer's holdout (``federation.holdouts``, key ``referral:<offer>``) is paid
+nothing, so that the reward's effect can be measured; the conversion counts all the same.
 The source funds them, under its coin program in the agreement terms in force, at its yen per
 coin (``coins.program_for``: the terms must let the source post coins for the member's company
 and the member must consent to coin exchange with the source, both checked now). Without that,
@@ -22,6 +24,8 @@ from django.db import transaction
 from federation.coins.errors import CoinErrorCode
 from federation.coins.models import CoinTransaction
 from federation.coins.services import Grant, coins_earn, coins_refund, program_for
+from federation.holdouts.models import Holdout
+from federation.holdouts.services import held_out
 from federation.referrals.audit import ReferralAuditAction
 from federation.referrals.models import ReferralConversion
 from partners.actors import Actor
@@ -44,8 +48,21 @@ def member_coins_pay(*, conversion: ReferralConversion, actor: Actor) -> CoinTra
     except ApplicationError as refused:
         _audit(conversion, actor, ReferralAuditAction.MEMBER_COINS_REFUSED, refused=refused.code)
         return None
+    if held_out(
+        kind=Holdout.Kind.REFERRAL_REWARD,
+        key=reward_key(offer.pk),
+        company=offer.source,
+        subject_id=member_person(conversion.member).pk,
+    ):
+        _audit(conversion, actor, ReferralAuditAction.MEMBER_COINS_REFUSED, refused="held_out")
+        return None
     with transaction.atomic():
         return _pay(conversion, program.yen_per_coin, actor)
+
+
+def reward_key(offer_id: object) -> str:
+    """The holdout key of an offer's coins for the referred member."""
+    return f"referral:{offer_id}"
 
 
 def _pay(conversion: ReferralConversion, yen_per_coin: Decimal, actor: Actor) -> CoinTransaction:
