@@ -59,6 +59,8 @@ app.conf.beat_schedule = {
     "federation-refresh-metrics-rollups": _at(
         "federation.tasks.refresh_metrics_rollups", minute="2,22,42"
     ),
+    "partners-relay-outbox": _at("partners.tasks.relay_outbox", minute="*"),
+    "partners-purge-sent-outbox": _at("partners.tasks.purge_sent_outbox", minute=47, hour=4),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

@@ -7,6 +7,7 @@ from partners.models import WebhookDelivery
 from partners.services import idempotency_purge_expired, matching, webhook_attempt_delivery
 from partners.services.member_import import member_import_run
 from partners.services.member_import_jobs import member_import_fail_abandoned
+from partners.services.outbox import outbox_purge_sent, outbox_relay
 
 # A pending delivery this far past its due time lost its task message (a worker died, the
 # broker was flushed); the sweeper hands it to Celery again.
@@ -58,3 +59,14 @@ def fail_abandoned_member_imports() -> int:
 def merge_persons_split_by_a_race() -> int:
     # Looks back further than the schedule's period, so a missed run loses nothing.
     return matching.merge_persons_split_by_a_race(since=timezone.now() - timedelta(hours=2))
+
+
+@shared_task
+def relay_outbox() -> int:
+    # Sends what a process committed but did not get to the broker (partners.tasking).
+    return outbox_relay()
+
+
+@shared_task
+def purge_sent_outbox() -> int:
+    return outbox_purge_sent()

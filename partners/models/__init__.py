@@ -5,6 +5,7 @@ as ``partners.models``."""
 from partners.models.audit import AuditEvent
 from partners.models.credentials import ApiKey, ApiScope, IdempotencyKey
 from partners.models.members import MemberAccount, MemberImport, Person
+from partners.models.outbox import OutboxMessage
 from partners.models.partners import Partner, PartnerContact, StaffPreference, StaffRole
 from partners.models.webhooks import (
     WebhookAttempt,
@@ -20,6 +21,7 @@ __all__ = [
     "IdempotencyKey",
     "MemberAccount",
     "MemberImport",
+    "OutboxMessage",
     "Partner",
     "PartnerContact",
     "Person",
