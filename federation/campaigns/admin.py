@@ -22,6 +22,8 @@ from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer
 from federation.campaigns.services import (
     campaign_approve,
     campaign_close,
+    campaign_promote,
+    campaign_rating,
     campaign_reject,
     campaign_survey_open,
     eligible_count,
@@ -32,6 +34,16 @@ from partners.actors import Actor
 from partners.admin.base import error_text
 from partners.admin.export import CsvExportMixin, csv_download
 from partners.errors import ApplicationError
+
+
+class PromoteForm(forms.Form):
+    landing_url = forms.URLField(
+        label=gettext_lazy("landing URL"),
+        assume_scheme="https",
+        max_length=500,
+        required=False,
+        help_text=gettext_lazy("An https page where members get it; else the partner's own."),
+    )
 
 
 class RejectForm(forms.Form):
@@ -176,6 +188,21 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
     def results_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         campaign = self.managed_object(request, object_id)
         assert isinstance(campaign, Campaign)
+        form = PromoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                offer = campaign_promote(
+                    campaign=campaign,
+                    landing_url=form.cleaned_data["landing_url"],
+                    actor=Actor.from_request(request),
+                )
+            except ApplicationError as refused:
+                messages.error(request, error_text(refused))
+            else:
+                messages.success(
+                    request, _("Promoted: referral offer %(offer)s made.") % {"offer": offer.pk}
+                )
+                return HttpResponseRedirect(self.url_of("results", campaign.pk))
         respondents, tallies, _texts = exact_tallies(campaign)
         rows = [
             (question, value, count)
@@ -201,6 +228,8 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             respondents=respondents,
             response_rate=f"{respondents / shipped:.0%}" if shipped else "—",
             rows=rows,
+            form=form,
+            rating=_rating_or_none(campaign),
         )
 
     @admin.action(description=gettext_lazy("Open the survey of the selected campaigns"))
@@ -225,3 +254,11 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             ngettext("%(count)s campaign moved on.", "%(count)s campaigns moved on.", moved)
             % {"count": moved},
         )
+
+
+def _rating_or_none(campaign: Campaign) -> Any:
+    """The mean rating shown beside the promotion form (none without research terms)."""
+    try:
+        return campaign_rating(campaign)
+    except ApplicationError:
+        return None

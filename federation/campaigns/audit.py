@@ -16,3 +16,4 @@ class CampaignAuditAction(models.TextChoices):
     ANSWERED = "campaigns.answered", _("Campaign survey answered")
     CLOSED = "campaigns.closed", _("Campaign closed")
     REACH_ASKED = "campaigns.reach_asked", _("Campaign reach asked")
+    PROMOTED = "campaigns.promoted", _("Campaign product promoted to a referral offer")

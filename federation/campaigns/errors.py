@@ -15,6 +15,11 @@ class CampaignErrorCode(models.TextChoices):
     )
     NOT_IN_CAMPAIGN = "not_in_campaign", _("The member was not selected for this campaign.")
     ALREADY_ANSWERED = "already_answered", _("The member has already answered this survey.")
+    NOT_PROMOTABLE = (
+        "not_promotable",
+        _("The product is not rated highly enough, by enough members, to be promoted."),
+    )
+    ALREADY_PROMOTED = "already_promoted", _("The product was already promoted.")
 
 
 STATUSES: dict[str, int] = {
@@ -22,4 +27,6 @@ STATUSES: dict[str, int] = {
     CampaignErrorCode.SEGMENT_TOO_NARROW: 422,
     CampaignErrorCode.NOT_IN_CAMPAIGN: 422,
     CampaignErrorCode.ALREADY_ANSWERED: 409,
+    CampaignErrorCode.NOT_PROMOTABLE: 422,
+    CampaignErrorCode.ALREADY_PROMOTED: 409,
 }

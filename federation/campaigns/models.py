@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from federation.agreements.models import Agreement
+from federation.referrals.models import ReferralOffer
 from partners.models import MemberAccount, Partner
 
 
@@ -61,6 +62,15 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
+    landing_url = models.URLField(_("where members get the product"), max_length=500, blank=True)
+    promoted_offer = models.OneToOneField(
+        ReferralOffer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("promoted as referral offer"),
+    )
 
     class Meta:
         verbose_name = _("campaign")

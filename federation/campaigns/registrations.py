@@ -15,6 +15,7 @@ WEBHOOK_EVENTS = {
     "campaigns.shipment_exported": "A shipment list of your campaign was exported.",
     "campaigns.survey_opened": "The survey of your campaign is open for answers.",
     "campaigns.closed": "Your campaign is closed: its results are final.",
+    "campaigns.promoted": "The host promoted your product to its members as a referral offer.",
 }
 
 

@@ -16,5 +16,6 @@ urlpatterns = [
     path(f"{_ONE}/approve", api.CampaignApproveApi.as_view(), name="campaign-approve"),
     path(f"{_ONE}/reject", api.CampaignRejectApi.as_view(), name="campaign-reject"),
     path(f"{_ONE}/confirmations", api.CampaignConfirmApi.as_view(), name="campaign-confirm"),
+    path(f"{_ONE}/promote", api.CampaignPromoteApi.as_view(), name="campaign-promote"),
     path(f"{_ONE}/answers", api.CampaignAnswerApi.as_view(), name="campaign-answer"),
 ]

@@ -91,6 +91,8 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("ends_on", "On or after the start."): "a campaign's dates, the end on or after the start",
     ("choices", ""): "a choice question's choices (different from each other)",
     ("coins_per_answer", ""): "the coin program the agreement funds",
+    # A product's landing page is an https URL that Django's URL validator accepts in full.
+    ("landing_url", ""): "an https URL with a host name Django's URL validator accepts",
 }
 
 

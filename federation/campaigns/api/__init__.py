@@ -5,6 +5,7 @@ from federation.campaigns.api.host import (
     CampaignAnswerApi,
     CampaignApproveApi,
     CampaignConfirmApi,
+    CampaignPromoteApi,
     CampaignRejectApi,
 )
 from federation.campaigns.api.partner import (
@@ -22,6 +23,7 @@ __all__ = [
     "CampaignConfirmApi",
     "CampaignDetailApi",
     "CampaignListApi",
+    "CampaignPromoteApi",
     "CampaignProposeApi",
     "CampaignReachApi",
     "CampaignRejectApi",

@@ -56,6 +56,10 @@ class CampaignOutput(serializers.Serializer):
     questions = QuestionOutput(many=True, source="questions.all")
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    landing_url = serializers.CharField(help_text="Where members get the product; or empty.")
+    promoted_offer_id = serializers.UUIDField(
+        allow_null=True, help_text="The host's referral offer of the product, once promoted."
+    )
 
 
 CampaignPageOutput = page_of(CampaignOutput)

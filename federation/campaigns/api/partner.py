@@ -61,6 +61,17 @@ class SegmentField(serializers.JSONField):
     """The segment, an object (checked in full by the service)."""
 
 
+def landing_url_field(help_text: str) -> serializers.RegexField:
+    """An optional https URL (the referral service checks it in full)."""
+    return serializers.RegexField(
+        r"^https://[^\s/?#@]+(/[^\s]*)?$",
+        max_length=500,
+        required=False,
+        default="",
+        help_text=help_text,
+    )
+
+
 class ChoiceInput(StrictInputSerializer):
     ja = serializers.CharField(max_length=200)
     en = serializers.CharField(max_length=200)
@@ -90,6 +101,9 @@ class CampaignCreateInput(StrictInputSerializer):
     selection = choice_field(Campaign.Selection)
     coins_per_answer = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
     questions = QuestionInput(many=True, help_text="From 1 to 20, answered by position.")
+    landing_url = landing_url_field(
+        "An https page where members get the product, used if the host promotes it."
+    )
 
 
 class CampaignListApi(FederationEndpoint):
@@ -124,6 +138,7 @@ class CampaignListApi(FederationEndpoint):
                     "ends_on": "2027-02-10",
                     "selection": "direct",
                     "coins_per_answer": 50,
+                    "landing_url": "https://midori.example/protein-bar",
                     "questions": [
                         {"kind": "rating", "text_ja": "味はいかがでしたか", "text_en": "The taste?"}
                     ],

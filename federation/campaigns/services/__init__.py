@@ -1,8 +1,15 @@
 """The campaign domain's writes: ``proposals`` (draft, propose, approve, reject), ``reach``
 (the segment's count under the overlap's disclosure rules), ``selection`` (the draw, the
 invitations confirmed), ``shipment`` (the list for the shipper, with provision records),
-``survey`` (open, answer with coins, close) and ``results`` (the partner's aggregates)."""
+``survey`` (open, answer with coins, close), ``results`` (the partner's aggregates) and
+``promotion`` (a well-rated product made the host's referral offer)."""
 
+from federation.campaigns.services.promotion import (
+    MIN_RATING,
+    Rating,
+    campaign_promote,
+    campaign_rating,
+)
 from federation.campaigns.services.proposals import (
     CampaignInput,
     campaign_approve,
@@ -28,9 +35,11 @@ from federation.campaigns.services.survey import (
 )
 
 __all__ = [
+    "MIN_RATING",
     "SHIPPING_FIELDS",
     "CampaignInput",
     "QuestionResult",
+    "Rating",
     "Reach",
     "Results",
     "campaign_answer",
@@ -38,7 +47,9 @@ __all__ = [
     "campaign_close",
     "campaign_create",
     "campaign_member_confirm",
+    "campaign_promote",
     "campaign_propose",
+    "campaign_rating",
     "campaign_reach",
     "campaign_reject",
     "campaign_results",
