@@ -46,7 +46,8 @@ typecheck: $(STAMP)
 # Benchmarks print figures against a baseline measured in the same run; they are not tests.
 # The coin ledger's balance read runs on a wallet of 10M entries (about 5 minutes to load on
 # 2 cores); BENCH_HISTORY=1000000 makes a quicker run. Settlement settles a month of 10M
-# entries (BENCH_SETTLEMENT_ENTRIES=1000000 makes a quicker run).
+# entries (BENCH_SETTLEMENT_ENTRIES=1000000 makes a quicker run). Campaigns draw 50,000 of 1M
+# members and aggregate their answers (BENCH_CAMPAIGN_MEMBERS=100000 makes a quicker run).
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
@@ -58,6 +59,8 @@ bench: $(STAMP)
 		$(BIN)/python manage.py bench_coin_ledger --history $${BENCH_HISTORY:-10000000}
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_settlement --entries $${BENCH_SETTLEMENT_ENTRIES:-10000000}
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_campaigns --members $${BENCH_CAMPAIGN_MEMBERS:-1000000}
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.

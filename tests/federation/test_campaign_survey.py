@@ -188,3 +188,25 @@ def test_the_daily_task_closes_surveys_past_their_end_date(
     assert running.state == Campaign.State.SURVEYING
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "federation.tasks.close_ended_campaigns" in scheduled
+
+
+def test_the_tallies_in_sql_and_in_python_agree(
+    sampling: Agreement, host: Partner, partner: Partner, on_postgres: bool
+) -> None:
+    if not on_postgres:
+        pytest.skip("the SQL form is PostgreSQL's")
+    from federation.campaigns.services import exact_tallies
+
+    members = shoppers(host, 12)
+    campaign = surveying(host, partner)
+    for n, member in enumerate(members[:11]):
+        answers = {"1": 1 + n % 5, "2": n % 2, "3": [0] if n % 3 else [0, 1], "4": f"良い {n}"}
+        campaign_answer(campaign=campaign, member=member, answers=answers, actor=SYSTEM)
+
+    in_sql = exact_tallies(campaign, in_sql=True)
+    in_python = exact_tallies(campaign, in_sql=False)
+
+    assert in_sql[:2] == in_python[:2]
+    assert sorted(in_sql[2][4]) == sorted(in_python[2][4])
+    assert in_sql[1][1] == {"1": 3, "2": 2, "3": 2, "4": 2, "5": 2}
+    assert in_sql[1][3] == {"0": 11, "1": 4}

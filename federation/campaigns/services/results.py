@@ -5,15 +5,13 @@ some, and in an order that says nothing of who wrote what."""
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 
-from federation.campaigns.models import Campaign, SurveyAnswer, SurveyQuestion
+from federation.campaigns.models import Campaign, SurveyQuestion
 from federation.campaigns.services.common import SURVEY, require_state, terms_for
+from federation.campaigns.services.tallies import exact_tallies
 from federation.overlap.models import OverlapQuery
 from federation.overlap.services import spend_a_question, suppress_small_cells
 from federation.overlap.terms import effective_min_cell
@@ -21,6 +19,7 @@ from partners.actors import Actor
 
 BREAKDOWN = "campaign_results"
 Kind = SurveyQuestion.Kind
+__all__ = ["QuestionResult", "Results", "campaign_results", "exact_tallies"]
 
 
 @dataclass(frozen=True)
@@ -37,32 +36,6 @@ class Results:
     selected: int
     min_cell: int
     questions: list[QuestionResult]
-
-
-def _tally(question: SurveyQuestion, values: list[Any]) -> dict[str, int]:
-    """How many chose each value (a rating or a choice); for free text, how many wrote."""
-    if question.kind == Kind.TEXT:
-        return {"answered": len(values)}
-    counts: Counter[str] = Counter()
-    for value in values:
-        counts.update(str(choice) for choice in (value if isinstance(value, list) else [value]))
-    options = range(1, 6) if question.kind == Kind.RATING else range(len(question.choices))
-    return {str(option): counts[str(option)] for option in options}
-
-
-def exact_tallies(campaign: Campaign) -> tuple[int, dict[int, dict[str, int]], dict[int, list]]:
-    """The exact counts per question and value, and the scrubbed texts (for the host's admin
-    and for the partner's view, which withholds and adds noise)."""
-    questions = list(campaign.questions.all())
-    rows = list(SurveyAnswer.objects.filter(campaign=campaign).values_list("answers", flat=True))
-    tallies, texts = {}, {}
-    for question in questions:
-        key = str(question.position)
-        values = [row[key] for row in rows if key in row]
-        tallies[question.position] = _tally(question, values)
-        if question.kind == Kind.TEXT:
-            texts[question.position] = values
-    return len(rows), tallies, texts
 
 
 def _shown(
@@ -97,11 +70,7 @@ def campaign_results(*, campaign: Campaign, actor: Actor) -> Results:
         for question in campaign.questions.all():
             answered, cells = _shown(question, tallies[question.position], respondents, min_cell)
             if question.kind == Kind.TEXT:
-                shown = (
-                    None
-                    if answered is None
-                    else random.sample(texts[question.position], len(texts[question.position]))
-                )
+                shown = None if answered is None else texts[question.position]
                 results.append(QuestionResult(question, answered, {}, shown))
             else:
                 results.append(QuestionResult(question, answered, cells, None))
