@@ -20,6 +20,10 @@ class CampaignErrorCode(models.TextChoices):
         _("The product is not rated highly enough, by enough members, to be promoted."),
     )
     ALREADY_PROMOTED = "already_promoted", _("The product was already promoted.")
+    NOT_THE_SHIPPER = (
+        "not_the_shipper",
+        _("Under the agreement, the other company ships this campaign."),
+    )
 
 
 STATUSES: dict[str, int] = {
@@ -29,4 +33,5 @@ STATUSES: dict[str, int] = {
     CampaignErrorCode.ALREADY_ANSWERED: 409,
     CampaignErrorCode.NOT_PROMOTABLE: 422,
     CampaignErrorCode.ALREADY_PROMOTED: 409,
+    CampaignErrorCode.NOT_THE_SHIPPER: 403,
 }

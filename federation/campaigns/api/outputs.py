@@ -120,7 +120,10 @@ def results_view(results: Results) -> dict[str, Any]:
 
 
 class ShipmentRowOutput(serializers.Serializer):
-    member = serializers.CharField(help_text="Your pseudonymous id for the member.")
+    member = serializers.CharField(
+        help_text="The partner's pseudonymous id for the member; the host's member number "
+        "when the host ships."
+    )
     name = serializers.CharField(allow_null=True, required=False)
     postal_code = serializers.CharField(allow_null=True, required=False)
     address = serializers.CharField(allow_null=True, required=False)

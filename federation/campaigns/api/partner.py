@@ -234,14 +234,22 @@ class CampaignShipmentApi(FederationEndpoint):
         operation_id="campaigns_shipment_export",
         summary="Export the shipment list",
         description="The members drawn (and, when invited first, confirmed) not yet in a "
-        "list, with only the shipping fields the agreement allows (name, postal code, address, "
-        "phone), decrypted now; each provision is recorded, and a member who withdrew consent "
-        f"is left out. 409 `campaign_state` unless selecting or shipping. {KEYS}",
+        "list, for whoever ships under the agreement's `sampling` terms. The partner (the "
+        "default) gets each under its pseudonymous id with only the shipping fields the "
+        "agreement allows (name, postal code, address, phone), decrypted now, a provision "
+        "recorded for each; the host's delivery staff (`shipper: host`) get them by member "
+        "number, and nothing leaves the host. A member who withdrew consent is left out. 403 "
+        "`not_the_shipper` for the other company; 409 `campaign_state` unless selecting or "
+        f"shipping. {KEYS}",
     )
-    @raises(CampaignErrorCode.CAMPAIGN_STATE, FederationErrorCode.NO_AGREEMENT)
+    @raises(
+        CampaignErrorCode.CAMPAIGN_STATE,
+        CampaignErrorCode.NOT_THE_SHIPPER,
+        FederationErrorCode.NO_AGREEMENT,
+    )
     def post(self, request: Request, campaign_id: str) -> Response:
-        campaign = access_campaign_by_id(self.partner, campaign_id, role="partner")
-        rows = campaign_shipment_export(campaign=campaign, actor=self.actor)
+        campaign = access_campaign_by_id(self.partner, campaign_id)
+        rows = campaign_shipment_export(campaign=campaign, actor=self.actor, by=self.partner)
         return Response(ShipmentOutput({"results": rows}).data, status=status.HTTP_201_CREATED)
 
 
