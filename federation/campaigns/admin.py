@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from consent.names import partner_name
+from federation.campaigns.charts import question_charts
 from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer
 from federation.campaigns.services import (
     campaign_approve,
@@ -29,6 +30,7 @@ from federation.campaigns.services import (
     eligible_count,
     exact_tallies,
 )
+from federation.campaigns.services.results import BREAKDOWNS
 from federation.kernel.admin import AllianceConsoleAdmin, count_of, related_filter
 from partners.actors import Actor
 from partners.admin.base import error_text
@@ -204,9 +206,12 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
                 )
                 return HttpResponseRedirect(self.url_of("results", campaign.pk))
         respondents, tallies, _texts = exact_tallies(campaign)
+        questions = list(campaign.questions.all())
+        breakdown = request.GET.get("breakdown", "")
+        breakdown = breakdown if breakdown in BREAKDOWNS else ""
         rows = [
             (question, value, count)
-            for question in campaign.questions.all()
+            for question in questions
             for value, count in tallies[question.position].items()
         ]
         if request.GET.get("format") == "csv":
@@ -228,6 +233,9 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             respondents=respondents,
             response_rate=f"{respondents / shipped:.0%}" if shipped else "—",
             rows=rows,
+            charts=question_charts(questions, tallies) if respondents else [],
+            breakdown=breakdown,
+            cells=_cells(campaign, questions, breakdown),
             form=form,
             rating=_rating_or_none(campaign),
         )
@@ -254,6 +262,20 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             ngettext("%(count)s campaign moved on.", "%(count)s campaigns moved on.", moved)
             % {"count": moved},
         )
+
+
+def _cells(campaign: Campaign, questions: list[Any], breakdown: str) -> list[Any]:
+    """The exact distributions per segment cell (the host's own members), as table rows:
+    (cell, respondents, question, value, count)."""
+    rows: list[Any] = []
+    for value in BREAKDOWNS.get(breakdown, ()):
+        respondents, tallies, _texts = exact_tallies(campaign, cell=(breakdown, value))
+        if not respondents:
+            continue
+        for question in questions:
+            for answer, count in tallies[question.position].items():
+                rows.append((value, respondents, question, answer, count))
+    return rows
 
 
 def _rating_or_none(campaign: Campaign) -> Any:

@@ -104,6 +104,14 @@ def test_the_results_page_shows_the_response_rate_and_exports_the_distribution(
 
     assert "response rate: 40%" in page
     assert "1,4,4" in csv.decode("utf-8-sig")
+    # A bar chart per rating or choice question, drawn on the server, with its figures.
+    charts = page.split('id="campaign-charts"')[1].split("</div>\n")[0]
+    assert charts.count("sanpo-chart'>") == 3
+    for label in ("What was good", "Taste", "★★★★"):
+        assert label in charts
+    by_age = manager.get(f"{BASE}{campaign.pk}/results/?breakdown=age_band").content.decode()
+    cells = by_age.split('id="campaign-cells"')[1].split("</table>")[0]
+    assert "<td>30-39</td><td>4</td>" in cells
     japanese = manager.get(f"{BASE}{campaign.pk}/results/", HTTP_ACCEPT_LANGUAGE="ja")
     assert "回答率" in japanese.content.decode()
 

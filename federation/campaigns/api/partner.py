@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.http import QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -31,11 +33,13 @@ from federation.campaigns.services import (
     campaign_results,
     campaign_shipment_export,
 )
+from federation.campaigns.services.results import BREAKDOWNS
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, WRITE, FederationEndpoint, choice_field
 from partners.api.base import StrictInputSerializer
+from partners.api.fields import NamedChoiceField
 from partners.api.schema import raises
-from partners.errors import ErrorCode
+from partners.errors import ApplicationError, ErrorCode
 
 KEYS = "An `Idempotency-Key` is required: a retry replays the first answer."
 BUDGET = (
@@ -253,22 +257,60 @@ class CampaignShipmentApi(FederationEndpoint):
         return Response(ShipmentOutput({"results": rows}).data, status=status.HTTP_201_CREATED)
 
 
+def _refuse_slicing(query: QueryDict) -> None:
+    # As the overlap's counts: results narrowed by a filter, or crossed with a second
+    # breakdown, could be subtracted from the whole to reveal a withheld cell.
+    narrowing = sorted(set(query) - {"breakdown", "format"})
+    breakdowns = query.getlist("breakdown")
+    if narrowing or len(breakdowns) > 1:
+        raise ApplicationError(
+            FederationErrorCode.DISCLOSURE_REFUSED,
+            _(
+                "Results take one breakdown and no filters: narrowed results could reveal a "
+                "withheld cell."
+            ),
+        )
+
+
+class ResultsFilters(serializers.Serializer):
+    breakdown = NamedChoiceField(
+        schema_name="CampaignResultsBreakdownEnum",
+        choices=["", *BREAKDOWNS],
+        required=False,
+        allow_blank=True,
+        help_text="Also per segment cell: by `age_band` or by `kind` (one at a time); empty "
+        "or absent for the whole alone.",
+    )
+
+
 class CampaignResultsApi(FederationEndpoint):
     required_scopes: ClassVar[dict[str, str]] = {"GET": READ}
 
     @extend_schema(
+        parameters=[ResultsFilters],
         responses=ResultsOutput,
         operation_id="campaigns_results",
         summary="Read a campaign's results",
         description="Aggregates only: per question, how many chose each rating or choice, "
         "and the free text scrubbed of e-mail addresses, phone numbers, postal codes and the "
-        "member's name, only when enough members wrote some. Never who answered what. "
-        f"{BUDGET} 409 `campaign_state` before the survey opens.",
+        "member's name, only when enough members wrote some. With `breakdown`, the same per "
+        "segment cell (`segments`): every cell of the breakdown is listed, a cell with too "
+        "few respondents is withheld whole (as an overlap breakdown's cells are), and free "
+        "text is never shown per cell. Never who answered what. 400 `disclosure_refused` for "
+        f"any other parameter or a second breakdown. {BUDGET} 409 `campaign_state` before the "
+        "survey opens.",
     )
     @raises(
-        CampaignErrorCode.CAMPAIGN_STATE, FederationErrorCode.NO_AGREEMENT, ErrorCode.RATE_LIMITED
+        CampaignErrorCode.CAMPAIGN_STATE,
+        FederationErrorCode.NO_AGREEMENT,
+        FederationErrorCode.DISCLOSURE_REFUSED,
+        ErrorCode.RATE_LIMITED,
     )
     def get(self, request: Request, campaign_id: str) -> Response:
+        _refuse_slicing(request.query_params)
+        filters = ResultsFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         campaign = access_campaign_by_id(self.partner, campaign_id, role="partner")
-        results = campaign_results(campaign=campaign, actor=self.actor)
-        return Response(ResultsOutput(results_view(results)).data)
+        breakdown = filters.validated_data.get("breakdown", "")
+        results = campaign_results(campaign=campaign, actor=self.actor, breakdown=breakdown)
+        return Response(ResultsOutput(results_view(results, breakdown)).data)

@@ -15,9 +15,9 @@ from django.utils import timezone
 from consent.models import PrivacyNotice
 from consent.services import notice_publish
 from federation.agreements import services
+from federation.agreements.services import PartyInput
 from federation.campaigns.models import Campaign
 from federation.campaigns.services import CampaignInput, campaign_create
-from federation.agreements.services import PartyInput
 from partners import pii
 from partners.actors import Actor
 from partners.models import Partner
