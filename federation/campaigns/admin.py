@@ -11,7 +11,7 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from consent.names import partner_name
 from federation.campaigns.charts import question_charts
-from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer
+from federation.campaigns.models import Campaign, CampaignImage, CampaignMember, SurveyAnswer
 from federation.campaigns.services import (
     campaign_approve,
     campaign_close,
@@ -148,6 +148,7 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
         pages = self.custom_urls(
             ("<path:object_id>/review/", "review", self.review_view),
             ("<path:object_id>/results/", "results", self.results_view),
+            ("<path:object_id>/review/images/<int:position>/", "image", self.image_view),
         )
         return [*pages, *super().get_urls()]
 
@@ -182,10 +183,23 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             title=_("Review of %(name)s") % {"name": campaign.name_en},
             campaign=campaign,
             questions=campaign.questions.all(),
+            images=campaign.images.defer("content"),
             reach=reach,
             form=form,
             can_decide=campaign.state == Campaign.State.PROPOSED,
         )
+
+    def image_view(self, request: HttpRequest, object_id: str, position: int) -> HttpResponse:
+        """A product image for the review page, served with the type its bytes showed."""
+        campaign = self.managed_object(request, object_id)
+        assert isinstance(campaign, Campaign)
+        image = CampaignImage.objects.filter(campaign=campaign, position=position).first()
+        if image is None:
+            raise Http404
+        response = HttpResponse(bytes(image.content), content_type=image.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
 
     def results_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         campaign = self.managed_object(request, object_id)

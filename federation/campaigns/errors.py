@@ -20,6 +20,7 @@ class CampaignErrorCode(models.TextChoices):
         _("The product is not rated highly enough, by enough members, to be promoted."),
     )
     ALREADY_PROMOTED = "already_promoted", _("The product was already promoted.")
+    TOO_MANY_IMAGES = "too_many_images", _("The campaign has as many images as it may.")
     NOT_THE_SHIPPER = (
         "not_the_shipper",
         _("Under the agreement, the other company ships this campaign."),
@@ -34,4 +35,5 @@ STATUSES: dict[str, int] = {
     CampaignErrorCode.NOT_PROMOTABLE: 422,
     CampaignErrorCode.ALREADY_PROMOTED: 409,
     CampaignErrorCode.NOT_THE_SHIPPER: 403,
+    CampaignErrorCode.TOO_MANY_IMAGES: 422,
 }

@@ -12,6 +12,7 @@ from django.db import transaction
 
 from federation import services
 from federation import urls as federation_urls
+from federation.campaigns.api.images import PIXEL_PNG
 from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
 from federation.coins.services import coins_earn_for_purchase, coins_hold_at, coins_redeem_at
 from federation.models import (
@@ -250,6 +251,15 @@ ENDPOINTS = [
     ),
     Endpoint("campaign-detail", "get", "/api/v1/campaigns/{campaign_id}", "read", 200),
     Endpoint("campaign-reach", "get", "/api/v1/campaigns/{campaign_id}/reach", "read", 200),
+    Endpoint(
+        "campaign-images",
+        "post",
+        "/api/v1/campaigns/{campaign_id}/images",
+        "write",
+        201,
+        {"content_type": "image/png", "content": PIXEL_PNG},
+    ),
+    Endpoint("campaign-image", "get", "/api/v1/campaigns/{campaign_id}/images/1", "read", 200),
     Endpoint(
         "campaign-propose", "post", "/api/v1/campaigns/{campaign_id}/propose", "write", 200, {}
     ),

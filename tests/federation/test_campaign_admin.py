@@ -126,3 +126,27 @@ def test_the_survey_opens_and_closes_through_the_list_actions(
 
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CLOSED
+
+
+def test_the_review_page_shows_the_product_images_served_by_sanpo(
+    host: Partner, partner: Partner, alliance_manager: User
+) -> None:
+    import base64
+
+    from federation.campaigns.api.images import PIXEL_PNG
+    from federation.campaigns.services import campaign_image_add
+
+    campaign = draft(host, partner)
+    data = base64.b64decode(PIXEL_PNG)
+    campaign_image_add(campaign=campaign, data=data, content_type="image/png", actor=Actor.system())
+    manager = _client(alliance_manager)
+
+    page = manager.get(f"{BASE}{campaign.pk}/review/").content.decode()
+    image = manager.get(f"{BASE}{campaign.pk}/review/images/1/")
+
+    assert 'src="images/1/"' in page
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/png"
+    assert image.content == data
+    assert manager.get(f"{BASE}{campaign.pk}/review/images/2/").status_code == 404
+    assert Client().get(f"{BASE}{campaign.pk}/review/images/1/").status_code == 302

@@ -8,6 +8,7 @@ from federation.campaigns.api.host import (
     CampaignPromoteApi,
     CampaignRejectApi,
 )
+from federation.campaigns.api.images import CampaignImageApi, CampaignImagesApi
 from federation.campaigns.api.partner import (
     CampaignDetailApi,
     CampaignListApi,
@@ -22,6 +23,8 @@ __all__ = [
     "CampaignApproveApi",
     "CampaignConfirmApi",
     "CampaignDetailApi",
+    "CampaignImageApi",
+    "CampaignImagesApi",
     "CampaignListApi",
     "CampaignPromoteApi",
     "CampaignProposeApi",

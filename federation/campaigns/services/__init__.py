@@ -4,6 +4,7 @@ invitations confirmed), ``shipment`` (the list for the shipper, with provision r
 ``survey`` (open, answer with coins, close), ``results`` (the partner's aggregates) and
 ``promotion`` (a well-rated product made the host's referral offer)."""
 
+from federation.campaigns.services.images import MAX_BYTES, MAX_IMAGES, campaign_image_add
 from federation.campaigns.services.promotion import (
     MIN_RATING,
     Rating,
@@ -35,6 +36,8 @@ from federation.campaigns.services.survey import (
 )
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_IMAGES",
     "MIN_RATING",
     "SHIPPING_FIELDS",
     "CampaignInput",
@@ -46,6 +49,7 @@ __all__ = [
     "campaign_approve",
     "campaign_close",
     "campaign_create",
+    "campaign_image_add",
     "campaign_member_confirm",
     "campaign_promote",
     "campaign_propose",
