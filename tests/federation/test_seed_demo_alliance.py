@@ -90,6 +90,7 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     (sampling,) = Campaign.objects.filter(partner__slug="hoshizora")
     assert sampling.state == Campaign.State.CLOSED
     assert sampling.selected == 100
+    assert sampling.images.get().content_type == "image/png"
     assert sampling.members.exclude(exported_at=None).count() == 100
     assert SurveyAnswer.objects.filter(campaign=sampling, coins=30).count() == 80
     assert not SurveyAnswer.objects.filter(

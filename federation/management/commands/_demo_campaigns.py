@@ -1,17 +1,20 @@
 """The demo alliance's sampling campaign: Hoshizora Foods (fictional) proposes a granola for
-Kirari's members, Kirari approves it (members drawn), Hoshizora exports the shipment list,
-members answer the survey through Kirari's portal and earn Hoshizora's coins, and the
-campaign closes with its results. Kirari's members agree to Hoshizora's sampling and research
-in the portal first (the demo consents give each brand only a few). All through the
-services; each step looks at the campaign's state first, so running it again adds nothing.
+Kirari's members, with a picture of the box, Kirari approves it (members drawn), Hoshizora
+exports the shipment list, members answer the survey through Kirari's portal and earn
+Hoshizora's coins, and the campaign closes with its results. Kirari's members agree to
+Hoshizora's sampling and research in the portal first (the demo consents give each brand
+only a few). All through the services; each step looks at the campaign's state first, so
+running it again adds nothing.
 The README's worked example promotes the product and drafts a second campaign."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from consent.selectors import consent_check, notice_in_force
 from consent.services import consent_grant
@@ -22,6 +25,7 @@ from federation.campaigns.services import (
     campaign_approve,
     campaign_close,
     campaign_create,
+    campaign_image_add,
     campaign_propose,
     campaign_shipment_export,
     campaign_survey_open,
@@ -68,6 +72,10 @@ def seed_campaign(kirari: Partner, hoshizora: Partner) -> Campaign:
         _consent(kirari, hoshizora)
         campaign = campaign_create(partner=hoshizora, host=kirari, values=_values(), actor=SYSTEM)
     if campaign.state == Campaign.State.DRAFT:
+        if not campaign.images.exists():
+            campaign_image_add(
+                campaign=campaign, data=_packshot(), content_type="image/png", actor=SYSTEM
+            )
         campaign = campaign_propose(campaign=campaign, actor=SYSTEM)
     if campaign.state == Campaign.State.PROPOSED:
         campaign = campaign_approve(campaign=campaign, actor=SYSTEM)
@@ -80,6 +88,18 @@ def seed_campaign(kirari: Partner, hoshizora: Partner) -> Campaign:
         _answer(campaign)
         campaign = campaign_close(campaign=campaign, actor=SYSTEM)
     return campaign
+
+
+def _packshot() -> bytes:
+    """A drawn stand-in for the product's photo: a granola box on a table."""
+    image = Image.new("RGB", (320, 200), (250, 244, 230))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 150, 320, 200), fill=(196, 160, 120))
+    draw.rectangle((110, 30, 210, 160), fill=(40, 50, 90))
+    draw.ellipse((135, 60, 185, 110), fill=(240, 200, 80))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _values() -> CampaignInput:
