@@ -259,7 +259,13 @@ ENDPOINTS = [
         201,
         {"content_type": "image/png", "content": PIXEL_PNG},
     ),
-    Endpoint("campaign-image", "get", "/api/v1/campaigns/{campaign_id}/images/1", "read", 200),
+    Endpoint(
+        "campaign-image",
+        "get",
+        "/api/v1/campaigns/{campaign_id}/images/{image_position}",
+        "read",
+        200,
+    ),
     Endpoint(
         "campaign-propose", "post", "/api/v1/campaigns/{campaign_id}/propose", "write", 200, {}
     ),
@@ -622,6 +628,7 @@ def world(
         "agreement_id": str(agreement.pk),
         "number": "2",
         "against": "1",
+        "image_position": "1",
         "enrollment_id": str(enrollment.pk),
         "batch_id": str(batch.pk),
         "viewer_slug": host.slug,  # the partner's counterparty

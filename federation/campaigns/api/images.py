@@ -104,9 +104,13 @@ class CampaignImageApi(FederationEndpoint):
         "partner that proposed the campaign and the host. Anyone else, or a position with no "
         "image, gets 404.",
     )
-    def get(self, request: Request, campaign_id: str, position: int) -> HttpResponse:
+    def get(self, request: Request, campaign_id: str, position: str) -> HttpResponse:
         campaign = access_campaign_by_id(self.partner, campaign_id)
-        image = CampaignImage.objects.filter(campaign=campaign, position=position).first()
+        image = (
+            CampaignImage.objects.filter(campaign=campaign, position=int(position)).first()
+            if position.isascii() and position.isdigit() and len(position) < 4
+            else None
+        )
         if image is None:
             raise not_found(_("image"))
         response = HttpResponse(bytes(image.content), content_type=image.content_type)
