@@ -1,10 +1,10 @@
 """The sampling part of the agreement's terms: who ships a campaign's product.
 
-``{"shipper": "partner"}`` (the partner's own logistics take the shipment list: a provision
-record per member, under the ``sampling_shipment`` flow's fields) or ``{"shipper": "host"}``
-(the host's delivery staff ship it with their own rounds: the host's data never leaves it, so
-the host takes the list, by member number, and nothing is provided to the partner). Absent, the
-partner ships. Registered with the terms document from the campaign domain's
+Absent (``{"host_ships": false}`` is written so): the partner's own logistics take the
+shipment list, a provision record per member, under the ``sampling_shipment`` flow's fields.
+``{"host_ships": true}``: the host's delivery staff ship it on their own rounds; the host's
+data never leaves it, so the host takes the list, by member number, and nothing is provided
+to the partner. Registered with the terms document from the campaign domain's
 ``registrations``."""
 
 from __future__ import annotations
@@ -24,12 +24,10 @@ SAMPLING_INPUTS = TermsInputs(
     title=gettext_lazy("Sampling"),
     inputs=(
         TermsInput(
-            "shipper",
-            gettext_lazy("Who ships"),
-            kind="code",
-            help=gettext_lazy(
-                "host: the host's delivery staff; partner: the partner (blank: the partner)."
-            ),
+            "host_ships",
+            gettext_lazy("The host's delivery staff ship the samples"),
+            kind="yes_no",
+            help=gettext_lazy("Otherwise the partner ships them."),
         ),
     ),
     optional=True,
@@ -39,15 +37,17 @@ SAMPLING_INPUTS = TermsInputs(
 def clean_sampling_terms(raw: Any, context: TermsContext) -> dict[str, Any] | None:
     if raw is MISSING or raw is None:
         return None
-    if not isinstance(raw, Mapping) or set(raw) - {"shipper"}:
-        context.fail("sampling", _("Give shipper: host or partner."))
+    if not isinstance(raw, Mapping) or set(raw) - {"host_ships"}:
+        context.fail("sampling", _("Give host_ships: true or false."))
         return None
-    shipper = raw.get("shipper", PARTNER)
-    if shipper not in SHIPPERS:
-        context.fail("sampling.shipper", _("host or partner."))
-    return {"shipper": shipper}
+    host_ships = raw.get("host_ships", False)
+    if not isinstance(host_ships, bool):
+        context.fail("sampling.host_ships", _("true or false."))
+    # The partner shipping is the default, written as no sampling part at all: one canonical
+    # form, so a version drafted with the box unticked hashes like one drafted without it.
+    return {"host_ships": True} if host_ships is True else None
 
 
 def shipper_of(terms: Mapping[str, Any]) -> str:
-    """Who ships under a version's terms document."""
-    return str((terms.get("sampling") or {}).get("shipper", PARTNER))
+    """Who ships under a version's terms document: ``HOST`` or ``PARTNER``."""
+    return HOST if (terms.get("sampling") or {}).get("host_ships") is True else PARTNER

@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 
-def _sampling(host: Partner, partner: Partner, shipper: str | None) -> None:
+def _sampling(host: Partner, partner: Partner, host_ships: bool | None) -> None:
     make_notice(
         purposes=["sampling_shipment", "research_survey"],
         recipients=[partner],
@@ -34,8 +34,8 @@ def _sampling(host: Partner, partner: Partner, shipper: str | None) -> None:
         partner=partner, url="https://hooks.brand.example/sanpo", events=list(WEBHOOK_EVENTS)
     )
     terms = campaign_terms(host, partner)
-    if shipper is not None:
-        terms["sampling"] = {"shipper": shipper}
+    if host_ships is not None:
+        terms["sampling"] = {"host_ships": host_ships}
     make_agreement(host, partner, terms=terms)
 
 
@@ -51,7 +51,7 @@ def _export(key: Key, campaign: Campaign) -> Any:
 def test_the_hosts_delivery_staff_take_the_list_and_nothing_is_provided(
     host: Partner, partner: Partner, host_key: Key, partner_key: Key
 ) -> None:
-    _sampling(host, partner, "host")
+    _sampling(host, partner, True)
     shoppers(host, 10)
     campaign = approved(host, partner, quantity=10)
 
@@ -92,8 +92,8 @@ def test_by_default_the_partner_ships_and_the_host_is_refused(
     assert ProvisionRecord.objects.count() == 10
 
 
-@pytest.mark.parametrize("raw", [{"shipper": "courier"}, {"who": "host"}, "host"])
-def test_the_sampling_terms_name_host_or_partner(raw: Any) -> None:
+@pytest.mark.parametrize("raw", [{"host_ships": "yes"}, {"shipper": "host"}, "host"])
+def test_the_sampling_terms_say_whether_the_host_ships(raw: Any) -> None:
     terms = {
         "data_flows": [
             {

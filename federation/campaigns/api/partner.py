@@ -241,7 +241,7 @@ class CampaignShipmentApi(FederationEndpoint):
         "list, for whoever ships under the agreement's `sampling` terms. The partner (the "
         "default) gets each under its pseudonymous id with only the shipping fields the "
         "agreement allows (name, postal code, address, phone), decrypted now, a provision "
-        "recorded for each; the host's delivery staff (`shipper: host`) get them by member "
+        "recorded for each; the host's delivery staff (`host_ships: true`) get them by member "
         "number, and nothing leaves the host. A member who withdrew consent is left out. 403 "
         "`not_the_shipper` for the other company; 409 `campaign_state` unless selecting or "
         f"shipping. {KEYS}",
