@@ -3,7 +3,13 @@ reads them here. Tables keep their ``federation_`` names: moving a model between
 moves its table."""
 
 from federation.agreements.models import Agreement, AgreementParty, AgreementVersion
-from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer, SurveyQuestion
+from federation.campaigns.models import (
+    Campaign,
+    CampaignImage,
+    CampaignMember,
+    SurveyAnswer,
+    SurveyQuestion,
+)
 from federation.coins.models import (
     CoinAccount,
     CoinActionGrant,
@@ -39,6 +45,7 @@ __all__ = [
     "AgreementParty",
     "AgreementVersion",
     "Campaign",
+    "CampaignImage",
     "CampaignMember",
     "CoinAccount",
     "CoinActionGrant",

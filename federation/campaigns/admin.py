@@ -11,27 +11,41 @@ from typing import Any, cast
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from consent.names import partner_name
-from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer
+from federation.campaigns.charts import question_charts
+from federation.campaigns.models import Campaign, CampaignImage, CampaignMember, SurveyAnswer
 from federation.campaigns.services import (
     campaign_approve,
     campaign_close,
+    campaign_promote,
+    campaign_rating,
     campaign_reject,
     campaign_survey_open,
     eligible_count,
     exact_tallies,
 )
+from federation.campaigns.services.results import BREAKDOWNS
 from federation.kernel.admin import AllianceConsoleAdmin, count_of, related_filter
 from partners.actors import Actor
 from partners.admin.base import error_text
 from partners.admin.export import CsvExportMixin, csv_download
 from partners.errors import ApplicationError
+
+
+class PromoteForm(forms.Form):
+    landing_url = forms.URLField(
+        label=gettext_lazy("landing URL"),
+        assume_scheme="https",
+        max_length=500,
+        required=False,
+        help_text=gettext_lazy("An https page where members get it; else the partner's own."),
+    )
 
 
 class RejectForm(forms.Form):
@@ -134,6 +148,7 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
         pages = self.custom_urls(
             ("<path:object_id>/review/", "review", self.review_view),
             ("<path:object_id>/results/", "results", self.results_view),
+            ("<path:object_id>/review/images/<int:position>/", "image", self.image_view),
         )
         return [*pages, *super().get_urls()]
 
@@ -168,18 +183,49 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             title=_("Review of %(name)s") % {"name": campaign.name_en},
             campaign=campaign,
             questions=campaign.questions.all(),
+            images=campaign.images.defer("content"),
             reach=reach,
             form=form,
             can_decide=campaign.state == Campaign.State.PROPOSED,
         )
 
+    def image_view(self, request: HttpRequest, object_id: str, position: int) -> HttpResponse:
+        """A product image for the review page, served with the type its bytes showed."""
+        campaign = self.managed_object(request, object_id)
+        assert isinstance(campaign, Campaign)
+        image = CampaignImage.objects.filter(campaign=campaign, position=position).first()
+        if image is None:
+            raise Http404
+        response = HttpResponse(bytes(image.content), content_type=image.content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        return response
+
     def results_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         campaign = self.managed_object(request, object_id)
         assert isinstance(campaign, Campaign)
+        form = PromoteForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                offer = campaign_promote(
+                    campaign=campaign,
+                    landing_url=form.cleaned_data["landing_url"],
+                    actor=Actor.from_request(request),
+                )
+            except ApplicationError as refused:
+                messages.error(request, error_text(refused))
+            else:
+                messages.success(
+                    request, _("Promoted: referral offer %(offer)s made.") % {"offer": offer.pk}
+                )
+                return HttpResponseRedirect(self.url_of("results", campaign.pk))
         respondents, tallies, _texts = exact_tallies(campaign)
+        questions = list(campaign.questions.all())
+        breakdown = request.GET.get("breakdown", "")
+        breakdown = breakdown if breakdown in BREAKDOWNS else ""
         rows = [
             (question, value, count)
-            for question in campaign.questions.all()
+            for question in questions
             for value, count in tallies[question.position].items()
         ]
         if request.GET.get("format") == "csv":
@@ -201,6 +247,11 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             respondents=respondents,
             response_rate=f"{respondents / shipped:.0%}" if shipped else "—",
             rows=rows,
+            charts=question_charts(questions, tallies) if respondents else [],
+            breakdown=breakdown,
+            cells=_cells(campaign, questions, breakdown),
+            form=form,
+            rating=_rating_or_none(campaign),
         )
 
     @admin.action(description=gettext_lazy("Open the survey of the selected campaigns"))
@@ -225,3 +276,25 @@ class CampaignAdmin(CsvExportMixin, AllianceConsoleAdmin):
             ngettext("%(count)s campaign moved on.", "%(count)s campaigns moved on.", moved)
             % {"count": moved},
         )
+
+
+def _cells(campaign: Campaign, questions: list[Any], breakdown: str) -> list[Any]:
+    """The exact distributions per segment cell (the host's own members), as table rows:
+    (cell, respondents, question, value, count)."""
+    rows: list[Any] = []
+    for value in BREAKDOWNS.get(breakdown, ()):
+        respondents, tallies, _texts = exact_tallies(campaign, cell=(breakdown, value))
+        if not respondents:
+            continue
+        for question in questions:
+            for answer, count in tallies[question.position].items():
+                rows.append((value, respondents, question, answer, count))
+    return rows
+
+
+def _rating_or_none(campaign: Campaign) -> Any:
+    """The mean rating shown beside the promotion form (none without research terms)."""
+    try:
+        return campaign_rating(campaign)
+    except ApplicationError:
+        return None

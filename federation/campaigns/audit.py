@@ -16,3 +16,5 @@ class CampaignAuditAction(models.TextChoices):
     ANSWERED = "campaigns.answered", _("Campaign survey answered")
     CLOSED = "campaigns.closed", _("Campaign closed")
     REACH_ASKED = "campaigns.reach_asked", _("Campaign reach asked")
+    IMAGE_ADDED = "campaigns.image_added", _("Campaign product image added")
+    PROMOTED = "campaigns.promoted", _("Campaign product promoted to a referral offer")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from federation.agreements.models import Agreement
+from federation.referrals.models import ReferralOffer
 from partners.models import MemberAccount, Partner
 
 
@@ -61,6 +62,15 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.CharField(_("decided by"), max_length=200, blank=True)
+    landing_url = models.URLField(_("where members get the product"), max_length=500, blank=True)
+    promoted_offer = models.OneToOneField(
+        ReferralOffer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("promoted as referral offer"),
+    )
 
     class Meta:
         verbose_name = _("campaign")
@@ -164,3 +174,34 @@ class SurveyAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}: answer {self.pk}"
+
+
+class CampaignImage(models.Model):
+    """A picture of a campaign's product, uploaded by the partner while drafting and served by
+    Sanpo to the partner and the host (never from a public address). Its type is the one its
+    bytes show, not the one it was declared with."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="images", verbose_name=_("campaign")
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    content_type = models.CharField(_("content type"), max_length=20)
+    content = models.BinaryField(_("content"))
+    size = models.PositiveIntegerField(_("size in bytes"))
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("campaign image")
+        verbose_name_plural = _("campaign images")
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "position"], name="campaigns_image_position_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: image {self.position}"

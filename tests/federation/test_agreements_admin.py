@@ -67,6 +67,7 @@ def _terms(host: Partner, brand: Partner, fields: tuple[str, ...] = ("name", "em
         "coin": {"exchange": False, "programs": {}},
         "referral": {"fee_yen": "500", "fee_percent": None, "attribution_days": 30},
         "overlap": {"min_cell": 50},
+        "sampling": None,
     }
 
 
@@ -318,6 +319,7 @@ def _rich_terms(host: Partner, brand: Partner) -> dict[str, Any]:
         },
         "referral": {"fee_yen": None, "fee_percent": "2.5", "attribution_days": 45},
         "overlap": {"min_cell": 80},
+        "sampling": None,
     }
 
 

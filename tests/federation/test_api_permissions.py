@@ -12,6 +12,7 @@ from django.db import transaction
 
 from federation import services
 from federation import urls as federation_urls
+from federation.campaigns.api.images import PIXEL_PNG
 from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
 from federation.coins.services import coins_earn_for_purchase, coins_hold_at, coins_redeem_at
 from federation.coins.services.actions import reactivation_key
@@ -265,6 +266,21 @@ ENDPOINTS = [
     Endpoint("campaign-detail", "get", "/api/v1/campaigns/{campaign_id}", "read", 200),
     Endpoint("campaign-reach", "get", "/api/v1/campaigns/{campaign_id}/reach", "read", 200),
     Endpoint(
+        "campaign-images",
+        "post",
+        "/api/v1/campaigns/{campaign_id}/images",
+        "write",
+        201,
+        {"content_type": "image/png", "content": PIXEL_PNG},
+    ),
+    Endpoint(
+        "campaign-image",
+        "get",
+        "/api/v1/campaigns/{campaign_id}/images/{image_position}",
+        "read",
+        200,
+    ),
+    Endpoint(
         "campaign-propose", "post", "/api/v1/campaigns/{campaign_id}/propose", "write", 200, {}
     ),
     Endpoint(
@@ -307,6 +323,14 @@ ENDPOINTS = [
         "write",
         404,
         {"member_number": "H-900", "answers": {"1": 5}},
+    ),
+    Endpoint(
+        "campaign-promote",
+        "post",
+        "/api/v1/campaigns/{survey_campaign_id}/promote",
+        "admin",
+        404,
+        {"landing_url": "https://brand.example/protein-bar"},
     ),
     Endpoint("overlap-visibility-list", "get", "/api/v1/overlap/visibility", "read", 200),
     Endpoint("settlement-period-list", "get", "/api/v1/settlement/periods", "read", 200),
@@ -655,6 +679,7 @@ def world(
         "agreement_id": str(agreement.pk),
         "number": "2",
         "against": "1",
+        "image_position": "1",
         "enrollment_id": str(enrollment.pk),
         "batch_id": str(batch.pk),
         "viewer_slug": host.slug,  # the partner's counterparty

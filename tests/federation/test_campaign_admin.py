@@ -104,6 +104,14 @@ def test_the_results_page_shows_the_response_rate_and_exports_the_distribution(
 
     assert "response rate: 40%" in page
     assert "1,4,4" in csv.decode("utf-8-sig")
+    # A bar chart per rating or choice question, drawn on the server, with its figures.
+    charts = page.split('id="campaign-charts"')[1].split("</div>\n")[0]
+    assert charts.count("sanpo-chart'>") == 3
+    for label in ("What was good", "Taste", "★★★★"):
+        assert label in charts
+    by_age = manager.get(f"{BASE}{campaign.pk}/results/?breakdown=age_band").content.decode()
+    cells = by_age.split('id="campaign-cells"')[1].split("</table>")[0]
+    assert "<td>30-39</td><td>4</td>" in cells
     japanese = manager.get(f"{BASE}{campaign.pk}/results/", HTTP_ACCEPT_LANGUAGE="ja")
     assert "回答率" in japanese.content.decode()
 
@@ -118,3 +126,27 @@ def test_the_survey_opens_and_closes_through_the_list_actions(
 
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.CLOSED
+
+
+def test_the_review_page_shows_the_product_images_served_by_sanpo(
+    host: Partner, partner: Partner, alliance_manager: User
+) -> None:
+    import base64
+
+    from federation.campaigns.api.images import PIXEL_PNG
+    from federation.campaigns.services import campaign_image_add
+
+    campaign = draft(host, partner)
+    data = base64.b64decode(PIXEL_PNG)
+    campaign_image_add(campaign=campaign, data=data, content_type="image/png", actor=Actor.system())
+    manager = _client(alliance_manager)
+
+    page = manager.get(f"{BASE}{campaign.pk}/review/").content.decode()
+    image = manager.get(f"{BASE}{campaign.pk}/review/images/1/")
+
+    assert 'src="images/1/"' in page
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/png"
+    assert image.content == data
+    assert manager.get(f"{BASE}{campaign.pk}/review/images/2/").status_code == 404
+    assert Client().get(f"{BASE}{campaign.pk}/review/images/1/").status_code == 302

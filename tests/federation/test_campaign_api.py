@@ -264,3 +264,50 @@ def test_invited_members_ship_only_once_they_confirm(
     assert drawn.status == "confirmed"
     assert drawn.exported_at is not None
     assert not CampaignMember.objects.filter(member=stranger).exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("breakdown=town", "validation_failed"),
+        ("breakdown=age_band&breakdown=kind", "disclosure_refused"),
+        ("breakdown=kind&prefecture=13", "disclosure_refused"),
+    ],
+)
+def test_results_per_cell_refuse_filters_and_unknown_breakdowns(
+    host: Partner, partner: Partner, partner_key: Key, query: str, code: str
+) -> None:
+    from tests.federation.test_campaigns import surveying
+
+    shoppers(host, 10)
+    campaign = surveying(host, partner, quantity=10)
+
+    answer = client_for(partner_key).get(f"/api/v1/campaigns/{campaign.pk}/results?{query}")
+
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["code"] == code
+
+
+def test_results_per_kind_cell_through_the_api(
+    host: Partner, partner: Partner, partner_key: Key
+) -> None:
+    from federation.campaigns.services import campaign_answer
+    from tests.federation.test_campaigns import surveying
+
+    members = shoppers(host, 10) + shoppers(host, 10, start=50, kind="business")
+    campaign = surveying(host, partner, quantity=20, segment={"prefectures": ["13"]})
+    for member in members:
+        campaign_answer(campaign=campaign, member=member, answers=ANSWERS, actor=Actor.system())
+
+    answer = client_for(partner_key).get(f"/api/v1/campaigns/{campaign.pk}/results?breakdown=kind")
+
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["breakdown"] == "kind"
+    cells = {cell["segment"]: cell for cell in body["segments"]}
+    assert cells["household"]["respondents"] == 10
+    assert cells["business"]["respondents"] == 10
+    assert cells["business"]["questions"][0]["cells"][3] == {"value": "4", "count": 10}
+    # Free text only for the whole, never per cell.
+    assert body["questions"][3]["texts"] is not None
+    assert cells["business"]["questions"][3]["texts"] is None

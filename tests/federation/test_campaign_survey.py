@@ -188,3 +188,58 @@ def test_the_daily_task_closes_surveys_past_their_end_date(
     assert running.state == Campaign.State.SURVEYING
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert "federation.tasks.close_ended_campaigns" in scheduled
+
+
+def test_the_tallies_in_sql_and_in_python_agree(
+    sampling: Agreement, host: Partner, partner: Partner, on_postgres: bool
+) -> None:
+    if not on_postgres:
+        pytest.skip("the SQL form is PostgreSQL's")
+    from federation.campaigns.services import exact_tallies
+
+    members = shoppers(host, 12)
+    campaign = surveying(host, partner)
+    for n, member in enumerate(members[:11]):
+        answers = {"1": 1 + n % 5, "2": n % 2, "3": [0] if n % 3 else [0, 1], "4": f"良い {n}"}
+        campaign_answer(campaign=campaign, member=member, answers=answers, actor=SYSTEM)
+
+    in_sql = exact_tallies(campaign, in_sql=True)
+    in_python = exact_tallies(campaign, in_sql=False)
+
+    assert in_sql[:2] == in_python[:2]
+    assert sorted(in_sql[2][4]) == sorted(in_python[2][4])
+    assert in_sql[1][1] == {"1": 3, "2": 2, "3": 2, "4": 2, "5": 2}
+    assert in_sql[1][3] == {"0": 11, "1": 4}
+
+
+def test_results_per_segment_cell_withhold_small_cells_and_never_show_text(
+    sampling: Agreement, host: Partner, partner: Partner
+) -> None:
+    thirties = shoppers(host, 12)
+    fifties = shoppers(host, 3, start=100, birth_date="1970-04-01")
+    campaign = surveying(host, partner, quantity=15, segment={"prefectures": ["13"]})
+    for member in thirties + fifties:
+        campaign_answer(campaign=campaign, member=member, answers=ANSWERS, actor=SYSTEM)
+
+    results = campaign_results(campaign=campaign, actor=SYSTEM, breakdown="age_band")
+
+    cells = {cell.segment: cell for cell in results.segments}
+    assert set(cells) == {"under-20", "20-29", "30-39", "40-49", "50-59", "60-69", "70-79", "80+"}
+    assert cells["30-39"].respondents == 12
+    assert cells["30-39"].questions[0].cells["4"] == 12
+    assert cells["30-39"].questions[3].texts is None  # never free text per cell
+    assert cells["50-59"].respondents is None  # three: withheld whole
+    assert cells["50-59"].questions == []
+    assert results.questions[3].texts is not None  # the whole shows it (15 wrote)
+
+
+def test_results_take_one_known_breakdown(
+    sampling: Agreement, host: Partner, partner: Partner
+) -> None:
+    shoppers(host, 10)
+    campaign = surveying(host, partner, quantity=10)
+
+    with pytest.raises(ApplicationError) as refused:
+        campaign_results(campaign=campaign, actor=SYSTEM, breakdown="prefecture")
+
+    assert refused.value.code == "disclosure_refused"

@@ -5,6 +5,7 @@ each state) serve the other campaign tests and the permission matrix too."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -13,12 +14,14 @@ from django.utils import timezone
 
 from consent.models import ProvisionRecord
 from consent.services import consent_withdraw
-from federation.campaigns.models import Campaign, CampaignMember, SurveyAnswer
+from federation.campaigns.api.images import PIXEL_PNG
+from federation.campaigns.models import Campaign, CampaignImage, CampaignMember, SurveyAnswer
 from federation.campaigns.registrations import WEBHOOK_EVENTS
 from federation.campaigns.services import (
     CampaignInput,
     campaign_approve,
     campaign_create,
+    campaign_image_add,
     campaign_propose,
     campaign_reach,
     campaign_reject,
@@ -319,13 +322,17 @@ def test_the_host_rejects_with_a_reason_the_partner_hears(
 
 def campaign_world(host: Partner, partner: Partner) -> dict[str, Campaign]:
     """For the permission matrix: ten consenting host members and three of the brand's
-    campaigns: a draft, one drawn (selecting), and one whose survey is open. Needs a notice
-    naming the campaign purposes and the floor and noise of ``small_cell_floor`` and
-    ``exact_overlap_counts``."""
+    campaigns: a draft with an image, one drawn (selecting), and one whose survey is open.
+    Needs a notice naming the campaign purposes and the floor and noise of
+    ``small_cell_floor`` and ``exact_overlap_counts``."""
     make_agreement(host, partner, terms=campaign_terms(host, partner), title="Sampling")
     shoppers(host, 10, start=900)
+    drafted = draft(host, partner, category="fitness")
+    campaign_image_add(
+        campaign=drafted, data=base64.b64decode(PIXEL_PNG), content_type="image/png", actor=SYSTEM
+    )
     return {
-        "campaign_id": draft(host, partner, category="fitness"),
+        "campaign_id": drafted,
         "shipping_campaign_id": approved(host, partner, quantity=10),
         "survey_campaign_id": surveying(host, partner, quantity=10, category="drinks"),
     }
@@ -338,4 +345,5 @@ def campaigns_state() -> tuple[Any, ...]:
         sorted(CampaignMember.objects.values_list("pk", "status", "exported_at")),
         SurveyAnswer.objects.count(),
         ProvisionRecord.objects.count(),
+        sorted(CampaignImage.objects.values_list("campaign_id", "position")),
     )

@@ -10,6 +10,8 @@ import pytest
 import urllib3
 from django.core.management import CommandError, call_command
 
+from consent.models import ProvisionRecord
+from federation.campaigns.models import Campaign, SurveyAnswer
 from federation.coins.models import CoinLot, CoinTransaction
 from federation.coins.selectors import ledger_verify
 from federation.enrollment.models import Enrollment, EnrollmentBatch
@@ -45,6 +47,8 @@ def _snapshot() -> dict[str, Any]:
         "settlement": sorted(
             SettlementPeriod.objects.values_list("starts_on", "state", "lines__amount_yen")
         ),
+        "campaigns": sorted(Campaign.objects.values_list("name_en", "state", "selected")),
+        "answers": SurveyAnswer.objects.count(),
         # Every import of a member file is a job of its own, audited, even when nothing changed.
         "audit": AuditEvent.objects.exclude(action__startswith="member_import.").count(),
     }
@@ -87,6 +91,20 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     assert batch.enrolled > 0
     assert not Enrollment.objects.filter(member__member_number=STORY_MEMBER).exists()
 
+    # Hoshizora's sampling campaign ran to its results: members drawn, a shipment list with a
+    # provision each, answers that earned Hoshizora's coins, closed; the README's member
+    # earned none (its coins are the README's story).
+    (sampling,) = Campaign.objects.filter(partner__slug="hoshizora")
+    assert sampling.state == Campaign.State.CLOSED
+    assert sampling.selected == 100
+    assert sampling.images.get().content_type == "image/png"
+    assert sampling.members.exclude(exported_at=None).count() == 100
+    assert SurveyAnswer.objects.filter(campaign=sampling, coins=30).count() == 80
+    assert not SurveyAnswer.objects.filter(
+        campaign_member__member__member_number=STORY_MEMBER
+    ).exists()
+    assert ProvisionRecord.objects.filter(purpose__code="sampling_shipment").count() >= 100
+
     # Every event was delivered to the receiver, which verified its signature (204).
     assert WebhookEndpoint.objects.count() == 4
     deliveries = WebhookDelivery.objects.all()
@@ -111,6 +129,7 @@ def test_the_demo_alliance_exercises_every_flow_and_loads_once(
         "kirari",
         "midori-fitness",
         "tsubame-travel",  # last month's ledger only
+        "hoshizora",  # the sampling campaign's survey answers
     }
     assert ledger_verify() is None
     assert "coins.redeemed" in kinds

@@ -91,6 +91,11 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("ends_on", "On or after the start."): "a campaign's dates, the end on or after the start",
     ("choices", ""): "a choice question's choices (different from each other)",
     ("coins_per_answer", ""): "the coin program the agreement funds",
+    # A product's landing page is an https URL that Django's URL validator accepts in full.
+    ("landing_url", ""): "an https URL with a host name Django's URL validator accepts",
+    # A product image is the base64 of a whole JPEG, PNG or WebP, of the type declared.
+    ("content", ""): "the bytes of a whole JPEG, PNG or WebP image, read by Pillow",
+    ("content_type", "The image is"): "the type the image's bytes show",
 }
 
 

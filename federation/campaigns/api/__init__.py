@@ -5,8 +5,10 @@ from federation.campaigns.api.host import (
     CampaignAnswerApi,
     CampaignApproveApi,
     CampaignConfirmApi,
+    CampaignPromoteApi,
     CampaignRejectApi,
 )
+from federation.campaigns.api.images import CampaignImageApi, CampaignImagesApi
 from federation.campaigns.api.partner import (
     CampaignDetailApi,
     CampaignListApi,
@@ -21,7 +23,10 @@ __all__ = [
     "CampaignApproveApi",
     "CampaignConfirmApi",
     "CampaignDetailApi",
+    "CampaignImageApi",
+    "CampaignImagesApi",
     "CampaignListApi",
+    "CampaignPromoteApi",
     "CampaignProposeApi",
     "CampaignReachApi",
     "CampaignRejectApi",

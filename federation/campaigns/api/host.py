@@ -14,11 +14,14 @@ from rest_framework.response import Response
 from consent.errors import ConsentErrorCode
 from federation.campaigns.access import access_campaign_by_id
 from federation.campaigns.api.outputs import CampaignOutput
+from federation.campaigns.api.partner import landing_url_field
 from federation.campaigns.errors import CampaignErrorCode
 from federation.campaigns.services import (
     campaign_answer,
     campaign_approve,
     campaign_member_confirm,
+    campaign_promote,
+    campaign_rating,
     campaign_reject,
 )
 from federation.errors import FederationErrorCode
@@ -50,6 +53,19 @@ class AnswerOutput(serializers.Serializer):
 
 class RejectInput(StrictInputSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Sent to the partner.")
+
+
+class PromoteInput(StrictInputSerializer):
+    landing_url = landing_url_field(
+        "An https page where members get the product; else the one given with the campaign."
+    )
+
+
+class PromotionOutput(serializers.Serializer):
+    campaign_id = serializers.UUIDField()
+    offer_id = serializers.UUIDField(help_text="The referral offer, from the host to the partner.")
+    mean_rating = serializers.DecimalField(max_digits=4, decimal_places=2)
+    ratings = serializers.IntegerField(help_text="Rating answers the mean is over.")
 
 
 class CampaignApproveApi(FederationEndpoint):
@@ -167,3 +183,47 @@ class CampaignAnswerApi(FederationEndpoint):
             "transaction_id": answer.coin_transaction_id,
         }
         return Response(AnswerOutput(body).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignPromoteApi(FederationEndpoint):
+    required_scopes: ClassVar[dict[str, str]] = {"POST": ADMIN}
+    idempotency_required = True
+
+    @extend_schema(
+        request=PromoteInput,
+        examples=[
+            OpenApiExample(
+                "Promote to our members",
+                value={"landing_url": "https://hoshizora.example/granola"},
+                request_only=True,
+            )
+        ],
+        responses={201: PromotionOutput},
+        operation_id="campaigns_promote",
+        summary="Promote a well-rated product",
+        description="Makes your referral offer of the partner's product, with the campaign's "
+        "names and descriptions and the landing URL (given here, or the one the partner gave "
+        "with the campaign), so your members learn where to get it; the partner hears "
+        "`campaigns.promoted`. 422 `not_promotable` unless its mean rating is at least 4.0 "
+        "over at least the agreement's minimum cell of ratings; 409 `campaign_state` before "
+        "the survey opens, 409 `already_promoted` the second time; 403 `no_agreement` unless "
+        f"an agreement in force has referral terms from you to the partner. {HOST_ONLY} {KEYS}",
+    )
+    @raises(
+        CampaignErrorCode.NOT_PROMOTABLE,
+        CampaignErrorCode.ALREADY_PROMOTED,
+        CampaignErrorCode.CAMPAIGN_STATE,
+        FederationErrorCode.NO_AGREEMENT,
+    )
+    def post(self, request: Request, campaign_id: str) -> Response:
+        campaign = access_campaign_by_id(self.partner, campaign_id, role="host")
+        landing_url = self.validated(PromoteInput)["landing_url"]
+        offer = campaign_promote(campaign=campaign, landing_url=landing_url, actor=self.actor)
+        rating = campaign_rating(campaign)
+        body = {
+            "campaign_id": campaign.pk,
+            "offer_id": offer.pk,
+            "mean_rating": rating.mean,
+            "ratings": rating.ratings,
+        }
+        return Response(PromotionOutput(body).data, status=status.HTTP_201_CREATED)

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from federation.campaigns.models import Campaign, SurveyQuestion
-from federation.campaigns.services import Reach, Results
+from federation.campaigns.services import QuestionResult, Reach, Results
 from federation.kernel.api import choice_field
 from partners.api.pagination import page_of
 
@@ -56,6 +56,10 @@ class CampaignOutput(serializers.Serializer):
     questions = QuestionOutput(many=True, source="questions.all")
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    landing_url = serializers.CharField(help_text="Where members get the product; or empty.")
+    promoted_offer_id = serializers.UUIDField(
+        allow_null=True, help_text="The host's referral offer of the product, once promoted."
+    )
 
 
 CampaignPageOutput = page_of(CampaignOutput)
@@ -90,33 +94,59 @@ class QuestionResultOutput(serializers.Serializer):
     )
 
 
+class SegmentResultOutput(serializers.Serializer):
+    segment = serializers.CharField(help_text="An age band or a member kind.")
+    respondents = serializers.IntegerField(
+        allow_null=True, help_text="Null: the whole cell is withheld."
+    )
+    questions = QuestionResultOutput(many=True, help_text="Empty when withheld; no free text.")
+
+
 class ResultsOutput(serializers.Serializer):
     respondents = serializers.IntegerField(allow_null=True, help_text="Null where withheld.")
     selected = serializers.IntegerField()
     min_cell = serializers.IntegerField()
     questions = QuestionResultOutput(many=True)
+    breakdown = serializers.CharField(help_text="The breakdown asked for; empty for none.")
+    segments = SegmentResultOutput(many=True, help_text="Per cell of the breakdown, if any.")
 
 
-def results_view(results: Results) -> dict[str, Any]:
+def _questions_view(questions: list[QuestionResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": item.question.position,
+            "kind": item.question.kind,
+            "answered": item.answered,
+            "cells": [{"value": k, "count": v} for k, v in item.cells.items()],
+            "texts": item.texts,
+        }
+        for item in questions
+    ]
+
+
+def results_view(results: Results, breakdown: str = "") -> dict[str, Any]:
     return {
         "respondents": results.respondents,
         "selected": results.selected,
         "min_cell": results.min_cell,
-        "questions": [
+        "questions": _questions_view(results.questions),
+        "breakdown": breakdown,
+        "segments": [
             {
-                "position": item.question.position,
-                "kind": item.question.kind,
-                "answered": item.answered,
-                "cells": [{"value": k, "count": v} for k, v in item.cells.items()],
-                "texts": item.texts,
+                "segment": cell.segment,
+                "respondents": cell.respondents,
+                "questions": _questions_view(cell.questions),
             }
-            for item in results.questions
+            for cell in results.segments
         ],
     }
 
 
 class ShipmentRowOutput(serializers.Serializer):
-    member = serializers.CharField(help_text="Your pseudonymous id for the member.")
+    member = serializers.CharField(
+        help_text="The partner's pseudonymous id for the member; the host's member number "
+        "when the host ships."
+    )
     name = serializers.CharField(allow_null=True, required=False)
     postal_code = serializers.CharField(allow_null=True, required=False)
     address = serializers.CharField(allow_null=True, required=False)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.http import QueryDict
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -31,11 +33,13 @@ from federation.campaigns.services import (
     campaign_results,
     campaign_shipment_export,
 )
+from federation.campaigns.services.results import BREAKDOWNS
 from federation.errors import FederationErrorCode
 from federation.kernel.api import READ, WRITE, FederationEndpoint, choice_field
 from partners.api.base import StrictInputSerializer
+from partners.api.fields import NamedChoiceField
 from partners.api.schema import raises
-from partners.errors import ErrorCode
+from partners.errors import ApplicationError, ErrorCode
 
 KEYS = "An `Idempotency-Key` is required: a retry replays the first answer."
 BUDGET = (
@@ -59,6 +63,17 @@ BUDGET = (
 )
 class SegmentField(serializers.JSONField):
     """The segment, an object (checked in full by the service)."""
+
+
+def landing_url_field(help_text: str) -> serializers.RegexField:
+    """An optional https URL (the referral service checks it in full)."""
+    return serializers.RegexField(
+        r"^https://[^\s/?#@]+(/[^\s]*)?$",
+        max_length=500,
+        required=False,
+        default="",
+        help_text=help_text,
+    )
 
 
 class ChoiceInput(StrictInputSerializer):
@@ -90,6 +105,9 @@ class CampaignCreateInput(StrictInputSerializer):
     selection = choice_field(Campaign.Selection)
     coins_per_answer = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
     questions = QuestionInput(many=True, help_text="From 1 to 20, answered by position.")
+    landing_url = landing_url_field(
+        "An https page where members get the product, used if the host promotes it."
+    )
 
 
 class CampaignListApi(FederationEndpoint):
@@ -124,6 +142,7 @@ class CampaignListApi(FederationEndpoint):
                     "ends_on": "2027-02-10",
                     "selection": "direct",
                     "coins_per_answer": 50,
+                    "landing_url": "https://midori.example/protein-bar",
                     "questions": [
                         {"kind": "rating", "text_ja": "味はいかがでしたか", "text_en": "The taste?"}
                     ],
@@ -219,33 +238,79 @@ class CampaignShipmentApi(FederationEndpoint):
         operation_id="campaigns_shipment_export",
         summary="Export the shipment list",
         description="The members drawn (and, when invited first, confirmed) not yet in a "
-        "list, with only the shipping fields the agreement allows (name, postal code, address, "
-        "phone), decrypted now; each provision is recorded, and a member who withdrew consent "
-        f"is left out. 409 `campaign_state` unless selecting or shipping. {KEYS}",
+        "list, for whoever ships under the agreement's `sampling` terms. The partner (the "
+        "default) gets each under its pseudonymous id with only the shipping fields the "
+        "agreement allows (name, postal code, address, phone), decrypted now, a provision "
+        "recorded for each; the host's delivery staff (`host_ships: true`) get them by member "
+        "number, and nothing leaves the host. A member who withdrew consent is left out. 403 "
+        "`not_the_shipper` for the other company; 409 `campaign_state` unless selecting or "
+        f"shipping. {KEYS}",
     )
-    @raises(CampaignErrorCode.CAMPAIGN_STATE, FederationErrorCode.NO_AGREEMENT)
+    @raises(
+        CampaignErrorCode.CAMPAIGN_STATE,
+        CampaignErrorCode.NOT_THE_SHIPPER,
+        FederationErrorCode.NO_AGREEMENT,
+    )
     def post(self, request: Request, campaign_id: str) -> Response:
-        campaign = access_campaign_by_id(self.partner, campaign_id, role="partner")
-        rows = campaign_shipment_export(campaign=campaign, actor=self.actor)
+        campaign = access_campaign_by_id(self.partner, campaign_id)
+        rows = campaign_shipment_export(campaign=campaign, actor=self.actor, by=self.partner)
         return Response(ShipmentOutput({"results": rows}).data, status=status.HTTP_201_CREATED)
+
+
+def _refuse_slicing(query: QueryDict) -> None:
+    # As the overlap's counts: results narrowed by a filter, or crossed with a second
+    # breakdown, could be subtracted from the whole to reveal a withheld cell.
+    narrowing = sorted(set(query) - {"breakdown", "format"})
+    breakdowns = query.getlist("breakdown")
+    if narrowing or len(breakdowns) > 1:
+        raise ApplicationError(
+            FederationErrorCode.DISCLOSURE_REFUSED,
+            _(
+                "Results take one breakdown and no filters: narrowed results could reveal a "
+                "withheld cell."
+            ),
+        )
+
+
+class ResultsFilters(serializers.Serializer):
+    breakdown = NamedChoiceField(
+        schema_name="CampaignResultsBreakdownEnum",
+        choices=["", *BREAKDOWNS],
+        required=False,
+        allow_blank=True,
+        help_text="Also per segment cell: by `age_band` or by `kind` (one at a time); empty "
+        "or absent for the whole alone.",
+    )
 
 
 class CampaignResultsApi(FederationEndpoint):
     required_scopes: ClassVar[dict[str, str]] = {"GET": READ}
 
     @extend_schema(
+        parameters=[ResultsFilters],
         responses=ResultsOutput,
         operation_id="campaigns_results",
         summary="Read a campaign's results",
         description="Aggregates only: per question, how many chose each rating or choice, "
         "and the free text scrubbed of e-mail addresses, phone numbers, postal codes and the "
-        "member's name, only when enough members wrote some. Never who answered what. "
-        f"{BUDGET} 409 `campaign_state` before the survey opens.",
+        "member's name, only when enough members wrote some. With `breakdown`, the same per "
+        "segment cell (`segments`): every cell of the breakdown is listed, a cell with too "
+        "few respondents is withheld whole (as an overlap breakdown's cells are), and free "
+        "text is never shown per cell. Never who answered what. 400 `disclosure_refused` for "
+        f"any other parameter or a second breakdown. {BUDGET} 409 `campaign_state` before the "
+        "survey opens.",
     )
     @raises(
-        CampaignErrorCode.CAMPAIGN_STATE, FederationErrorCode.NO_AGREEMENT, ErrorCode.RATE_LIMITED
+        CampaignErrorCode.CAMPAIGN_STATE,
+        FederationErrorCode.NO_AGREEMENT,
+        FederationErrorCode.DISCLOSURE_REFUSED,
+        ErrorCode.RATE_LIMITED,
     )
     def get(self, request: Request, campaign_id: str) -> Response:
+        _refuse_slicing(request.query_params)
+        filters = ResultsFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
         campaign = access_campaign_by_id(self.partner, campaign_id, role="partner")
-        results = campaign_results(campaign=campaign, actor=self.actor)
-        return Response(ResultsOutput(results_view(results)).data)
+        breakdown = filters.validated_data.get("breakdown", "")
+        results = campaign_results(campaign=campaign, actor=self.actor, breakdown=breakdown)
+        return Response(ResultsOutput(results_view(results, breakdown)).data)

@@ -1,8 +1,16 @@
 """The campaign domain's writes: ``proposals`` (draft, propose, approve, reject), ``reach``
 (the segment's count under the overlap's disclosure rules), ``selection`` (the draw, the
 invitations confirmed), ``shipment`` (the list for the shipper, with provision records),
-``survey`` (open, answer with coins, close) and ``results`` (the partner's aggregates)."""
+``survey`` (open, answer with coins, close), ``results`` (the partner's aggregates) and
+``promotion`` (a well-rated product made the host's referral offer)."""
 
+from federation.campaigns.services.images import MAX_BYTES, MAX_IMAGES, campaign_image_add
+from federation.campaigns.services.promotion import (
+    MIN_RATING,
+    Rating,
+    campaign_promote,
+    campaign_rating,
+)
 from federation.campaigns.services.proposals import (
     CampaignInput,
     campaign_approve,
@@ -28,17 +36,24 @@ from federation.campaigns.services.survey import (
 )
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_IMAGES",
+    "MIN_RATING",
     "SHIPPING_FIELDS",
     "CampaignInput",
     "QuestionResult",
+    "Rating",
     "Reach",
     "Results",
     "campaign_answer",
     "campaign_approve",
     "campaign_close",
     "campaign_create",
+    "campaign_image_add",
     "campaign_member_confirm",
+    "campaign_promote",
     "campaign_propose",
+    "campaign_rating",
     "campaign_reach",
     "campaign_reject",
     "campaign_results",

@@ -26,6 +26,7 @@ from federation.campaigns.services.common import (
 )
 from federation.campaigns.services.reach import campaign_reach
 from federation.campaigns.services.selection import campaign_select
+from federation.referrals.services import landing_url_clean
 from partners.actors import Actor
 from partners.errors import ApplicationError, validation_failed
 from partners.models import Partner
@@ -50,6 +51,7 @@ class CampaignInput:
     selection: str
     coins_per_answer: int
     questions: list[dict[str, Any]]
+    landing_url: str = ""  # where members get the product, for a promotion
 
 
 def _clean_questions(raw: list[dict[str, Any]]) -> list[SurveyQuestion]:
@@ -117,6 +119,7 @@ def campaign_create(
         ends_on=values.ends_on,
         selection=values.selection,
         coins_per_answer=values.coins_per_answer,
+        landing_url=landing_url_clean(values.landing_url) if values.landing_url else "",
     )
     campaign.full_clean()
     for question in questions:

@@ -97,6 +97,22 @@ _JOINT_USE = {
     "responsible_representative": "代表取締役 水無瀬 遥",
 }
 
+
+def _hoshizora_flows(*shipping: str) -> list[dict[str, Any]]:
+    """Kirari gives Hoshizora its members for sampling (``shipping``) and research."""
+    return [
+        flow("kirari", "hoshizora", "sampling_shipment", *shipping),
+        flow(
+            "kirari",
+            "hoshizora",
+            "research_survey",
+            *SEGMENTS,
+            legal_basis="joint_use",
+            joint_use=_JOINT_USE,
+        ),
+    ]
+
+
 # Each agreement: its title, the parties and terms of version 1, an optional amendment
 # (version 2: more parties, more terms) and an optional suspension.
 AGREEMENTS: list[dict[str, Any]] = [
@@ -136,20 +152,25 @@ AGREEMENTS: list[dict[str, Any]] = [
     {
         "title": "Kirari & Hoshizora Foods: sampling and research",
         "parties": ["kirari", "hoshizora"],
-        "terms": {
-            "data_flows": [
-                flow(
-                    "kirari", "hoshizora", "sampling_shipment", "name", "postal_code", "prefecture"
-                ),
-                flow(
-                    "kirari",
-                    "hoshizora",
-                    "research_survey",
-                    *SEGMENTS,
-                    legal_basis="joint_use",
-                    joint_use=_JOINT_USE,
-                ),
-            ],
+        "terms": {"data_flows": _hoshizora_flows("name", "postal_code", "prefecture")},
+        "amendment": {
+            "summary": "Coins for survey answers, the phone for shipping, and referrals of "
+            "well-rated products.",
+            "parties": ["kirari", "hoshizora"],
+            "terms": {
+                "data_flows": [
+                    # The notice in force names no address: the shipper gets the postal code and
+                    # phone, and asks the member (the demo's notice is the consent domain's).
+                    *_hoshizora_flows("name", "postal_code", "phone", "prefecture"),
+                    flow("kirari", "hoshizora", "referral_tracking", "email"),
+                ],
+                "coin": {
+                    "exchange": False,
+                    "programs": {"hoshizora": _program("1", "1")},
+                    "actions": [],
+                },
+                "referral": {"fee_percent": "5", "attribution_days": 30},
+            },
         },
     },
     {

@@ -1,8 +1,8 @@
 """Give the demo alliance (``seed_demo``, ``seed_demo_consents``) what the companies do
 together: agreements in force (one amended to add a company, one suspended), overlap
-visibility, enrollments in every state and a campaign, coins earned, spent and refunded, and
-webhook endpoints on the loopback receiver (``demo_webhook_receiver``), so the delivery log
-shows real attempts.
+visibility, enrollments in every state and a campaign, a sampling campaign run to its results,
+coins earned, spent and refunded, and webhook endpoints on the loopback receiver
+(``demo_webhook_receiver``), so the delivery log shows real attempts.
 
 Everything goes through the federation and partners services, as a person in the admin or a
 partner's system would do it. Safe to run again: each step looks for what it would make first,
@@ -22,6 +22,7 @@ from consent.selectors import notice_in_force
 from federation import services
 from federation.enrollment.models import Enrollment, EnrollmentBatch
 from federation.management.commands import _demo_terms as demo
+from federation.management.commands._demo_campaigns import seed_campaign
 from federation.management.commands._demo_coins import seed_coins
 from federation.management.commands._demo_referrals import seed_referrals, seed_settlement
 from federation.management.commands._demo_settlement import seed_issued_settlement
@@ -62,6 +63,7 @@ class Command(BaseCommand):
         for source, target, states in demo.ENROLLMENTS:
             _enrollments(partners[source], partners[target], states)
         _campaign(partners)
+        sampling = seed_campaign(partners["kirari"], partners["hoshizora"])
         coins = seed_coins(partners)
         conversions = seed_referrals(partners["kirari"], partners["midori-fitness"])
         issued = seed_issued_settlement(partners)
@@ -82,6 +84,11 @@ class Command(BaseCommand):
         if issued is not None:
             days = f"{issued.starts_on} to {issued.ends_on}"
             self.stdout.write(f"  Settlement:  {days}, {issued.state} (statements signed)")
+        answered = sampling.answers.count()
+        self.stdout.write(
+            f"  Sampling:    {sampling.name_en}, {sampling.state}: "
+            f"{sampling.selected} members drawn, {answered} answers"
+        )
         if period is not None:
             days = f"{period.starts_on} to {period.ends_on}"
             self.stdout.write(f"  Settlement:  {days}, {period.state} (computed from the ledger)")
