@@ -74,10 +74,12 @@ def board(company: Partner | None, first: date, last: date, grain: str) -> Board
         ),
         (
             "reactivated",
-            stacked_bar_chart(
-                title=_("Dormant members reactivated, treated and held out"),
+            line_chart(
+                title=_("Dormant members reactivated, and who bought afterwards"),
                 labels=labels,
-                series=series(Metric.REACTIVATED, Metric.REACTIVATED_HELD_OUT),
+                series=series(
+                    Metric.REACTIVATED, Metric.REACTIVATED_HELD_OUT, Metric.REACTIVATED_BOUGHT
+                ),
                 label_header=head,
             ),
         ),

@@ -96,6 +96,7 @@ class Metric(models.TextChoices):
     MEMBERS_DORMANT = "members_dormant", _("Dormant members")
     REACTIVATED = "reactivated", _("Reactivated members")
     REACTIVATED_HELD_OUT = "reactivated_held_out", _("Reactivated members held out")
+    REACTIVATED_BOUGHT = "reactivated_bought", _("Reactivated members who bought within 30 days")
     COINS_ISSUED = "coins_issued", _("Coins issued")
     COINS_SPENT = "coins_spent", _("Coins spent (by issuer)")
     COINS_EXPIRED = "coins_expired", _("Coins expired")

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from federation.coins.models import CoinActivity
 from federation.coins.services import (
     coins_earn_for_action,
     coins_earn_for_purchase,
@@ -138,3 +139,35 @@ def test_bad_questions_are_refused(host_key: Key, query: str, field: str, suffix
     answer = client_for(host_key).get(URL + suffix + query)
     assert answer.status_code == 400, answer.content
     assert field in answer.json()["error"]["fields"]
+
+
+def test_a_reactivated_member_who_buys_is_counted_on_the_day_they_came_back(
+    host: Partner, partner: Partner
+) -> None:
+    make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
+    actions = [{"party": host.slug, "type": "video_watched", "coins": 5}]
+    terms = coin_terms(
+        host,
+        partner,
+        actions=actions,
+        coins_per_100_yen="1",
+        reactivation_days=90,
+        reactivation_bonus=100,
+    )
+    make_agreement(host, partner, terms=terms)
+    member = make_member(host, "K-1")
+    grant_consent(member, partner, "coin_exchange")
+    coins_earn_for_purchase(
+        company=host, member=member, amount_yen=Decimal(1000), order_id="O-1", actor=SYSTEM
+    )
+    member.refresh_from_db()
+    CoinActivity.objects.filter(person=member.person).update(
+        last_active_at=timezone.now() - timedelta(days=120)
+    )
+    coins_earn_for_action(
+        company=host, member=member, action_type="video_watched", content_id="", actor=SYSTEM
+    )
+    today = timezone.localdate()
+    metrics_refresh_days(today, today)
+    assert _figure("reactivated", host) == 1
+    assert _figure("reactivated_bought", host) == 1  # the purchase of the same day counts

@@ -14,7 +14,18 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -27,6 +38,7 @@ from federation.referrals.models import ReferralClick, ReferralConversion
 Tx = CoinTransaction.Kind
 SPENDING = [Tx.REDEEM, Tx.HOLD, Tx.VOID, Tx.REVERSAL]
 COLUMNS = "day, metric, company_id, counterparty_id, value"
+BOUGHT_WITHIN = timedelta(days=30)
 
 
 def dormant_days() -> int:
@@ -119,11 +131,38 @@ def _referrals_and_enrollments(first: date, last: date) -> int:
     return written + _timed(Metric.ENROLLMENTS, enrolled, "confirmed_at", first, last)
 
 
+def _bought_after(first: date, last: date) -> int:
+    """Members reactivated on each day who bought from the company within ``BOUGHT_WITHIN``
+    days (from the activity rollup): a purchase on a later day changes the figure of the day
+    of the reactivation, so the days since ``BOUGHT_WITHIN`` before ``first`` are rebuilt too."""
+    since = first - BOUGHT_WITHIN
+    DailyFigure.objects.filter(
+        metric=Metric.REACTIVATED_BOUGHT, day__gte=since, day__lte=last
+    ).delete()
+    on = _day_of("reactivated_at")
+    bought = ActivityDay.objects.filter(
+        company=OuterRef("company"),
+        person=OuterRef("person"),
+        purchases__gt=0,
+        day__gte=OuterRef("on"),
+        day__lte=OuterRef("until"),
+    )
+    rows = (
+        CoinReactivation.objects.annotate(
+            on=on, until=ExpressionWrapper(on + BOUGHT_WITHIN, output_field=DateField())
+        )
+        .filter(Exists(bought))
+        .values("company")
+        .annotate(c=F("company_id"), v=Count("id"))
+    )
+    return _timed(Metric.REACTIVATED_BOUGHT, rows, "reactivated_at", since, last)
+
+
 def refresh_figures(first: date, last: date) -> int:
     """Rebuild every figure of the days ``first`` to ``last``, inside the caller's
     transaction (``metrics_refresh_days``, after the activity rollup of the same days)."""
     DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
-    written = _events(first, last)
+    written = _events(first, last) + _bought_after(first, last)
     day = first
     while day <= last:
         written += _members(day)
