@@ -28,6 +28,8 @@ from federation.campaigns.services import (
     campaign_shipment_export,
     campaign_survey_open,
 )
+from federation.holdouts.models import Holdout
+from federation.holdouts.selectors import is_held_out
 from federation.models import Agreement, OverlapQuery
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -347,3 +349,18 @@ def campaigns_state() -> tuple[Any, ...]:
         ProvisionRecord.objects.count(),
         sorted(CampaignImage.objects.values_list("campaign_id", "position")),
     )
+
+
+def test_the_campaigns_holdout_is_never_drawn(
+    sampling: Agreement, host: Partner, partner: Partner, settings: Any
+) -> None:
+    settings.SANPO_HOLDOUT_PERCENT = 30
+    members = shoppers(host, 30)
+    campaign = approved(host, partner, quantity=30)  # room for every eligible member
+    holdout = Holdout.objects.get(key=f"campaign:{campaign.pk}")
+    assert (holdout.kind, holdout.company, holdout.percent) == ("campaign", partner, 30)
+    held = {m.pk for m in members if is_held_out(holdout, m.pk)}
+    drawn = set(campaign.members.values_list("member_id", flat=True))
+    assert held  # 30% of 30: some are held out, whatever the recorded seed
+    assert not drawn & held
+    assert drawn == {m.pk for m in members} - held

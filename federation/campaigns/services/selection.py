@@ -1,6 +1,8 @@
 """The draw of a campaign's members, set-based: one INSERT ... SELECT over the members the
-campaign may draw (``eligible_sql``), ordered by a hash of the recorded seed and the member's
-id, so the same seed over the same members draws the same sample."""
+campaign may draw (``eligible_sql``) but its holdout (``federation.holdouts``: recorded at the
+draw, ``SANPO_HOLDOUT_PERCENT`` of the eligible never contacted, to measure the campaign),
+ordered by a hash of the recorded seed and the member's id, so the same seed over the same
+members draws the same sample."""
 
 from __future__ import annotations
 
@@ -12,9 +14,17 @@ from federation.campaigns.audit import CampaignAuditAction
 from federation.campaigns.errors import CampaignErrorCode
 from federation.campaigns.models import Campaign, CampaignMember
 from federation.campaigns.services.common import db_value, eligible_sql, record, require_state
+from federation.holdouts.models import Holdout
+from federation.holdouts.selectors import held_out_sql
+from federation.holdouts.services import holdout_for
 from partners.actors import Actor
 from partners.errors import ApplicationError
 from partners.models import MemberAccount
+
+
+def campaign_key(campaign: Campaign) -> str:
+    """The holdout key of a campaign: its eligible members held out are never drawn."""
+    return f"campaign:{campaign.pk}"
 
 
 def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
@@ -30,16 +40,28 @@ def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         require_state(campaign, Campaign.State.APPROVED)
         source, params = eligible_sql(campaign, today=timezone.localdate())
+        holdout = holdout_for(
+            kind=Holdout.Kind.CAMPAIGN, key=campaign_key(campaign), company=campaign.partner
+        )
+        held, held_params = held_out_sql(holdout, "a.id")
         table = CampaignMember._meta.db_table
         sql = f"""
             INSERT INTO {table} (campaign_id, member_id, status, selected_at)
-            SELECT %s, a.id, %s, %s {source}
+            SELECT %s, a.id, %s, %s {source} AND NOT ({held})
             ORDER BY md5(%s || CAST(a.id AS text)) LIMIT %s
         """
         with connection.cursor() as cursor:
             cursor.execute(
                 sql,
-                [db_value(campaign.pk), status, now, *params, campaign.seed, campaign.quantity],
+                [
+                    db_value(campaign.pk),
+                    status,
+                    now,
+                    *params,
+                    *held_params,
+                    campaign.seed,
+                    campaign.quantity,
+                ],
             )
             drawn = cursor.rowcount
         campaign.state, campaign.selected, campaign.updated_at = (
