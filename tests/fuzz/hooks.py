@@ -98,6 +98,17 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     ("content_type", "The image is"): "the type the image's bytes show",
 }
 
+# 422 refusals of well-formed requests that only the database's state decides: what a member
+# did (a click, an enrollment), what a programme recorded (a holdout), what the terms in force
+# list. The schema documents each code; no schema can say when it applies.
+STATE_REFUSALS: dict[str, str] = {
+    "not_enrolled": "the member's enrollments in the database",
+    "no_referral_click": "the clicks the database holds for the member's links",
+    "outside_window": "the clock and the time of the member's last click",
+    "no_holdout": "whether the programme has recorded a holdout yet",
+    "unknown_action": "the action catalogue in the agreement terms in force",
+}
+
 
 def _is_negative(case: Any, location: ParameterLocation) -> bool:
     meta = case.meta
@@ -173,6 +184,8 @@ def _why_suppressed(failure: Any, case: Any, response: Any) -> str | None:
     code = error.get("code")
     fields: dict[str, Any] = error["fields"] if isinstance(error.get("fields"), dict) else {}
 
+    if kind == "RejectedPositiveData" and response.status_code == 422 and code in STATE_REFUSALS:
+        return "state refusal: " + STATE_REFUSALS[code]
     if kind == "RejectedPositiveData" and response.status_code == 400:
         if code == "invalid_request" and error.get("message") == "The cursor is not valid.":
             return "cursor: opaque, only the server's own next/previous links are valid"
