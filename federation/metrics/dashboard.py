@@ -102,6 +102,17 @@ def board(company: Partner | None, first: date, last: date, grain: str) -> Board
             ),
         ),
         (
+            "campaigns",
+            line_chart(
+                title=_("Sampling campaigns: drawn, shipped, answered"),
+                labels=labels,
+                series=series(
+                    Metric.CAMPAIGN_DRAWN, Metric.CAMPAIGN_SHIPPED, Metric.CAMPAIGN_ANSWERS
+                ),
+                label_header=head,
+            ),
+        ),
+        (
             "enrollments",
             stacked_bar_chart(
                 title=_("Members enrolled with another company"),

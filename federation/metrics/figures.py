@@ -26,6 +26,9 @@ PEOPLE = STOCKS | {
     Metric.REFERRAL_CLICKS,
     Metric.REFERRAL_CONVERSIONS,
     Metric.ENROLLMENTS,
+    Metric.CAMPAIGN_DRAWN,
+    Metric.CAMPAIGN_SHIPPED,
+    Metric.CAMPAIGN_ANSWERS,
 }
 GRAINS = ("day", "week", "month")
 

@@ -103,6 +103,9 @@ class Metric(models.TextChoices):
     REFERRAL_CLICKS = "referral_clicks", _("Referral clicks")
     REFERRAL_CONVERSIONS = "referral_conversions", _("Referral conversions")
     ENROLLMENTS = "enrollments", _("Members enrolled")
+    CAMPAIGN_DRAWN = "campaign_drawn", _("Members drawn for campaigns")
+    CAMPAIGN_SHIPPED = "campaign_shipped", _("Campaign samples in shipment lists")
+    CAMPAIGN_ANSWERS = "campaign_answers", _("Campaign survey answers")
 
 
 class DailyFigure(models.Model):

@@ -73,7 +73,7 @@ def _coloured_share(png: bytes, colour: tuple[int, int, int]) -> float:
 
 def _assert_charts_draw(page: Page) -> None:
     charts = page.locator("svg.sanpo-chart-svg")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(6)
     for index in range(charts.count()):
         chart = charts.nth(index)
         chart.scroll_into_view_if_needed()

@@ -30,6 +30,8 @@ from federation.campaigns.services import (
 )
 from federation.holdouts.models import Holdout
 from federation.holdouts.selectors import is_held_out
+from federation.metrics.models import DailyFigure
+from federation.metrics.services import metrics_refresh_days
 from federation.models import Agreement, OverlapQuery
 from partners.actors import Actor
 from partners.errors import ApplicationError
@@ -364,3 +366,15 @@ def test_the_campaigns_holdout_is_never_drawn(
     assert held  # 30% of 30: some are held out, whatever the recorded seed
     assert not drawn & held
     assert drawn == {m.pk for m in members} - held
+
+
+def test_the_metrics_count_a_campaigns_draw_on_its_day(
+    sampling: Agreement, host: Partner, partner: Partner
+) -> None:
+    shoppers(host, 12)
+    campaign = approved(host, partner, quantity=10)
+    today = timezone.localdate()
+    metrics_refresh_days(today, today)
+    drawn = DailyFigure.objects.get(metric="campaign_drawn", company=partner, counterparty=host)
+    assert drawn.value == campaign.selected == 10
+    assert not DailyFigure.objects.filter(metric="campaign_shipped").exists()

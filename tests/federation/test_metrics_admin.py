@@ -51,7 +51,7 @@ def test_the_dashboard_draws_the_alliance_and_one_company(
     page = manager.get(DASHBOARD)
     assert page.status_code == 200
     content = page.content.decode()
-    assert content.count("class='sanpo-chart-svg'") == 5
+    assert content.count("class='sanpo-chart-svg'") == 6
     assert page.context["board"].flows == [("brand-co", "host-co", 280)]
     members = dict(page.context["board"].charts)["members"]
     assert not members.empty

@@ -29,6 +29,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from federation.campaigns.models import CampaignMember, SurveyAnswer
 from federation.coins.models import CoinLot, CoinLotUse, CoinReactivation, CoinTransaction
 from federation.enrollment.models import Enrollment
 from federation.metrics.days import day_bounds
@@ -128,7 +129,24 @@ def _referrals_and_enrollments(first: date, last: date) -> int:
         .values("source", "target")
         .annotate(c=F("source_id"), cp=F("target_id"), v=Count("id"))
     )
-    return written + _timed(Metric.ENROLLMENTS, enrolled, "confirmed_at", first, last)
+    written += _timed(Metric.ENROLLMENTS, enrolled, "confirmed_at", first, last)
+    return written + _campaigns(first, last)
+
+
+def _campaigns(first: date, last: date) -> int:
+    """Members drawn, put in a shipment list and answering, per partner and host: the
+    campaign funnel's steps on the days they happened."""
+    pair = {"c": F("campaign__partner_id"), "cp": F("campaign__host_id")}
+    members = CampaignMember.objects.values("campaign__partner", "campaign__host")
+    written = _timed(
+        Metric.CAMPAIGN_DRAWN, members.annotate(**pair, v=Count("id")), "selected_at", first, last
+    )
+    shipped = members.filter(exported_at__isnull=False).annotate(**pair, v=Count("id"))
+    written += _timed(Metric.CAMPAIGN_SHIPPED, shipped, "exported_at", first, last)
+    answers = SurveyAnswer.objects.values("campaign__partner", "campaign__host")
+    return written + _timed(
+        Metric.CAMPAIGN_ANSWERS, answers.annotate(**pair, v=Count("id")), "answered_at", first, last
+    )
 
 
 def _bought_after(first: date, last: date) -> int:
