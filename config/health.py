@@ -1,4 +1,7 @@
-"""``/health/``: is the database reachable, and the broker (when one is configured)?"""
+"""``/health/`` (also ``/health/ready/``): readiness, is the database reachable, and the broker
+(when one is configured)? A load balancer sends traffic only to a ready process.
+``/health/live/``: liveness, is the process answering at all? It touches nothing else, so a
+database outage never makes an orchestrator restart every web process."""
 
 import time
 
@@ -47,3 +50,9 @@ def health(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@never_cache
+@require_GET
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})

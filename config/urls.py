@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.health import health
+from config.health import health, live
 from config.middleware import unavailable_response
 from federation.referrals.views import referral_click_view
 from partners.admin.partner_console import partner_site
@@ -77,6 +77,8 @@ urlpatterns = [
     # Partner admins and analysts: their own company's keys, webhooks and programmes, read-only.
     path("partner-console/", partner_site.urls),
     path("health/", health, name="health"),
+    path("health/ready/", health, name="health-ready"),
+    path("health/live/", live, name="health-live"),
     # The language switch: Django's set_language, saving a signed-in person's choice too.
     path("i18n/setlang/", set_language, name="set_language"),
     path("preferences/", include("consent.preference_page.urls")),

@@ -79,3 +79,14 @@ def test_requests_fail_cleanly_while_the_database_is_gone_and_recover_after(
     assert api.get("/api/v1/webhook-endpoints").status_code == 200
     assert AuditEvent.objects.count() == events
     assert Client().get("/health/").status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_live_process_stays_live_while_it_is_not_ready() -> None:
+    with _database_gone():
+        assert Client().get("/health/ready/").status_code == 503
+        live = Client().get("/health/live/")
+        assert live.status_code == 200
+        assert live.json() == {"status": "ok"}
+    assert Client().get("/health/ready/").status_code == 200
