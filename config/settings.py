@@ -137,6 +137,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message that cannot be published at once stays in the outbox (partners.tasking) for the
+# relay: a broker out of reach must not hold a request for kombu's retries (about 6 s).
+# Workers reconnect by Celery's own broker_connection_retry, which this leaves alone.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth, guardian ---------------------------------------------------------------------------
