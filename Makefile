@@ -48,7 +48,8 @@ typecheck: $(STAMP)
 # 2 cores); BENCH_HISTORY=1000000 makes a quicker run. Settlement settles a month of 10M
 # entries (BENCH_SETTLEMENT_ENTRIES=1000000 makes a quicker run). Referrals compute the funnel
 # over 10M clicks and 1M conversions (BENCH_REFERRAL_CLICKS=1000000 makes a quicker run, with a
-# tenth as many conversions).
+# tenth as many conversions). Metrics refresh the rollups of a year of 10M entries and 1M
+# members and time the API (BENCH_METRICS_ENTRIES=1000000 makes a quicker run, 100k members).
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
@@ -63,6 +64,8 @@ bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_referrals --clicks $${BENCH_REFERRAL_CLICKS:-10000000} \
 		--conversions $$(( $${BENCH_REFERRAL_CLICKS:-10000000} / 10 ))
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_metrics --entries $${BENCH_METRICS_ENTRIES:-10000000}
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.
