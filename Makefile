@@ -50,6 +50,8 @@ typecheck: $(STAMP)
 # over 10M clicks and 1M conversions (BENCH_REFERRAL_CLICKS=1000000 makes a quicker run, with a
 # tenth as many conversions). Campaigns draw 50,000 of 1M members and aggregate their answers
 # (BENCH_CAMPAIGN_MEMBERS=100000 makes a quicker run).
+# Metrics refresh the rollups of a year of 10M entries and 1M members and time the API
+# (BENCH_METRICS_ENTRIES=1000000 makes a quicker run, 100k members).
 bench: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
@@ -66,6 +68,8 @@ bench: $(STAMP)
 		--conversions $$(( $${BENCH_REFERRAL_CLICKS:-10000000} / 10 ))
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
 		$(BIN)/python manage.py bench_campaigns --members $${BENCH_CAMPAIGN_MEMBERS:-1000000}
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+		$(BIN)/python manage.py bench_metrics --entries $${BENCH_METRICS_ENTRIES:-10000000}
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.

@@ -35,6 +35,7 @@ from federation.enrollment.models import Enrollment
 from federation.metrics.days import day_bounds
 from federation.metrics.models import ActivityDay, DailyFigure, Metric
 from federation.referrals.models import ReferralClick, ReferralConversion
+from partners.models import Partner
 
 Tx = CoinTransaction.Kind
 SPENDING = [Tx.REDEEM, Tx.HOLD, Tx.VOID, Tx.REVERSAL]
@@ -71,6 +72,67 @@ def _timed(metric: str, rows: QuerySet[Any], at: str, first: date, last: date) -
     since, until = day_bounds(first, last)
     rows = rows.filter(**{f"{at}__gte": since, f"{at}__lt": until})
     return _insert(metric, rows.annotate(d=_day_of(at)))
+
+
+# Members active and dormant on every day of a range, in one pass over the activity rollup:
+# a day of activity makes its member active for the next N days (from the day itself), so each
+# row adds +1 where its days start to count beyond the member's previous activity and -1 N days
+# after it; a running sum over the days gives the distinct members active, and the running
+# count of first days the members known. The range's days are seeded with zeros for every
+# company, so each day appears. Rows with a zero are left out, as ``_insert`` does.
+_MEMBERS_SQL = """
+WITH acts AS (
+    SELECT company_id, day, lag(day) OVER (PARTITION BY company_id, person_id ORDER BY day) AS prev
+      FROM {activity} WHERE day <= %(last)s
+), deltas AS (
+    SELECT company_id, GREATEST(day, prev + %(n)s) AS at, 1 AS active,
+           CASE WHEN prev IS NULL THEN 1 ELSE 0 END AS known
+      FROM acts WHERE GREATEST(day, prev + %(n)s) <= %(last)s
+     UNION ALL
+    SELECT company_id, day + %(n)s, -1, 0 FROM acts WHERE day + %(n)s <= %(last)s
+     UNION ALL
+    SELECT p.id, d::date, 0, 0
+      FROM {partner} AS p CROSS JOIN generate_series(%(first)s::date, %(last)s::date, '1 day') AS d
+), running AS (
+    SELECT company_id, at, SUM(SUM(active)) OVER w AS active, SUM(SUM(known)) OVER w AS known
+      FROM deltas GROUP BY company_id, at
+    WINDOW w AS (PARTITION BY company_id ORDER BY at)
+)
+INSERT INTO {figure} ({columns})
+SELECT at, %(active)s, company_id, NULL::uuid, active FROM running
+ WHERE at >= %(first)s AND active <> 0
+ UNION ALL
+SELECT at, %(dormant)s, company_id, NULL::uuid, known - active FROM running
+ WHERE at >= %(first)s AND known - active <> 0
+"""
+
+
+def _members_range(first: date, last: date) -> int:
+    """Members active and dormant on each day from ``first`` to ``last``: one statement on
+    PostgreSQL (``_MEMBERS_SQL``), a grouped query per day elsewhere."""
+    if connection.vendor != "postgresql":
+        counted, day = 0, first
+        while day <= last:
+            counted += _members(day)
+            day += timedelta(days=1)
+        return counted
+    sql = _MEMBERS_SQL.format(
+        activity=ActivityDay._meta.db_table,
+        partner=Partner._meta.db_table,
+        figure=DailyFigure._meta.db_table,
+        columns=COLUMNS,
+    )
+    params: dict[str, Any] = {
+        "first": first,
+        "last": last,
+        "n": dormant_days(),
+        "active": Metric.MEMBERS_ACTIVE.value,
+        "dormant": Metric.MEMBERS_DORMANT.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        written: int = cursor.rowcount
+    return written
 
 
 def _members(day: date) -> int:
@@ -180,9 +242,4 @@ def refresh_figures(first: date, last: date) -> int:
     """Rebuild every figure of the days ``first`` to ``last``, inside the caller's
     transaction (``metrics_refresh_days``, after the activity rollup of the same days)."""
     DailyFigure.objects.filter(day__gte=first, day__lte=last).delete()
-    written = _events(first, last) + _bought_after(first, last)
-    day = first
-    while day <= last:
-        written += _members(day)
-        day += timedelta(days=1)
-    return written
+    return _events(first, last) + _bought_after(first, last) + _members_range(first, last)

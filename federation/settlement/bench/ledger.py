@@ -16,8 +16,9 @@ indexes instead of scattering over them.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -103,7 +104,7 @@ UPDATE federation_coinaccount AS a
 class Alliance:
     host: Partner
     companies: list[Partner]
-    people: list[Person]
+    people: list[uuid.UUID]  # the members' persons, each with a wallet
     rates: list[Decimal]
 
 
@@ -112,9 +113,10 @@ def rate(n: int) -> Decimal:
     return (Decimal(1 + n * 37 % 97) / Decimal(61)).quantize(Decimal("0.0001"))
 
 
-def alliance() -> Alliance:
+def alliance(people: int = PEOPLE) -> Alliance:
     """The host, nineteen more companies (one agreement binds them all: they are the
-    alliance), the members' wallets, and each company's accounts; through the services."""
+    alliance) and each company's accounts, through the services; ``people`` persons and their
+    wallets, in SQL."""
     host = partner_services.partner_create(
         slug="bench-host", name_ja="ベンチ本部", name_latin="Bench Host", kind="host", actor=SYSTEM
     )
@@ -143,11 +145,25 @@ def alliance() -> Alliance:
         valid_until=timezone.localdate() + timedelta(days=365),
         actor=SYSTEM,
     )
-    people = Person.objects.bulk_create(Person() for _ in range(PEOPLE))
-    CoinAccount.objects.bulk_create(
-        CoinAccount(kind=CoinAccount.Kind.WALLET, person=person) for person in people
-    )
-    return Alliance(host, companies, people, [rate(n) for n in range(COMPANIES)])
+    return Alliance(host, companies, _people(people), [rate(n) for n in range(COMPANIES)])
+
+
+def _people(count: int) -> list[uuid.UUID]:
+    """``count`` new persons with a wallet each, inserted set-based; their ids."""
+    person, account = Person._meta.db_table, CoinAccount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {person} (id, created_at) "  # noqa: S608 - table names
+            "SELECT gen_random_uuid(), now() FROM generate_series(1, %s) RETURNING id",
+            [count],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"INSERT INTO {account} (kind, person_id, shard, balance, version, created_at) "  # noqa: S608
+            "SELECT %s, id, 0, 0, 0, now() FROM unnest(%s::uuid[]) AS id",
+            [CoinAccount.Kind.WALLET, ids],
+        )
+    return ids
 
 
 def period_of(host: Partner) -> SettlementPeriod:
@@ -160,18 +176,24 @@ def period_of(host: Partner) -> SettlementPeriod:
 def load(alliance: Alliance, period: SettlementPeriod, entries: int) -> float:
     """``entries`` entries (rounded down to whole units of four) into ``period``; the seconds
     the load took, the accounts' balances included."""
+    return load_spread(alliance, period.starts_at, entries, seconds=SECONDS)
+
+
+def load_spread(alliance: Alliance, starts_at: datetime, entries: int, *, seconds: int) -> float:
+    """``entries`` entries spread evenly over ``seconds`` from ``starts_at``; the seconds the
+    load took. The members are the alliance's persons, taken in turn."""
     units = entries // 4
     wallets = dict(
         CoinAccount.objects.filter(kind=CoinAccount.Kind.WALLET).values_list("person_id", "id")
     )
     params: dict[str, Any] = {
-        "people": PEOPLE,
-        "step": SECONDS * 1_000_000 // max(units, 1),
-        "starts_at": period.starts_at,
+        "people": len(alliance.people),
+        "step": seconds * 1_000_000 // max(units, 1),
+        "starts_at": starts_at,
         "companies": [c.pk for c in alliance.companies],
-        "people_ids": [p.pk for p in alliance.people],
+        "people_ids": alliance.people,
         "rates": alliance.rates,
-        "wallets": [wallets[p.pk] for p in alliance.people],
+        "wallets": [wallets[p] for p in alliance.people],
         "liabilities": _accounts(CoinAccount.Kind.LIABILITY, alliance.companies),
         "redemptions": _accounts(CoinAccount.Kind.REDEMPTION, alliance.companies),
     }
