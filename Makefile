@@ -32,8 +32,15 @@ run: $(STAMP)
 	&& $(SEED_ENV) $(BIN)/python manage.py seed_demo_alliance --receiver http://127.0.0.1:8001 \
 	&& $(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 --noreload
 
+# The suite runs in one process per core (pytest-xdist, at most 8: each takes two of Redis's 16
+# databases, tests/xdist_workers.py); TEST_WORKERS=4 sets the number, TEST_WORKERS=0 runs it in
+# this process (for --pdb). Never --dist worksteal: a worker must run the tests in pytest-django's
+# order, transactional tests after the others.
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	SANPO_WEBHOOK_ALLOW_LOOPBACK=true SANPO_BEHIND_TLS=false $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SANPO_WEBHOOK_ALLOW_LOOPBACK=true SANPO_BEHIND_TLS=false \
+		$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses 8 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -22,6 +22,25 @@ from rest_framework.test import APIClient
 
 from partners.models import ApiScope, Partner, StaffRole
 from tests.factories import issue_key, make_partner, make_staff
+from tests.xdist_workers import (
+    TooManyWorkersError,
+    check_redis_databases_for,
+    use_worker_redis_databases,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Under pytest-xdist (``make test``), each worker process its own Redis databases
+    # (tests/xdist_workers.py); pytest-django already gives it a test database of its own.
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    workers = len(config.getoption("tx", None) or [])  # in the process that starts them
+    try:
+        if worker:
+            use_worker_redis_databases(int(worker.removeprefix("gw")))
+        elif workers:
+            check_redis_databases_for(workers)
+    except TooManyWorkersError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -157,6 +157,9 @@ def test_settings_refuse_to_import_without_encryption_keys() -> None:
 @pytest.mark.parametrize(
     "keys",
     ["not-a-fernet-key", f"{VALID_KEY},c2hvcnQ=", "ÿ" * 44],
+    # VALID_KEY is random: an id of its own keeps the test's name the same in every process
+    # (pytest-xdist's workers must collect the same tests).
+    ids=["not-a-fernet-key", "a-valid-key-then-a-short-one", "not-ascii"],
 )
 def test_settings_refuse_an_invalid_encryption_key(keys: str) -> None:
     result = _import_settings(

@@ -77,8 +77,9 @@ def _playwright() -> Iterator[Playwright]:
     #   carry the test database's serialized state (see ``live_url``), would not be the
     #   connection an in-memory SQLite test database shares with the live server, and would
     #   stay open on PostgreSQL after the tests. Give the loop's context this thread's own.
-    # Package scope ends both after the last test of this folder; no other test runs in
-    # between, as pytest-django runs transactional tests after all others, in file order.
+    # Package scope ends both before any test outside this folder: after the folder's last
+    # test, and under pytest-xdist also when a worker is handed other tests between two of this
+    # folder's (the next one here starts them again), so no other test runs while they last.
     from django.db import connections
 
     own = {alias: connections[alias] for alias in connections}
