@@ -99,7 +99,7 @@ SANPO_LOAD_HOST_KEY="$HOST_KEY" SANPO_LOAD_BRAND_KEY="$BRAND_KEY" SANPO_LOAD_OUT
 
 # Give the workers a moment with what the run queued last, then say what they did.
 sleep 5
-$BIN/python manage.py shell -c '
+$BIN/python manage.py shell -v 0 -c '
 from collections import Counter
 from partners.models import WebhookDelivery
 from partners.models.outbox import OutboxMessage
