@@ -9,12 +9,12 @@ STAMP := $(VENV)/.installed
 export SANPO_ALLOW_INSECURE_DEFAULTS ?= true
 DEV_ENV := DEBUG=$${DEBUG:-true} SANPO_WEBHOOK_ALLOW_LOOPBACK=$${SANPO_WEBHOOK_ALLOW_LOOPBACK:-true}
 
-.PHONY: run test lint typecheck check bench fuzz fuzz-long messages messages-check clean
+.PHONY: run test lint typecheck check bench fuzz fuzz-long load load-short messages messages-check clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dev,fuzz]'
+	$(BIN)/pip install --quiet -e '.[test,dev,fuzz,load]'
 	touch $(STAMP)
 
 # The demo webhook receiver (127.0.0.1:8001) and the retry loop (no broker, so nothing else
@@ -85,6 +85,15 @@ fuzz: $(STAMP)
 
 fuzz-long: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-1000} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-1800} tests/fuzz/run.sh
+
+# Locust's mix against gunicorn (3 workers), two Celery workers and beat on PostgreSQL, then
+# the ledger and consent-chain verifications (README, "Load"). load is the long run (LOAD_TIME,
+# 10 minutes by default); load-short is CI's.
+load: $(STAMP)
+	LOAD_TIME=$${LOAD_TIME:-10m} tests/load/run.sh
+
+load-short: $(STAMP)
+	LOAD_TIME=$${LOAD_TIME:-30s} tests/load/run.sh
 
 # Translations (README, "Languages"): each app keeps its Japanese catalogue in
 # <app>/locale/ja/LC_MESSAGES/django.po, config keeps the project-wide one; the compiled .mo
