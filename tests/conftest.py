@@ -60,6 +60,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _no_holdout_unless_asked(settings: Any) -> None:
+    """A programme holds out a random share of its members (``federation.holdouts``, 10% by
+    default); the features' own tests run without one, so that who gets a bonus does not depend
+    on a random seed. The holdout tests set ``SANPO_HOLDOUT_PERCENT`` themselves."""
+    settings.SANPO_HOLDOUT_PERCENT = 0
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     from django.core.cache import cache
 

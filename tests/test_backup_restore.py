@@ -5,6 +5,7 @@ chains (``verify_consent_chains``) hold, and a copy with a broken chain is caugh
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from federation.coins.services import coins_earn_for_purchase
@@ -41,6 +43,8 @@ def _run(*command: str, database: str | None = None) -> subprocess.CompletedProc
 def test_a_dump_restored_into_a_fresh_database_verifies(
     host: Partner, partner: Partner, tmp_path: Path
 ) -> None:
+    # A transactional test starts from a flushed database: the purposes' catalogue again.
+    importlib.import_module("consent.migrations.0002_seed_purposes").seed(apps, None)
     make_notice(purposes=["coin_exchange"], recipients=[partner], data_items=["name"])
     make_agreement(host, partner, terms=coin_terms(host, partner, coins_per_100_yen="1"))
     for n in range(3):

@@ -17,14 +17,6 @@ from tests.factories import grant_consent, make_agreement, make_member, make_not
 SYSTEM = Actor.system()
 
 
-@pytest.fixture(autouse=True)
-def _no_holdout_unless_asked(settings: Any) -> None:
-    """A programme holds out a random share of its members (``federation.holdouts``, 10% by
-    default); the features' own tests run without one, so that who gets a bonus does not depend
-    on a random seed. The holdout tests set ``SANPO_HOLDOUT_PERCENT`` themselves."""
-    settings.SANPO_HOLDOUT_PERCENT = 0
-
-
 HOOK_URL = "http://127.0.0.1:9/enrollments"  # loopback is allowed in tests; nothing listens
 MEMBER_NAME = "佐藤 花子"
 OVERLAP_MIN_CELL = 10
