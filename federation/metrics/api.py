@@ -98,7 +98,7 @@ class ReactivationLiftApi(FederationEndpoint):
             OpenApiParameter("to", date, description="The last day (default: yesterday)."),
             OpenApiParameter(
                 "dormant_days",
-                int,
+                {"type": "integer", "minimum": DORMANT_DAYS[0], "maximum": DORMANT_DAYS[1]},
                 description=f"Dormant means no activity for this many days before `from` "
                 f"({DORMANT_DAYS[0]} to {DORMANT_DAYS[1]}; default 90: use your programme's "
                 "reactivation days).",

@@ -97,6 +97,8 @@ def test_bad_input_is_a_4xx_and_writes_nothing(alliance: Alliance, may: Settleme
         {"company": alliance.a.slug},
         {"company": alliance.a.slug, "reference": ""},
         {"company": alliance.a.slug, "reference": "   "},
+        {"company": alliance.a.slug, "reference": "\u001d"},  # Python strips it as space
+        {"company": alliance.a.slug, "reference": "BANK\n1"},
         {"company": alliance.a.slug, "reference": "x" * 101},
         {"company": "Not A Slug", "reference": "BANK-1"},
         {"company": alliance.a.slug, "reference": "BANK-1", "amount_yen": "5"},

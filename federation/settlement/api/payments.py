@@ -27,7 +27,10 @@ class PaymentInput(StrictInputSerializer):
         help_text="The slug of the company whose statement was paid.",
     )
     reference = serializers.RegexField(
-        r"^\S.{0,99}$",
+        # Printable: no control character, and not starting with what DRF would strip as
+        # whitespace (Python's, wider than JSON Schema's \s), so the pattern says it all.
+        r"^[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        r"[^\x00-\x1f\x7f-\x9f]{0,99}$",
         help_text="The bank's reference of the transfer (to or from the host).",
     )
 
