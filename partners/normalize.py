@@ -137,7 +137,7 @@ def normalize_date(value: str) -> datetime.date:
 def normalize_prefecture(value: str) -> str:
     """A JIS X 0401 code from a code (``13``, ``1``) or a name (``東京都``, ``東京``)."""
     text = _nfkc(value)
-    if text.isdigit() and f"{int(text):02d}" in PREFECTURE_NAMES:
+    if text.isascii() and text.isdigit() and f"{int(text):02d}" in PREFECTURE_NAMES:
         return f"{int(text):02d}"
     if text in _PREFECTURE_BY_NAME:
         return _PREFECTURE_BY_NAME[text]

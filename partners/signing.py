@@ -41,7 +41,7 @@ def verify_signature(
     candidates: list[str] = []
     for item in header.split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif name == "v1":
             candidates.append(value)

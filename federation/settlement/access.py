@@ -42,7 +42,9 @@ def access_statement(principal: Partner, period_id: str) -> SettlementStatement:
 def access_line(principal: Partner, line_id: str) -> SettlementLine:
     """A line the principal is a party of, of a period past the draft."""
     found = None
-    if line_id.isdigit() and len(line_id) <= 18:  # a bigint; anything else names no line
+    if (
+        line_id.isascii() and line_id.isdigit() and len(line_id) <= 18
+    ):  # a bigint; anything else names no line
         found = (
             SettlementLine.objects.filter(pk=int(line_id))
             .filter(period__state__in=VISIBLE)

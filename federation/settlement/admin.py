@@ -107,7 +107,7 @@ def _resolve(request: HttpRequest, period: SettlementPeriod, actor: Actor) -> st
 
 
 def _number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) <= 18 else 0
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) <= 18 else 0
 
 
 ACTIONS = {

@@ -102,7 +102,7 @@ class ActorFilter(admin.SimpleListFilter):
             return queryset.filter(actor_api_key__isnull=False)
         if value == self.SYSTEM:
             return queryset.filter(Q(actor_user__isnull=True) & Q(actor_api_key__isnull=True))
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             return queryset.none()
         return queryset.filter(actor_user_id=int(value))
 
