@@ -5,7 +5,7 @@ clicks for 30 days and review fees for 14; members who consent to referral track
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -59,13 +59,15 @@ def consenting_member(owner: Partner, number: str, other: Partner, **values: Any
 
 
 def host_offer(host: Partner, partner: Partner, **fees: Any) -> ReferralOffer:
-    """The host recommends the brand's autumn collection."""
+    """The host recommends the brand's autumn collection, since a week ago: a click some
+    hours back is in its validity even just after midnight in Tokyo."""
     return referral_offer_create(
         source=host,
         destination=partner,
         texts={"title_ja": "秋の新作", "title_en": "Autumn collection"},
         landing_url=LANDING,
         fees=fees,
+        valid_from=timezone.localdate() - timedelta(days=7),
         actor=SYSTEM,
     )
 
