@@ -57,7 +57,12 @@ def _snapshot() -> dict[str, Any]:
 def test_the_demo_alliance_exercises_every_flow_and_loads_once(
     demo_db: None,  # noqa: F811
     demo_receiver: str,  # noqa: F811
+    settings: Any,
 ) -> None:
+    # About 24 members are in both Midori's and Kirari's bases at this size, 14 over the floor:
+    # noise of scale 4 would withhold the total about once in 75 runs. The demo's counts are
+    # exact here; the overlap tests check the noise.
+    settings.SANPO_OVERLAP_NOISE_SCALE = 0
     load_demo(demo_receiver)
     first = _snapshot()
 
