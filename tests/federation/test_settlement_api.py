@@ -161,9 +161,9 @@ def test_a_dispute_on_another_companys_or_a_locked_line_is_refused(
     alliance: Alliance, may: SettlementPeriod, b_key: Key
 ) -> None:
     theirs = may.lines.get(kind="redemption", debtor=alliance.host, creditor=alliance.a)
-    # "¹" is a digit int() refuses; "١" (Arabic-Indic one) is one int() reads as 1: neither
-    # names a line.
-    for line in (theirs.pk, 10**30, "x", -1, "¹", "١"):
+    # "¹" is a digit int() refuses; U+0661 (Arabic-Indic one) is one int() reads as 1:
+    # neither names a line.
+    for line in (theirs.pk, 10**30, "x", -1, "¹", "\u0661"):
         assert _dispute(b_key, line, {"reason": "no"}).status_code == 404
     period_lock(may, actor=SYSTEM)
     mine = may.lines.get(kind=SettlementLine.Kind.REDEMPTION, debtor=alliance.b)
