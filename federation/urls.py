@@ -8,6 +8,7 @@ from federation.coins import api as api_coins
 from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
 from federation.metrics.api import ReactivationLiftApi
+from federation.metrics.api_campaigns import CampaignLiftApi
 from federation.metrics.api_figures import MetricsFiguresApi, MetricsFiguresCsvApi
 from federation.overlap import api as api_overlap
 from federation.referrals import api as api_referrals
@@ -26,6 +27,11 @@ urlpatterns = [
     path("coins/deposit-report", CoinDepositReportApi.as_view(), name="coin-deposit-report"),
     path(
         "metrics/lift/reactivation", ReactivationLiftApi.as_view(), name="metrics-reactivation-lift"
+    ),
+    path(
+        "metrics/lift/campaigns/<str:campaign_id>",
+        CampaignLiftApi.as_view(),
+        name="metrics-campaign-lift",
     ),
     path("metrics/figures", MetricsFiguresApi.as_view(), name="metrics-figures"),
     path("metrics/figures.csv", MetricsFiguresCsvApi.as_view(), name="metrics-figures-csv"),

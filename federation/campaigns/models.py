@@ -151,6 +151,34 @@ class CampaignMember(models.Model):
         return f"{self.campaign_id}: {self.member_id} ({self.status})"
 
 
+class CampaignHoldoutMember(models.Model):
+    """An eligible member the campaign's holdout kept out of its draw, recorded when it drew:
+    never contacted, the group its drawn members are measured against (``federation.metrics``).
+    Who was eligible depends on consents at that moment, so it is recorded, not recomputed."""
+
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.CASCADE,
+        related_name="held_out_members",
+        verbose_name=_("campaign"),
+    )
+    member = models.ForeignKey(
+        MemberAccount, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+
+    class Meta:
+        verbose_name = _("campaign holdout member")
+        verbose_name_plural = _("campaign holdout members")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "member"], name="campaigns_holdout_member_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.member_id} (held out)"
+
+
 class SurveyAnswer(models.Model):
     """A member's answers to a campaign's survey, once: free text is stored only as scrubbed of
     anything identifying. The segment columns are the member's at the time, for the cells."""

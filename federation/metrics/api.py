@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,6 +79,19 @@ def _day(raw: str | None, name: str, default: date) -> date:
         raise validation_failed(name, _("A date, YYYY-MM-DD.")) from None
 
 
+def lift_period(params: Any, began: date | None = None) -> tuple[date, date]:
+    """``from`` and ``to``: by default from the day the programme ``began`` (or 30 days back)
+    to yesterday (or that day, when it began today)."""
+    yesterday = timezone.localdate() - timedelta(days=1)
+    last = _day(params.get("to"), "to", max(yesterday, began or yesterday))
+    first = _day(params.get("from"), "from", began or last - timedelta(days=29))
+    if not timedelta(0) <= last - first < timedelta(days=MAX_DAYS):
+        raise validation_failed(
+            "from", _("From on or before to, at most %(days)s days.") % {"days": MAX_DAYS}
+        )
+    return first, last
+
+
 def _dormant_days(raw: str | None) -> int:
     low, high = DORMANT_DAYS
     if raw is None:
@@ -119,12 +133,7 @@ class ReactivationLiftApi(FederationEndpoint):
     @raises(ErrorCode.VALIDATION_FAILED, MetricsErrorCode.NO_HOLDOUT)
     def get(self, request: Request) -> Response:
         params = request.query_params
-        last = _day(params.get("to"), "to", timezone.localdate() - timedelta(days=1))
-        first = _day(params.get("from"), "from", last - timedelta(days=29))
-        if not timedelta(0) <= last - first < timedelta(days=MAX_DAYS):
-            raise validation_failed(
-                "from", _("From on or before to, at most %(days)s days.") % {"days": MAX_DAYS}
-            )
+        first, last = lift_period(params)
         figures = metrics_reactivation_lift(
             self.partner,
             start=first,

@@ -1,7 +1,7 @@
 """The alliance managers' metrics dashboard: the figures of a company, or of the whole
 alliance, over a period, drawn as charts (``partners.charts``: server-rendered SVG, with the
-numbers in a table under each), and the measured lift of a company's reactivation bonus with
-its interval."""
+numbers in a table under each), and the measured lift of a company's reactivation bonus and of
+its latest sampling campaigns, with their intervals."""
 
 from __future__ import annotations
 
@@ -13,18 +13,22 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from federation.campaigns.models import Campaign
+from federation.campaigns.services.selection import campaign_key
 from federation.holdouts.selectors import holdout_named
 from federation.metrics.figures import Series as Figures
 from federation.metrics.figures import alliance_figures, company_figures, periods
 from federation.metrics.models import DailyFigure, Metric
-from federation.metrics.selectors import reactivation_lift
+from federation.metrics.selectors import campaign_lift, reactivation_lift
 from partners.charts import Chart, Series, line_chart, stacked_bar_chart
 from partners.charts.base import coordinate, text
 from partners.models import Partner
 
 WIDTH, HEIGHT, MARGIN = 640.0, 64.0, 24.0
+CAMPAIGNS = 5  # the latest campaigns whose lift the dashboard shows
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,16 @@ class Board:
     flows: list[tuple[str, str, int]]  # issuer, company where spent, coins
     lift: dict[str, Any] | None
     intervals: list[tuple[str, SafeString, dict[str, float]]]
+    campaigns: list[CampaignLift]
+
+
+@dataclass(frozen=True)
+class CampaignLift:
+    """A campaign's lift over the dashboard's period, with its purchase rate drawn."""
+
+    name: str
+    figures: dict[str, Any]
+    purchase: SafeString | None  # None when the groups are too small to say anything
 
 
 def _values(figures: list[Figures], metric: str, labels: list[date]) -> list[int]:
@@ -123,7 +137,13 @@ def board(company: Partner | None, first: date, last: date, grain: str) -> Board
         ),
     ]
     lift = _lift(company, first, last)
-    return Board(charts, _flows(company, first, last), lift, _intervals(lift))
+    return Board(
+        charts,
+        _flows(company, first, last),
+        lift,
+        _intervals(lift),
+        _campaign_lifts(company, first, last),
+    )
 
 
 def _flows(company: Partner | None, first: date, last: date) -> list[tuple[str, str, int]]:
@@ -150,6 +170,25 @@ def _lift(company: Partner | None, first: date, last: date) -> dict[str, Any] | 
     return reactivation_lift(
         company, holdout, start=first, end=last, dormant_days=settings.SANPO_METRICS_DORMANT_DAYS
     )
+
+
+def _campaign_lifts(company: Partner | None, first: date, last: date) -> list[CampaignLift]:
+    """The lift of the company's latest campaigns that drew, one grouped query each."""
+    if company is None:
+        return []
+    lifts = []
+    drawn = Campaign.objects.filter(partner=company, selected__gt=0).order_by("-created_at")
+    for campaign in drawn[:CAMPAIGNS]:
+        holdout = holdout_named(campaign_key(campaign))
+        if holdout is None:
+            continue
+        figures = campaign_lift(campaign, holdout, start=first, end=last)
+        name = campaign.name_ja if get_language() == "ja" else campaign.name_en
+        title = _("Purchase rate")
+        purchase = None if figures["too_small"] else figures["lift"]["purchase_rate"]
+        svg = interval_svg(title, purchase) if purchase is not None else None
+        lifts.append(CampaignLift(name, figures, svg))
+    return lifts
 
 
 def _intervals(lift: dict[str, Any] | None) -> list[tuple[str, SafeString, dict[str, float]]]:

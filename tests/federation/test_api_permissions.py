@@ -294,6 +294,13 @@ ENDPOINTS = [
     Endpoint(
         "campaign-results", "get", "/api/v1/campaigns/{survey_campaign_id}/results", "read", 200
     ),
+    Endpoint(
+        "metrics-campaign-lift",
+        "get",
+        "/api/v1/metrics/lift/campaigns/{survey_campaign_id}",
+        "read",
+        200,
+    ),
     # The host's doors: the partner that proposed the campaign finds none (it cannot approve
     # its own campaign, nor answer for the host's members); the host's success is tested in
     # test_campaign_api.

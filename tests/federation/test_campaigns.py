@@ -366,6 +366,8 @@ def test_the_campaigns_holdout_is_never_drawn(
     assert held  # 30% of 30: some are held out, whatever the recorded seed
     assert not drawn & held
     assert drawn == {m.pk for m in members} - held
+    # Recorded as they were held out: the group the campaign is measured against.
+    assert set(campaign.held_out_members.values_list("member_id", flat=True)) == held
 
 
 def test_the_metrics_count_a_campaigns_draw_on_its_day(

@@ -2,7 +2,8 @@
 campaign may draw (``eligible_sql``) but its holdout (``federation.holdouts``: recorded at the
 draw, ``SANPO_HOLDOUT_PERCENT`` of the eligible never contacted, to measure the campaign),
 ordered by a hash of the recorded seed and the member's id, so the same seed over the same
-members draws the same sample."""
+members draws the same sample. The held-out eligible members are recorded
+(``CampaignHoldoutMember``): the group the drawn members are measured against."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from federation.campaigns.audit import CampaignAuditAction
 from federation.campaigns.errors import CampaignErrorCode
-from federation.campaigns.models import Campaign, CampaignMember
+from federation.campaigns.models import Campaign, CampaignHoldoutMember, CampaignMember
 from federation.campaigns.services.common import db_value, eligible_sql, record, require_state
 from federation.holdouts.models import Holdout
 from federation.holdouts.selectors import held_out_sql
@@ -64,6 +65,14 @@ def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
                 ],
             )
             drawn = cursor.rowcount
+            # The held-out eligible members, recorded to measure the campaign against.
+            held_table = CampaignHoldoutMember._meta.db_table
+            cursor.execute(
+                f"INSERT INTO {held_table} (campaign_id, member_id) "
+                f"SELECT %s, a.id {source} AND ({held})",
+                [db_value(campaign.pk), *params, *held_params],
+            )
+            held_out = cursor.rowcount
         campaign.state, campaign.selected, campaign.updated_at = (
             Campaign.State.SELECTING,
             drawn,
@@ -76,6 +85,7 @@ def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
             actor,
             event="campaigns.selected",
             selected=drawn,
+            held_out=held_out,
             seed=campaign.seed,
         )
     return campaign

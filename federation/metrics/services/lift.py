@@ -1,4 +1,5 @@
-"""The lift of a company's reactivation bonus over a period, kept once the period is final.
+"""The lift of a company's reactivation bonus, or of a sampling campaign, over a period, kept
+once the period is final.
 
 A period is final when the activity rollup is complete through its last day; its figures are
 then computed once and stored (``LiftResult``), and every later reading returns the same
@@ -6,6 +7,7 @@ numbers. A period still running is computed afresh each time and says so (``fina
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,11 +15,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from federation.campaigns.models import Campaign
+from federation.campaigns.services.selection import campaign_key
 from federation.coins.services.actions import reactivation_key
 from federation.holdouts.selectors import holdout_named
 from federation.metrics.errors import MetricsErrorCode
 from federation.metrics.models import LiftResult
-from federation.metrics.selectors import complete_through, reactivation_lift
+from federation.metrics.selectors import campaign_lift, complete_through, reactivation_lift
 from partners.errors import ApplicationError
 from partners.models import Partner
 
@@ -35,32 +39,56 @@ def metrics_reactivation_lift(
             _("No member has come back to %(company)s's reactivation bonus yet.")
             % {"company": company.slug},
         )
+    return _kept(
+        company,
+        key,
+        start,
+        end,
+        dormant_days,
+        lambda: reactivation_lift(
+            company, holdout, start=start, end=end, dormant_days=dormant_days
+        ),
+    )
+
+
+def metrics_campaign_lift(campaign: Campaign, *, start: date, end: date) -> dict[str, Any]:
+    """``campaign``'s lift from ``start`` to ``end`` (Japan's days, both in): its drawn members
+    against its holdout, at its partner. Raises ApplicationError: no_holdout."""
+    key = campaign_key(campaign)
+    holdout = holdout_named(key)
+    if holdout is None:
+        raise ApplicationError(
+            MetricsErrorCode.NO_HOLDOUT, _("The campaign has not drawn its members yet.")
+        )
+    return _kept(
+        campaign.partner,
+        key,
+        start,
+        end,
+        0,
+        lambda: campaign_lift(campaign, holdout, start=start, end=end),
+    )
+
+
+def _kept(
+    company: Partner,
+    key: str,
+    start: date,
+    end: date,
+    dormant_days: int,
+    compute: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """The figures ``compute`` gives: afresh while the period runs, else once and kept."""
     through = complete_through()
-    final = through is not None and end <= through
-    if not final:
-        figures = reactivation_lift(
-            company, holdout, start=start, end=end, dormant_days=dormant_days
-        )
-        return {**figures, "final": False, "computed_at": timezone.now().isoformat()}
-    kept = LiftResult.objects.filter(
-        company=company, programme=key, start=start, end=end, dormant_days=dormant_days
-    ).first()
+    if through is None or end > through:
+        return {**compute(), "final": False, "computed_at": timezone.now().isoformat()}
+    found = dict(company=company, programme=key, start=start, end=end, dormant_days=dormant_days)
+    kept = LiftResult.objects.filter(**found).first()
     if kept is None:
-        figures = reactivation_lift(
-            company, holdout, start=start, end=end, dormant_days=dormant_days
-        )
+        figures = compute()
         try:
             with transaction.atomic():
-                kept = LiftResult.objects.create(
-                    company=company,
-                    programme=key,
-                    start=start,
-                    end=end,
-                    dormant_days=dormant_days,
-                    figures=figures,
-                )
+                kept = LiftResult.objects.create(**found, figures=figures)
         except IntegrityError:  # kept by a reading at the same moment: the same figures
-            kept = LiftResult.objects.get(
-                company=company, programme=key, start=start, end=end, dormant_days=dormant_days
-            )
+            kept = LiftResult.objects.get(**found)
     return {**kept.figures, "final": True, "computed_at": kept.computed_at.isoformat()}
