@@ -10,13 +10,17 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
 from kombu import Queue
+
+from config.beat_lock import take_beat_lock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("sanpo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+beat_init.connect(take_beat_lock, weak=False)  # exactly one beat (config.beat_lock)
 
 # Every task of the project, by the queue it goes to. Kinds apart, so a slow kind cannot starve
 # another: a 100,000-member import or a month's settlement never sits in front of a webhook
