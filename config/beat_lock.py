@@ -33,7 +33,12 @@ logger = logging.getLogger(__name__)
 BEAT_LOCK_KEY = 0x53616E706F4254
 # libpq's keepalives on the lock's connection: a host that vanished without closing the
 # connection is noticed after about 30 + 3 * 10 seconds instead of the kernel's two hours.
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10}
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 _held: list[BaseDatabaseWrapper] = []  # the lock's connection, kept open for beat's life
 
