@@ -53,15 +53,25 @@ def _lock_connection() -> BaseDatabaseWrapper:
     return wrapper
 
 
-def take_beat_lock(**kwargs: Any) -> None:
-    """On ``beat_init`` (config.celery; an embedded beat, ``worker -B``, sends it too): take the
-    beat lock, or exit with status 1 if another beat holds it."""
-    if connections["default"].vendor != "postgresql":
-        return
+def _try_lock() -> tuple[BaseDatabaseWrapper, bool]:
     lock = _lock_connection()
     with lock.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [BEAT_LOCK_KEY])
         (taken,) = cursor.fetchone()
+    return lock, taken
+
+
+def take_beat_lock(**kwargs: Any) -> None:
+    """On ``beat_init`` (config.celery; an embedded beat, ``worker -B``, sends it too): take the
+    beat lock, or exit with status 1 if another beat holds it or the database cannot say."""
+    if connections["default"].vendor != "postgresql":
+        return
+    try:
+        lock, taken = _try_lock()
+    except Exception:
+        # Celery logs and ignores what a signal handler raises: beat would run unlocked.
+        logger.exception("Beat could not take the beat lock; this one exits.")
+        raise SystemExit(1) from None
     if not taken:
         lock.close()
         logger.error(

@@ -24,9 +24,9 @@ pytestmark = [
 BEAT = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"]
 
 
-def _beat(tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
+def _beat(tmp_path: Path, name: str, database: str = "") -> subprocess.Popen[bytes]:
     db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{database or db['NAME']}"
     return subprocess.Popen(  # noqa: S603 - our own beat
         [*BEAT, "--schedule", str(tmp_path / f"{name}-schedule")],
         env={**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": "memory://"},
@@ -90,3 +90,19 @@ def test_a_second_beat_exits_while_the_first_keeps_the_lock(tmp_path: Path) -> N
             if beat is not None and beat.poll() is None:
                 beat.kill()
                 beat.wait(10)
+
+
+def test_a_beat_that_cannot_ask_the_database_exits_rather_than_run_unlocked(
+    tmp_path: Path,
+) -> None:
+    beat = _beat(tmp_path, "lost", database="sanpo_no_such_database")
+    try:
+        status = beat.wait(timeout=15)
+    finally:
+        if beat.poll() is None:
+            beat.kill()
+            beat.wait(10)
+    log = (tmp_path / "lost.log").read_text()
+    assert status == 1, log
+    assert "Beat could not take the beat lock" in log
+    assert "Sending due task" not in log
