@@ -1,7 +1,8 @@
 """The Celery application.
 
 Every periodic schedule of the project lives here, in one place, so an operator reading this
-file knows everything beat will start.
+file knows everything beat will start; so does the queue each task goes to (``QUEUES``), so
+workers can be given work by kind (README, "Running on several hosts").
 """
 
 import os
@@ -9,12 +10,64 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init
+from kombu import Queue
+
+from config.beat_lock import take_beat_lock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("sanpo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+beat_init.connect(take_beat_lock, weak=False)  # exactly one beat (config.beat_lock)
+
+# Every task of the project, by the queue it goes to. Kinds apart, so a slow kind cannot starve
+# another: a 100,000-member import or a month's settlement never sits in front of a webhook
+# delivery. tests/test_celery_queues.py fails for a task missing here.
+QUEUES: dict[str, tuple[str, ...]] = {
+    # Deliveries to partners' receivers, short and many; a partner waits for each.
+    "webhooks": (
+        "partners.tasks.deliver_webhook",
+        "partners.tasks.requeue_stalled_webhook_deliveries",
+        "consent.tasks.resend_unacknowledged_withdrawals",
+    ),
+    # Bulk work on members, minutes each.
+    "imports": (
+        "partners.tasks.run_member_import",
+        "partners.tasks.fail_abandoned_member_imports",
+        "partners.tasks.merge_persons_split_by_a_race",
+        "federation.tasks.run_enrollment_batch",
+    ),
+    # Jobs that post to, or read a month of, the coin ledger.
+    "ledger": (
+        "federation.tasks.release_pending_coins",
+        "federation.tasks.expire_coins",
+        "federation.tasks.expire_coin_holds",
+        "federation.tasks.lock_referral_fees",
+        "federation.tasks.compute_settlement_period",
+    ),
+    # Rollups and verifications that read everything and write figures.
+    "reports": (
+        "federation.tasks.refresh_metrics_rollups",
+        "consent.tasks.verify_consent_chains",
+    ),
+    # Housekeeping: the outbox relay, expiries and retention purges (and Celery's own tasks).
+    "default": (
+        "partners.tasks.relay_outbox",
+        "partners.tasks.purge_sent_outbox",
+        "partners.tasks.purge_expired_idempotency_keys",
+        "consent.tasks.purge_expired_provision_records",
+        "federation.tasks.purge_referral_clicks",
+        "federation.tasks.expire_agreements",
+        "federation.tasks.close_ended_campaigns",
+    ),
+}
+# A worker started without -Q consumes every queue, so one worker (a laptop, the tests) still
+# runs everything; production starts one per kind (-Q webhooks, ...).
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_default_queue = "default"
+app.conf.task_routes = {task: {"queue": queue} for queue, tasks in QUEUES.items() for task in tasks}
 
 
 def _at(task: str, **when: Any) -> dict[str, Any]:

@@ -6,11 +6,17 @@ its success, and the refusals the API documents for it under this mix (a hold la
 wallet: 409 insufficient_coins; a member already enrolled: 409 conflict...). A refusal is a
 success for locust and is counted per operation, status and error code in refusals.csv; any
 other status (a 5xx above all) is a failure, and locust exits non-zero.
+
+With several servers (SANPO_LOAD_HOSTS, comma-separated base URLs; run.sh starts two gunicorn
+instances), each user talks to one of them in turn: a link clicked through one server is
+converted through the other, a hold taken on one is captured there, so the run shows that
+nothing a request needs lives in a web process.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import threading
@@ -24,6 +30,8 @@ from locust import HttpUser, between, events, task
 HOST_KEY = os.environ.get("SANPO_LOAD_HOST_KEY", "")
 BRAND_KEY = os.environ.get("SANPO_LOAD_BRAND_KEY", "")
 OUT = os.environ.get("SANPO_LOAD_OUT", "var/load")
+SERVERS = [url for url in os.environ.get("SANPO_LOAD_HOSTS", "").split(",") if url]
+_next_server = itertools.count()
 
 _refusals: Counter[tuple[str, int, str]] = Counter()
 _lock = threading.Lock()
@@ -36,10 +44,21 @@ def _key() -> dict[str, str]:
     return {"Idempotency-Key": f"load-{uuid.uuid4().hex}"}
 
 
+def _pick_server(user: HttpUser) -> None:
+    """Point ``user`` at the next server of SANPO_LOAD_HOSTS (else --host, as given)."""
+    if SERVERS:
+        user.host = SERVERS[next(_next_server) % len(SERVERS)]
+        user.client.base_url = user.host
+
+
 class _Sanpo(HttpUser):
     abstract = True
     wait_time = between(0.05, 0.3)
     api_key = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _pick_server(self)
 
     def on_start(self) -> None:
         self.client.headers["Authorization"] = f"Bearer {self.api_key}"
@@ -209,6 +228,10 @@ class Visitor(HttpUser):
 
     weight = 1
     wait_time = between(0.05, 0.3)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _pick_server(self)
 
     @task
     def click(self) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Load the API with locust (tests/load/locustfile.py) against gunicorn with several workers and
-# two Celery workers plus beat, on PostgreSQL, a real broker and Redis, all on loopback, for a
+# Load the API with locust (tests/load/locustfile.py) against two gunicorn instances (several
+# workers each, on two loopback ports, the users split between them) and two Celery workers
+# consuming every queue, plus beat, on one PostgreSQL database, a real broker and Redis, for a
 # fixed time; then verify the coin ledger and the consent chains with the project's own
 # commands. Any locust failure (a 5xx, or a status the mix does not expect), a 5xx in
 # gunicorn's log, or a verification that fails makes this script exit non-zero.
@@ -8,7 +9,9 @@
 #   tests/load/run.sh                    the CI version: LOAD_TIME=30s
 #   LOAD_TIME=10m tests/load/run.sh      the long version (make load)
 #
-# It creates and drops its own database and stops everything it started. README, "Load".
+# It creates and drops its own database and stops everything it started. README, "Load". The
+# database, Redis databases and ports can be moved (LOAD_DATABASE, LOAD_BROKER_URL,
+# LOAD_REDIS_URL, LOAD_PORT, LOAD_PORT2, LOAD_HOOK_PORT) to run beside another copy.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,11 +20,14 @@ PG=${LOAD_PG:-postgres://postgres@127.0.0.1:5432}
 DB=${LOAD_DATABASE:-sanpo_load}
 PORT=${LOAD_PORT:-8501}
 HOOK_PORT=${LOAD_HOOK_PORT:-$((PORT + 1))}
+PORT2=${LOAD_PORT2:-$((PORT + 2))}
 BROKER=${LOAD_BROKER_URL:-redis://127.0.0.1:6379/5}
 REDIS=${LOAD_REDIS_URL:-redis://127.0.0.1:6379/6}
 TIME=${LOAD_TIME:-30s}
 USERS=${LOAD_USERS:-12}
-WEB_WORKERS=${LOAD_WEB_WORKERS:-3}
+WEB_WORKERS=${LOAD_WEB_WORKERS:-2}  # per gunicorn instance
+# Every queue of config.celery.QUEUES; a worker per kind would name one each.
+QUEUES=${LOAD_QUEUES:-webhooks,imports,ledger,reports,default}
 OUT=${LOAD_OUT:-var/load}
 
 mkdir -p "$OUT"
@@ -61,38 +67,48 @@ echo "   $((SECONDS - started)) s: seed_demo_alliance"
 HOST_KEY=$($BIN/python manage.py issue_api_key kirari --by manager --name "load host")
 BRAND_KEY=$($BIN/python manage.py issue_api_key midori-fitness --by manager --name "load brand")
 
-if curl -s -o /dev/null "http://127.0.0.1:$PORT/" || curl -s -o /dev/null "http://127.0.0.1:$HOOK_PORT/"; then
-  echo "Something already listens on 127.0.0.1:$PORT or :$HOOK_PORT; set LOAD_PORT." >&2
-  exit 1
-fi
-echo "== load: receiver :$HOOK_PORT, gunicorn :$PORT ($WEB_WORKERS workers), 2 Celery workers, beat"
+for port in "$PORT" "$PORT2" "$HOOK_PORT"; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "Something already listens on 127.0.0.1:$port; set LOAD_PORT (and LOAD_PORT2)." >&2
+    exit 1
+  fi
+done
+echo "== load: receiver :$HOOK_PORT, gunicorn :$PORT and :$PORT2 ($WEB_WORKERS workers each)," \
+  "2 Celery workers (-Q $QUEUES), beat"
 $BIN/python manage.py demo_webhook_receiver --port "$HOOK_PORT" >"$OUT/receiver.log" 2>&1 &
 pids+=($!)
-$BIN/gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers "$WEB_WORKERS" --timeout 60 \
-  --access-logfile - --error-logfile - >"$OUT/gunicorn.log" 2>&1 &
-pids+=($!)
+for n in 1 2; do
+  port=$PORT; [ "$n" = 2 ] && port=$PORT2
+  $BIN/gunicorn config.wsgi --bind "127.0.0.1:$port" --workers "$WEB_WORKERS" --timeout 60 \
+    --access-logfile - --error-logfile - >"$OUT/gunicorn$n.log" 2>&1 &
+  pids+=($!)
+done
 for n in 1 2; do
   $BIN/celery -A config worker --loglevel WARNING --concurrency 1 --hostname "load$n@%h" \
-    >"$OUT/worker$n.log" 2>&1 &
+    -Q "$QUEUES" >"$OUT/worker$n.log" 2>&1 &
   pids+=($!)
 done
 $BIN/celery -A config beat --loglevel WARNING --schedule "$OUT/beat-schedule" \
   >"$OUT/beat.log" 2>&1 &
 pids+=($!)
-up=""
-for _ in $(seq 60); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health/" 2>/dev/null; then up=yes; break; fi
-  sleep 0.5
+for n in 1 2; do
+  port=$PORT; [ "$n" = 2 ] && port=$PORT2
+  up=""
+  for _ in $(seq 60); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/health/" 2>/dev/null; then up=yes; break; fi
+    sleep 0.5
+  done
+  if [ -z "$up" ]; then
+    cat "$OUT/gunicorn$n.log" >&2
+    echo "gunicorn did not answer on 127.0.0.1:$port within 30 s." >&2
+    exit 1
+  fi
 done
-if [ -z "$up" ]; then
-  cat "$OUT/gunicorn.log" >&2
-  echo "gunicorn did not answer on 127.0.0.1:$PORT within 30 s." >&2
-  exit 1
-fi
 echo "== load: set-up took $((SECONDS - started)) s; locust, $USERS users for $TIME"
 
 status=0
 SANPO_LOAD_HOST_KEY="$HOST_KEY" SANPO_LOAD_BRAND_KEY="$BRAND_KEY" SANPO_LOAD_OUT="$OUT" \
+  SANPO_LOAD_HOSTS="http://127.0.0.1:$PORT,http://127.0.0.1:$PORT2" \
   $BIN/locust -f tests/load/locustfile.py --headless --host "http://127.0.0.1:$PORT" \
     --users "$USERS" --spawn-rate "$USERS" --run-time "$TIME" --stop-timeout 10 \
     --csv "$OUT/load" --only-summary --loglevel WARNING 2>&1 | tee "$OUT/locust.log" || status=1
@@ -112,12 +128,15 @@ echo "== load: verifying the coin ledger and the consent chains"
 $BIN/python manage.py verify_coin_ledger || { echo "verify_coin_ledger failed." >&2; status=1; }
 $BIN/python manage.py verify_consent_chains || { echo "verify_consent_chains failed." >&2; status=1; }
 
-fives=$(grep -cE '" 5[0-9]{2} ' "$OUT/gunicorn.log" || true)
-if [ "$fives" != 0 ]; then
-  echo "The server answered 5xx $fives times; see $OUT/gunicorn.log." >&2
-  status=1
-fi
-if grep -q "Traceback" "$OUT"/worker*.log "$OUT/gunicorn.log"; then
+for n in 1 2; do
+  echo "== load: gunicorn $n answered $(grep -cE '" [0-9]{3} ' "$OUT/gunicorn$n.log" || true) requests"
+  fives=$(grep -cE '" 5[0-9]{2} ' "$OUT/gunicorn$n.log" || true)
+  if [ "$fives" != 0 ]; then
+    echo "Server $n answered 5xx $fives times; see $OUT/gunicorn$n.log." >&2
+    status=1
+  fi
+done
+if grep -q "Traceback" "$OUT"/worker*.log "$OUT"/gunicorn*.log; then
   echo "A traceback in a worker's or gunicorn's log; see $OUT/." >&2
   status=1
 fi
