@@ -7,6 +7,9 @@ members draws the same sample. The held-out eligible members are recorded
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,39 +43,10 @@ def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         require_state(campaign, Campaign.State.APPROVED)
-        source, params = eligible_sql(campaign, today=timezone.localdate())
         holdout = holdout_for(
             kind=Holdout.Kind.CAMPAIGN, key=campaign_key(campaign), company=campaign.partner
         )
-        held, held_params = held_out_sql(holdout, "a.id")
-        table = CampaignMember._meta.db_table
-        sql = f"""
-            INSERT INTO {table} (campaign_id, member_id, status, selected_at)
-            SELECT %s, a.id, %s, %s {source} AND NOT ({held})
-            ORDER BY md5(%s || CAST(a.id AS text)) LIMIT %s
-        """
-        with connection.cursor() as cursor:
-            cursor.execute(
-                sql,
-                [
-                    db_value(campaign.pk),
-                    status,
-                    now,
-                    *params,
-                    *held_params,
-                    campaign.seed,
-                    campaign.quantity,
-                ],
-            )
-            drawn = cursor.rowcount
-            # The held-out eligible members, recorded to measure the campaign against.
-            held_table = CampaignHoldoutMember._meta.db_table
-            cursor.execute(
-                f"INSERT INTO {held_table} (campaign_id, member_id) "
-                f"SELECT %s, a.id {source} AND ({held})",
-                [db_value(campaign.pk), *params, *held_params],
-            )
-            held_out = cursor.rowcount
+        drawn, held_out = _draw(campaign, status, now, holdout)
         campaign.state, campaign.selected, campaign.updated_at = (
             Campaign.State.SELECTING,
             drawn,
@@ -89,6 +63,47 @@ def campaign_select(*, campaign: Campaign, actor: Actor) -> Campaign:
             seed=campaign.seed,
         )
     return campaign
+
+
+def _draw(campaign: Campaign, status: str, now: datetime, holdout: Holdout) -> tuple[int, int]:
+    """Insert the members drawn and record the eligible members held out, in one scan of the
+    eligible members on PostgreSQL (a data-modifying CTE; SQLite, which has none, scans twice).
+    Returns how many were drawn and how many held out."""
+    source, params = eligible_sql(campaign, today=timezone.localdate())
+    held, held_params = held_out_sql(holdout, "a.id")
+    members, kept_out = CampaignMember._meta.db_table, CampaignHoldoutMember._meta.db_table
+    pk = db_value(campaign.pk)
+    draw: list[Any] = [pk, status, now]
+    order: list[Any] = [campaign.seed, campaign.quantity]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+                WITH eligible AS MATERIALIZED (SELECT a.id, ({held}) AS held {source}),
+                kept_out AS (
+                    INSERT INTO {kept_out} (campaign_id, member_id)
+                    SELECT %s, id FROM eligible WHERE held
+                )
+                INSERT INTO {members} (campaign_id, member_id, status, selected_at)
+                SELECT %s, id, %s, %s FROM eligible WHERE NOT held
+                ORDER BY md5(%s || CAST(id AS text)) LIMIT %s
+                """,  # noqa: S608 - table names and the eligibility module's SQL; values are parameters
+                [*held_params, *params, pk, *draw, *order],
+            )
+            drawn = cursor.rowcount
+            return drawn, CampaignHoldoutMember.objects.filter(campaign_id=campaign.pk).count()
+        draw_sql = f"""
+            INSERT INTO {members} (campaign_id, member_id, status, selected_at)
+            SELECT %s, a.id, %s, %s {source} AND NOT ({held})
+            ORDER BY md5(%s || CAST(a.id AS text)) LIMIT %s
+        """
+        cursor.execute(draw_sql, [*draw, *params, *held_params, *order])
+        drawn = cursor.rowcount
+        held_sql = f"""
+            INSERT INTO {kept_out} (campaign_id, member_id) SELECT %s, a.id {source} AND ({held})
+        """
+        cursor.execute(held_sql, [pk, *params, *held_params])
+        return drawn, cursor.rowcount
 
 
 def campaign_member_confirm(
