@@ -35,7 +35,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consent.compliance.selectors import consent_counts
-from consent.models import ConsentState
+from consent.models import ConsentEvent, ConsentState
 from federation.metrics.figures import company_figures
 from federation.metrics.models import DailyFigure, Metric
 from partners.db import PRIMARY, REPLICA, replica_alias
@@ -55,6 +55,7 @@ REPLAY_TIMEOUT = 30.0
 TODAY = date(2026, 11, 2)
 FIGURES = DailyFigure._meta.db_table
 STATES = ConsentState._meta.db_table
+EVENTS = ConsentEvent._meta.db_table
 PARTNERS = Partner._meta.db_table
 
 
@@ -178,7 +179,7 @@ def test_inside_a_transaction_a_report_reads_the_primary(
         assert _sql(captured[REPLICA]) == ""
 
 
-def test_the_consoles_csv_export_and_the_compliance_counts_read_the_replica(
+def test_the_dashboards_csv_exports_and_compliance_counts_read_the_replica(
     standby: psycopg.Connection[Any],
     host: Partner,
     partner: Partner,
@@ -210,6 +211,14 @@ def test_the_consoles_csv_export_and_the_compliance_counts_read_the_replica(
         assert [row["consented"] for row in csv.DictReader(io.StringIO(counted))] == ["1"]
         assert STATES in _sql(captured[REPLICA])
         assert STATES not in _sql(captured[PRIMARY])
+        with _queries() as captured:
+            assert manager.get("/admin/").status_code == 200  # the alliance dashboard
+            metrics = manager.get("/admin/federation/dailyfigure/dashboard/?company=host-co")
+            assert metrics.status_code == 200
+        assert EVENTS in _sql(captured[REPLICA])
+        assert EVENTS not in _sql(captured[PRIMARY])
+        assert FIGURES in _sql(captured[REPLICA])
+        assert FIGURES not in _sql(captured[PRIMARY])
     _caught_up(standby)
     assert [count.consented for count in consent_counts(now=timezone.now())] == [2]
 
