@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -36,10 +37,12 @@ from django.utils import timezone
 
 from consent.compliance.selectors import consent_counts
 from consent.models import ConsentEvent, ConsentState
+from federation.holdouts.models import Holdout
 from federation.metrics.figures import company_figures
-from federation.metrics.models import DailyFigure, Metric
+from federation.metrics.models import ActivityDay, DailyFigure, LiftResult, Metric, RollupState
+from federation.metrics.services import metrics_reactivation_lift
 from partners.db import PRIMARY, REPLICA, replica_alias
-from partners.models import Partner
+from partners.models import Partner, Person
 from tests.factories import make_member
 from tests.factories.consent import grant_consent, make_notice
 
@@ -221,6 +224,42 @@ def test_the_dashboards_csv_exports_and_compliance_counts_read_the_replica(
         assert FIGURES not in _sql(captured[PRIMARY])
     _caught_up(standby)
     assert [count.consented for count in consent_counts(now=timezone.now())] == [2]
+
+
+def test_a_running_lift_reads_the_replica_and_a_lift_kept_for_good_the_primary(
+    standby: psycopg.Connection[Any], host: Partner
+) -> None:
+    Holdout.objects.create(
+        kind=Holdout.Kind.REACTIVATION,
+        key=f"reactivation:{host.slug}",
+        company=host,
+        percent=Decimal(0),
+        seed="replica",
+    )
+    people = Person.objects.bulk_create(Person() for _ in range(3))
+    ActivityDay.objects.bulk_create(
+        ActivityDay(company=host, person=person, day=date(2026, 3, 10)) for person in people
+    )
+    # The rollup is complete through 15 September: August is final, September still running.
+    RollupState.objects.create(name="activity", through=date(2026, 9, 15))
+    august, september = (date(2026, 8, 1), date(2026, 8, 31)), (date(2026, 9, 1), date(2026, 9, 30))
+    with _replay_paused(standby):
+        # Committed on the primary, not yet replayed: one member back in August, one in
+        # September.
+        ActivityDay.objects.create(company=host, person=people[0], day=date(2026, 8, 10))
+        ActivityDay.objects.create(company=host, person=people[1], day=date(2026, 9, 10))
+        start, end = september
+        running = metrics_reactivation_lift(host, start=start, end=end, dormant_days=90)
+        start, end = august
+        kept = metrics_reactivation_lift(host, start=start, end=end, dormant_days=90)
+    assert (running["final"], kept["final"]) == (False, True)
+    # The running figures from the replica: September's return not there yet (and the member
+    # back in August not yet back either, so three dormant members rather than two).
+    assert running["groups"]["treated"]["members"] == 3
+    assert running["groups"]["treated"]["reactivated"] == 0
+    # The kept figures from the primary, which has August's return.
+    assert kept["groups"]["treated"]["reactivated"] == 1
+    assert LiftResult.objects.get().figures["groups"]["treated"]["reactivated"] == 1
 
 
 def test_the_replica_refuses_writes(standby: psycopg.Connection[Any], host: Partner) -> None:
