@@ -112,6 +112,24 @@ else:
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
+# A streaming replica for reporting reads (partners.db): only the reads that ask for it with
+# ``.using(replica_alias())`` go there; every other read and every write stays on the primary.
+# Under the test runner it names the primary's test database (MIRROR: no test database of its
+# own), which a streaming replica holds too (tests/test_replica.py).
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    if not _database_url:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL (the primary).")
+    try:
+        DATABASES["replica"] = dj_database_url.parse(
+            _replica_url, conn_max_age=60, conn_health_checks=True
+        )
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URL is not a valid database URL: {exc}"
+        ) from exc
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["partners.db.PrimaryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits are counted here, so it must be shared by every worker) ------------

@@ -10,11 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.compliance.selectors import consent_states
 from partners.admin.member_panels import MemberPanel, register_member_panel
+from partners.db import PRIMARY
 from partners.models import MemberAccount
 
 
 def _consents(request: HttpRequest, member: MemberAccount) -> dict[str, Any]:
-    return {"states": list(consent_states(member=member, now=timezone.now()))}
+    # On the primary, as the rest of the member's page (the selector reads the replica for the
+    # compliance pages' reports).
+    states = consent_states(member=member, now=timezone.now()).using(PRIMARY)
+    return {"states": list(states)}
 
 
 def register() -> None:

@@ -100,15 +100,17 @@ def test_an_unreadable_name_file_fails(tmp_path: Path, monkeypatch: pytest.Monke
 # --- config.settings, imported in a fresh interpreter ----------------------------------------
 
 
-def _import_settings(**env: str) -> subprocess.CompletedProcess[str]:
+def _import_settings(
+    code: str = "import config.settings", **env: str
+) -> subprocess.CompletedProcess[str]:
     clean = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("SANPO_", "DJANGO_", "SECRET_KEY", "DATABASE_URL", "CELERY_"))
+        if not key.startswith(("SANPO_", "DJANGO_", "SECRET_KEY", "DATABASE_", "CELERY_"))
         and key not in {"REDIS_URL", "DEBUG", "ALLOWED_HOSTS"}
     }
-    return subprocess.run(
-        [sys.executable, "-c", "import config.settings"],
+    return subprocess.run(  # noqa: S603 - the code is this module's own
+        [sys.executable, "-c", code],
         cwd=PROJECT,
         env={**clean, **env},
         capture_output=True,
@@ -192,3 +194,48 @@ def test_settings_read_secrets_from_files(tmp_path: Path) -> None:
         SANPO_ENCRYPTION_KEYS_FILE=str(tmp_path / "fernet"),
     )
     assert result.returncode == 0, result.stderr
+
+
+REPLICA_DB = "postgres://reporting@replica.invalid:5433/sanpo"
+
+
+def test_settings_add_the_replica_as_a_test_mirror_of_the_primary() -> None:
+    shown = (
+        "from config import settings; r = settings.DATABASES['replica']; "
+        "print(r['HOST'], r['PORT'], r['NAME'], r['TEST'], settings.DATABASE_ROUTERS)"
+    )
+    result = _import_settings(
+        shown,
+        SANPO_ALLOW_INSECURE_DEFAULTS="true",
+        DATABASE_URL=PRODUCTION_DB,
+        DATABASE_REPLICA_URL=REPLICA_DB,
+    )
+    assert result.returncode == 0, result.stderr
+    expected = "replica.invalid 5433 sanpo {'MIRROR': 'default'} ['partners.db.PrimaryRouter']"
+    assert result.stdout.strip() == expected
+
+
+def test_settings_have_no_replica_unless_asked() -> None:
+    shown = "from config import settings; print(sorted(settings.DATABASES))"
+    result = _import_settings(
+        shown, SANPO_ALLOW_INSECURE_DEFAULTS="true", DATABASE_URL=PRODUCTION_DB
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['default']"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_URL": PRODUCTION_DB, "DATABASE_REPLICA_URL": "nosuchdb://x"},
+            "DATABASE_REPLICA_URL is not a valid database URL",
+        ),
+        ({"DATABASE_REPLICA_URL": REPLICA_DB}, "DATABASE_REPLICA_URL needs DATABASE_URL"),
+    ],
+    ids=["malformed", "without-a-primary"],
+)
+def test_settings_refuse_a_bad_replica(env: dict[str, str], message: str) -> None:
+    result = _import_settings(SANPO_ALLOW_INSECURE_DEFAULTS="true", **env)
+    assert result.returncode != 0
+    assert message in result.stderr

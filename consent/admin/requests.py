@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from consent.admin.base import ConsentRecordAdmin
 from consent.compliance.selectors.registers import RequestFilter, data_subject_requests
 from consent.models import DataSubjectRequest
+from partners.db import PRIMARY
 
 
 def days_left(due_at: datetime, today: date) -> int:
@@ -91,8 +92,10 @@ class DataSubjectRequestAdmin(ConsentRecordAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DataSubjectRequest]:
-        # The compliance register's selector: the member without its ciphertexts.
-        return data_subject_requests(now=timezone.now())
+        # The compliance register's selector: the member without its ciphertexts. On the
+        # primary: the console changes these rows and must show its own changes (the CSV
+        # export, a report, still reads the replica: partners.admin.export).
+        return data_subject_requests(now=timezone.now()).using(PRIMARY)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str

@@ -1,6 +1,6 @@
 """What the alliance dashboard reads: each figure one grouped query over its table, whatever
 the number of members, consents or deliveries (tests/federation/test_dashboard.py holds the
-page to a fixed number of queries).
+page to a fixed number of queries), on the read replica when there is one (``partners.db``).
 
 Periods are days or months in Asia/Tokyo (``settings.TIME_ZONE``): a consent given at 08:00 on
 1 December in Tokyo counts in December, though it is 30 November in UTC."""
@@ -20,6 +20,7 @@ from django.db.models.functions import Trunc
 from consent.compliance.selectors import RequestFilter, withdrawal_overdue_before
 from consent.models import ConsentEvent, DataSubjectRequest, Purpose, WithdrawalNotice
 from federation.enrollment.models import Enrollment
+from partners.db import replica_alias
 from partners.models import MemberAccount, Partner, WebhookDelivery
 
 DUE_SOON_DAYS = 7  # a data-subject request due within this many days is "due soon"
@@ -84,7 +85,8 @@ def members_per_company() -> list[CompanyMembers]:
     """Per company that holds a member base, its active and inactive member accounts (erased
     ones are no longer members), most members first: one grouped query."""
     rows = (
-        Partner.objects.filter(holds_customer_data=True)
+        Partner.objects.using(replica_alias())
+        .filter(holds_customer_data=True)
         .annotate(
             active=Count("members", filter=Q(members__status=MemberAccount.Status.ACTIVE)),
             inactive=Count("members", filter=Q(members__status=MemberAccount.Status.INACTIVE)),
@@ -107,7 +109,8 @@ def enrollments_over_time(window: Window) -> EnrollmentCounts:
 
     def counted(field: str) -> tuple[int, ...]:
         rows = (
-            Enrollment.objects.filter(**{f"{field}__gte": window.start})
+            Enrollment.objects.using(replica_alias())
+            .filter(**{f"{field}__gte": window.start})
             .annotate(bucket=_bucket(window, field))
             .values("bucket")
             .annotate(n=Count("pk"))
@@ -144,7 +147,8 @@ def consent_activity(window: Window) -> ConsentActivity:
     and action, and one of the purposes' names. Every active purpose is listed, with zeros
     when nothing happened to it."""
     grouped = (
-        ConsentEvent.objects.filter(occurred_at__gte=window.start)
+        ConsentEvent.objects.using(replica_alias())
+        .filter(occurred_at__gte=window.start)
         .annotate(bucket=_bucket(window, "occurred_at"))
         .values("bucket", "purpose_id", "action")
         .annotate(n=Count("pk"))
@@ -157,7 +161,11 @@ def consent_activity(window: Window) -> ConsentActivity:
         by_bucket[row["bucket"], row["action"]] += row["n"]
         by_purpose[row["purpose_id"], row["action"]] += row["n"]
     seen = {code for code, _ in by_purpose}
-    purposes = Purpose.objects.filter(Q(active=True) | Q(code__in=seen)).order_by("code")
+    purposes = (
+        Purpose.objects.using(replica_alias())
+        .filter(Q(active=True) | Q(code__in=seen))
+        .order_by("code")
+    )
     granted, withdrawn = ConsentEvent.Action.GRANTED, ConsentEvent.Action.WITHDRAWN
     return ConsentActivity(
         granted=tuple(by_bucket[bucket, granted] for bucket in window.buckets),
@@ -193,7 +201,8 @@ def withdrawals_unacknowledged(*, now: datetime) -> list[RecipientWithdrawals]:
     compliance pages use), most overdue first: one grouped query."""
     overdue = Q(created_at__lt=withdrawal_overdue_before(now))
     rows = (
-        WithdrawalNotice.objects.filter(acknowledged_at__isnull=True)
+        WithdrawalNotice.objects.using(replica_alias())
+        .filter(acknowledged_at__isnull=True)
         .values("recipient__slug", "recipient__name_ja", "recipient__name_latin")
         .annotate(unacknowledged=Count("pk"), overdue=Count("pk", filter=overdue))
         .order_by("-overdue", "-unacknowledged", "recipient__name_latin")
@@ -221,10 +230,14 @@ def data_subject_requests_due(*, now: datetime) -> RequestsDue:
     """The open data-subject requests by deadline (open and overdue as the compliance pages
     count them, ``consent.compliance.selectors.RequestFilter``): one aggregate query."""
     soon = now + timedelta(days=DUE_SOON_DAYS)
-    counts = DataSubjectRequest.objects.filter(status=RequestFilter.OPEN).aggregate(
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
-        due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=soon)),
-        later=Count("pk", filter=Q(due_at__gte=soon)),
+    counts = (
+        DataSubjectRequest.objects.using(replica_alias())
+        .filter(status=RequestFilter.OPEN)
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=soon)),
+            later=Count("pk", filter=Q(due_at__gte=soon)),
+        )
     )
     return RequestsDue(**counts)
 
@@ -247,10 +260,14 @@ def webhook_outcomes(window: Window) -> WebhookOutcomes:
     """The webhook deliveries created in the window by state: one aggregate query. A delivery
     still being retried has no outcome yet, so the success rate is over finished ones."""
     state = WebhookDelivery.State
-    counts = WebhookDelivery.objects.filter(created_at__gte=window.start).aggregate(
-        succeeded=Count("pk", filter=Q(state=state.SUCCEEDED)),
-        failed=Count("pk", filter=Q(state=state.FAILED)),
-        pending=Count("pk", filter=Q(state=state.PENDING)),
+    counts = (
+        WebhookDelivery.objects.using(replica_alias())
+        .filter(created_at__gte=window.start)
+        .aggregate(
+            succeeded=Count("pk", filter=Q(state=state.SUCCEEDED)),
+            failed=Count("pk", filter=Q(state=state.FAILED)),
+            pending=Count("pk", filter=Q(state=state.PENDING)),
+        )
     )
     return WebhookOutcomes(**counts)
 

@@ -25,6 +25,7 @@ from federation.metrics.models import DailyFigure, Metric
 from federation.metrics.selectors import campaign_lift, reactivation_lift
 from partners.charts import Chart, Series, line_chart, stacked_bar_chart
 from partners.charts.base import coordinate, text
+from partners.db import replica_alias
 from partners.models import Partner
 
 WIDTH, HEIGHT, MARGIN = 640.0, 64.0, 24.0
@@ -148,7 +149,7 @@ def board(company: Partner | None, first: date, last: date, grain: str) -> Board
 
 def _flows(company: Partner | None, first: date, last: date) -> list[tuple[str, str, int]]:
     """Coins spent over the period, per issuer and company where spent, largest first."""
-    rows = DailyFigure.objects.filter(
+    rows = DailyFigure.objects.using(replica_alias()).filter(
         metric=Metric.COINS_SPENT, day__gte=first, day__lte=last, counterparty__isnull=False
     )
     if company is not None:
@@ -168,7 +169,12 @@ def _lift(company: Partner | None, first: date, last: date) -> dict[str, Any] | 
     if holdout is None:
         return None
     return reactivation_lift(
-        company, holdout, start=first, end=last, dormant_days=settings.SANPO_METRICS_DORMANT_DAYS
+        company,
+        holdout,
+        start=first,
+        end=last,
+        dormant_days=settings.SANPO_METRICS_DORMANT_DAYS,
+        using=replica_alias(),
     )
 
 
@@ -182,7 +188,7 @@ def _campaign_lifts(company: Partner | None, first: date, last: date) -> list[Ca
         holdout = holdout_named(campaign_key(campaign))
         if holdout is None:
             continue
-        figures = campaign_lift(campaign, holdout, start=first, end=last)
+        figures = campaign_lift(campaign, holdout, start=first, end=last, using=replica_alias())
         name = campaign.name_ja if get_language() == "ja" else campaign.name_en
         title = _("Purchase rate")
         purchase = None if figures["too_small"] else figures["lift"]["purchase_rate"]

@@ -1,5 +1,6 @@
 """Reading the daily figures: a company's own, and the alliance's totals, by day, week
-(from Monday) or month, from the rollup alone.
+(from Monday) or month, from the rollup alone (on the read replica when there is one:
+``partners.db``).
 
 Counts of members (active, dormant) are stocks: a week or month shows its last day's value.
 Everything else is a flow: a week or month shows the sum of its days. In the alliance's
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db.models import Sum
 
 from federation.metrics.models import DailyFigure, Metric
+from partners.db import replica_alias
 from partners.models import Partner
 
 STOCKS = {Metric.MEMBERS_ACTIVE, Metric.MEMBERS_DORMANT}
@@ -77,7 +79,8 @@ def _series(rows: list[tuple[str, str | None, date, int]], grain: str) -> list[S
 
 def company_figures(company: Partner, first: date, last: date, grain: str) -> list[Series]:
     rows = (
-        DailyFigure.objects.filter(company=company, day__gte=first, day__lte=last)
+        DailyFigure.objects.using(replica_alias())
+        .filter(company=company, day__gte=first, day__lte=last)
         .order_by("day")
         .values_list("metric", "counterparty__slug", "day", "value")
     )
@@ -88,7 +91,8 @@ def alliance_figures(first: date, last: date, grain: str, *, withhold: bool = Tr
     """Every company's figures added up; small counts of people withheld unless the reader
     is an alliance manager (``withhold=False``)."""
     rows = (
-        DailyFigure.objects.filter(day__gte=first, day__lte=last)
+        DailyFigure.objects.using(replica_alias())
+        .filter(day__gte=first, day__lte=last)
         .values("metric", "day")
         .annotate(total=Sum("value"))
         .order_by("day")

@@ -15,20 +15,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 
 from federation.campaigns.models import Campaign, CampaignHoldoutMember, CampaignMember
 from federation.holdouts.models import Holdout
 from federation.holdouts.selectors import held_out_sql
 from federation.metrics import stats
 from federation.metrics.models import ACTIVITY, ActivityDay, RollupState
+from partners.db import PRIMARY
 from partners.models import MemberAccount, Partner
 
 AMOUNTS = ("yen", "coins_earned", "coins_redeemed")
 
 
 def _group_sums(
-    company: Partner, holdout: Holdout, start: date, end: date, dormant_days: int
+    company: Partner, holdout: Holdout, start: date, end: date, dormant_days: int, using: str
 ) -> dict[bool, dict[str, Any]]:
     table = ActivityDay._meta.db_table
     held, held_params = held_out_sql(holdout, "b.person_id")
@@ -49,17 +50,18 @@ def _group_sums(
         WHERE b.last_day <= %s
         GROUP BY CASE WHEN {held} THEN 1 ELSE 0 END
     """  # noqa: S608 - table names and fixed expressions only; values are parameters
+    connection = connections[using]
     company_id = Partner._meta.pk.get_db_prep_value(company.pk, connection)
     cutoff = start - timedelta(days=dormant_days)
     params: list[Any] = [company_id, start, company_id, start, end]
     params += [*held_params, cutoff, *held_params]
-    return _groups(sql, params)
+    return _groups(sql, params, using)
 
 
-def _groups(sql: str, params: list[Any]) -> dict[bool, dict[str, Any]]:
+def _groups(sql: str, params: list[Any], using: str) -> dict[bool, dict[str, Any]]:
     """Runs a grouped query whose rows are (held, members, active, bought, then each of
-    ``AMOUNTS``' sum and sum of squares) into each group's figures."""
-    with connection.cursor() as cursor:
+    ``AMOUNTS``' sum and sum of squares) into each group's figures, on ``using``."""
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     groups: dict[bool, dict[str, Any]] = {}
@@ -78,11 +80,18 @@ def _empty() -> dict[str, Any]:
 
 
 def reactivation_lift(
-    company: Partner, holdout: Holdout, *, start: date, end: date, dormant_days: int
+    company: Partner,
+    holdout: Holdout,
+    *,
+    start: date,
+    end: date,
+    dormant_days: int,
+    using: str = PRIMARY,
 ) -> dict[str, Any]:
     """The figures of both groups and, when both are large enough, the differences with
-    their 95% intervals (``stats``)."""
-    groups = _group_sums(company, holdout, start, end, dormant_days)
+    their 95% intervals (``stats``), read from the database ``using`` names: the primary
+    unless the caller shows the figures and keeps nothing (``partners.db.replica_alias``)."""
+    groups = _group_sums(company, holdout, start, end, dormant_days, using)
     treated, held = groups.get(False, _empty()), groups.get(True, _empty())
     body: dict[str, Any] = {
         "programme": holdout.key,
@@ -129,7 +138,9 @@ def _lift(
     return lift
 
 
-def _campaign_groups(campaign: Campaign, start: date, end: date) -> dict[bool, dict[str, Any]]:
+def _campaign_groups(
+    campaign: Campaign, start: date, end: date, using: str
+) -> dict[bool, dict[str, Any]]:
     table = ActivityDay._meta.db_table
     accounts = MemberAccount._meta.db_table
     sums = ", ".join(f"COALESCE(SUM(o.{a}), 0), COALESCE(SUM(o.{a} * o.{a}), 0)" for a in AMOUNTS)
@@ -150,20 +161,21 @@ def _campaign_groups(campaign: Campaign, start: date, end: date) -> dict[bool, d
         FROM grouped g LEFT JOIN outcome o ON o.person_id = g.person_id
         GROUP BY g.held
     """  # noqa: S608 - table names and fixed expressions only; values are parameters
+    connection = connections[using]
     campaign_id = Campaign._meta.pk.get_db_prep_value(campaign.pk, connection)
     company_id = Partner._meta.pk.get_db_prep_value(campaign.partner_id, connection)
-    return _groups(sql, [campaign_id, campaign_id, company_id, start, end])
+    return _groups(sql, [campaign_id, campaign_id, company_id, start, end], using)
 
 
 def campaign_lift(
-    campaign: Campaign, holdout: Holdout, *, start: date, end: date
+    campaign: Campaign, holdout: Holdout, *, start: date, end: date, using: str = PRIMARY
 ) -> dict[str, Any]:
     """The members a campaign drew (treated) against its eligible members held out, and what
     each group did with the campaign's partner from ``start`` to ``end``: the share active
     and the share that bought, yen and coins per member, with the differences' 95% intervals
     when both groups are large enough. Intent-to-treat: every member drawn counts, whether
-    or not they confirmed, answered or bought."""
-    groups = _campaign_groups(campaign, start, end)
+    or not they confirmed, answered or bought. Read from ``using``, as ``reactivation_lift``."""
+    groups = _campaign_groups(campaign, start, end, using)
     treated, held = groups.get(False, _empty()), groups.get(True, _empty())
     body: dict[str, Any] = {
         "campaign": str(campaign.pk),

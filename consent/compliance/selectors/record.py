@@ -1,5 +1,6 @@
 """A member's consent record for the compliance pages: the chain of events, the state per
-purpose and recipient, what was provided to whom, and the counts over every member."""
+purpose and recipient, what was provided to whom, and the counts over every member. Reports,
+so read from the replica when there is one (``partners.db``)."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ from django.utils.translation import pgettext_lazy
 from consent.models import ConsentEvent, ConsentState, PrivacyNotice, ProvisionRecord
 from consent.names import in_japanese
 from consent.rule import Moment, condition_q, held_q
+from partners.db import replica_alias
 from partners.models import MemberAccount, Partner
 
 
 def consent_timeline(*, member: MemberAccount) -> QuerySet[ConsentEvent]:
     """Every grant and withdrawal of ``member``, for every recipient, in chain order."""
     return (
-        ConsentEvent.objects.filter(member=member)
+        ConsentEvent.objects.using(replica_alias())
+        .filter(member=member)
         .select_related("purpose", "recipient", "notice")
         .order_by("sequence")
     )
@@ -71,7 +74,8 @@ def consent_states(*, member: MemberAccount, now: datetime) -> QuerySet[ConsentS
         .values("conditions_sha256")[:1]
     )
     return (
-        ConsentState.objects.filter(member=member)
+        ConsentState.objects.using(replica_alias())
+        .filter(member=member)
         .select_related("purpose", "recipient", "notice", "event")
         .annotate(
             status=Case(
@@ -122,7 +126,8 @@ def consent_counts(*, now: datetime) -> list[ConsentCount]:
     """Per recipient and purpose, how many members consent now, have withdrawn, or let their
     consent expire: one grouped query over the materialised states."""
     rows = (
-        ConsentState.objects.values(
+        ConsentState.objects.using(replica_alias())
+        .values(
             "recipient__slug",
             "recipient__name_ja",
             "recipient__name_latin",
@@ -156,7 +161,8 @@ def consent_counts(*, now: datetime) -> list[ConsentCount]:
 def provision_records(*, member: MemberAccount) -> QuerySet[ProvisionRecord]:
     """Every recorded provision of the member's data, newest first."""
     return (
-        ProvisionRecord.objects.filter(member=member)
+        ProvisionRecord.objects.using(replica_alias())
+        .filter(member=member)
         .select_related("provider", "recipient", "purpose", "consent_event")
         .order_by("-provided_at")
     )

@@ -1,5 +1,6 @@
 """The registers compliance reviewers work through: withdrawal notices and their deadlines,
-chain verification runs, and data-subject requests."""
+chain verification runs, and data-subject requests. Reports, so read from the replica when
+there is one (``partners.db``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from consent.compliance.selectors.members import without_ciphertexts
 from consent.models import ChainVerification, DataSubjectRequest, WithdrawalNotice
+from partners.db import replica_alias
 from partners.models import MemberAccount
 
 
@@ -45,7 +47,8 @@ def member_withdrawal_notices(
     """The withdrawals of the member's consents sent to recipients, newest first, with
     ``is_overdue``."""
     notices = (
-        WithdrawalNotice.objects.filter(event__member=member)
+        WithdrawalNotice.objects.using(replica_alias())
+        .filter(event__member=member)
         .select_related("recipient", "event__purpose")
         .order_by("-created_at")
     )
@@ -56,9 +59,8 @@ def withdrawals_overdue(*, now: datetime, recipient_slug: str = "") -> QuerySet[
     """Unacknowledged withdrawals past their deadline, oldest first, optionally of one
     recipient, with the withdrawing member (without ciphertexts) and its partner."""
     notices = (
-        WithdrawalNotice.objects.filter(
-            acknowledged_at__isnull=True, created_at__lt=withdrawal_overdue_before(now)
-        )
+        WithdrawalNotice.objects.using(replica_alias())
+        .filter(acknowledged_at__isnull=True, created_at__lt=withdrawal_overdue_before(now))
         .select_related("recipient", "event__purpose", "event__member__partner")
         .defer(*without_ciphertexts("event__member"))
         .order_by("created_at")
@@ -69,9 +71,11 @@ def withdrawals_overdue(*, now: datetime, recipient_slug: str = "") -> QuerySet[
 
 
 def withdrawals_overdue_count(*, now: datetime) -> int:
-    return WithdrawalNotice.objects.filter(
-        acknowledged_at__isnull=True, created_at__lt=withdrawal_overdue_before(now)
-    ).count()
+    return (
+        WithdrawalNotice.objects.using(replica_alias())
+        .filter(acknowledged_at__isnull=True, created_at__lt=withdrawal_overdue_before(now))
+        .count()
+    )
 
 
 # --- Chain verification -----------------------------------------------------------------------
@@ -86,7 +90,7 @@ class ChainRuns:
 def chain_runs() -> ChainRuns:
     """The latest finished verification run, and a newer one that has not finished if any
     (``chains_verify_all`` writes its results only when it finishes)."""
-    runs = ChainVerification.objects.order_by("-started_at")
+    runs = ChainVerification.objects.using(replica_alias()).order_by("-started_at")
     latest = runs.filter(finished_at__isnull=False).first()
     newer = runs.filter(finished_at__isnull=True)
     if latest is not None:
@@ -124,8 +128,10 @@ class RequestCounts:
 
 def data_subject_request_counts(*, now: datetime) -> RequestCounts:
     """How many requests are open, and how many of those are past their deadline."""
-    counts = DataSubjectRequest.objects.filter(status=RequestFilter.OPEN).aggregate(
-        open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now))
+    counts = (
+        DataSubjectRequest.objects.using(replica_alias())
+        .filter(status=RequestFilter.OPEN)
+        .aggregate(open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lt=now)))
     )
     return RequestCounts(open=counts["open"], overdue=counts["overdue"])
 
@@ -144,7 +150,8 @@ def data_subject_requests(
     all. Open requests come soonest deadline first, the others newest first.
     """
     requests = (
-        DataSubjectRequest.objects.select_related("member__partner", "received_via")
+        DataSubjectRequest.objects.using(replica_alias())
+        .select_related("member__partner", "received_via")
         .defer(*without_ciphertexts("member"))
         .annotate(
             is_overdue=Case(

@@ -22,6 +22,7 @@ from federation.holdouts.selectors import holdout_named
 from federation.metrics.errors import MetricsErrorCode
 from federation.metrics.models import LiftResult
 from federation.metrics.selectors import campaign_lift, complete_through, reactivation_lift
+from partners.db import PRIMARY, replica_alias
 from partners.errors import ApplicationError
 from partners.models import Partner
 
@@ -45,8 +46,8 @@ def metrics_reactivation_lift(
         start,
         end,
         dormant_days,
-        lambda: reactivation_lift(
-            company, holdout, start=start, end=end, dormant_days=dormant_days
+        lambda using: reactivation_lift(
+            company, holdout, start=start, end=end, dormant_days=dormant_days, using=using
         ),
     )
 
@@ -66,7 +67,7 @@ def metrics_campaign_lift(campaign: Campaign, *, start: date, end: date) -> dict
         start,
         end,
         0,
-        lambda: campaign_lift(campaign, holdout, start=start, end=end),
+        lambda using: campaign_lift(campaign, holdout, start=start, end=end, using=using),
     )
 
 
@@ -76,16 +77,21 @@ def _kept(
     start: date,
     end: date,
     dormant_days: int,
-    compute: Callable[[], dict[str, Any]],
+    compute: Callable[[str], dict[str, Any]],
 ) -> dict[str, Any]:
-    """The figures ``compute`` gives: afresh while the period runs, else once and kept."""
+    """The figures ``compute`` gives on the database it is given: afresh while the period
+    runs, else once and kept."""
     through = complete_through()
     if through is None or end > through:
-        return {**compute(), "final": False, "computed_at": timezone.now().isoformat()}
+        # Shown, not kept: the replica will do (partners.db).
+        figures = compute(replica_alias())
+        return {**figures, "final": False, "computed_at": timezone.now().isoformat()}
     found = dict(company=company, programme=key, start=start, end=end, dormant_days=dormant_days)
     kept = LiftResult.objects.filter(**found).first()
     if kept is None:
-        figures = compute()
+        # Kept for good, so read from the primary: the rollup ``complete_through`` just read
+        # there may not have reached a lagging replica yet.
+        figures = compute(PRIMARY)
         try:
             with transaction.atomic():
                 kept = LiftResult.objects.create(**found, figures=figures)
