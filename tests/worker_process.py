@@ -41,14 +41,18 @@ def broker_backlog() -> tuple[int, int]:
     return int(client.llen("celery")), int(client.hlen("unacked"))
 
 
-def start_worker(log: Path, *, visibility_timeout: int | None = None) -> subprocess.Popen[bytes]:
+def start_worker(
+    log: Path, *, visibility_timeout: int | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start a worker process (solo pool: one task at a time, in the process a test kills)
-    on the test database; its output goes to ``log``."""
+    on the test database, with ``env`` added to this process's environment (the test's own
+    settings overrides do not reach it); its output goes to ``log``."""
     db = connection.settings_dict
     env = {
         **os.environ,
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "SANPO_WEBHOOK_ALLOW_LOOPBACK": "true",
+        **(env or {}),
     }
     if visibility_timeout is not None:
         env["CELERY_BROKER_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
@@ -73,8 +77,10 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def worker_process(log: Path, *, visibility_timeout: int | None = None) -> Iterator[None]:
-    worker = start_worker(log, visibility_timeout=visibility_timeout)
+def worker_process(
+    log: Path, *, visibility_timeout: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    worker = start_worker(log, visibility_timeout=visibility_timeout, env=env)
     try:
         yield
     finally:
