@@ -99,6 +99,12 @@ def tasks_succeeded(log: Path, task: str) -> int:
     return sum(1 for line in text.splitlines() if f"Task {task}[" in line and "succeeded" in line)
 
 
+def tasks_retried(log: Path, task: str) -> int:
+    """How many runs of ``task`` the worker writing ``log`` ended with a retry."""
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(1 for line in text.splitlines() if f"Task {task}[" in line and " retry: " in line)
+
+
 def lock_waiter(table: str) -> int | None:
     """The backend pid of a session of the test database waiting for a lock on ``table``."""
     with connection.cursor() as cursor:

@@ -1,13 +1,14 @@
 """A real Celery worker, on the real broker, killed (SIGKILL) while it applies a member
 import: nothing of the apply survives; the broker hands the task to the next worker by itself
-(no test calls it again), which resumes from the committed staging once the dead run's lease
-has run out, and every member is imported once.
+(no test calls it again); refused while the dead run's lease is live, it asks again when the
+lease runs out and resumes from the committed staging, and every member is imported once.
 
 The worker is held mid-apply without touching its code: the test takes a SHARE lock on the
 audit table, so the apply, having written the members, waits at the audit row of its finish,
-still inside its transaction, where the test kills it. The lease (five minutes) is shorter
-than the broker's visibility timeout on a server (an hour), so there the redelivery always
-comes after it; here the test lets those minutes pass by moving the dead run's heartbeat back."""
+still inside its transaction, where the test kills it. The lease (five minutes and more) counts
+from the dead run's last progress, the broker's visibility timeout from the delivery; the test
+lets minutes pass by moving the dead run's heartbeat back, to three seconds before its lease
+runs out."""
 
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connections, transaction
-from django.utils import timezone
+from django.db import connection, connections, transaction
+from django.db.models import F
 
 from partners.actors import Actor
 from partners.models import AuditEvent, MemberAccount, MemberImport, Partner
 from partners.services import member_import_create
-from partners.services.member_import_jobs import LEASE, lease_is_live
+from partners.services.member_import_jobs import lease_left
+from partners.services.member_staging import Stage
 from partners.synthetic import write_csv
 from tests.fault_checks import assert_stores_consistent
 from tests.worker_process import (
@@ -34,6 +36,8 @@ from tests.worker_process import (
     sigkill,
     start_worker,
     stop_worker,
+    tasks_retried,
+    tasks_succeeded,
     wait_until,
     worker_process,
 )
@@ -41,6 +45,7 @@ from tests.worker_process import (
 pytestmark = [pytest.mark.postgres, pytest.mark.broker, pytest.mark.django_db(transaction=True)]
 ROWS = 300
 FINISHED = AuditEvent.Action.MEMBER_IMPORT_FINISHED
+IMPORT = "partners.tasks.run_member_import"
 
 
 def _finished_audits() -> int:
@@ -48,7 +53,11 @@ def _finished_audits() -> int:
 
 
 def test_a_worker_killed_mid_apply_is_replaced_and_every_member_is_imported_once(
-    partner: Partner, partner_admin: Any, settings: Any, tmp_path: Path
+    partner: Partner,
+    partner_admin: Any,
+    settings: Any,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     broker_empty()
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -64,6 +73,8 @@ def test_a_worker_killed_mid_apply_is_replaced_and_every_member_is_imported_once
             actor=Actor(user=partner_admin),
             enqueue=True,
         )
+    stage = Stage(name=job.id, partner_id=job.partner_id)
+    request.addfinalizer(stage.drop)  # even if this test fails: its tables outlive a flush
 
     holder: Any = connections.create_connection("default")
     holder.set_autocommit(False)
@@ -87,21 +98,27 @@ def test_a_worker_killed_mid_apply_is_replaced_and_every_member_is_imported_once
     assert _finished_audits() == 0
     assert broker_backlog() == (0, 1)  # taken, never acknowledged: the broker still holds it
 
-    # The dead run's lease runs out.
+    # Minutes pass: the dead run's lease has three seconds left when the broker redelivers.
+    left = lease_left(job)
+    assert left is not None
     MemberImport.objects.filter(pk=job.pk).update(
-        heartbeat_at=timezone.now() - LEASE - timedelta(minutes=1)
+        heartbeat_at=F("heartbeat_at") - left + timedelta(seconds=3)
     )
-    job.refresh_from_db()
-    assert not lease_is_live(job)
     second_log = tmp_path / "second.log"
     with worker_process(second_log, visibility_timeout=1, env=env):
+        # Refused while the lease is live, and asked again once it has run out.
         wait_until(lambda: _finished_audits() == 1, 40, log=second_log)
         wait_until(lambda: broker_backlog() == (0, 0), 20, log=second_log)
+    assert tasks_retried(second_log, IMPORT) == 1
+    assert tasks_succeeded(second_log, IMPORT) == 1
 
     job.refresh_from_db()
     assert job.status == MemberImport.Status.COMPLETED, (job.status, job.failure)
     assert (job.rows_created, job.rows_updated, job.rows_invalid) == (ROWS, 0, 0)
     assert MemberAccount.objects.filter(partner=partner).count() == ROWS
     assert _finished_audits() == 1
+    with connection.cursor() as cursor:  # the resumed run dropped the dead one's staging
+        tables = connection.introspection.table_names(cursor)
+    assert stage.table not in tables
     assert_stores_consistent()
     broker_empty()
