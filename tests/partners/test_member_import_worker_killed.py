@@ -7,8 +7,8 @@ The worker is held mid-apply without touching its code: the test takes a SHARE l
 audit table, so the apply, having written the members, waits at the audit row of its finish,
 still inside its transaction, where the test kills it. The lease (five minutes and more) counts
 from the dead run's last progress, the broker's visibility timeout from the delivery; the test
-lets minutes pass by moving the dead run's heartbeat back, to three seconds before its lease
-runs out."""
+lets minutes pass by moving the dead run's heartbeat back, keeping three seconds of its lease
+until the redelivered task has been refused."""
 
 from __future__ import annotations
 
@@ -50,6 +50,17 @@ IMPORT = "partners.tasks.run_member_import"
 
 def _finished_audits() -> int:
     return AuditEvent.objects.filter(action=FINISHED).count()
+
+
+def _lease_nearly_out(job: MemberImport) -> bool:
+    """Move the dead run's last progress back to three seconds before its lease runs out."""
+    job.refresh_from_db()
+    left = lease_left(job)
+    assert left is not None, "the lease ran out before the task was refused"
+    MemberImport.objects.filter(pk=job.pk).update(
+        heartbeat_at=F("heartbeat_at") - left + timedelta(seconds=3)
+    )
+    return True
 
 
 def test_a_worker_killed_mid_apply_is_replaced_and_every_member_is_imported_once(
@@ -98,18 +109,16 @@ def test_a_worker_killed_mid_apply_is_replaced_and_every_member_is_imported_once
     assert _finished_audits() == 0
     assert broker_backlog() == (0, 1)  # taken, never acknowledged: the broker still holds it
 
-    # Minutes pass: the dead run's lease has three seconds left when the broker redelivers.
-    left = lease_left(job)
-    assert left is not None
-    MemberImport.objects.filter(pk=job.pk).update(
-        heartbeat_at=F("heartbeat_at") - left + timedelta(seconds=3)
-    )
     second_log = tmp_path / "second.log"
     with worker_process(second_log, visibility_timeout=1, env=env):
-        # Refused while the lease is live, and asked again once it has run out.
+        # Minutes pass, but not the lease: until the redelivered task has been refused, keep
+        # three seconds of it left (however long the worker takes to start), then let it run
+        # out. Refused while it is live, the task asks again once it has run out.
+        wait_until(
+            lambda: _lease_nearly_out(job) and tasks_retried(second_log, IMPORT), 40, log=second_log
+        )
         wait_until(lambda: _finished_audits() == 1, 40, log=second_log)
         wait_until(lambda: broker_backlog() == (0, 0), 20, log=second_log)
-    assert tasks_retried(second_log, IMPORT) == 1
     assert tasks_succeeded(second_log, IMPORT) == 1
 
     job.refresh_from_db()
