@@ -36,9 +36,13 @@ def broker_empty() -> None:
 
 
 def broker_backlog() -> tuple[int, int]:
-    """Messages waiting on the default queue, and messages taken but not yet acknowledged."""
+    """Messages waiting on any of the project's queues, and messages taken but not yet
+    acknowledged."""
+    from config.celery import app
+
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    return int(client.llen("celery")), int(client.hlen("unacked"))
+    waiting = sum(int(client.llen(queue.name)) for queue in app.conf.task_queues)
+    return waiting, int(client.hlen("unacked"))
 
 
 def start_worker(
