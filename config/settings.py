@@ -158,7 +158,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message that cannot be published at once stays in the outbox (partners.tasking) for the
 # relay: a broker out of reach must not hold a request for kombu's retries (about 6 s).
 # Workers reconnect by Celery's own broker_connection_retry, which this leaves alone.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+# Redis hands a message that a worker took but never acknowledged (the worker was killed) to
+# another worker after this many seconds. A task running longer than this is handed out twice,
+# so it stays above the longest task; fault tests shorten it to see the redelivery happen.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,
+    "visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=1),
+}
 CELERY_TIMEZONE = "UTC"
 
 # --- Auth, guardian ---------------------------------------------------------------------------

@@ -3,15 +3,21 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from partners.errors import ApplicationError, ErrorCode
 from partners.models import WebhookDelivery
 from partners.services import idempotency_purge_expired, matching, webhook_attempt_delivery
 from partners.services.member_import import member_import_run
-from partners.services.member_import_jobs import member_import_fail_abandoned
+from partners.services.member_import_jobs import (
+    member_import_fail_abandoned,
+    member_import_lease_left,
+)
 from partners.services.outbox import outbox_purge_sent, outbox_relay
 
 # A pending delivery this far past its due time lost its task message (a worker died, the
 # broker was flushed); the sweeper hands it to Celery again.
 STALLED_AFTER = timedelta(minutes=10)
+# An import held by another run is asked about again at least this often.
+IMPORT_HELD_RETRY = timedelta(minutes=10)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)
@@ -43,11 +49,23 @@ def purge_expired_idempotency_keys() -> int:
     return idempotency_purge_expired()
 
 
-@shared_task(acks_late=True)
-def run_member_import(job_id: str) -> None:
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def run_member_import(self, job_id: str) -> None:
     # acks_late: a worker that dies mid-import leaves the message to be redelivered, and the
     # run resumes from the job's last committed chunk once the dead run's lease expires.
-    member_import_run(job_id=job_id)
+    try:
+        member_import_run(job_id=job_id)
+    except ApplicationError as refused:
+        if refused.code != ErrorCode.CONFLICT or self.request.is_eager:
+            raise  # eagerly, a retry would run again at once, not when the lease runs out
+        # Another run holds the job: a live one (this message came twice), or a dead one whose
+        # lease has not run out yet (the broker redelivered sooner: its visibility timeout
+        # counts from the delivery, the lease from the last progress). Ask again when the
+        # lease runs out; dropping the message would leave the import to be failed as
+        # abandoned days later. A dead run's import is resumed then, a finished one left be.
+        left = member_import_lease_left(job_id=job_id) or timedelta(0)
+        wait = min(left, IMPORT_HELD_RETRY).total_seconds()
+        raise self.retry(countdown=int(wait) + 1) from refused
 
 
 @shared_task

@@ -211,6 +211,8 @@ class WebhookReceiver:
         self.default_status = 200
         self._script: list[int] = []
         self._lock = threading.Lock()
+        self._answering = threading.Event()  # cleared: each request waits, as a hung receiver's
+        self._answering.set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -229,6 +231,7 @@ class WebhookReceiver:
                     status = (
                         receiver._script.pop(0) if receiver._script else receiver.default_status
                     )
+                receiver._answering.wait(30)
                 answer = b'{"received": true}'
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -266,11 +269,19 @@ class WebhookReceiver:
         with self._lock:
             self._script.extend(statuses)
 
+    def hang(self) -> None:
+        """Hold every request, once recorded, unanswered until ``answer_again``."""
+        self._answering.clear()
+
+    def answer_again(self) -> None:
+        self._answering.set()
+
     def start(self) -> "WebhookReceiver":
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._answering.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)

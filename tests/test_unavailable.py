@@ -16,6 +16,7 @@ from django.test import Client
 from partners.models import AuditEvent
 from partners.unavailable import database_unavailable
 from tests.conftest import Key, client_for
+from tests.fault_checks import assert_stores_consistent
 
 
 def _wrapped(cause: BaseException) -> OperationalError:
@@ -79,6 +80,7 @@ def test_requests_fail_cleanly_while_the_database_is_gone_and_recover_after(
     assert api.get("/api/v1/webhook-endpoints").status_code == 200
     assert AuditEvent.objects.count() == events
     assert Client().get("/health/").status_code == 200
+    assert_stores_consistent()
 
 
 @pytest.mark.postgres

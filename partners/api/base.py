@@ -28,7 +28,7 @@ from partners.services import (
     idempotency_release,
 )
 
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_IDEMPOTENCY_KEY = re.compile(IdempotencyKey.KEY_PATTERN)
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 Handler = Callable[..., Response]

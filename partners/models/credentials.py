@@ -80,6 +80,10 @@ class ApiKey(models.Model):
 class IdempotencyKey(models.Model):
     """The first response to a partner's POST, replayed when the same request is retried."""
 
+    # What a client may send as a key: 1 to 255 printable ASCII characters, no space. One
+    # spelling that Python's re and PostgreSQL's regular expressions read alike.
+    KEY_PATTERN = r"^[!-~]{1,255}$"
+
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress", _("In progress")
         COMPLETED = "completed", _("Completed")

@@ -94,15 +94,31 @@ def discard_source(job: MemberImport) -> None:
         MemberImport.objects.filter(pk=job.pk).update(source="")
 
 
-def lease_is_live(job: MemberImport) -> bool:
-    """Whether a run still holds the job. Staging renews the lease with every chunk; the apply
-    is one long transaction that cannot, so it gets time in proportion to its rows."""
+def lease_left(job: MemberImport) -> timedelta | None:
+    """How long the run holding the job keeps it without renewing; None if no run holds it.
+    Staging renews the lease with every chunk; the apply is one long transaction that cannot,
+    so it gets time in proportion to its rows."""
     if job.runner is None or job.heartbeat_at is None:
-        return False
+        return None
     lease = LEASE
     if job.status == MemberImport.Status.APPLYING:
         lease += timedelta(milliseconds=job.rows_staged // 2)
-    return job.heartbeat_at > timezone.now() - lease
+    left = job.heartbeat_at + lease - timezone.now()
+    return left if left > timedelta(0) else None
+
+
+def lease_is_live(job: MemberImport) -> bool:
+    """Whether a run still holds the job."""
+    return lease_left(job) is not None
+
+
+def member_import_lease_left(*, job_id: uuid.UUID | str) -> timedelta | None:
+    """How long until the run holding an unfinished job loses it; None if the job is
+    finished, gone, or held by no run."""
+    job = MemberImport.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return None
+    return lease_left(job)
 
 
 def claim(job_id: uuid.UUID | str, runner: uuid.UUID) -> MemberImport:

@@ -1,6 +1,7 @@
 """A real Celery worker, on the real broker, killed (SIGKILL) in the middle of a period's
-computation: nothing it wrote survives, and a rerun gives the one result. PostgreSQL only, with
-a broker configured (``CELERY_BROKER_URL``).
+computation: nothing it wrote survives, and the broker's redelivery of the task to the next
+worker (no test calls it again) gives the one result. PostgreSQL only, with a broker configured
+(``CELERY_BROKER_URL``).
 
 The worker is held mid-computation without touching its code: the test takes a SHARE lock on
 the audit table, so the computation, having replaced the lines and written the statements,
@@ -9,26 +10,30 @@ waits at its audit row, still inside its transaction, where the test kills it.""
 from __future__ import annotations
 
 import importlib
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, connections, transaction
 
 from federation.settlement.models import SettlementPeriod, SettlementRun
 from federation.settlement.services import period_compute_queue
-from federation.settlement.tasks import compute_settlement_period
 from partners.models import AuditEvent
+from tests.fault_checks import assert_stores_consistent
 from tests.federation.settlement_world import make_alliance, may_ledger
 from tests.federation.test_settlement_progress import MAY
+from tests.worker_process import (
+    broker_backlog,
+    broker_empty,
+    sigkill,
+    start_worker,
+    stop_worker,
+    wait_until,
+    worker_process,
+)
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's locks"),
@@ -36,20 +41,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 Stage = SettlementRun.Stage
-WORKER = [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-l", "WARNING"]
-
-
-def _worker(log: Path) -> subprocess.Popen[bytes]:
-    """A worker process on the broker, reading and writing the test database."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    return subprocess.Popen(  # noqa: S603 - our own worker
-        [*WORKER, "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        env={**os.environ, "DATABASE_URL": url},
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        cwd=settings.BASE_DIR,
-    )
 
 
 def _wait_for(stage: str, run_id: int, seconds: float = 60) -> bool:
@@ -61,12 +52,10 @@ def _wait_for(stage: str, run_id: int, seconds: float = 60) -> bool:
     return False
 
 
-def test_a_worker_killed_mid_computation_leaves_nothing_and_the_rerun_completes(
+def test_a_worker_killed_mid_computation_leaves_nothing_and_its_redelivery_completes(
     tmp_path: Path,
 ) -> None:
-    from config.celery import app
-
-    app.control.purge()
+    broker_empty()
     importlib.import_module("consent.migrations.0002_seed_purposes").seed(apps, None)
     alliance = make_alliance()
     may_ledger(alliance)
@@ -75,19 +64,18 @@ def test_a_worker_killed_mid_computation_leaves_nothing_and_the_rerun_completes(
     holder.set_autocommit(False)
     with holder.cursor() as cursor:
         cursor.execute("LOCK TABLE partners_auditevent IN SHARE MODE")
-    worker = _worker(tmp_path / "worker.log")
+    first_log = tmp_path / "first.log"
+    worker = start_worker(first_log, visibility_timeout=1)
     try:
         run = period_compute_queue(period)  # sent to the broker at once (no transaction open)
         reached = _wait_for(Stage.STATEMENTS, run.pk)
         time.sleep(0.3)  # the lines and statements written, the audit row waiting
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(10)
+        sigkill(worker)
     finally:
-        if worker.poll() is None:
-            worker.kill()
+        stop_worker(worker)
         holder.rollback()
         holder.close()
-    assert reached, (tmp_path / "worker.log").read_text()
+    assert reached, first_log.read_text()
 
     # The dead worker's transaction is over once its period row can be locked: none of it.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -99,12 +87,19 @@ def test_a_worker_killed_mid_computation_leaves_nothing_and_the_rerun_completes(
         assert not AuditEvent.objects.filter(action="settlement.computed").exists()
     stopped = SettlementRun.objects.get(pk=run.pk)
     assert (stopped.stage, stopped.percent) == (Stage.STATEMENTS, 70)  # where it stopped
+    assert broker_backlog() == (0, 1)  # taken, never acknowledged: the broker still holds it
 
-    compute_settlement_period(str(period.pk))  # the rerun
+    second_log = tmp_path / "second.log"
+    with worker_process(second_log, visibility_timeout=1):  # the broker redelivers the task
+        wait_until(
+            lambda: SettlementRun.objects.filter(pk=run.pk, stage=Stage.DONE).exists(),
+            60,
+            log=second_log,
+        )
+        wait_until(lambda: broker_backlog() == (0, 0), 20, log=second_log)
     assert AuditEvent.objects.filter(action="settlement.computed").count() == 1
     assert period.statements.count() == 3
     assert period.lines.filter(kind="redemption").exists()
-    assert SettlementRun.objects.filter(period_id=period.pk).latest("pk").stage == Stage.DONE
-    # The killed worker's message stays unacknowledged on the broker (acks late) until its
-    # visibility timeout; this test's database is gone by then, so drop it.
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index")
+    assert SettlementRun.objects.filter(period_id=period.pk).count() == 1
+    assert_stores_consistent()
+    broker_empty()

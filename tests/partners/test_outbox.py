@@ -26,6 +26,7 @@ from partners.models import OutboxMessage, Partner, WebhookDelivery
 from partners.services.outbox import outbox_purge_sent, outbox_relay
 from partners.tasking import enqueue_on_commit
 from tests.conftest import WebhookReceiver, celery_worker
+from tests.fault_checks import assert_stores_consistent
 
 PURGE = "partners.tasks.purge_expired_idempotency_keys"
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,7 @@ def test_writes_go_on_while_the_broker_is_down_and_their_work_follows_it_back(
         assert outbox_relay() == 1
         assert _delivered(delivery).state == WebhookDelivery.State.SUCCEEDED
     assert len(webhook_receiver.requests) == 1
+    assert_stores_consistent()
 
 
 SCRIPT = """
@@ -176,3 +178,4 @@ def test_a_process_killed_between_commit_and_send_loses_nothing(
         assert _delivered(delivery).state == WebhookDelivery.State.SUCCEEDED
         assert outbox_relay() == 0  # sent once, however often the relay runs
     assert len(webhook_receiver.requests) == 1
+    assert_stores_consistent()
