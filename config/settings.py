@@ -429,8 +429,10 @@ if len(SANPO_PSEUDONYM_KEY) != 32:
 # withdrawn; unconfirmed withdrawals are re-sent every few hours and listed as overdue.
 SANPO_WITHDRAWAL_ACK_HOURS = env_int("SANPO_WITHDRAWAL_ACK_HOURS", 72, minimum=1)
 SANPO_WITHDRAWAL_RESEND_HOURS = env_int("SANPO_WITHDRAWAL_RESEND_HOURS", 6, minimum=1)
-# APPI: provision records are kept three years, then purged by a daily task.
-SANPO_PROVISION_RETENTION_DAYS = env_int("SANPO_PROVISION_RETENTION_DAYS", 3 * 365 + 1, minimum=1)
+# APPI: provision records are kept one to three years, depending on how the provision was
+# recorded (three by default), then purged by a daily task, whole months at a time on
+# PostgreSQL (README, "Partitioning"); less than a year is below any period the law allows.
+SANPO_PROVISION_RETENTION_DAYS = env_int("SANPO_PROVISION_RETENTION_DAYS", 3 * 365 + 1, minimum=365)
 # Referral clicks are kept this many days, then deleted by a daily task unless a conversion
 # names them (their fingerprint is blanked then); longer than any attribution window (365).
 SANPO_REFERRAL_CLICK_RETENTION_DAYS = env_int(

@@ -2,6 +2,7 @@ from celery import shared_task
 
 from consent.services import (
     chains_verify_all,
+    provision_partitions_maintain,
     provision_records_purge,
     withdrawals_resend_unacknowledged,
 )
@@ -15,6 +16,12 @@ def resend_unacknowledged_withdrawals() -> int:
 @shared_task
 def purge_expired_provision_records() -> int:
     return provision_records_purge()
+
+
+@shared_task
+def maintain_provision_record_partitions() -> dict[str, list[str]]:
+    """Daily: next months' partitions made ahead of time, expired months dropped."""
+    return provision_partitions_maintain()._asdict()
 
 
 @shared_task

@@ -8,7 +8,11 @@ the writes here keep what that question reads exact.
 from consent.services.data_export import EXPORT_FORMAT, data_request_export
 from consent.services.data_requests import data_request_submit, identity_verify
 from consent.services.notices import notice_publish
-from consent.services.provisions import provision_record, provision_records_purge
+from consent.services.provisions import (
+    provision_partitions_maintain,
+    provision_record,
+    provision_records_purge,
+)
 from consent.services.records import (
     GENESIS_HASH,
     consent_grant,
@@ -47,6 +51,7 @@ __all__ = [
     "event_hash",
     "identity_verify",
     "notice_publish",
+    "provision_partitions_maintain",
     "provision_record",
     "provision_records_purge",
     "withdrawal_acknowledge",

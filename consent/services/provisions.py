@@ -4,10 +4,11 @@ as APPI article 27 requires the provider to keep."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from consent.services.common import invalid as _invalid
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
+from partners.partitions import month_partitions_create, month_partitions_detach
 from partners.pii import pseudonym_for
 
 
@@ -86,3 +88,41 @@ def provision_records_purge(*, today: datetime | None = None) -> int:
     day = (today or timezone.now()).date()
     deleted, _ = ProvisionRecord.objects.filter(retain_until__lt=day).delete()
     return deleted
+
+
+# How many months past this one always have their partition (README, "Partitioning").
+PARTITION_MONTHS_AHEAD = 3
+
+
+class PartitionChanges(NamedTuple):
+    created: list[str]
+    dropped: list[str]
+
+
+def provision_partitions_maintain(*, today: date | None = None) -> PartitionChanges:
+    """Keep the monthly partitions of the provision records (the daily task): create this
+    month's and the next PARTITION_MONTHS_AHEAD months' if missing, and drop the months whose
+    every record is past its retention, that is months ending at least
+    SANPO_PROVISION_RETENTION_DAYS before ``today`` that hold no record still to keep (one
+    written under a longer retention). Nothing on a database without partitions (SQLite)."""
+    if connection.vendor != "postgresql":
+        return PartitionChanges([], [])
+    day = today or timezone.now().date()
+    table = ProvisionRecord._meta.db_table
+    created = month_partitions_create(
+        table=table, column="provided_at", months_ahead=PARTITION_MONTHS_AHEAD, today=day
+    )
+
+    def still_kept(partition: str) -> bool:
+        query = "SELECT EXISTS (SELECT 1 FROM {} WHERE retain_until >= %s)"
+        with connection.cursor() as cursor:
+            cursor.execute(query.format(connection.ops.quote_name(partition)), [day])
+            return bool(cursor.fetchone()[0])
+
+    dropped = month_partitions_detach(
+        table=table,
+        before=day - timedelta(days=settings.SANPO_PROVISION_RETENTION_DAYS),
+        drop=True,
+        keep=still_kept,
+    )
+    return PartitionChanges(created, dropped)
