@@ -38,7 +38,7 @@ def _emit(partner: Partner, receiver: WebhookReceiver, count: int) -> list[Webho
 def test_a_receiver_answering_500_for_an_hour_gets_every_event_once_it_recovers(
     partner: Partner, webhook_receiver: WebhookReceiver, settings: Any
 ) -> None:
-    # The production defaults: 30 s doubling, 8 attempts (about two hours in all).
+    # The production defaults: 30 s doubling, 8 attempts (the last about 64 minutes in).
     settings.SANPO_WEBHOOK_RETRY_BASE_SECONDS = 30
     settings.SANPO_WEBHOOK_MAX_ATTEMPTS = 8
     webhook_receiver.default_status = 500
