@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import beat_init
+from celery.signals import beat_init, setup_logging
 from kombu import Queue
 
 from config.beat_lock import take_beat_lock
@@ -123,3 +123,10 @@ app.conf.beat_schedule = {
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),
 }
+
+
+@setup_logging.connect
+def _log_through_django_settings(**kwargs: Any) -> None:
+    """Workers and beat log through ``settings.LOGGING`` (LOG_FORMAT, LOG_LEVEL, the request
+    id), which Django's setup has applied: a receiver of this signal tells Celery to leave the
+    logging alone, neither adding its own handler nor setting the root level (``--loglevel``)."""

@@ -1,5 +1,5 @@
-"""Request plumbing of the whole service: the client's address behind our own TLS proxy, and
-the language each kind of user is answered in.
+"""Request plumbing of the whole service: the request id, the client's address behind our own
+TLS proxy, and the language each kind of user is answered in.
 
 The client's address.
 
@@ -22,10 +22,28 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from partners.errors import ErrorCode
 from partners.preferences import saved_language
+from partners.request_ids import HEADER as REQUEST_ID_HEADER
+from partners.request_ids import bind_for_request, request_id_for
 from partners.unavailable import RETRY_AFTER_SECONDS, database_unavailable
 
 API_PREFIX = "/api/"
 API_DEFAULT_LANGUAGE = "en"
+
+
+class RequestIdMiddleware:
+    """First of all: binds the request's id (``partners.request_ids``) until the request is
+    finished, so every log record and every task it queues carries it, and answers it in
+    ``X-Request-ID``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER))
+        bind_for_request(request_id)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        return response
 
 
 class DatabaseUnavailableMiddleware:

@@ -15,6 +15,10 @@ class PartnersConfig(AppConfig):
 
         register_audit_actions(AuditEvent.Action)
 
+        from partners.request_ids import connect_signals
+
+        connect_signals()  # a task runs under the id of the request that queued it
+
         from django.contrib.auth.signals import user_logged_in
 
         from partners.preferences import remember_saved_language

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from partners.request_ids import MAX_LENGTH as REQUEST_ID_MAX_LENGTH
+
 
 class OutboxMessage(models.Model):
     """A task to queue (its registered name and arguments): sent once it reached the broker,
@@ -19,6 +21,11 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("relay attempts"), default=0)
+    # The id of the request that queued it (partners.request_ids), so that the relay publishes
+    # a late message under that id too; blank when no request queued it (a periodic task).
+    request_id = models.CharField(
+        _("request ID"), max_length=REQUEST_ID_MAX_LENGTH, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("outbox message")

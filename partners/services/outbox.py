@@ -32,7 +32,7 @@ def outbox_relay() -> int:
         )
         for message in due:
             OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
-            if not send(message.pk, message.task_name, message.args):
+            if not send(message.pk, message.task_name, message.args, request_id=message.request_id):
                 break
             sent += 1
     return sent
