@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.metrics.MetricsMiddleware",
     "config.middleware.ProxiedClientAddressMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -228,7 +229,8 @@ if BEHIND_TLS:
     SECURE_SSL_REDIRECT = env_bool("SANPO_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("SANPO_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+# Probes and Prometheus talk to the app server directly, not through the TLS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 
 # Request bodies are capped: larger bodies are refused with 413 before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SANPO_MAX_BODY_BYTES", 1_048_576, minimum=1024)
@@ -480,6 +482,9 @@ SANPO_WEBHOOK_TIMEOUT_SECONDS = env_int("SANPO_WEBHOOK_TIMEOUT_SECONDS", 10, min
 # Loopback receivers are refused like any internal address unless explicitly allowed, which
 # only local development and the test suite should do.
 SANPO_WEBHOOK_ALLOW_LOOPBACK = env_bool("SANPO_WEBHOOK_ALLOW_LOOPBACK", False)
+
+# /metrics (config.metrics) answers whoever sends this bearer token; unset, only this host.
+SANPO_METRICS_TOKEN = env_str("SANPO_METRICS_TOKEN")
 
 # Logs go to standard error, one line per record, each with the id of the request (or of the
 # request whose task) it was written for (partners.request_ids): plain text for people by

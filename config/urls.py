@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.health import health, live
+from config.metrics import metrics_view
 from config.middleware import unavailable_response
 from federation.referrals.views import referral_click_view
 from partners.admin.partner_console import partner_site
@@ -79,6 +80,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("health/ready/", health, name="health-ready"),
     path("health/live/", live, name="health-live"),
+    path("metrics", metrics_view, name="metrics"),
     # The language switch: Django's set_language, saving a signed-in person's choice too.
     path("i18n/setlang/", set_language, name="set_language"),
     path("preferences/", include("consent.preference_page.urls")),

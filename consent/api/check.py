@@ -1,9 +1,11 @@
 """The one question, for the caller as recipient."""
 
+import collections
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from prometheus_client import Counter
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +23,12 @@ from partners.api.base import Handler, PartnerEndpoint, StrictInputSerializer
 from partners.api.fields import NamedChoiceField
 from partners.errors import validation_failed
 from partners.services.members import MAX_BULK_MEMBERS
+
+# For the operator's /metrics (config.metrics).
+CHECKS = Counter("sanpo_consent_checks", "Consent check requests answered.")
+DECISIONS = Counter(
+    "sanpo_consent_check_decisions", "Members answered by consent checks, by reason.", ["reason"]
+)
 
 
 class ConsentCheckApi(PartnerEndpoint):
@@ -119,9 +127,16 @@ class ConsentCheckApi(PartnerEndpoint):
             member_id = member_ids.get(number)
             if member_id is None:
                 results.append({"member_number": number, "allowed": False, "reason": "not_found"})
-                continue
-            decision = decisions[member_id]
-            results.append(
-                {"member_number": number, "allowed": decision.allowed, "reason": decision.reason}
-            )
+            else:
+                decision = decisions[member_id]
+                results.append(
+                    {
+                        "member_number": number,
+                        "allowed": decision.allowed,
+                        "reason": decision.reason,
+                    }
+                )
+        for reason, count in collections.Counter(r["reason"] for r in results).items():
+            DECISIONS.labels(reason).inc(count)
+        CHECKS.inc()
         return Response(self.ConsentCheckOutput({"results": results}).data)
