@@ -11,6 +11,7 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -495,7 +496,10 @@ if LOG_FORMAT not in {"plain", "json"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "partners.request_ids.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "partners.request_ids.RequestIdFilter"},
+        "request_route": {"()": "config.log_filters.RequestRouteFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -504,13 +508,16 @@ LOGGING = {
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",  # ISO 8601 in UTC
             "json_ensure_ascii": False,
+            # Not Django's request object, which Django attaches to a 4xx or 5xx record: its
+            # text would name the path (config.log_filters).
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
         },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "request_route"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
