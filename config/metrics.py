@@ -181,6 +181,11 @@ class OperatorCollector(Collector):
         "settlement": _settlement,
     }
 
+    def describe(self) -> Iterator[Metric]:
+        """Nothing ahead: without this, registering the collector would collect once, querying
+        the database as every process starts (before a fresh one is even migrated)."""
+        return iter(())
+
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
             "sanpo_metrics_source_up", "Whether a source could be read.", labels=["source"]
