@@ -7,7 +7,7 @@ from federation.agreements import api
 from federation.coins import api as api_coins
 from federation.coins.api.deposit import CoinDepositReportApi
 from federation.enrollment import api as api_enrollment
-from federation.metrics.api import ReactivationLiftApi
+from federation.metrics.api import ActionLiftApi, ReactivationLiftApi
 from federation.metrics.api_campaigns import CampaignLiftApi
 from federation.metrics.api_figures import MetricsFiguresApi, MetricsFiguresCsvApi
 from federation.overlap import api as api_overlap
@@ -27,6 +27,11 @@ urlpatterns = [
     path("coins/deposit-report", CoinDepositReportApi.as_view(), name="coin-deposit-report"),
     path(
         "metrics/lift/reactivation", ReactivationLiftApi.as_view(), name="metrics-reactivation-lift"
+    ),
+    path(
+        "metrics/lift/actions",
+        ActionLiftApi.as_view(),
+        name="metrics-action-lift",
     ),
     path(
         "metrics/lift/campaigns/<str:campaign_id>",

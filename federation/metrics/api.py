@@ -12,9 +12,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from federation.coins.terms import ACTION_TYPE
 from federation.kernel.api import READ, FederationEndpoint
 from federation.metrics.errors import MetricsErrorCode
-from federation.metrics.services import metrics_reactivation_lift
+from federation.metrics.services import metrics_action_lift, metrics_reactivation_lift
 from federation.metrics.stats import MIN_GROUP
 from partners.api.schema import raises
 from partners.errors import ErrorCode, validation_failed
@@ -103,21 +104,24 @@ def _dormant_days(raw: str | None) -> int:
     return int(raw)
 
 
+PERIOD_PARAMETERS = [
+    OpenApiParameter("from", date, description="The first day (default: 30 days ago)."),
+    OpenApiParameter("to", date, description="The last day (default: yesterday)."),
+    OpenApiParameter(
+        "dormant_days",
+        {"type": "integer", "minimum": DORMANT_DAYS[0], "maximum": DORMANT_DAYS[1]},
+        description=f"Dormant means no activity for this many days before `from` "
+        f"({DORMANT_DAYS[0]} to {DORMANT_DAYS[1]}; default 90: use your programme's "
+        "reactivation days).",
+    ),
+]
+
+
 class ReactivationLiftApi(FederationEndpoint):
     required_scopes = {"GET": READ}
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("from", date, description="The first day (default: 30 days ago)."),
-            OpenApiParameter("to", date, description="The last day (default: yesterday)."),
-            OpenApiParameter(
-                "dormant_days",
-                {"type": "integer", "minimum": DORMANT_DAYS[0], "maximum": DORMANT_DAYS[1]},
-                description=f"Dormant means no activity for this many days before `from` "
-                f"({DORMANT_DAYS[0]} to {DORMANT_DAYS[1]}; default 90: use your programme's "
-                "reactivation days).",
-            ),
-        ],
+        parameters=PERIOD_PARAMETERS,
         responses=ReactivationLiftOutput,
         operation_id="metrics_reactivation_lift",
         summary="The measured lift of your reactivation bonus",
@@ -136,6 +140,50 @@ class ReactivationLiftApi(FederationEndpoint):
         first, last = lift_period(params)
         figures = metrics_reactivation_lift(
             self.partner,
+            start=first,
+            end=last,
+            dormant_days=_dormant_days(params.get("dormant_days")),
+        )
+        return Response(ReactivationLiftOutput(figures).data)
+
+
+class ActionLiftApi(FederationEndpoint):
+    required_scopes = {"GET": READ}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "action_type",
+                {"type": "string", "pattern": f"^{ACTION_TYPE.pattern}$"},
+                required=True,
+                description="The rule's action type, as in the agreement's coin terms.",
+            ),
+            *PERIOD_PARAMETERS,
+        ],
+        responses=ReactivationLiftOutput,
+        operation_id="metrics_action_lift",
+        summary="The measured lift of one of your action-earning rules",
+        description="As the reactivation bonus's lift, for the action-earning rule "
+        "`action_type` of yours that keeps a holdout (`holdout_percent` in the agreement's "
+        "coin terms; its held-out members earn nothing by the rule): your members dormant when "
+        "the period began, treated and held out, and what each did during it. 422 "
+        "`no_holdout` while the rule has held no member out (or keeps no holdout, or is not "
+        "yours); 400 `validation_failed` without a well-formed `action_type`, or for "
+        "malformed or reversed dates or a period too long.",
+    )
+    @raises(ErrorCode.VALIDATION_FAILED, MetricsErrorCode.NO_HOLDOUT)
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        action_type = params.get("action_type", "")
+        if not ACTION_TYPE.fullmatch(action_type):
+            raise validation_failed(
+                "action_type",
+                _("Name the rule's action type: a-z, digits and _, at most 40 characters."),
+            )
+        first, last = lift_period(params)
+        figures = metrics_action_lift(
+            self.partner,
+            action_type,
             start=first,
             end=last,
             dormant_days=_dormant_days(params.get("dormant_days")),

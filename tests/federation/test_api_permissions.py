@@ -15,7 +15,7 @@ from federation import urls as federation_urls
 from federation.campaigns.api.images import PIXEL_PNG
 from federation.coins.models import CoinAccount, CoinHold, CoinTransaction
 from federation.coins.services import coins_earn_for_purchase, coins_hold_at, coins_redeem_at
-from federation.coins.services.actions import reactivation_key
+from federation.coins.services.actions import action_key, reactivation_key
 from federation.holdouts.models import Holdout
 from federation.holdouts.services import holdout_for
 from federation.models import (
@@ -133,6 +133,15 @@ ENDPOINTS = [
         200,
         query="from=2026-09-01&to=2026-09-30",
         stranger=(422, "no_holdout"),  # no programme of its own holds anyone out
+    ),
+    Endpoint(
+        "metrics-action-lift",
+        "get",
+        "/api/v1/metrics/lift/actions",
+        "read",
+        200,
+        query="action_type=video_watched&from=2026-09-01&to=2026-09-30",
+        stranger=(422, "no_holdout"),  # its own rule of that name holds no one out
     ),
     Endpoint("metrics-figures", "get", "/api/v1/metrics/figures", "read", 200, query="grain=week"),
     Endpoint("metrics-figures-csv", "get", "/api/v1/metrics/figures.csv", "read", 200),
@@ -679,6 +688,9 @@ def world(
         actor=Actor.system(),
     )
     holdout_for(kind=Holdout.Kind.REACTIVATION, key=reactivation_key(partner), company=partner)
+    holdout_for(
+        kind=Holdout.Kind.ACTION_RULE, key=action_key(partner, "video_watched"), company=partner
+    )
     world.ids |= _settlement_periods(host, partner)
     referrals = _referrals(host, partner, world)
     world.ids |= {

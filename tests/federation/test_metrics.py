@@ -108,13 +108,16 @@ def test_the_t_quantile_matches_the_tables() -> None:
 PERIOD = (date(2026, 9, 1), date(2026, 9, 30))
 
 
-def _alliance(host: Partner, people: int, treated: float, held: float, seed: int) -> Holdout:
+def _alliance(
+    host: Partner, people: int, treated: float, held: float, seed: int, key: str = ""
+) -> Holdout:
     """``people`` members of ``host`` last active in March (dormant when September begins),
     of whom the treated come back in September with probability ``treated`` and the held-out
-    with ``held``; buyers spend 1,000 to 3,000 yen."""
+    with ``held``; buyers spend 1,000 to 3,000 yen. The holdout is the reactivation bonus's, or
+    the action rule's named by ``key``."""
     holdout = Holdout.objects.create(
-        kind=Holdout.Kind.REACTIVATION,
-        key=f"reactivation:{host.slug}",
+        kind=Holdout.Kind.ACTION_RULE if key else Holdout.Kind.REACTIVATION,
+        key=key or f"reactivation:{host.slug}",
         company=host,
         percent=Decimal(20),
         seed=f"planted-{seed}",
@@ -211,3 +214,36 @@ def test_bad_periods_are_refused(host_key: Key, query: str, field: str) -> None:
     assert answer.status_code == 400, answer.content
     assert answer.json()["error"]["code"] == "validation_failed"
     assert field in answer.json()["error"]["fields"]
+
+
+def test_an_action_rules_lift_is_measured_against_its_own_holdout(
+    host_key: Key, partner_key: Key
+) -> None:
+    _alliance(host_key.partner, 2000, treated=0.30, held=0.10, seed=7, key="action:host-co:quiz")
+    query = "from=2026-09-01&to=2026-09-30&dormant_days=90"
+    mine = client_for(host_key).get("/api/v1/metrics/lift/actions?action_type=quiz&" + query)
+    assert mine.status_code == 200, mine.content
+    figures = mine.json()
+    assert figures["programme"] == "action:host-co:quiz"
+    rate = figures["lift"]["reactivation_rate"]
+    assert rate["low"] <= 0.20 <= rate["high"]
+    assert rate["low"] > 0
+    # The reactivation bonus keeps no holdout here, another rule none, the brand no such rule.
+    for key, path in [
+        (host_key, "/api/v1/metrics/lift/reactivation?"),
+        (host_key, "/api/v1/metrics/lift/actions?action_type=video_watched&"),
+        (partner_key, "/api/v1/metrics/lift/actions?action_type=quiz&"),
+    ]:
+        answer = client_for(key).get(path + query)
+        assert answer.status_code == 422, (path, answer.content)
+        assert answer.json()["error"]["code"] == "no_holdout"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?action_type=", "?action_type=" + "x" * 41, "?action_type=Video"]
+)
+def test_an_action_lift_names_its_rule(host_key: Key, query: str) -> None:
+    answer = client_for(host_key).get("/api/v1/metrics/lift/actions" + query)
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["error"]["code"] == "validation_failed"
+    assert "action_type" in answer.json()["error"]["fields"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from federation.campaigns.models import Campaign
 from federation.campaigns.services.selection import campaign_key
-from federation.coins.services.actions import reactivation_key
+from federation.coins.services.actions import action_key, reactivation_key
 from federation.holdouts.selectors import holdout_named
 from federation.metrics.errors import MetricsErrorCode
 from federation.metrics.models import LiftResult
@@ -39,6 +39,32 @@ def metrics_reactivation_lift(
             MetricsErrorCode.NO_HOLDOUT,
             _("No member has come back to %(company)s's reactivation bonus yet.")
             % {"company": company.slug},
+        )
+    return _kept(
+        company,
+        key,
+        start,
+        end,
+        dormant_days,
+        lambda using: reactivation_lift(
+            company, holdout, start=start, end=end, dormant_days=dormant_days, using=using
+        ),
+    )
+
+
+def metrics_action_lift(
+    company: Partner, action_type: str, *, start: date, end: date, dormant_days: int
+) -> dict[str, Any]:
+    """The lift of ``company``'s action-earning rule ``action_type`` over the members dormant
+    when ``start`` came, as the reactivation bonus's: its holdout earns nothing by the rule.
+    Raises ApplicationError: no_holdout."""
+    key = action_key(company, action_type)
+    holdout = holdout_named(key)
+    if holdout is None:
+        raise ApplicationError(
+            MetricsErrorCode.NO_HOLDOUT,
+            _("Your action rule %(action)s has held no member out yet.")
+            % {"action": action_type[:100]},
         )
     return _kept(
         company,
