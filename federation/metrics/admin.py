@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from consent.names import partner_name
 from federation.kernel.admin import AllianceConsoleAdmin, related_filter
 from federation.metrics.dashboard import board
+from federation.metrics.days import parse_day
 from federation.metrics.figures import GRAINS
 from federation.metrics.models import DailyFigure, LiftResult
 from partners.admin.export import CsvExportMixin
@@ -28,10 +29,7 @@ MAX_DAYS = 366
 
 
 def _day(raw: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(raw) if raw and len(raw) == 10 else default
-    except ValueError:
-        return default
+    return parse_day(raw) or default
 
 
 def asked(request: HttpRequest) -> tuple[Partner | None, date, date, str]:

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from federation.coins.terms import ACTION_TYPE
 from federation.kernel.api import READ, FederationEndpoint
+from federation.metrics.days import parse_day
 from federation.metrics.errors import MetricsErrorCode
 from federation.metrics.services import metrics_action_lift, metrics_reactivation_lift
 from federation.metrics.stats import MIN_GROUP
@@ -74,10 +75,10 @@ class ReactivationLiftOutput(serializers.Serializer):
 def _day(raw: str | None, name: str, default: date) -> date:
     if raw is None:
         return default
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("")
-    except ValueError:
-        raise validation_failed(name, _("A date, YYYY-MM-DD.")) from None
+    day = parse_day(raw)
+    if day is None:
+        raise validation_failed(name, _("A date, YYYY-MM-DD, from 2000 to 2999."))
+    return day
 
 
 def lift_period(params: Any, began: date | None = None) -> tuple[date, date]:
@@ -105,8 +106,10 @@ def _dormant_days(raw: str | None) -> int:
 
 
 PERIOD_PARAMETERS = [
-    OpenApiParameter("from", date, description="The first day (default: 30 days ago)."),
-    OpenApiParameter("to", date, description="The last day (default: yesterday)."),
+    OpenApiParameter(
+        "from", date, description="The first day, 2000 to 2999 (default: 30 days ago)."
+    ),
+    OpenApiParameter("to", date, description="The last day, 2000 to 2999 (default: yesterday)."),
     OpenApiParameter(
         "dormant_days",
         {"type": "integer", "minimum": DORMANT_DAYS[0], "maximum": DORMANT_DAYS[1]},

@@ -82,9 +82,12 @@ class CampaignLiftApi(FederationEndpoint):
             OpenApiParameter(
                 "from",
                 date,
-                description="The first day (default: the day it drew, a year back at most).",
+                description="The first day, 2000 to 2999 (default: the day it drew, a year back at "
+                "most).",
             ),
-            OpenApiParameter("to", date, description="The last day (default: yesterday)."),
+            OpenApiParameter(
+                "to", date, description="The last day, 2000 to 2999 (default: yesterday)."
+            ),
         ],
         responses=CampaignLiftOutput,
         operation_id="metrics_campaign_lift",

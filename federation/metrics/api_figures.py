@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from federation.kernel.api import READ, FederationEndpoint
+from federation.metrics.days import parse_day
 from federation.metrics.figures import GRAINS, Series, alliance_figures, company_figures
 from federation.metrics.models import Metric
 from partners.admin.export import BOM, cell
@@ -25,8 +26,10 @@ from partners.errors import ErrorCode, validation_failed
 
 MAX_DAYS = 366
 PARAMETERS = [
-    OpenApiParameter("from", date, description="The first day (default: 30 days ago)."),
-    OpenApiParameter("to", date, description="The last day (default: today)."),
+    OpenApiParameter(
+        "from", date, description="The first day, 2000 to 2999 (default: 30 days ago)."
+    ),
+    OpenApiParameter("to", date, description="The last day, 2000 to 2999 (default: today)."),
     OpenApiParameter("grain", str, enum=list(GRAINS), description="day (default), week, month."),
 ]
 DESCRIPTION = (
@@ -66,10 +69,10 @@ class FiguresOutput(serializers.Serializer):
 def _day(raw: str | None, name: str, default: date) -> date:
     if raw is None:
         return default
-    try:
-        return date.fromisoformat(raw) if len(raw) == 10 else date.fromisoformat("")
-    except ValueError:
-        raise validation_failed(name, _("A date, YYYY-MM-DD.")) from None
+    day = parse_day(raw)
+    if day is None:
+        raise validation_failed(name, _("A date, YYYY-MM-DD, from 2000 to 2999."))
+    return day
 
 
 def asked(request: Request) -> tuple[date, date, str]:

@@ -206,6 +206,8 @@ def test_a_company_reads_its_own_lift_only(host_key: Key, partner_key: Key) -> N
         ("?from=2026-09-30&to=2026-09-01", "from"),
         ("?from=2024-01-01&to=2026-09-01", "from"),
         ("?dormant_days=5", "dormant_days"),
+        ("?to=0001-01-01", "to"),  # its default start, 29 days before, is no date at all
+        ("?to=9999-12-31", "to"),
         ("?dormant_days=\uff19\uff10", "dormant_days"),  # full-width digits
     ],
 )

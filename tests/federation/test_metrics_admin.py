@@ -64,6 +64,8 @@ def test_the_dashboard_draws_the_alliance_and_one_company(
     # Malformed filters fall back to their defaults rather than failing.
     odd = manager.get(DASHBOARD, {"from": "2026-99-99", "grain": "year", "company": "nobody"})
     assert odd.status_code == 200
+    for far in ("0001-01-01", "9999-12-31"):  # days whose neighbours are no dates at all
+        assert manager.get(DASHBOARD, {"to": far}).status_code == 200
     assert odd.context["grain"] == "week"
     assert odd.context["company"] is None
 

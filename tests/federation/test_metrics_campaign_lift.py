@@ -156,6 +156,7 @@ def test_a_campaign_that_has_not_drawn_has_no_holdout_yet(
         ("?to=yesterday", "to"),
         ("?from=2026-09-30&to=2026-09-01", "from"),
         ("?from=2024-01-01&to=2026-09-01", "from"),
+        ("?to=0001-01-01", "to"),
     ],
 )
 def test_bad_periods_are_refused(

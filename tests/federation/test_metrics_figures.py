@@ -132,6 +132,8 @@ def test_a_company_reads_its_own_figures_and_the_alliances(
         ("?from=2026-02-30", "from"),
         ("?from=2026-09-30&to=2026-09-01", "from"),
         ("?from=2024-01-01&to=2026-09-01", "from"),
+        ("?to=0001-01-01", "to"),  # its default start, 29 days before, is no date at all
+        ("?from=9999-12-31&to=9999-12-31", "to"),
     ],
 )
 @pytest.mark.parametrize("suffix", ["", ".csv"])

@@ -76,6 +76,9 @@ SEMANTIC_REFUSALS: dict[tuple[str, str], str] = {
     # the member's enrollment; the funnel reads at most 92 days, its start on or before its end.
     ("tokens", "Give exactly one of"): "exactly one of the tokens, the code or enrolled",
     ("from", "From on or before to"): "a date range of at most 92 days, from before to",
+    # The metrics read days from 2000 to 2999 (a format: date string may be any year).
+    ("from", "A date, YYYY-MM-DD, from 2000"): "the metrics' days, from 2000 to 2999",
+    ("to", "A date, YYYY-MM-DD, from 2000"): "the metrics' days, from 2000 to 2999",
     # A sale carries its amount (a percentage fee is a share of it); a lead has none.
     ("amount_yen", "A sale needs its amount."): "a sale's amount, required by its kind",
     # A typed referral code ends in a check character that catches typing mistakes.
