@@ -94,7 +94,7 @@ load: $(STAMP)
 	LOAD_TIME=$${LOAD_TIME:-10m} tests/load/run.sh
 
 load-short: $(STAMP)
-	LOAD_TIME=$${LOAD_TIME:-30s} tests/load/run.sh
+	LOAD_TIME=$${LOAD_TIME:-20s} tests/load/run.sh
 
 # Translations (README, "Languages"): each app keeps its Japanese catalogue in
 # <app>/locale/ja/LC_MESSAGES/django.po, config keeps the project-wide one; the compiled .mo

@@ -6,7 +6,7 @@
 # commands. Any locust failure (a 5xx, or a status the mix does not expect), a 5xx in
 # gunicorn's log, or a verification that fails makes this script exit non-zero.
 #
-#   tests/load/run.sh                    the CI version: LOAD_TIME=30s
+#   tests/load/run.sh                    the CI version: LOAD_TIME=20s
 #   LOAD_TIME=10m tests/load/run.sh      the long version (make load)
 #
 # It creates and drops its own database and stops everything it started. README, "Load". The
@@ -23,7 +23,7 @@ HOOK_PORT=${LOAD_HOOK_PORT:-$((PORT + 1))}
 PORT2=${LOAD_PORT2:-$((PORT + 2))}
 BROKER=${LOAD_BROKER_URL:-redis://127.0.0.1:6379/5}
 REDIS=${LOAD_REDIS_URL:-redis://127.0.0.1:6379/6}
-TIME=${LOAD_TIME:-30s}
+TIME=${LOAD_TIME:-20s}
 USERS=${LOAD_USERS:-12}
 WEB_WORKERS=${LOAD_WEB_WORKERS:-2}  # per gunicorn instance
 # Every queue of config.celery.QUEUES; a worker per kind would name one each.
