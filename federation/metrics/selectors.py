@@ -28,24 +28,34 @@ from partners.models import MemberAccount, Partner
 AMOUNTS = ("yen", "coins_earned", "coins_redeemed")
 
 
+# Each amount's sum and sum of squares over a group's outcomes (``o``), for ``_groups``.
+_SUMS = ", ".join(f"COALESCE(SUM(o.{a}), 0), COALESCE(SUM(o.{a} * o.{a}), 0)" for a in AMOUNTS)
+
+
+def _outcome() -> str:
+    """The ``outcome`` CTE: what each person did with a company (``%s``) over a period
+    (``%s`` to ``%s``), from the activity rollup."""
+    return f"""outcome AS (
+            SELECT person_id, SUM(purchases) AS purchases, SUM(yen) AS yen,
+                   SUM(coins_earned) AS coins_earned, SUM(coins_redeemed) AS coins_redeemed
+            FROM {ActivityDay._meta.db_table}
+            WHERE company_id = %s AND day >= %s AND day <= %s GROUP BY person_id
+        )"""  # noqa: S608 - a table name only; values are parameters
+
+
 def _group_sums(
     company: Partner, holdout: Holdout, start: date, end: date, dormant_days: int, using: str
 ) -> dict[bool, dict[str, Any]]:
     table = ActivityDay._meta.db_table
     held, held_params = held_out_sql(holdout, "b.person_id")
-    sums = ", ".join(f"COALESCE(SUM(o.{a}), 0), COALESCE(SUM(o.{a} * o.{a}), 0)" for a in AMOUNTS)
     sql = f"""
         WITH before AS (
             SELECT person_id, MAX(day) AS last_day FROM {table}
             WHERE company_id = %s AND day < %s GROUP BY person_id
-        ), outcome AS (
-            SELECT person_id, SUM(purchases) AS purchases, SUM(yen) AS yen,
-                   SUM(coins_earned) AS coins_earned, SUM(coins_redeemed) AS coins_redeemed
-            FROM {table} WHERE company_id = %s AND day >= %s AND day <= %s GROUP BY person_id
-        )
+        ), {_outcome()}
         SELECT CASE WHEN {held} THEN 1 ELSE 0 END AS held, COUNT(*),
                COUNT(o.person_id), COALESCE(SUM(CASE WHEN o.purchases > 0 THEN 1 ELSE 0 END), 0),
-               {sums}
+               {_SUMS}
         FROM before b LEFT JOIN outcome o ON o.person_id = b.person_id
         WHERE b.last_day <= %s
         GROUP BY CASE WHEN {held} THEN 1 ELSE 0 END
@@ -141,9 +151,7 @@ def _lift(
 def _campaign_groups(
     campaign: Campaign, start: date, end: date, using: str
 ) -> dict[bool, dict[str, Any]]:
-    table = ActivityDay._meta.db_table
     accounts = MemberAccount._meta.db_table
-    sums = ", ".join(f"COALESCE(SUM(o.{a}), 0), COALESCE(SUM(o.{a} * o.{a}), 0)" for a in AMOUNTS)
     sql = f"""
         WITH grouped AS (
             SELECT 0 AS held, a.person_id FROM {CampaignMember._meta.db_table} m
@@ -151,13 +159,9 @@ def _campaign_groups(
             UNION ALL
             SELECT 1 AS held, a.person_id FROM {CampaignHoldoutMember._meta.db_table} h
             JOIN {accounts} a ON a.id = h.member_id WHERE h.campaign_id = %s
-        ), outcome AS (
-            SELECT person_id, SUM(purchases) AS purchases, SUM(yen) AS yen,
-                   SUM(coins_earned) AS coins_earned, SUM(coins_redeemed) AS coins_redeemed
-            FROM {table} WHERE company_id = %s AND day >= %s AND day <= %s GROUP BY person_id
-        )
+        ), {_outcome()}
         SELECT g.held, COUNT(*), COUNT(o.person_id),
-               COALESCE(SUM(CASE WHEN o.purchases > 0 THEN 1 ELSE 0 END), 0), {sums}
+               COALESCE(SUM(CASE WHEN o.purchases > 0 THEN 1 ELSE 0 END), 0), {_SUMS}
         FROM grouped g LEFT JOIN outcome o ON o.person_id = g.person_id
         GROUP BY g.held
     """  # noqa: S608 - table names and fixed expressions only; values are parameters
