@@ -60,6 +60,7 @@ QUEUES: dict[str, tuple[str, ...]] = {
         "consent.tasks.purge_expired_provision_records",
         "consent.tasks.maintain_provision_record_partitions",
         "federation.tasks.purge_referral_clicks",
+        "federation.tasks.maintain_referral_click_partitions",
         "federation.tasks.expire_agreements",
         "federation.tasks.close_ended_campaigns",
     ),
@@ -104,6 +105,11 @@ app.conf.beat_schedule = {
     "federation-expire-coins": _at("federation.tasks.expire_coins", minute=15, hour=15),
     # 00:35 in Japan: fees whose review period ended by then go into that day's settlement.
     "federation-lock-referral-fees": _at("federation.tasks.lock_referral_fees", minute=35, hour=15),
+    # 03:45 in Japan, before the purge: the clicks' monthly partitions (README,
+    # "Partitioning"), months ahead, and expired months no conversion names dropped whole.
+    "federation-maintain-referral-click-partitions": _at(
+        "federation.tasks.maintain_referral_click_partitions", minute=45, hour=18
+    ),
     # 03:55 in Japan: clicks past their retention period (SANPO_REFERRAL_CLICK_RETENTION_DAYS).
     "federation-purge-referral-clicks": _at(
         "federation.tasks.purge_referral_clicks", minute=55, hour=18

@@ -183,14 +183,19 @@ class ReferralConversion(models.Model):
     link = models.ForeignKey(
         ReferralLink, on_delete=models.PROTECT, related_name="+", verbose_name=_("link")
     )
+    # On PostgreSQL the clicks are partitioned by month of ``at`` (README, "Partitioning"), so
+    # a foreign key must name their whole primary key ``(id, at)``: the database holds
+    # ``(click_id, click_at)`` to it (migration 0017), not Django's one-column one.
     click = models.ForeignKey(
         ReferralClick,
         on_delete=models.PROTECT,
         related_name="+",
         null=True,
         blank=True,
+        db_constraint=False,
         verbose_name=_("click"),
     )
+    click_at = models.DateTimeField(_("clicked at"), null=True, blank=True, editable=False)
     destination = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("destination")
     )
@@ -240,9 +245,21 @@ class ReferralConversion(models.Model):
             models.CheckConstraint(
                 condition=Q(amount_yen__gte=0), name="referrals_conversion_amount_nonnegative"
             ),
+            # The composite foreign key checks nothing when either column is null.
+            models.CheckConstraint(
+                condition=Q(click__isnull=True, click_at__isnull=True)
+                | Q(click__isnull=False, click_at__isnull=False),
+                name="referrals_conversion_click_at_with_click",
+            ),
         ]
         indexes = [
             models.Index(fields=["offer", "occurred_at"], name="referrals_conv_offer_at"),
+            # Whether a month of clicks is still named by a conversion (the retention).
+            models.Index(
+                fields=["click_at"],
+                condition=Q(click_at__isnull=False),
+                name="referrals_conv_click_at",
+            ),
             models.Index(fields=["link", "occurred_at"], name="referrals_conv_link_at"),
             models.Index(fields=["state", "id"], name="referrals_conv_state"),
         ]

@@ -6,6 +6,7 @@ others skipped)."""
 from celery import shared_task
 
 from federation.referrals.services import (
+    referral_click_partitions_maintain,
     referral_clicks_purge,
     referral_fees_lock_due,
     referral_fees_post_due,
@@ -27,3 +28,10 @@ def purge_referral_clicks() -> int:
     """Delete the clicks past ``SANPO_REFERRAL_CLICK_RETENTION_DAYS`` that no conversion
     names (blanking the fingerprint of those one does); returns how many were deleted."""
     return referral_clicks_purge()
+
+
+@shared_task(name="federation.tasks.maintain_referral_click_partitions")
+def maintain_referral_click_partitions() -> dict[str, list[str]]:
+    """Daily, before the purge: the clicks' next months' partitions made ahead of time, and
+    expired months no conversion names dropped whole (PostgreSQL)."""
+    return referral_click_partitions_maintain()._asdict()

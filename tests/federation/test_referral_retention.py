@@ -41,9 +41,10 @@ def test_old_clicks_go_unless_a_conversion_names_them(host: Partner, partner: Pa
     named = click(link)
     conversion = report(partner, consenting_member(partner, "B-1", host), "O-1", link.token)
     assert conversion.click_id == named.pk
-    ReferralClick.objects.filter(pk=named.pk).update(at=timezone.now() - timedelta(days=500))
+    long_ago = timezone.now() - timedelta(days=500)
+    ReferralClick.objects.filter(pk=named.pk).update(at=long_ago)
     ReferralConversion.objects.filter(pk=conversion.pk).update(
-        occurred_at=timezone.now() - timedelta(days=499)
+        click_at=long_ago, occurred_at=long_ago + timedelta(days=1)
     )
 
     assert purge_referral_clicks() == 1

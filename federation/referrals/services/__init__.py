@@ -1,9 +1,14 @@
 """Referral writes: offers and links (``offers``), clicks (``clicks``), conversions with their
 attribution, fraud rules, review and refund (``conversions``, ``attribution``), fees
 (``fees``), posted into settlement once locked (``settling``), coins for the referred member
-(``member_coins``), and the clicks' retention (``retention``). Each is keyword-only and
+(``member_coins``), and the clicks' retention (``retention``) with their monthly partitions
+(``click_partitions``). Each is keyword-only and
 atomic, audits what it changes and tells the companies concerned by webhook."""
 
+from federation.referrals.services.click_partitions import (
+    referral_click_months_create,
+    referral_click_partitions_maintain,
+)
 from federation.referrals.services.clicks import ClickOutcome, referral_click, with_token
 from federation.referrals.services.consent import require_tracking_consent, tracking_allowed
 from federation.referrals.services.conversions import (
@@ -37,6 +42,8 @@ __all__ = [
     "landing_url_clean",
     "no_referral_agreement",
     "referral_click",
+    "referral_click_months_create",
+    "referral_click_partitions_maintain",
     "referral_clicks_purge",
     "referral_conversion_approve",
     "referral_conversion_refund",

@@ -119,6 +119,7 @@ def _create(
         offer=attribution.link.offer,
         link=attribution.link,
         click=attribution.click,
+        click_at=attribution.click.at if attribution.click is not None else None,
         destination=destination,
         member=member,
         kind=kind,
