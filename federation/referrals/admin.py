@@ -171,6 +171,7 @@ class ReferralConversionAdmin(CsvExportMixin, AllianceConsoleAdmin):
         "offer",
         "link",
         "click",
+        "click_at",
         "destination",
         "member",
         "kind",

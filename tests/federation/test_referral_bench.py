@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.db import connection
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -40,6 +41,9 @@ def test_the_funnel_load_gives_its_counts_and_both_sides_agree() -> None:
     referral_agreement(host, partner)
     load.load(host_offer(host, partner), clicks=2_000, conversions=400)
     assert ReferralClick.objects.count() == 2_000
+    with connection.cursor() as cursor:  # each in its month's partition, none in the default
+        cursor.execute("SELECT count(*) FROM federation_referralclick_default")
+        assert cursor.fetchone()[0] == 0
     assert ReferralConversion.objects.count() == 400
     today = timezone.localdate()
     timing = funnel.alternate(partner, today - timedelta(days=load.DAYS), today, rounds=1)

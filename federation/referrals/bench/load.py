@@ -1,7 +1,7 @@
 """The funnel benchmark's data, loaded set-based in SQL (``generate_series``): the demo's offer
 cloned into ``OFFERS`` offers of the same two companies, ``LINKS`` campaign links each,
-``clicks`` clicks and ``conversions`` conversions spread over the ``DAYS`` days before now,
-and the fees of the conversions that earn one.
+``clicks`` clicks (into their months' partitions) and ``conversions`` conversions spread over
+the ``DAYS`` days before now, and the fees of the conversions that earn one.
 
 Conversion g is of offer ``g % OFFERS`` and member ``(g / OFFERS) % members``, a sale for the
 first ``OFFERS * members`` and a lead after, so no member converts twice for an offer and
@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from federation.referrals.models import ReferralOffer
+from federation.referrals.services import referral_click_months_create
 
 OFFERS = 100
 LINKS = 10
@@ -125,6 +128,10 @@ def load(offer: ReferralOffer, clicks: int, conversions: int) -> float:
                 [offer.destination_id],
             )
             members = [row[0] for row in cursor.fetchall()]
+        # Their months' partitions, as the daily task would have made them over those months
+        # (on PostgreSQL: README, "Partitioning"), so none lands in the default one.
+        today = timezone.now().date()
+        referral_click_months_create(first=today - timedelta(days=DAYS + 1), last=today)
         common = {"total": max(clicks, 1), "days": DAYS}
         link_params: dict[str, Any] = {
             "links": links,

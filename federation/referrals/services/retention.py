@@ -34,7 +34,8 @@ def referral_clicks_purge(*, now: datetime | None = None, batch: int = BATCH) ->
             ids = list(old.filter(~named).order_by("id").values_list("id", flat=True)[:batch])
             if not ids:
                 break
-            deleted += ReferralClick.objects.filter(pk__in=ids).delete()[0]
+            # ``old`` again: on PostgreSQL only the partitions before the cutoff are probed.
+            deleted += old.filter(pk__in=ids).delete()[0]
     with transaction.atomic():
         blanked = old.exclude(fingerprint="").update(fingerprint="")
         if deleted or blanked:
