@@ -27,7 +27,7 @@ from partners.partition_migrations import (
 CLICKS = "federation_referralclick"
 CONVERSIONS = "federation_referralconversion"
 FOREIGN_KEY = "referrals_conversion_click_fk"
-MONTHS_AHEAD = 3  # federation.referrals.services.PARTITION_MONTHS_AHEAD at the time of writing
+MONTHS_AHEAD = 3  # click_partitions.PARTITION_MONTHS_AHEAD at the time of writing
 
 
 def backfill_click_at(apps: Any, schema_editor: Any) -> None:

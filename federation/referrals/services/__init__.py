@@ -2,8 +2,8 @@
 attribution, fraud rules, review and refund (``conversions``, ``attribution``), fees
 (``fees``), posted into settlement once locked (``settling``), coins for the referred member
 (``member_coins``), and the clicks' retention (``retention``) with their monthly partitions
-(``click_partitions``). Each is keyword-only and
-atomic, audits what it changes and tells the companies concerned by webhook."""
+(``click_partitions``). Each is keyword-only and atomic, audits what it changes and tells the
+companies concerned by webhook."""
 
 from federation.referrals.services.click_partitions import (
     referral_click_months_create,

@@ -2,7 +2,10 @@
 than any attribution window, which is at most 365 days). A daily task deletes, set-based in
 batches, the clicks older than that which no conversion names; the older clicks a conversion
 does name stay (its attribution must remain checkable), their fingerprint blanked, so nothing
-about a device is kept past the retention period."""
+about a device is kept past the retention period. On PostgreSQL the partition task
+(``click_partitions``) has dropped, shortly before, each expired month no conversion names;
+this purge takes the rest (the months a conversion names, the month of the cutoff, the default
+partition)."""
 
 from __future__ import annotations
 
