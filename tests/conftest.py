@@ -22,6 +22,7 @@ from rest_framework.test import APIClient
 
 from partners.models import ApiScope, Partner, StaffRole
 from tests.factories import issue_key, make_partner, make_staff
+from tests.log_scan import SCAN, findings
 from tests.xdist_workers import (
     TooManyWorkersError,
     check_redis_databases_for,
@@ -32,6 +33,7 @@ from tests.xdist_workers import (
 def pytest_configure(config: pytest.Config) -> None:
     # Under pytest-xdist (``make test``), each worker process its own Redis databases
     # (tests/xdist_workers.py); pytest-django already gives it a test database of its own.
+    SCAN.install()  # every test's log records, searched for personal data (tests/log_scan.py)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     workers = len(config.getoption("tx", None) or [])  # in the process that starts them
     try:
@@ -41,6 +43,23 @@ def pytest_configure(config: pytest.Config) -> None:
             check_redis_databases_for(workers)
     except TooManyWorkersError as exc:
         raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    SCAN.uninstall()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A test whose log records name personal data fails at its teardown (tests/log_scan.py)."""
+    outcome = yield
+    if call.when != "teardown":
+        return
+    leaks = findings(SCAN.take())
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if leaks and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "Log records name personal data:\n" + "\n".join(leaks[:20])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

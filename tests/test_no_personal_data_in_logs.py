@@ -127,3 +127,73 @@ def test_the_scan_finds_personal_data_where_it_is_logged() -> None:
         except ValueError:
             logger.exception("failed")
     assert [email in record_text(record) for record in records] == [True, True, True]
+
+
+# --- The scan of the whole suite's logs (tests/log_scan.py) ----------------------------------
+
+
+def test_every_test_s_log_records_are_kept_for_the_suite_scan() -> None:
+    import logging
+
+    from tests.log_scan import SCAN
+
+    logging.getLogger("partners.scan_probe").info("probe %s", "kept")
+    assert SCAN.installed
+    assert "probe kept" in [record.getMessage() for record in SCAN.kept()]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "佐藤 花子",
+        "佐藤\u3000花子",
+        "サトウ　ハナコ",
+        "hanako.sato@example.co.jp",
+        "<info.sakura@example.jp>",
+        "090-1234-5678",
+        "tel:09012345678",
+        "03-1234-5678",
+    ],
+)
+def test_the_suite_scan_finds_a_name_an_e_mail_or_a_phone(text: str) -> None:
+    from tests.log_scan import personal_data_in
+
+    assert personal_data_in(f"member {text} refused")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "member K00000002 enrolled",
+        "delivery 1a2b3c4d-0123-4567-8901-0a1b2c3d4e5f attempt 2",
+        "idempotency key 090123456789012",
+        "ops@sanpo.invalid",
+        "2026-12-06 08:06:47,352",
+    ],
+)
+def test_the_suite_scan_leaves_identifiers_and_times_alone(text: str) -> None:
+    from tests.log_scan import personal_data_in
+
+    assert personal_data_in(text) == []
+
+
+def test_the_suite_scan_finds_every_household_the_demo_generator_makes() -> None:
+    from partners.synthetic.identities import identity_fn
+    from tests.log_scan import personal_data_in
+
+    identity = identity_fn(seed=7, business_share=0.0, birth_dates=("1980-01-01",))
+    for n in range(200):
+        _, name, kana, email, phone, _ = identity(n)
+        for value in (name, kana, email, phone):
+            assert not value or personal_data_in(f"x {value} y"), (n, value)
+
+
+def test_the_load_run_s_log_files_are_scanned_line_by_line(tmp_path: Any) -> None:
+    from tests.log_scan import scan_files
+
+    clean, leaky = tmp_path / "worker1.log", tmp_path / "gunicorn1.log"
+    clean.write_text("INFO partners.tasks delivery 5 sent\n", encoding="utf-8")
+    leaky.write_text("ok\nWARNING member 鈴木 一郎 <ichiro@example.jp>\n", encoding="utf-8")
+    assert scan_files([str(clean)]) == []
+    (finding,) = scan_files([str(clean), str(leaky)])
+    assert finding.startswith(f"{leaky}:2: names ['ichiro@example.jp', '鈴木 一郎']")
