@@ -87,7 +87,7 @@ fuzz-long: $(STAMP)
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-1000} FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-1800} tests/fuzz/run.sh
 
 # Locust's mix against two gunicorn instances (2 workers each, the users split between them),
-# two Celery workers consuming every queue (LOAD_QUEUES) and beat on one PostgreSQL database,
+# two Celery workers split by kind (LOAD_WORKER_QUEUES) and beat on one PostgreSQL database,
 # then the ledger and consent-chain verifications (README, "Load"). load is the long run
 # (LOAD_TIME, 10 minutes by default); load-short is CI's.
 load: $(STAMP)

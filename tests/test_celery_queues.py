@@ -2,7 +2,9 @@
 and a heavy import or settlement never waits in front of a webhook delivery."""
 
 import json
+import re
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -61,3 +63,15 @@ def test_deliveries_and_imports_reach_their_own_lists_on_the_redis_broker() -> N
         assert _queued_tasks(client, "imports") == ["partners.tasks.run_member_import"] * 2
     finally:
         client.delete(*QUEUES)  # ids of nothing: no later test's worker should take them
+
+
+def test_the_load_run_s_workers_consume_every_queue_between_them() -> None:
+    """tests/load/run.sh splits its two workers by kind, as on several hosts; a queue that
+    neither took would never drain under load."""
+    script = (Path(__file__).parent / "load" / "run.sh").read_text(encoding="utf-8")
+    (default,) = re.findall(r'LOAD_WORKER_QUEUES:-([^}"]+)\}', script)
+    workers = [set(item.split(",")) for item in default.split()]
+    assert len(workers) == 2
+    assert set().union(*workers) == set(QUEUES)
+    assert "webhooks" in workers[0]
+    assert not workers[0] & {"ledger", "imports", "reports"}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load the API with locust (tests/load/locustfile.py) against two gunicorn instances (several
 # workers each, on two loopback ports, the users split between them) and two Celery workers
-# consuming every queue, plus beat, on one PostgreSQL database, a real broker and Redis, for a
+# split by kind as on several hosts (one on deliveries and the short jobs, one on the ledger,
+# imports and reports: README, "Running on several hosts"), plus beat, on one PostgreSQL database, a real broker and Redis, for a
 # fixed time; then verify the coin ledger and the consent chains with the project's own
 # commands. Any locust failure (a 5xx, or a status the mix does not expect), a 5xx in
 # gunicorn's log, or a verification that fails makes this script exit non-zero.
@@ -26,8 +27,10 @@ REDIS=${LOAD_REDIS_URL:-redis://127.0.0.1:6379/6}
 TIME=${LOAD_TIME:-20s}
 USERS=${LOAD_USERS:-12}
 WEB_WORKERS=${LOAD_WEB_WORKERS:-2}  # per gunicorn instance
-# Every queue of config.celery.QUEUES; a worker per kind would name one each.
-QUEUES=${LOAD_QUEUES:-webhooks,imports,ledger,reports,default}
+# One Celery worker per item, consuming its queues; together every queue of
+# config.celery.QUEUES (LOAD_WORKER_QUEUES="webhooks,imports,ledger,reports,default
+# webhooks,imports,ledger,reports,default" gives two workers on all of them).
+read -r -a WORKER_QUEUES <<<"${LOAD_WORKER_QUEUES:-webhooks,default ledger,imports,reports}"
 OUT=${LOAD_OUT:-var/load}
 
 mkdir -p "$OUT"
@@ -74,7 +77,7 @@ for port in "$PORT" "$PORT2" "$HOOK_PORT"; do
   fi
 done
 echo "== load: receiver :$HOOK_PORT, gunicorn :$PORT and :$PORT2 ($WEB_WORKERS workers each)," \
-  "2 Celery workers (-Q $QUEUES), beat"
+  "${#WORKER_QUEUES[@]} Celery workers (-Q ${WORKER_QUEUES[*]}), beat"
 $BIN/python manage.py demo_webhook_receiver --port "$HOOK_PORT" >"$OUT/receiver.log" 2>&1 &
 pids+=($!)
 for n in 1 2; do
@@ -83,9 +86,11 @@ for n in 1 2; do
     --access-logfile - --error-logfile - >"$OUT/gunicorn$n.log" 2>&1 &
   pids+=($!)
 done
-for n in 1 2; do
+n=0
+for queues in "${WORKER_QUEUES[@]}"; do
+  n=$((n + 1))
   $BIN/celery -A config worker --loglevel WARNING --concurrency 1 --hostname "load$n@%h" \
-    -Q "$QUEUES" >"$OUT/worker$n.log" 2>&1 &
+    -Q "$queues" >"$OUT/worker$n.log" 2>&1 &
   pids+=($!)
 done
 $BIN/celery -A config beat --loglevel WARNING --schedule "$OUT/beat-schedule" \
@@ -136,6 +141,8 @@ for n in 1 2; do
     status=1
   fi
 done
+echo "== load: scanning the gunicorn, worker and beat logs for personal data"
+$BIN/python -m tests.log_scan "$OUT"/gunicorn*.log "$OUT"/worker*.log "$OUT"/beat.log || status=1
 if grep -q "Traceback" "$OUT"/worker*.log "$OUT"/gunicorn*.log; then
   echo "A traceback in a worker's or gunicorn's log; see $OUT/." >&2
   status=1
