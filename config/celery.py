@@ -59,6 +59,7 @@ QUEUES: dict[str, tuple[str, ...]] = {
         "partners.tasks.purge_expired_idempotency_keys",
         "consent.tasks.purge_expired_provision_records",
         "consent.tasks.maintain_provision_record_partitions",
+        "partners.tasks.retain_webhook_deliveries",
         "federation.tasks.purge_referral_clicks",
         "federation.tasks.maintain_referral_click_partitions",
         "federation.tasks.expire_agreements",
@@ -125,6 +126,10 @@ app.conf.beat_schedule = {
     ),
     "partners-relay-outbox": _at("partners.tasks.relay_outbox", minute="*"),
     "partners-purge-sent-outbox": _at("partners.tasks.purge_sent_outbox", minute=47, hour=4),
+    # Webhook deliveries: months ahead, and those past SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS.
+    "partners-retain-webhook-deliveries": _at(
+        "partners.tasks.retain_webhook_deliveries", minute=19, hour=4
+    ),
     "partners-requeue-stalled-webhook-deliveries": _at(
         "partners.tasks.requeue_stalled_webhook_deliveries", minute="*/5"
     ),

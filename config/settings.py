@@ -480,6 +480,11 @@ SANPO_WEBHOOK_SECRET_OVERLAP_HOURS = env_int("SANPO_WEBHOOK_SECRET_OVERLAP_HOURS
 SANPO_WEBHOOK_MAX_ATTEMPTS = env_int("SANPO_WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
 SANPO_WEBHOOK_RETRY_BASE_SECONDS = env_int("SANPO_WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=0)
 SANPO_WEBHOOK_TIMEOUT_SECONDS = env_int("SANPO_WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Finished webhook deliveries (and their attempts) are kept this many days, then taken away by
+# a daily task, whole months at a time on PostgreSQL (README, "Partitioning"); a pending one stays.
+SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS = env_int(
+    "SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS", 90, minimum=7
+)
 # Loopback receivers are refused like any internal address unless explicitly allowed, which
 # only local development and the test suite should do.
 SANPO_WEBHOOK_ALLOW_LOOPBACK = env_bool("SANPO_WEBHOOK_ALLOW_LOOPBACK", False)

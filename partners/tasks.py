@@ -5,7 +5,12 @@ from django.utils import timezone
 
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import WebhookDelivery
-from partners.services import idempotency_purge_expired, matching, webhook_attempt_delivery
+from partners.services import (
+    idempotency_purge_expired,
+    matching,
+    webhook_attempt_delivery,
+    webhook_deliveries_retain,
+)
 from partners.services.member_import import member_import_run
 from partners.services.member_import_jobs import (
     member_import_fail_abandoned,
@@ -42,6 +47,13 @@ def requeue_stalled_webhook_deliveries() -> int:
     for delivery_id, attempt_count in stalled:
         deliver_webhook.delay(str(delivery_id), attempt_count + 1)
     return len(stalled)
+
+
+@shared_task
+def retain_webhook_deliveries() -> dict[str, list[str] | int]:
+    """Daily: next months' partitions made ahead of time, deliveries past their retention
+    taken away (whole months on PostgreSQL, rows elsewhere)."""
+    return webhook_deliveries_retain()._asdict()
 
 
 @shared_task

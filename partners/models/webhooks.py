@@ -98,12 +98,20 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
+    """One attempt of a delivery. On PostgreSQL both tables are partitioned by month of the
+    delivery's ``created_at`` (README, "Partitioning"): the attempt carries a copy of it, and
+    the database's foreign key is on ``(delivery_id, delivery_created_at)`` (migration
+    ``partners.0013``), so Django's own single-column constraint is off."""
+
     delivery = models.ForeignKey(
         WebhookDelivery,
         on_delete=models.CASCADE,
         related_name="attempts",
         verbose_name=_("delivery"),
+        db_constraint=False,
     )
+    # The delivery's created_at, copied when the attempt is written (its partition key).
+    delivery_created_at = models.DateTimeField(_("delivery created at"), editable=False)
     number = models.PositiveSmallIntegerField(_("number"))
     started_at = models.DateTimeField(_("started at"))
     duration_ms = models.PositiveIntegerField(_("duration ms"))
@@ -116,8 +124,11 @@ class WebhookAttempt(models.Model):
         verbose_name = _("webhook attempt")
         verbose_name_plural = _("webhook attempts")
         constraints = [
+            # Widened by the partition key, which the delivery determines: still one attempt
+            # of each number per delivery.
             models.UniqueConstraint(
-                fields=["delivery", "number"], name="partners_webhookattempt_unique_number"
+                fields=["delivery", "number", "delivery_created_at"],
+                name="partners_webhookattempt_unique_number",
             )
         ]
 

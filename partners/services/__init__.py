@@ -37,6 +37,7 @@ from partners.services.partners import (
     staff_role_set,
 )
 from partners.services.webhook_due import DueAttempts, webhook_deliveries_attempt_due
+from partners.services.webhook_retention import DeliveryRetention, webhook_deliveries_retain
 from partners.services.webhooks import (
     webhook_attempt_delivery,
     webhook_emit,
@@ -50,6 +51,7 @@ from partners.services.webhooks import (
 
 __all__ = [
     "BulkResult",
+    "DeliveryRetention",
     "DueAttempts",
     "IssuedKey",
     "api_key_authenticate",
@@ -83,6 +85,7 @@ __all__ = [
     "staff_role_set",
     "webhook_attempt_delivery",
     "webhook_deliveries_attempt_due",
+    "webhook_deliveries_retain",
     "webhook_emit",
     "webhook_endpoint_create",
     "webhook_endpoint_delete",

@@ -376,6 +376,7 @@ def webhook_attempt_delivery(*, delivery_id: str, attempt: int) -> AttemptOutcom
     with transaction.atomic():
         WebhookAttempt.objects.create(
             delivery=delivery,
+            delivery_created_at=delivery.created_at,  # its partition key (README)
             number=attempt,
             started_at=now,
             duration_ms=duration_ms,

@@ -166,6 +166,7 @@ def world(alliance_manager: User, partner: Partner, host: Partner) -> dict[str, 
     for number, error, status in ((1, "The endpoint is disabled.", None), (2, "", 500)):
         WebhookAttempt.objects.create(
             delivery=delivery,
+            delivery_created_at=delivery.created_at,
             number=number,
             started_at=timezone.now(),
             duration_ms=12,
