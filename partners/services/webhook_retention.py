@@ -25,10 +25,12 @@ from django.utils import timezone
 from partners.models import WebhookAttempt, WebhookDelivery
 from partners.partition_migrations import is_partitioned
 from partners.partitions import (
+    LOCK_TIMEOUT,
     month_partition_name,
     month_partitions,
     month_partitions_create,
     month_partitions_detach,
+    next_month,
 )
 
 logger = logging.getLogger(__name__)
@@ -58,11 +60,10 @@ def webhook_deliveries_retain(*, today: date | None = None) -> DeliveryRetention
     created: list[str] = []
     dropped: list[str] = []
     if _partitioned():
-        # Deliveries first: an attempt's month is its delivery's.
-        for table, column in ((DELIVERIES, "created_at"), (ATTEMPTS, "delivery_created_at")):
-            created += month_partitions_create(
-                table=table, column=column, months_ahead=PARTITION_MONTHS_AHEAD, today=day
-            )
+        month = day.replace(day=1)
+        for _ in range(PARTITION_MONTHS_AHEAD + 1):
+            created += _create_month(month)
+            month = next_month(month)
         dropped = _drop_expired_months(before=cutoff)
     deleted = _delete_expired_rows(before=datetime.combine(cutoff, datetime.min.time(), UTC))
     return DeliveryRetention(created, dropped, deleted)
@@ -73,6 +74,42 @@ def _partitioned() -> bool:
         return False
     with connection.cursor() as cursor:
         return is_partitioned(cursor, DELIVERIES)
+
+
+def _create_month(month: date) -> list[str]:
+    """Make ``month``'s partition of both tables if either is missing, in one transaction.
+
+    Rows of the month already in the DEFAULT partitions are moved into the new ones. A
+    delivery cannot leave the default while an attempt points to it (the foreign key is
+    checked on the default partition alone), so its attempts are held aside in a temporary
+    table meanwhile, the key checked, and put back into their own new partition."""
+    names = [month_partition_name(t, month) for t in (DELIVERIES, ATTEMPTS)]
+    existing = {p.name for t in (DELIVERIES, ATTEMPTS) for p in month_partitions(t)}
+    if set(names) <= existing:
+        return []
+    start, end = (f"{m.isoformat()} 00:00+00" for m in (month, next_month(month)))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        # In the order the delivery service writes them (an attempt, then its delivery).
+        cursor.execute(f"LOCK TABLE {ATTEMPTS}, {DELIVERIES} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(f"CREATE TEMPORARY TABLE held_attempts (LIKE {ATTEMPTS}) ON COMMIT DROP")
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {ATTEMPTS}_default WHERE delivery_created_at >= %s "  # noqa: S608
+            "AND delivery_created_at < %s RETURNING *) INSERT INTO held_attempts "
+            "SELECT * FROM moved",
+            [start, end],
+        )
+        created = month_partitions_create(
+            table=DELIVERIES, column="created_at", months_ahead=0, today=month
+        )
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the moved deliveries' key, now
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        created += month_partitions_create(
+            table=ATTEMPTS, column="delivery_created_at", months_ahead=0, today=month
+        )
+        cursor.execute(f"INSERT INTO {ATTEMPTS} SELECT * FROM held_attempts")  # noqa: S608
+        cursor.execute("DROP TABLE held_attempts")
+    return created
 
 
 def _drop_expired_months(*, before: date) -> list[str]:
