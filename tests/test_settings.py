@@ -176,6 +176,11 @@ def test_settings_refuse_an_invalid_encryption_key(keys: str) -> None:
     ("name", "value", "message"),
     [
         ("SANPO_WEBHOOK_MAX_ATTEMPTS", "0", "SANPO_WEBHOOK_MAX_ATTEMPTS=0 is below the minimum"),
+        (
+            "SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS",
+            "6",
+            "SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS=6 is below the minimum",
+        ),
         ("SANPO_BEHIND_TLS", "perhaps", "SANPO_BEHIND_TLS='perhaps' is not a boolean"),
         ("DATABASE_URL", "nosuchdb://x", "DATABASE_URL is not a valid database URL"),
     ],

@@ -6,9 +6,10 @@ writes attempts) and the attempts are partitioned by that, so the same month of 
 dropped together. A foreign key into a partitioned table must name its whole primary key,
 ``(id, created_at)``: Django's single-column constraint goes (``db_constraint=False``) and a
 composite one on ``(delivery_id, delivery_created_at)`` takes its place, so the database still
-refuses an attempt of no delivery. The unique ``(delivery, number)`` must hold the partition key
-too; it is widened by ``delivery_created_at``, which the delivery determines, so it still says
-one attempt of each number per delivery.
+refuses an attempt of no delivery. The unique ``(delivery, number)`` must hold the partition
+key too; it is widened by ``delivery_created_at``, which the delivery determines, so it still
+says one attempt of each number per delivery. That key and the composite one's index both
+start with ``delivery_id``, so Django's index on that column alone goes.
 
 The partitioning itself is PostgreSQL only (``partners.partition_migrations``, frozen); on
 SQLite (``make run``) the tables stay plain, with the new column and constraint.
@@ -90,6 +91,7 @@ class Migration(migrations.Migration):
             name="delivery",
             field=models.ForeignKey(
                 db_constraint=False,
+                db_index=False,
                 on_delete=models.deletion.CASCADE,
                 related_name="attempts",
                 to="partners.webhookdelivery",

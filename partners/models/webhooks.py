@@ -109,6 +109,8 @@ class WebhookAttempt(models.Model):
         related_name="attempts",
         verbose_name=_("delivery"),
         db_constraint=False,
+        # The unique key below and the composite key's index both start with delivery_id.
+        db_index=False,
     )
     # The delivery's created_at, copied when the attempt is written (its partition key).
     delivery_created_at = models.DateTimeField(_("delivery created at"), editable=False)
