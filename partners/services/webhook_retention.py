@@ -3,9 +3,11 @@
 A delivery may go once it was created ``SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS`` before today
 and is no longer pending; its attempts go with it. On PostgreSQL both tables are partitioned by
 month of the delivery's ``created_at``, so a month whose every delivery may go is dropped whole,
-attempts first (their foreign key points into the deliveries). The rows the months leave behind
-(the default partition, a month held back by a pending delivery, or every row on SQLite, where
-nothing is partitioned) are deleted row by row under the same rule.
+attempts first (their foreign key points into the deliveries); a month holding a pending delivery
+waits whole until it has none. Rows are deleted one by one under the same rule only where no
+month partition takes them: in the default partition, and on SQLite, where nothing is
+partitioned. So on PostgreSQL a delivery is kept from the retention up to a month longer, and
+the month partitions never carry the dead rows of a delete.
 
 Nothing is audited: like the provision records' purge, this is housekeeping that only logs
 (``partners.partitions``: "partition dropped: …").
@@ -17,6 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -54,18 +57,21 @@ def webhook_deliveries_retain(*, today: date | None = None) -> DeliveryRetention
     """The daily task: make this month's and the next PARTITION_MONTHS_AHEAD months' partitions
     of both tables if missing (PostgreSQL), drop each month that ended at least the retention
     before ``today`` and holds no pending delivery, then delete the finished deliveries older
-    than that which are left, with their attempts. Idempotent."""
+    than that which no month partition holds (all of them on SQLite), with their attempts.
+    Idempotent."""
     day = today or timezone.now().date()
     cutoff = day - timedelta(days=settings.SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS)
     created: list[str] = []
     dropped: list[str] = []
-    if _partitioned():
+    partitioned = _partitioned()
+    if partitioned:
         month = day.replace(day=1)
         for _ in range(PARTITION_MONTHS_AHEAD + 1):
             created += _create_month(month)
             month = next_month(month)
         dropped = _drop_expired_months(before=cutoff)
-    deleted = _delete_expired_rows(before=datetime.combine(cutoff, datetime.min.time(), UTC))
+    before = datetime.combine(cutoff, datetime.min.time(), UTC)
+    deleted = _delete_expired_rows(before=before, default_only=partitioned)
     return DeliveryRetention(created, dropped, deleted)
 
 
@@ -148,14 +154,11 @@ def _holds_pending(partition: str) -> bool:
         return bool(cursor.fetchone()[0])
 
 
-def _delete_expired_rows(*, before: datetime) -> int:
-    """Delete the finished deliveries created before ``before`` and their attempts, a batch
-    per transaction. Returns how many deliveries."""
-    expired = WebhookDelivery.objects.filter(created_at__lt=before).exclude(
-        state=WebhookDelivery.State.PENDING
-    )
+def _delete_expired_rows(*, before: datetime, default_only: bool) -> int:
+    """Delete the finished deliveries created before ``before`` (``default_only``: those in
+    the default partition) and their attempts, a batch per transaction. Returns how many."""
     deleted = 0
-    while batch := list(expired.order_by().values_list("pk", flat=True)[:DELETE_BATCH]):
+    while batch := _expired_batch(before=before, default_only=default_only):
         with transaction.atomic():
             WebhookAttempt.objects.filter(
                 delivery_id__in=batch, delivery_created_at__lt=before
@@ -165,3 +168,18 @@ def _delete_expired_rows(*, before: datetime) -> int:
     if deleted:
         logger.info("webhook deliveries deleted past their retention: %d", deleted)
     return deleted
+
+
+def _expired_batch(*, before: datetime, default_only: bool) -> list[UUID]:
+    if not default_only:
+        expired = WebhookDelivery.objects.filter(created_at__lt=before).exclude(
+            state=WebhookDelivery.State.PENDING
+        )
+        return list(expired.order_by().values_list("pk", flat=True)[:DELETE_BATCH])
+    query = "SELECT id FROM {} WHERE created_at < %s AND state <> %s LIMIT %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            query.format(connection.ops.quote_name(f"{DELIVERIES}_default")),
+            [before, WebhookDelivery.State.PENDING, DELETE_BATCH],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -178,11 +178,12 @@ def test_a_month_past_retention_goes_whole_unless_it_holds_a_pending_delivery(
     assert _name(DELIVERIES, expired_month) not in _partitions(DELIVERIES)
     assert _name(ATTEMPTS, expired_month) not in _partitions(ATTEMPTS)
     assert _name(DELIVERIES, held_month) in _partitions(DELIVERIES)
-    # The month held back by the pending delivery still loses its finished ones, row by row.
-    assert changes.deleted == 1
+    # The month held back by the pending delivery waits whole: no row is deleted in a month.
+    assert changes.deleted == 0
     kept = set(WebhookDelivery.objects.values_list("pk", flat=True))
-    assert kept == {held_pending.pk, recent.pk}
-    assert set(WebhookAttempt.objects.values_list("delivery_id", flat=True)) == {recent.pk}
+    assert kept == {held_done.pk, held_pending.pk, recent.pk}
+    attempted = set(WebhookAttempt.objects.values_list("delivery_id", flat=True))
+    assert attempted == {held_done.pk, recent.pk}
     assert webhook_deliveries_retain(today=today)[1:] == ([], 0)
 
 
