@@ -64,15 +64,18 @@ SELECT {_REDEEM}, 'redeem', (%(companies)s::uuid[])[r + 1], '{{}}'::jsonb, '', a
 """  # noqa: S608 - constants
 _ENTRIES = f"""
 INSERT INTO federation_coinentry
-       (transaction_id, account_id, amount, balance_after, account_version)
-SELECT {_EARN}, (%(liabilities)s::bigint[])[i + 1], -{COINS}, -{COINS} * (j + 1), j + 1
+       (transaction_id, account_id, amount, balance_after, account_version, posted_at)
+SELECT {_EARN}, (%(liabilities)s::bigint[])[i + 1], -{COINS}, -{COINS} * (j + 1), j + 1, at
   FROM ({_UNIT}) AS u
  UNION ALL
-SELECT {_EARN}, (%(wallets)s::bigint[])[w + 1], {COINS}, {COINS}, 2 * k + 1 FROM ({_UNIT}) AS u
+SELECT {_EARN}, (%(wallets)s::bigint[])[w + 1], {COINS}, {COINS}, 2 * k + 1, at
+  FROM ({_UNIT}) AS u
  UNION ALL
-SELECT {_REDEEM}, (%(wallets)s::bigint[])[w + 1], -{COINS}, 0, 2 * k + 2 FROM ({_UNIT}) AS u
+SELECT {_REDEEM}, (%(wallets)s::bigint[])[w + 1], -{COINS}, 0, 2 * k + 2, at + interval '1 ms'
+  FROM ({_UNIT}) AS u
  UNION ALL
-SELECT {_REDEEM}, (%(redemptions)s::bigint[])[r + 1], {COINS}, {COINS} * (j + 1), j + 1
+SELECT {_REDEEM}, (%(redemptions)s::bigint[])[r + 1], {COINS}, {COINS} * (j + 1), j + 1,
+       at + interval '1 ms'
   FROM ({_UNIT}) AS u
 """  # noqa: S608 - constants
 _LOTS = f"""
