@@ -104,7 +104,6 @@ _POSTED_AT_SQL = """
 SELECT e.id, t.posted_at, e.posted_at
   FROM federation_coinentry e JOIN federation_cointransaction t ON t.id = e.transaction_id
  WHERE e.posted_at <> t.posted_at
- ORDER BY e.id
  LIMIT 1
 """
 

@@ -1,12 +1,12 @@
 """Give each coin entry its transaction's ``posted_at`` and range-partition the entries by
 month of it (README, "Partitioning").
 
-1. ``posted_at`` is added, copied from the transaction for the entries already written (the
+1. The unique key (account, account_version) cannot be declared on a partitioned table without
+   ``posted_at``, and widened with it it would say nothing. It is dropped, and comes back as a
+   plain index; ``post`` keeps it (each version is given once, under the account's row lock)
+   and ``ledger_verify`` checks it over the whole table.
+2. ``posted_at`` is added, copied from the transaction for the entries already written (the
    append-only trigger is set aside for that one UPDATE), then made NOT NULL.
-2. The unique key (account, account_version) cannot be declared on a partitioned table without
-   ``posted_at``, and widened with it it would say nothing. It becomes a plain index; ``post``
-   keeps it (each version is given once, under the account's row lock) and ``ledger_verify``
-   checks it over the whole table.
 3. On PostgreSQL the table is rebuilt partitioned (``partners.partition_migrations``); its
    primary key becomes (id, posted_at). The triggers went with the old table and are made again
    on the new one; the commit-time balance check now reads a transaction's entries at its
@@ -89,13 +89,36 @@ CREATE CONSTRAINT TRIGGER sanpo_coins_entry_balanced AFTER INSERT ON federation_
 
 def backfill(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKFILL, params=None)
+        with schema_editor.connection.cursor() as cursor:
+            _backfill(cursor)
         return
     entry = apps.get_model("federation", "CoinEntry")
     posting = apps.get_model("federation", "CoinTransaction")
     entry.objects.filter(posted_at__isnull=True).update(
         posted_at=Subquery(posting.objects.filter(pk=OuterRef("transaction_id")).values(COLUMN))
     )
+
+
+def _backfill(cursor: Any) -> None:
+    """The UPDATE rewrites every row, and keeping the indexes up to date row by row is most of
+    its time (1,000,000 entries: 70 s with them, 16 s without), so they are dropped and built
+    again afterwards (the primary key stays)."""
+    cursor.execute(
+        """
+        SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i
+          JOIN pg_class c ON c.oid = i.indexrelid
+         WHERE i.indrelid = %s::regclass AND NOT EXISTS (
+               SELECT 1 FROM pg_constraint k
+                WHERE k.conrelid = i.indrelid AND k.conindid = i.indexrelid)
+        """,
+        [TABLE],
+    )
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute(BACKFILL)
+    for _, definition in indexes:
+        cursor.execute(definition)
 
 
 def partition(apps: Any, schema_editor: Any) -> None:
@@ -124,6 +147,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveConstraint(
+            model_name="coinentry",
+            name="coins_entry_account_version",
+        ),
         migrations.AddField(
             model_name="coinentry",
             name="posted_at",
@@ -134,10 +161,6 @@ class Migration(migrations.Migration):
             model_name="coinentry",
             name="posted_at",
             field=models.DateTimeField(verbose_name="posted at"),
-        ),
-        migrations.RemoveConstraint(
-            model_name="coinentry",
-            name="coins_entry_account_version",
         ),
         migrations.AddIndex(
             model_name="coinentry",
