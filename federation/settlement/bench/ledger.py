@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,13 +26,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from federation.agreements import services as agreement_services
-from federation.coins.models import CoinAccount
+from federation.coins.models import CoinAccount, CoinEntry
 from federation.coins.services import account_for
 from federation.settlement.models import SettlementPeriod
 from federation.settlement.services import period_create
 from partners import services as partner_services
 from partners.actors import Actor
 from partners.models import Partner, Person
+from partners.partitions import month_partitions_create
 
 SYSTEM = Actor.system()
 COMPANIES = 20
@@ -201,6 +202,7 @@ def load_spread(alliance: Alliance, starts_at: datetime, entries: int, *, second
         "redemptions": _accounts(CoinAccount.Kind.REDEMPTION, alliance.companies),
     }
     began = time.perf_counter()
+    _entry_partitions(starts_at, seconds)
     for first in range(0, units, CHUNK):
         chunk = {**params, "first": first, "last": min(first + CHUNK, units) - 1}
         with transaction.atomic(), connection.cursor() as cursor:
@@ -215,6 +217,17 @@ def load_spread(alliance: Alliance, starts_at: datetime, entries: int, *, second
         )
         cursor.execute("ANALYZE")
     return time.perf_counter() - began
+
+
+def _entry_partitions(starts_at: datetime, seconds: int) -> None:
+    """The months loaded get their entry partitions first, as the migration and the daily task
+    make them for real postings; else every entry would land in the default partition."""
+    first = starts_at.astimezone(UTC).date().replace(day=1)
+    last = (starts_at + timedelta(seconds=seconds, milliseconds=1)).astimezone(UTC).date()
+    months = (last.year - first.year) * 12 + last.month - first.month
+    month_partitions_create(
+        table=CoinEntry._meta.db_table, column="posted_at", months_ahead=months, today=first
+    )
 
 
 def _accounts(kind: CoinAccount.Kind, companies: list[Partner]) -> list[int]:
