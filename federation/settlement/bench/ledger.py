@@ -92,15 +92,17 @@ SELECT {_REDEEM}, g + 1, (%(companies)s::uuid[])[i + 1], {COINS},
        {COINS} * (%(rates)s::numeric[])[i + 1]
   FROM ({_UNIT}) AS u
 """  # noqa: S608 - constants
-# Every account's balance and version from its last entry (one index probe per account).
+# Every account's balance and version from its last entry: the accounts with entries, one
+# index probe each per month partition (probing every account, most of them without entries,
+# took 20 of the metrics benchmark's 30 s of load once the entries were partitioned).
 _ACCOUNTS = """
 UPDATE federation_coinaccount AS a
    SET balance = last.balance_after, version = last.account_version
-  FROM federation_coinaccount AS b
+  FROM (SELECT DISTINCT account_id FROM federation_coinentry) AS b
  CROSS JOIN LATERAL (
        SELECT e.balance_after, e.account_version FROM federation_coinentry AS e
-        WHERE e.account_id = b.id ORDER BY e.account_version DESC LIMIT 1) AS last
- WHERE a.id = b.id
+        WHERE e.account_id = b.account_id ORDER BY e.account_version DESC LIMIT 1) AS last
+ WHERE a.id = b.account_id
 """
 
 
