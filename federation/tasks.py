@@ -2,7 +2,12 @@
 
 from federation.agreements.tasks import expire_agreements
 from federation.campaigns.tasks import close_ended_campaigns
-from federation.coins.tasks import expire_coin_holds, expire_coins, release_pending_coins
+from federation.coins.tasks import (
+    expire_coin_holds,
+    expire_coins,
+    maintain_coin_entry_partitions,
+    release_pending_coins,
+)
 from federation.enrollment.tasks import run_enrollment_batch
 from federation.metrics.tasks import refresh_metrics_rollups
 from federation.referrals.tasks import (
@@ -19,6 +24,7 @@ __all__ = [
     "expire_coin_holds",
     "expire_coins",
     "lock_referral_fees",
+    "maintain_coin_entry_partitions",
     "maintain_referral_click_partitions",
     "purge_referral_clicks",
     "refresh_metrics_rollups",

@@ -43,6 +43,8 @@ MISMATCHES = {
     "account version": gettext_lazy("the version of account"),
     "last entry balance": gettext_lazy("the last entry's balance of account"),
     "transaction sum": gettext_lazy("the sum of transaction"),
+    "entry version": gettext_lazy("the number of entries of account/version"),
+    "entry posted at": gettext_lazy("the posting time of entry"),
 }
 
 

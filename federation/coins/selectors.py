@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -55,8 +55,8 @@ class LedgerMismatch:
 
     what: str
     key: str
-    expected: int
-    found: int
+    expected: int | str
+    found: int | str
 
 
 # One pass per rule, set-based. The account rule compares the row (balance, version) with its
@@ -91,10 +91,32 @@ HAVING COALESCE(SUM(e.amount), 0) <> 0 OR COUNT(e.id) < 2
 """
 
 
+# Over the whole table, what the partitioned table cannot declare (README, "Partitioning"):
+# one entry per account version, and each entry stamped with its transaction's time.
+_VERSIONS_SQL = """
+SELECT account_id, account_version, COUNT(*) FROM federation_coinentry
+ GROUP BY account_id, account_version HAVING COUNT(*) > 1
+ ORDER BY account_id, account_version
+ LIMIT 1
+"""
+
+_POSTED_AT_SQL = """
+SELECT e.id, t.posted_at, e.posted_at
+  FROM federation_coinentry e JOIN federation_cointransaction t ON t.id = e.transaction_id
+ WHERE e.posted_at <> t.posted_at
+ LIMIT 1
+"""
+
+
 def ledger_verify() -> LedgerMismatch | None:
     """Check every account (balance = sum of its entries, version = their count, the last entry
-    carries both) and every transaction (entries sum to zero, two or more); return the first
+    carries both), every account version (one entry each), every entry (its transaction's
+    ``posted_at``) and every transaction (entries sum to zero, two or more); return the first
     mismatch, or None when the books hold."""
+    return _entries_verify() or _accounts_verify() or _transactions_verify()
+
+
+def _accounts_verify() -> LedgerMismatch | None:
     with connection.cursor() as cursor:
         cursor.execute(_ACCOUNTS_SQL)
         row = cursor.fetchone()
@@ -107,6 +129,33 @@ def ledger_verify() -> LedgerMismatch | None:
             return LedgerMismatch(
                 "last entry balance", str(account_id), int(balance), int(last_balance)
             )
+    return None
+
+
+def _entries_verify() -> LedgerMismatch | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_VERSIONS_SQL)
+        row = cursor.fetchone()
+        if row is not None:
+            account_id, version, entries = row
+            return LedgerMismatch("entry version", f"{account_id}/{version}", 1, int(entries))
+        cursor.execute(_POSTED_AT_SQL)
+        row = cursor.fetchone()
+        if row is not None:
+            entry_id, expected, found = row
+            return LedgerMismatch(
+                "entry posted at", str(entry_id), _instant(expected), _instant(found)
+            )
+    return None
+
+
+def _instant(value: Any) -> str:
+    # SQLite hands raw SQL's timestamps back as text; PostgreSQL as aware datetimes.
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _transactions_verify() -> LedgerMismatch | None:
+    with connection.cursor() as cursor:
         cursor.execute(_TRANSACTIONS_SQL)
         row = cursor.fetchone()
         if row is not None:
@@ -147,12 +196,13 @@ def monthly_flows(since: date) -> list[MonthlyFlow]:
         .annotate(n=Sum("amount"))
         .values_list("month", "issuer_id", "n")
     )
+    # The entries' own posted_at, from an instant: PostgreSQL reads only those months.
     redeemed = (
         CoinEntry.objects.filter(
             account__kind=CoinAccount.Kind.REDEMPTION,
-            transaction__posted_at__date__gte=since,
+            posted_at__gte=datetime.combine(since, time.min, tzinfo=zone),
         )
-        .annotate(month=month("transaction__posted_at"))
+        .annotate(month=month("posted_at"))
         .values("month", "account__partner_id")
         .annotate(n=Sum("amount"))
         .values_list("month", "account__partner_id", "n")

@@ -5,7 +5,12 @@ takes are locked, the others skipped)."""
 
 from celery import shared_task
 
-from federation.coins.services import coins_expire_due, coins_release_due, holds_expire_due
+from federation.coins.services import (
+    coin_entry_partitions_maintain,
+    coins_expire_due,
+    coins_release_due,
+    holds_expire_due,
+)
 
 
 @shared_task(name="federation.tasks.release_pending_coins")
@@ -24,3 +29,9 @@ def expire_coins() -> int:
 def expire_coin_holds() -> int:
     """Give back the coins of holds that were neither captured nor voided in time."""
     return holds_expire_due()
+
+
+@shared_task(name="federation.tasks.maintain_coin_entry_partitions")
+def maintain_coin_entry_partitions() -> list[str]:
+    """Daily: the next months' partitions of the coin entries made ahead of time."""
+    return coin_entry_partitions_maintain()

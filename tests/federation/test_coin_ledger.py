@@ -198,7 +198,12 @@ def test_the_database_refuses_at_commit_a_transaction_that_does_not_balance(
         with transaction.atomic():
             tx = CoinTransaction.objects.create(kind=Tx.TRANSFER)
             CoinEntry.objects.create(
-                transaction=tx, account=wallet, amount=5, balance_after=5, account_version=1
+                transaction=tx,
+                account=wallet,
+                amount=5,
+                balance_after=5,
+                account_version=1,
+                posted_at=tx.posted_at,
             )
             # What COMMIT does; the test's own outer transaction never commits.
             _sql("SET CONSTRAINTS ALL IMMEDIATE")
@@ -228,10 +233,20 @@ def test_entries_inserted_one_by_one_may_balance_only_at_commit(
     with transaction.atomic():
         tx = CoinTransaction.objects.create(kind=Tx.TRANSFER)
         CoinEntry.objects.create(
-            transaction=tx, account=wallet, amount=5, balance_after=5, account_version=1
+            transaction=tx,
+            account=wallet,
+            amount=5,
+            balance_after=5,
+            account_version=1,
+            posted_at=tx.posted_at,
         )
         CoinEntry.objects.create(
-            transaction=tx, account=other, amount=-5, balance_after=-5, account_version=1
+            transaction=tx,
+            account=other,
+            amount=-5,
+            balance_after=-5,
+            account_version=1,
+            posted_at=tx.posted_at,
         )
         _sql("SET CONSTRAINTS ALL IMMEDIATE")
     assert CoinEntry.objects.filter(transaction=tx).count() == 2

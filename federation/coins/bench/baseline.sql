@@ -23,6 +23,6 @@ VALUES (%(id)s, 'transfer', '{}', '', now());
 
 -- 4. Its two entries, each with the balance after it and the account version it made.
 INSERT INTO federation_coinentry
-       (transaction_id, account_id, amount, balance_after, account_version)
-VALUES (%(id)s, %(low)s, %(low_amount)s, %(low_after)s, %(low_version)s),
-       (%(id)s, %(high)s, %(high_amount)s, %(high_after)s, %(high_version)s);
+       (transaction_id, account_id, amount, balance_after, account_version, posted_at)
+VALUES (%(id)s, %(low)s, %(low_amount)s, %(low_after)s, %(low_version)s, now()),
+       (%(id)s, %(high)s, %(high_amount)s, %(high_after)s, %(high_version)s, now());

@@ -26,8 +26,8 @@ SELECT {_ID}, 'transfer', '{{}}', '', now() FROM generate_series(%(first)s, %(la
 """  # noqa: S608 - a constant
 _ENTRIES = f"""
 INSERT INTO federation_coinentry
-       (transaction_id, account_id, amount, balance_after, account_version)
-SELECT {_ID}, side.account, side.amount, side.amount * g, g
+       (transaction_id, account_id, amount, balance_after, account_version, posted_at)
+SELECT {_ID}, side.account, side.amount, side.amount * g, g, now()
   FROM generate_series(%(first)s, %(last)s) AS g
  CROSS JOIN (VALUES (%(account)s::bigint, 1), (%(other)s::bigint, -1)) AS side(account, amount)
 """  # noqa: S608 - a constant

@@ -17,6 +17,7 @@ from federation.coins.services.ledger import (
     post,
     reverse,
 )
+from federation.coins.services.partitions import coin_entry_partitions_maintain
 from federation.coins.services.programs import (
     Program,
     coins_earn_for_purchase,
@@ -42,6 +43,7 @@ __all__ = [
     "account_for",
     "action_of",
     "activity_touch",
+    "coin_entry_partitions_maintain",
     "coins_earn",
     "coins_earn_for_action",
     "coins_earn_for_purchase",

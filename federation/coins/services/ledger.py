@@ -152,6 +152,7 @@ def post(
                 amount=moved[account_id],
                 balance_after=balance_after,
                 account_version=version,
+                posted_at=posted.posted_at,
             )
             for account_id, (balance_after, version) in after.items()
         )

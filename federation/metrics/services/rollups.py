@@ -48,16 +48,19 @@ def _activity_rows(first: date, last: date) -> tuple[str, tuple[Any, ...]]:
     yen = Cast(
         KeyTextTransform("amount_yen", f"{tx}reason"), DecimalField(max_digits=14, decimal_places=2)
     )
+    # The entry's own posted_at (its transaction's), so PostgreSQL reads only the days'
+    # partitions of the entries.
     rows = (
         CoinEntry.objects.filter(
             **{f"{tx}kind__in": DOING, f"{tx}partner__isnull": False},
-            **{f"{tx}posted_at__gte": since, f"{tx}posted_at__lt": until},
+            posted_at__gte=since,
+            posted_at__lt=until,
             account__kind__in=PERSONAL,
         )
         .annotate(
             company=F(f"{tx}partner_id"),
             who=F("account__person_id"),
-            on=TruncDate(f"{tx}posted_at", tzinfo=timezone.get_current_timezone()),
+            on=TruncDate("posted_at", tzinfo=timezone.get_current_timezone()),
         )
         .values("company", "who", "on")
         .annotate(
