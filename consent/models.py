@@ -113,6 +113,10 @@ class ConsentEvent(models.Model):
 
     ``sequence`` numbers a member's events from 1; ``hash`` is SHA-256 over the canonical form
     of this event and ``previous_hash``, the hash of the member's event before it.
+
+    On PostgreSQL the table is range-partitioned by month of ``recorded_at`` (README,
+    "Partitioning"); its key is ``(id, recorded_at)``, so a row pointing to an event carries the
+    event's ``recorded_at`` too, and the database checks the pair.
     """
 
     class Action(models.TextChoices):
@@ -161,16 +165,18 @@ class ConsentEvent(models.Model):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=8, default="JP")
     previous_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Not declared unique, nor is (member, sequence): on PostgreSQL the table is partitioned by
+    # month of ``recorded_at`` and a unique key there would hold per month only. The appends are
+    # serialised by the member's row lock (``consent.services.records``), and the chain
+    # verification reports a duplicate of either over the whole table.
+    hash = models.CharField(_("hash"), max_length=64)
 
     class Meta:
         ordering = ["member", "sequence"]
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
+        indexes = [models.Index(fields=["member", "sequence"], name="consent_event_member_seq")]
         constraints = [
-            models.UniqueConstraint(
-                fields=["member", "sequence"], name="consent_event_member_sequence"
-            ),
             models.CheckConstraint(
                 condition=Q(action="withdrawn") | Q(notice__isnull=False),
                 name="consent_event_grant_names_notice",
@@ -204,9 +210,15 @@ class ConsentState(models.Model):
         related_name="+",
         verbose_name=_("privacy notice"),
     )
+    # The database's foreign key is (event_id, event_recorded_at) (migration 0009).
     event = models.OneToOneField(
-        ConsentEvent, on_delete=models.PROTECT, related_name="+", verbose_name=_("event")
+        ConsentEvent,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("event"),
+        db_constraint=False,
     )
+    event_recorded_at = models.DateTimeField(_("event recorded at"))
     changed_at = models.DateTimeField(_("changed at"))
 
     class Meta:
@@ -228,12 +240,15 @@ class WithdrawalNotice(models.Model):
     stopped using it. Sent as a ``consent.withdrawn`` webhook; re-sent while unacknowledged,
     and overdue once ``SANPO_WITHDRAWAL_ACK_HOURS`` have passed."""
 
+    # The database's foreign key is (event_id, event_recorded_at) (migration 0009).
     event = models.OneToOneField(
         ConsentEvent,
         on_delete=models.PROTECT,
         related_name="withdrawal_notice",
         verbose_name=_("withdrawal event"),
+        db_constraint=False,
     )
+    event_recorded_at = models.DateTimeField(_("event recorded at"))
     recipient = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("recipient")
     )
@@ -288,12 +303,17 @@ class ProvisionRecord(models.Model):
         Purpose, on_delete=models.PROTECT, related_name="+", verbose_name=_("purpose")
     )
     data_items = models.JSONField(_("data items"))
+    # The database's foreign key is (consent_event_id, consent_event_recorded_at), with the
+    # index on that pair (migration 0009).
     consent_event = models.ForeignKey(
         ConsentEvent,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("consent relied on"),
+        db_constraint=False,
+        db_index=False,
     )
+    consent_event_recorded_at = models.DateTimeField(_("consent recorded at"))
     recipient_obtained_from = models.CharField(
         _("recipient obtained it from"),
         max_length=300,

@@ -74,6 +74,7 @@ def provision_record(
         purpose_id=purpose_code,
         data_items=items,
         consent_event=state.event,
+        consent_event_recorded_at=state.event_recorded_at,
         recipient_obtained_from=(
             f"{provider.name_latin} ({provider.name_ja}), through Sanpo, under the member's "
             f"consent {state.event_id}"

@@ -117,6 +117,7 @@ def _append(
             "expires_at": expires_at,
             "notice": notice,
             "event": event,
+            "event_recorded_at": event.recorded_at,
             "changed_at": event.recorded_at,
         },
     )
@@ -241,6 +242,7 @@ def consent_withdraw(
         )
         notice = WithdrawalNotice.objects.create(
             event=event,
+            event_recorded_at=event.recorded_at,
             recipient=recipient,
             member_pseudonym=pseudonym_for(member.pk, recipient.pk),
             created_at=event.recorded_at,

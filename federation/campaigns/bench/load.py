@@ -55,7 +55,7 @@ FROM generate_series(1, %(count)s) AS n
 """
 _CHOOSE = """
 CREATE TEMP TABLE bench_consent AS
-SELECT gen_random_uuid() AS event_id, id AS member_id
+SELECT gen_random_uuid() AS event_id, id AS member_id, now() AS recorded_at
 FROM partners_memberaccount
 WHERE partner_id = %(partner)s AND hashtext(member_number) %% 5 <> 0
 """
@@ -64,14 +64,16 @@ INSERT INTO consent_consentevent (
     id, member_id, sequence, purpose_id, recipient_id, action, occurred_at,
     recorded_at, channel, captured_by, notice_id, jurisdiction, previous_hash, hash)
 SELECT event_id, member_id, 1, 'sampling_shipment', %(brand)s, 'granted',
-       now() - interval '1 hour', now(), 'paper', 'bench', %(notice)s, 'JP',
+       now() - interval '1 hour', recorded_at, 'paper', 'bench', %(notice)s, 'JP',
        repeat('0', 64), encode(sha256(event_id::text::bytea), 'hex')
 FROM bench_consent
 """
 _STATES = """
 INSERT INTO consent_consentstate (
-    member_id, purpose_id, recipient_id, granted, notice_id, event_id, changed_at)
-SELECT member_id, 'sampling_shipment', %(brand)s, true, %(notice)s, event_id, now()
+    member_id, purpose_id, recipient_id, granted, notice_id, event_id, event_recorded_at,
+    changed_at)
+SELECT member_id, 'sampling_shipment', %(brand)s, true, %(notice)s, event_id, recorded_at,
+       now()
 FROM bench_consent
 """
 # One answer per member drawn: a rating, a choice, one or two choices, a comment.

@@ -103,7 +103,7 @@ FROM generate_series(1, %(count)s) AS n
 # 80% of the partner's members consent to overlap matching with the other party.
 _CHOOSE_CONSENTING = """
 CREATE TEMP TABLE bench_consent AS
-SELECT gen_random_uuid() AS event_id, id AS member_id
+SELECT gen_random_uuid() AS event_id, id AS member_id, now() AS recorded_at
 FROM partners_memberaccount
 WHERE partner_id = %(partner)s AND hashtext(member_number) %% 5 <> 0
 """
@@ -114,7 +114,7 @@ INSERT INTO consent_consentevent (
     recorded_at, channel, captured_by, notice_id, jurisdiction, previous_hash,
     hash)
 SELECT event_id, member_id, 1, 'overlap_matching', %(other)s, 'granted',
-       now() - interval '1 hour', now(), 'paper', 'bench', %(notice)s, 'JP',
+       now() - interval '1 hour', recorded_at, 'paper', 'bench', %(notice)s, 'JP',
        repeat('0', 64), encode(sha256(event_id::text::bytea), 'hex')
 FROM bench_consent
 """
@@ -122,9 +122,9 @@ FROM bench_consent
 _INSERT_CONSENT_STATES = """
 INSERT INTO consent_consentstate (
     member_id, purpose_id, recipient_id, granted, notice_id, event_id,
-    changed_at)
+    event_recorded_at, changed_at)
 SELECT member_id, 'overlap_matching', %(other)s, true, %(notice)s, event_id,
-       now()
+       recorded_at, now()
 FROM bench_consent
 """
 
