@@ -61,6 +61,7 @@ QUEUES: dict[str, tuple[str, ...]] = {
         "consent.tasks.maintain_provision_record_partitions",
         "partners.tasks.retain_webhook_deliveries",
         "federation.tasks.maintain_coin_entry_partitions",
+        "consent.tasks.maintain_consent_event_partitions",
         "federation.tasks.purge_referral_clicks",
         "federation.tasks.maintain_referral_click_partitions",
         "federation.tasks.expire_agreements",
@@ -102,6 +103,10 @@ app.conf.beat_schedule = {
     # The coin entries' monthly partitions (README, "Partitioning"), months ahead.
     "federation-maintain-coin-entry-partitions": _at(
         "federation.tasks.maintain_coin_entry_partitions", minute=25, hour=4
+    ),
+    # The consent events' monthly partitions, months ahead; none is ever dropped.
+    "consent-maintain-consent-event-partitions": _at(
+        "consent.tasks.maintain_consent_event_partitions", minute=29, hour=4
     ),
     "consent-verify-chains": _at("consent.tasks.verify_consent_chains", minute=31, hour=2),
     # 00:05 in Japan; beat counts in UTC.

@@ -15,6 +15,7 @@ from consent.services.provisions import (
 )
 from consent.services.records import (
     GENESIS_HASH,
+    consent_event_partitions_maintain,
     consent_grant,
     consent_withdraw,
     consents_withdraw_all,
@@ -26,6 +27,7 @@ from consent.services.verification import (
     chain_problem_text,
     chain_verify,
     chains_verify_all,
+    duplicate_event_hashes,
 )
 from consent.services.withdrawals import (
     erasure_notify_recipients,
@@ -42,11 +44,13 @@ __all__ = [
     "chain_problem_text",
     "chain_verify",
     "chains_verify_all",
+    "consent_event_partitions_maintain",
     "consent_grant",
     "consent_withdraw",
     "consents_withdraw_all",
     "data_request_export",
     "data_request_submit",
+    "duplicate_event_hashes",
     "erasure_notify_recipients",
     "event_hash",
     "identity_verify",

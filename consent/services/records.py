@@ -5,10 +5,10 @@ withdrawal is in force for every check the moment it commits."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,10 +24,12 @@ from consent.models import (
 from consent.selectors.notices import current_conditions
 from consent.services.common import invalid as _invalid
 from consent.services.common import sha256_canonical as _sha256
+from consent.services.provisions import PARTITION_MONTHS_AHEAD
 from consent.services.withdrawals import withdrawal_send
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import MemberAccount, Partner
+from partners.partitions import month_partitions_create
 from partners.pii import pseudonym_for
 
 GENESIS_HASH = "0" * 64
@@ -276,3 +278,17 @@ def consents_withdraw_all(
         )
         for state in states
     ]
+
+
+def consent_event_partitions_maintain(*, today: date | None = None) -> list[str]:
+    """Create this month's partition of the consent events and the next
+    PARTITION_MONTHS_AHEAD months' if missing (the daily task); returns their names. No month
+    is ever dropped: consent records are kept for good. Nothing on SQLite (no partitions)."""
+    if connection.vendor != "postgresql":
+        return []
+    return month_partitions_create(
+        table=ConsentEvent._meta.db_table,
+        column="recorded_at",
+        months_ahead=PARTITION_MONTHS_AHEAD,
+        today=today or timezone.now().date(),
+    )

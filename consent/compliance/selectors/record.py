@@ -29,14 +29,21 @@ from partners.db import replica_alias
 from partners.models import MemberAccount, Partner
 
 
-def consent_timeline(*, member: MemberAccount) -> QuerySet[ConsentEvent]:
-    """Every grant and withdrawal of ``member``, for every recipient, in chain order."""
-    return (
-        ConsentEvent.objects.using(replica_alias())
-        .filter(member=member)
-        .select_related("purpose", "recipient", "notice")
-        .order_by("sequence")
-    )
+def consent_timeline(
+    *,
+    member: MemberAccount,
+    recorded_from: datetime | None = None,
+    recorded_before: datetime | None = None,
+) -> QuerySet[ConsentEvent]:
+    """Every grant and withdrawal of ``member``, for every recipient, in chain order; only
+    those recorded in ``[recorded_from, recorded_before)`` when given. On PostgreSQL a period
+    reads only the monthly partitions it spans."""
+    events = ConsentEvent.objects.using(replica_alias()).filter(member=member)
+    if recorded_from is not None:
+        events = events.filter(recorded_at__gte=recorded_from)
+    if recorded_before is not None:
+        events = events.filter(recorded_at__lt=recorded_before)
+    return events.select_related("purpose", "recipient", "notice").order_by("sequence")
 
 
 # The statuses a reviewer reads, each from the one rule (``consent.rule``): consented is held

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 
 from django import forms
 from django.db import transaction
@@ -12,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, St
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -35,6 +37,31 @@ MASK = _("●●●● (hidden)")
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Member number, e-mail or phone"), max_length=254, required=False)
     by = forms.ChoiceField(label=_("Search by"), choices=SearchBy.CHOICES, required=False)
+
+
+class TimelinePeriodForm(forms.Form):
+    """The days (in the reader's time zone) whose recorded events the timeline shows."""
+
+    events_from = forms.DateField(
+        label=_("Recorded from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    events_to = forms.DateField(
+        label=_("Recorded until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def period(self) -> tuple[datetime | None, datetime | None]:
+        """``[start of the first day, start of the day after the last)``; an invalid form
+        means no period."""
+        if not self.is_valid():
+            return None, None
+        first, last = self.cleaned_data["events_from"], self.cleaned_data["events_to"]
+        start = timezone.make_aware(datetime.combine(first, time.min)) if first else None
+        end = (
+            timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min))
+            if last
+            else None
+        )
+        return start, end
 
 
 def search_page(
@@ -116,6 +143,8 @@ def _member_page(
 ) -> HttpResponse:
     now = timezone.now()
     path = reverse("compliance:member", args=[member.pk])
+    period = TimelinePeriodForm(request.GET)
+    recorded_from, recorded_before = period.period()
     personal_rows = [
         (capfirst(data_item_name(name)), personal.get(name) if personal is not None else MASK)
         for name in pii.PERSONAL_FIELDS
@@ -129,10 +158,14 @@ def _member_page(
         "revealed": personal is not None,
         "personal_rows": personal_rows,
         "form": form,
+        "period_form": period,
+        "period_query": _period_query(request) if period.is_valid() else "",
         "linked": list(selectors.member_linked_accounts(member=member)),
         "timeline": paginate(
             request,
-            selectors.consent_timeline(member=member),
+            selectors.consent_timeline(
+                member=member, recorded_from=recorded_from, recorded_before=recorded_before
+            ),
             param="events",
             path=path,
             anchor="timeline",
@@ -160,11 +193,22 @@ def _member_page(
     return render(request, "compliance/member.html", context, status=status)
 
 
-def _member_export(member: MemberAccount, name: str) -> StreamingHttpResponse:
+def _period_query(request: HttpRequest) -> str:
+    """The timeline's period as a query string, for its CSV download."""
+    given = {
+        name: request.GET[name] for name in TimelinePeriodForm.base_fields if request.GET.get(name)
+    }
+    return urlencode(given)
+
+
+def _member_export(request: HttpRequest, member: MemberAccount, name: str) -> StreamingHttpResponse:
     now = timezone.now()
     label = f"{member.partner.slug}-{member.member_number}"
     if name == "timeline":
-        events = selectors.consent_timeline(member=member)
+        recorded_from, recorded_before = TimelinePeriodForm(request.GET).period()
+        events = selectors.consent_timeline(
+            member=member, recorded_from=recorded_from, recorded_before=recorded_before
+        )
         return export.csv_response(export.TIMELINE, events.iterator(), label=label)
     if name == "states":
         states = selectors.consent_states(member=member, now=now)
@@ -189,7 +233,7 @@ def member_detail(
     if list_name is None and request.GET.get("format") == "csv":
         list_name = request.GET.get("list", "")
     if list_name is not None:
-        return _member_export(member, list_name)
+        return _member_export(request, member, list_name)
     return _member_page(request, member, form=RevealForm())
 
 
