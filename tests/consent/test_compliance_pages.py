@@ -26,6 +26,7 @@ from consent.compliance.access import LOGIN_LOCKOUT_SECONDS, LOGIN_WINDOW_SECOND
 from consent.compliance.export import cell
 from consent.models import (
     ConsentEvent,
+    ConsentState,
     DataSubjectRequest,
     PrivacyNotice,
     WithdrawalNotice,
@@ -774,6 +775,33 @@ def test_the_timeline_pages_through_long_histories(world: World, reviewer: Clien
     ]
     exported = _csv(reviewer.get(_member_url(world.jiro, "timeline.csv")))
     assert [row["sequence"] for row in exported] == [str(n) for n in range(1, 60)]
+
+
+def test_the_timeline_and_its_csv_keep_to_a_period_of_recorded_days(
+    world: World, reviewer: Client
+) -> None:
+    world.grant(world.jiro, world.brand, "profile_sharing", days=0.0001)
+    first = ConsentEvent.objects.get(member=world.jiro, sequence=1)
+    earlier = first.recorded_at - timedelta(days=40)
+    # As if recorded then: the event and every row naming it (the database checks the pair).
+    ConsentEvent.objects.filter(pk=first.pk).update(recorded_at=earlier)
+    ConsentState.objects.filter(event=first).update(event_recorded_at=earlier)
+    today = timezone.localdate()
+    period = {
+        "events_from": (today - timedelta(days=45)).isoformat(),
+        "events_to": (today - timedelta(days=30)).isoformat(),
+    }
+
+    shown = _text(reviewer.get(_member_url(world.jiro), period))
+    everything = _text(reviewer.get(_member_url(world.jiro)))
+    exported = _csv(reviewer.get(_member_url(world.jiro, "timeline.csv"), period))
+
+    sequence = r'<td data-label="#" class="num">(\d+)</td>'
+    assert re.findall(sequence, shown) == ["1"]
+    assert re.findall(sequence, everything) == ["1", "2"]
+    assert [row["sequence"] for row in exported] == ["1"]
+    csv_link = _member_url(world.jiro, "timeline.csv")
+    assert f"{csv_link}?events_from={period['events_from']}&amp;events_to=" in shown
 
 
 def test_a_missing_member_or_list_is_a_404(world: World, reviewer: Client) -> None:
