@@ -82,7 +82,9 @@ def _append(
     expires_at: datetime | None = None,
     jurisdiction: str = "JP",
 ) -> ConsentEvent:
-    # The member's row is the chain's lock: one writer at a time extends it.
+    # The member's row is the chain's lock: one writer at a time extends it. This is what keeps
+    # (member, sequence) unique now that the partitioned table cannot declare it
+    # (tests/consent/test_event_partitions.py; the chain verification checks it too).
     MemberAccount.objects.select_for_update().filter(pk=member.pk).values_list("pk").get()
     last = (
         ConsentEvent.objects.filter(member=member)
