@@ -14,11 +14,19 @@ from django.utils import timezone
 
 from consent.models import ConsentEvent, ConsentState, PrivacyNotice
 from consent.selectors import consent_check, consent_check_many, consented_member_ids
-from consent.services import chain_verify, consent_grant, consent_withdraw, notice_publish
+from consent.services import (
+    chain_verify,
+    chains_verify_all,
+    consent_grant,
+    consent_withdraw,
+    notice_publish,
+    verification,
+)
 from partners.actors import Actor
 from partners.errors import ApplicationError, ErrorCode
 from partners.models import AuditEvent, MemberAccount, Partner
 from partners.services import member_create, member_deactivate, member_erase, partner_suspend
+from tests.factories import make_member
 
 pytestmark = pytest.mark.django_db
 
@@ -270,6 +278,25 @@ def test_the_chain_detects_an_edited_or_deleted_event(
     with pytest.raises(CommandError, match="1 broken"):
         call_command("verify_consent_chains", stdout=out)
     assert "K-1" in out.getvalue()
+
+
+def test_the_nightly_run_reads_every_chain_and_keeps_the_first_breaks_by_member_number(
+    host: Partner, partner: Partner, notice: PrivacyNotice, monkeypatch: Any
+) -> None:
+    members = [make_member(host, number) for number in ("K-3", "K-1", "K-4", "K-2")]
+    for member in members:
+        _grant(member, partner, notice)
+        _grant(member, partner, notice)
+    intact = members[3]  # K-2
+    broken = ConsentEvent.objects.filter(sequence=2).exclude(member=intact)
+    broken.update(captured_by="someone else")
+    monkeypatch.setattr(verification, "MAX_RECORDED_BREAKS", 2)
+
+    run = chains_verify_all()
+
+    assert (run.chains_checked, run.events_checked) == (4, 8)
+    assert [(b["member_number"], b["sequence"]) for b in run.breaks] == [("K-1", 2), ("K-3", 2)]
+    assert {b["problem"] for b in run.breaks} == {"was changed after it was written"}
 
 
 def test_a_withdrawal_dated_before_its_grant_is_refused(
