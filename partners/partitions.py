@@ -6,25 +6,57 @@ UTC, named ``<table>_pYYYY_MM`` and holding ``[first of the month, first of the 
 ahead of time and take whole months away once they are past their retention; only partitions
 named that way are touched. They are idempotent, so a daily task can call them again and again.
 
-Each partition change runs in its own short transaction with a lock timeout: a change waiting
-behind a long read must not hold up every write queued behind it; it fails instead, and the next
-day's run tries again (there are months of margin).
+Each partition change runs in its own short transaction with a lock timeout shorter than
+PostgreSQL's ``deadlock_timeout`` (1 s by default). A change locks the parent, then (creating a
+partition copies the parent's foreign keys) the tables those keys name; a writer that has
+written one of those and then writes the parent waits on the change while the change waits on
+it. With the shorter timeout the change always gives up first, never the writer, and is tried
+again a moment later (``with_lock_retries``); a change still refused after that fails, and the
+next day's run tries again (there are months of margin). A change waiting behind a long read
+likewise holds up the writes queued behind it for no longer than the timeout.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
-from django.db import connection, transaction
-from psycopg import sql
+from django.db import OperationalError, connection, transaction
+from django.db.backends.utils import CursorWrapper
+from psycopg import errors, sql
 
 logger = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = "5s"
+LOCK_TIMEOUT = "400ms"  # below deadlock_timeout: see the module's docstring
+LOCK_ATTEMPTS = 10
+LOCK_PAUSE = 1.0  # seconds between two attempts
+
+T = TypeVar("T")
+
+
+def with_lock_retries(change: Callable[[], T]) -> T:
+    """Run ``change`` (one transaction that sets ``lock_timeout`` to LOCK_TIMEOUT) again
+    while it gives up waiting for a lock, up to LOCK_ATTEMPTS times. Inside a transaction
+    already, once only: the outermost transaction must be the one tried again, as the locks
+    it holds are part of the wait."""
+    attempts = 1 if connection.in_atomic_block else LOCK_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            return change()
+        except OperationalError as exc:
+            if attempt == attempts or not isinstance(exc.__cause__, errors.LockNotAvailable):
+                raise
+            logger.warning(
+                "partition change gave way to a writer (attempt %d of %d)", attempt, attempts
+            )
+            time.sleep(LOCK_PAUSE)
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -63,20 +95,39 @@ def month_partitions(table: str) -> list[MonthPartition]:
 
 
 def month_partitions_create(
-    *, table: str, column: str, months_ahead: int, today: date
+    *, table: str, column: str, months_ahead: int, today: date, move_referenced: bool = False
 ) -> list[str]:
     """Make sure ``table`` has a partition for the month of ``today`` and each of the
     ``months_ahead`` months after it. Rows of such a month already in the DEFAULT partition
-    are moved into the new one. Returns the names of the partitions created."""
+    are moved into the new one; but where rows of other tables point to them by a foreign key,
+    the move would break the key (it is checked against the default partition alone), so such
+    a month is left to the default, its rows read and kept as before, and logged as an error,
+    unless the caller has set the referencing rows aside (``move_referenced``). Returns the
+    names of the partitions created."""
     existing = {partition.start for partition in month_partitions(table)}
     created = []
     month = today.replace(day=1)
     for _ in range(months_ahead + 1):
         if month not in existing:
-            moved = _create(table=table, column=column, month=month)
+            moved = with_lock_retries(
+                partial(
+                    _create,
+                    table=table,
+                    column=column,
+                    month=month,
+                    move_referenced=move_referenced,
+                )
+            )
             name = month_partition_name(table, month)
-            logger.info("partition created: %s (%d rows moved from the default)", name, moved)
-            created.append(name)
+            if moved is None:
+                logger.error(
+                    "partition not created: %s; rows of its month are in the default partition "
+                    "and other tables point to them (they stay there, read and kept as before)",
+                    name,
+                )
+            else:
+                logger.info("partition created: %s (%d rows moved from the default)", name, moved)
+                created.append(name)
         month = next_month(month)
     return created
 
@@ -91,22 +142,65 @@ def month_partitions_detach(
     for partition in month_partitions(table):
         if partition.end > before or (keep is not None and keep(partition.name)):
             continue
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
-                    sql.Identifier(table), sql.Identifier(partition.name)
-                )
-            )
-            if drop:
-                cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(partition.name)))
+        with_lock_retries(partial(_detach, table, partition.name, drop=drop))
         logger.info("partition %s: %s", "dropped" if drop else "detached", partition.name)
         taken.append(partition.name)
     return taken
 
 
-def _create(*, table: str, column: str, month: date) -> int:
-    """Create the partition of ``month``; returns how many rows came over from the default."""
+def _detach(table: str, name: str, *, drop: bool) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        cursor.execute(
+            sql.SQL("ALTER TABLE {} DETACH PARTITION {}").format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
+        )
+        if drop:
+            cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(name)))
+
+
+def _referenced_in_default(cursor: CursorWrapper, table: str, column: str, month: date) -> bool:
+    """Whether a row of another table points, by a foreign key, to a row of the month in the
+    default partition of ``table``."""
+    cursor.execute(
+        """
+        SELECT c.conrelid::regclass::text,
+          array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i),
+          array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY AS k(n, i)
+                JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)
+        FROM pg_constraint c
+        WHERE c.confrelid = %s::regclass AND c.contype = 'f' AND c.conparentid = 0
+          AND c.conrelid <> c.confrelid
+        """,
+        [table],
+    )
+    in_month = sql.SQL("d.{} >= {} AND d.{} < {}").format(
+        sql.Identifier(column),
+        sql.Literal(f"{month.isoformat()} 00:00+00"),
+        sql.Identifier(column),
+        sql.Literal(f"{next_month(month).isoformat()} 00:00+00"),
+    )
+    default = sql.Identifier(f"{table}_default")
+    for referencing, columns, targets in cursor.fetchall():
+        pairs = sql.SQL(" AND ").join(
+            sql.SQL("r.{} = d.{}").format(sql.Identifier(column), sql.Identifier(target))
+            for column, target in zip(columns, targets, strict=True)
+        )
+        cursor.execute(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {} r JOIN {} d ON {} WHERE {})").format(
+                sql.SQL(referencing), default, pairs, in_month
+            )
+        )
+        if cursor.fetchone()[0]:
+            return True
+    return False
+
+
+def _create(*, table: str, column: str, month: date, move_referenced: bool) -> int | None:
+    """Create the partition of ``month``; returns how many rows came over from the default,
+    or None when it left the month alone (rows there that other tables point to)."""
     parent, part = sql.Identifier(table), sql.Identifier(month_partition_name(table, month))
     default = sql.Identifier(f"{table}_default")
     bounds = sql.SQL("FOR VALUES FROM ({}) TO ({})").format(
@@ -121,8 +215,10 @@ def _create(*, table: str, column: str, month: date) -> int:
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        # The parent first, then the default, the order inserts take them in: no deadlock
-        # with a writer, and no row can reach the default between the check and the move.
+        # The parent first, then the default, the order inserts take them in, so no row can
+        # reach the default between the check and the move. Creating the partition then locks
+        # the tables the parent's foreign keys name, which a writer may hold while it waits
+        # for the parent: the lock timeout makes this change give way (module docstring).
         cursor.execute(sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(parent))
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{table}_default"])
         has_default = cursor.fetchone()[0]
@@ -130,6 +226,8 @@ def _create(*, table: str, column: str, month: date) -> int:
         if has_default:
             cursor.execute(sql.SQL("SELECT count(*) FROM {} WHERE {}").format(default, in_month))
             moved = cursor.fetchone()[0]
+        if moved and not move_referenced and _referenced_in_default(cursor, table, column, month):
+            return None
         if not moved:
             cursor.execute(
                 sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF {} {}").format(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import NamedTuple
 from uuid import UUID
 
@@ -29,11 +30,13 @@ from partners.models import WebhookAttempt, WebhookDelivery
 from partners.partition_migrations import is_partitioned
 from partners.partitions import (
     LOCK_TIMEOUT,
+    MonthPartition,
     month_partition_name,
     month_partitions,
     month_partitions_create,
     month_partitions_detach,
     next_month,
+    with_lock_retries,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,6 +96,10 @@ def _create_month(month: date) -> list[str]:
     existing = {p.name for t in (DELIVERIES, ATTEMPTS) for p in month_partitions(t)}
     if set(names) <= existing:
         return []
+    return with_lock_retries(partial(_create_month_locked, month))
+
+
+def _create_month_locked(month: date) -> list[str]:
     start, end = (f"{m.isoformat()} 00:00+00" for m in (month, next_month(month)))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
@@ -106,7 +113,11 @@ def _create_month(month: date) -> list[str]:
             [start, end],
         )
         created = month_partitions_create(
-            table=DELIVERIES, column="created_at", months_ahead=0, today=month
+            table=DELIVERIES,
+            column="created_at",
+            months_ahead=0,
+            today=month,
+            move_referenced=True,  # their attempts are held aside
         )
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the moved deliveries' key, now
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
@@ -126,15 +137,18 @@ def _drop_expired_months(*, before: date) -> list[str]:
     for month in month_partitions(DELIVERIES):
         if month.end > before or _holds_pending(month.name):
             continue
-        attempts = month_partition_name(ATTEMPTS, month.start)
-        with transaction.atomic():
-            for table, name in ((ATTEMPTS, attempts), (DELIVERIES, month.name)):
-                dropped += month_partitions_detach(
-                    table=table,
-                    before=month.end,
-                    drop=True,
-                    keep=_all_but(name),
-                )
+        dropped += with_lock_retries(partial(_drop_month, month))
+    return dropped
+
+
+def _drop_month(month: MonthPartition) -> list[str]:
+    attempts = month_partition_name(ATTEMPTS, month.start)
+    dropped: list[str] = []
+    with transaction.atomic():
+        for table, name in ((ATTEMPTS, attempts), (DELIVERIES, month.name)):
+            dropped += month_partitions_detach(
+                table=table, before=month.end, drop=True, keep=_all_but(name)
+            )
     return dropped
 
 

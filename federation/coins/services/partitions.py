@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from django.db import connection, transaction
 from django.utils import timezone
 from psycopg import sql
 
 from federation.coins.models import CoinEntry
-from partners.partitions import LOCK_TIMEOUT, month_partitions, next_month
+from partners.partitions import LOCK_TIMEOUT, month_partitions, next_month, with_lock_retries
 from partners.partitions import month_partitions_create as create
 
 # How many months past this one always have their partition.
@@ -33,6 +34,10 @@ def coin_entry_partitions_maintain(*, today: date | None = None) -> list[str]:
         month = next_month(month)
     if not missing:
         return []
+    return with_lock_retries(partial(_create_months, table, day))
+
+
+def _create_months(table: str, day: date) -> list[str]:
     parent, default = sql.Identifier(table), sql.Identifier(f"{table}_default")
     trigger = sql.Identifier(APPEND_ONLY)
     with transaction.atomic(), connection.cursor() as cursor:
