@@ -15,6 +15,11 @@ the table would be dropped with the old table, so that fails too: the referencin
 must first lose its constraint (``db_constraint=False``), and the migration adds a composite
 one on ``(<fk>, <copied column>)`` afterwards (``add_composite_foreign_key``).
 
+What ``LIKE`` and the dropped old table do not carry over, the caller makes again: triggers
+(``federation.0018`` remakes the ledger's), grants, comments, row-level security policies,
+storage parameters and views on the table; none of the tables partitioned so far has any but
+the ledger's triggers.
+
 This module is frozen: migrations written against it must keep doing what they did, so change
 it only by adding a new function.
 """
