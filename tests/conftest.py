@@ -22,7 +22,7 @@ from rest_framework.test import APIClient
 
 from partners.models import ApiScope, Partner, StaffRole
 from tests.factories import issue_key, make_partner, make_staff
-from tests.log_scan import SCAN, findings
+from tests.log_scan import SCAN, fail_on_leaks
 from tests.xdist_workers import (
     TooManyWorkersError,
     check_redis_databases_for,
@@ -55,11 +55,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     if call.when != "teardown":
         return
-    leaks = findings(SCAN.take())
-    report = outcome.get_result()  # type: ignore[attr-defined]
-    if leaks and report.passed:
-        report.outcome = "failed"
-        report.longrepr = "Log records name personal data:\n" + "\n".join(leaks[:20])
+    fail_on_leaks(outcome.get_result(), SCAN.take())  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

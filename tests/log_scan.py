@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from functools import cache
 
+import pytest
+
 from partners.synthetic.names import people_tables
 from tests.log_capture import record_text
 
@@ -64,6 +66,14 @@ def findings(records: list[logging.LogRecord]) -> list[str]:
         if named:
             lines.append(f"{record.name} {record.levelname} names {named[:3]}: {text[:300]!r}")
     return lines
+
+
+def fail_on_leaks(report: pytest.TestReport, records: list[logging.LogRecord]) -> None:
+    """Turn a passed teardown ``report`` into a failure when ``records`` name personal data."""
+    leaks = findings(records)
+    if leaks and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "Log records name personal data:\n" + "\n".join(leaks[:20])
 
 
 class SuiteLogScan:

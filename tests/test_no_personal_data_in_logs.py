@@ -197,3 +197,24 @@ def test_the_load_run_s_log_files_are_scanned_line_by_line(tmp_path: Any) -> Non
     assert scan_files([str(clean)]) == []
     (finding,) = scan_files([str(clean), str(leaky)])
     assert finding.startswith(f"{leaky}:2: names ['ichiro@example.jp', '鈴木 一郎']")
+
+
+def test_a_test_whose_logs_name_a_person_fails_at_its_teardown() -> None:
+    import logging
+
+    from tests.log_scan import fail_on_leaks
+
+    def teardown_report() -> pytest.TestReport:
+        return pytest.TestReport("t.py::t", ("t.py", 1, "t"), {}, "passed", None, "teardown")
+
+    def record(msg: str, arg: object) -> logging.LogRecord:
+        # Made directly, not through the record factory: the suite scan would keep it too.
+        return logging.LogRecord("partners.tasks", logging.INFO, "t.py", 1, msg, (arg,), None)
+
+    clean, leaky = record("delivery %s", 5), record("member %s", "佐藤 花子")
+    kept, failed = teardown_report(), teardown_report()
+    fail_on_leaks(kept, [clean])
+    fail_on_leaks(failed, [clean, leaky])
+    assert kept.passed
+    assert failed.failed
+    assert "names ['佐藤 花子']" in str(failed.longrepr)
