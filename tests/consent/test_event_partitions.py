@@ -6,7 +6,7 @@ table no longer declares is kept by the member's lock and checked by the chain v
 
 import threading
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 from io import StringIO
 from typing import Any
 
@@ -30,6 +30,14 @@ from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.partitions import month_partitions_create, next_month
 from tests.factories import grant_consent, make_member, make_notice
+from tests.partitions import (
+    check_deferred_now,
+    month_of,
+    month_start,
+    partition_name,
+    partition_of,
+    partitions,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 TABLE = "consent_consentevent"
@@ -48,37 +56,6 @@ def hanako(host: Partner, partner: Partner) -> MemberAccount:
     return make_member(host, "K-5")
 
 
-def _month(day: date, ahead: int = 0) -> date:
-    month = day.replace(day=1)
-    for _ in range(ahead):
-        month = next_month(month)
-    return month
-
-
-def _start(month: date) -> datetime:
-    return datetime.combine(month, datetime.min.time(), UTC)
-
-
-def _name(month: date) -> str:
-    return f"{TABLE}_p{month:%Y_%m}"
-
-
-def _partition_of(event: ConsentEvent) -> str:
-    with connection.cursor() as cursor:
-        query = f"SELECT tableoid::regclass::text FROM {TABLE} WHERE id = %s"  # noqa: S608
-        cursor.execute(query, [event.pk])
-        return str(cursor.fetchone()[0])
-
-
-def _partitions() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-            [TABLE],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
 def _foreign_keys_into_events() -> set[tuple[str, tuple[str, ...]]]:
     """(referencing table, its columns) of every foreign key into the events' parent table."""
     with connection.cursor() as cursor:
@@ -90,11 +67,6 @@ def _foreign_keys_into_events() -> set[tuple[str, tuple[str, ...]]]:
             [TABLE],
         )
         return {(table, tuple(columns)) for table, columns in cursor.fetchall()}
-
-
-def _check_constraints_now() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def _plant(event: ConsentEvent, **changes: Any) -> ConsentEvent:
@@ -124,8 +96,10 @@ def test_after_migrate_events_are_partitioned_and_referenced_by_pairs() -> None:
     assert key == "RANGE (recorded_at)"
     assert primary_key == ["id", "recorded_at"]
     this_month = timezone.now().date()
-    expected = {_name(_month(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)}
-    assert expected | {f"{TABLE}_default"} <= _partitions()
+    expected = {
+        partition_name(TABLE, month_of(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)
+    }
+    assert expected | {f"{TABLE}_default"} <= partitions(TABLE)
     assert _foreign_keys_into_events() == {
         ("consent_consentstate", ("event_id", "event_recorded_at")),
         ("consent_withdrawalnotice", ("event_id", "event_recorded_at")),
@@ -152,9 +126,11 @@ def test_the_services_fill_the_events_recorded_at_wherever_an_event_is_named(
         occurred_at=timezone.now(),
         actor=Actor.system(),
     )
-    _check_constraints_now()
+    check_deferred_now()
 
-    assert _partition_of(grant) == _name(grant.recorded_at.astimezone(UTC).date())
+    assert partition_of(TABLE, grant.pk) == partition_name(
+        TABLE, grant.recorded_at.astimezone(UTC).date()
+    )
     assert ProvisionRecord.objects.get(pk=record.pk).consent_event_recorded_at == grant.recorded_at
     notice = WithdrawalNotice.objects.get(event=withdrawal)
     assert notice.event_recorded_at == withdrawal.recorded_at
@@ -171,42 +147,48 @@ def test_the_database_refuses_a_reference_whose_time_is_not_the_events(
     )
 
     with pytest.raises(IntegrityError, match="consent_consentstate_event_fk"):
-        _check_constraints_now()
+        check_deferred_now()
 
 
 def test_the_daily_task_makes_months_ahead_once_and_never_drops_one(
     hanako: MemberAccount, partner: Partner
 ) -> None:
     (old,) = grant_consent(hanako, partner, "cross_enrollment")
-    long_ago = _month(timezone.now().date() - timedelta(days=4000))
+    long_ago = month_of(timezone.now().date() - timedelta(days=4000))
     month_partitions_create(table=TABLE, column="recorded_at", months_ahead=0, today=long_ago)
     later = timezone.now().date() + timedelta(days=400)
 
     first = consent_event_partitions_maintain(today=later)
     again = consent_event_partitions_maintain(today=later)
 
-    wanted = [_name(_month(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
+    wanted = [partition_name(TABLE, month_of(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
     assert first == wanted
     assert again == []
-    assert {*wanted, _name(long_ago)} <= _partitions()  # eleven years old, and still there
+    assert {*wanted, partition_name(TABLE, long_ago)} <= partitions(
+        TABLE
+    )  # eleven years old, and still there
     assert ConsentEvent.objects.filter(pk=old.pk).exists()
 
 
 def test_a_timeline_period_reads_only_the_partitions_of_its_months(
     hanako: MemberAccount,
 ) -> None:
-    month = _month(timezone.now().date())
+    month = month_of(timezone.now().date())
     period = consent_timeline(
-        member=hanako, recorded_from=_start(month), recorded_before=_start(next_month(month))
+        member=hanako,
+        recorded_from=month_start(month),
+        recorded_before=month_start(next_month(month)),
     )
 
     plan = period.explain()
     everything = consent_timeline(member=hanako).explain()
 
-    assert _name(month) in plan
+    assert partition_name(TABLE, month) in plan
     assert f"{TABLE}_default" not in plan
-    assert _name(next_month(month)) not in plan
-    assert _name(next_month(month)) in everything  # the same query without a period reads all
+    assert partition_name(TABLE, next_month(month)) not in plan
+    assert (
+        partition_name(TABLE, next_month(month)) in everything
+    )  # the same query without a period reads all
 
 
 def test_the_timeline_period_keeps_only_the_events_recorded_in_it(
@@ -227,11 +209,11 @@ def test_the_verification_reports_a_members_sequence_used_twice_across_partition
 ) -> None:
     grant_consent(hanako, partner, *PURPOSES)
     second = ConsentEvent.objects.get(member=hanako, sequence=2)
-    two_months_ago = _month(timezone.now().date() - timedelta(days=62))
+    two_months_ago = month_of(timezone.now().date() - timedelta(days=62))
     month_partitions_create(table=TABLE, column="recorded_at", months_ahead=0, today=two_months_ago)
     # Without a unique key over the whole table, the database takes it.
-    planted = _plant(second, recorded_at=_start(two_months_ago) + timedelta(days=3))
-    assert _partition_of(planted) != _partition_of(second)
+    planted = _plant(second, recorded_at=month_start(two_months_ago) + timedelta(days=3))
+    assert partition_of(TABLE, planted.pk) != partition_of(TABLE, second.pk)
 
     out = StringIO()
     with pytest.raises(CommandError, match="1 broken"):
@@ -326,7 +308,7 @@ def test_the_migration_keeps_the_events_and_the_references_both_ways(
     executor = MigrationExecutor(connection)
     executor.migrate([("consent", "0008_partition_provision_records")])
     try:
-        assert not _partitions()
+        assert not partitions(TABLE)
         assert _foreign_keys_into_events() == {
             ("consent_consentstate", ("event_id",)),
             ("consent_provisionrecord", ("consent_event_id",)),
@@ -340,7 +322,9 @@ def test_the_migration_keeps_the_events_and_the_references_both_ways(
         call_command("migrate", verbosity=0)
 
     moved = ConsentEvent.objects.get(pk=grant.pk)
-    assert _partition_of(moved) == _name(moved.recorded_at.astimezone(UTC).date())
+    assert partition_of(TABLE, moved.pk) == partition_name(
+        TABLE, moved.recorded_at.astimezone(UTC).date()
+    )
     assert moved.recorded_at < grant.recorded_at - timedelta(days=91)
     state = ConsentState.objects.get(event=grant)
     assert state.event_recorded_at == moved.recorded_at  # filled again from the event

@@ -3,7 +3,7 @@
 ahead of time and drops months past their retention, and a query on a period reads only the
 partitions of that period."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.partitions import month_partitions_create, next_month
 from tests.factories import grant_consent, make_member, make_notice
+from tests.partitions import month_of, partition_name, partition_of, partitions
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 TABLE = "consent_provisionrecord"
@@ -53,33 +54,6 @@ def _move(record: ProvisionRecord, provided_at: datetime, **fields: Any) -> None
     ProvisionRecord.objects.filter(pk=record.pk).update(provided_at=provided_at, **fields)
 
 
-def _partition_of(record: ProvisionRecord) -> str:
-    with connection.cursor() as cursor:
-        query = f"SELECT tableoid::regclass::text FROM {TABLE} WHERE id = %s"  # noqa: S608
-        cursor.execute(query, [record.pk])
-        return str(cursor.fetchone()[0])
-
-
-def _partitions() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-            [TABLE],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _month(day: date, ahead: int = 0) -> date:
-    month = day.replace(day=1)
-    for _ in range(ahead):
-        month = next_month(month)
-    return month
-
-
-def _name(month: date) -> str:
-    return f"{TABLE}_p{month:%Y_%m}"
-
-
 def test_after_migrate_the_table_is_partitioned_with_months_ahead_and_a_default() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -94,8 +68,10 @@ def test_after_migrate_the_table_is_partitioned_with_months_ahead_and_a_default(
     assert key == "RANGE (provided_at)"
     assert primary_key == ["id", "provided_at"]
     this_month = timezone.now().date()
-    expected = {_name(_month(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)}
-    assert expected | {f"{TABLE}_default"} <= _partitions()
+    expected = {
+        partition_name(TABLE, month_of(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)
+    }
+    assert expected | {f"{TABLE}_default"} <= partitions(TABLE)
 
 
 def test_a_provision_lands_in_its_months_partition_and_an_unplanned_month_in_the_default(
@@ -104,8 +80,8 @@ def test_a_provision_lands_in_its_months_partition_and_an_unplanned_month_in_the
     now, far = _provide(hanako, partner), _provide(hanako, partner)
     _move(far, datetime(2001, 2, 3, tzinfo=UTC))
 
-    assert _partition_of(now) == _name(now.provided_at.date())
-    assert _partition_of(far) == f"{TABLE}_default"
+    assert partition_of(TABLE, now.pk) == partition_name(TABLE, now.provided_at.date())
+    assert partition_of(TABLE, far.pk) == f"{TABLE}_default"
     assert ProvisionRecord.objects.count() == 2
 
 
@@ -114,17 +90,17 @@ def test_the_daily_task_makes_months_ahead_once_and_moves_rows_out_of_the_defaul
 ) -> None:
     later = timezone.now().date() + timedelta(days=400)
     early = _provide(hanako, partner)
-    _move(early, datetime.combine(_month(later, 1), datetime.min.time(), UTC) + timedelta(days=2))
-    assert _partition_of(early) == f"{TABLE}_default"
+    _move(early, datetime.combine(month_of(later, 1), datetime.min.time(), UTC) + timedelta(days=2))
+    assert partition_of(TABLE, early.pk) == f"{TABLE}_default"
 
     first = provision_partitions_maintain(today=later)
     again = provision_partitions_maintain(today=later)
 
-    wanted = [_name(_month(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
+    wanted = [partition_name(TABLE, month_of(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
     assert first.created == wanted
     assert again.created == []
-    assert set(wanted) <= _partitions()
-    assert _partition_of(early) == _name(_month(later, 1))
+    assert set(wanted) <= partitions(TABLE)
+    assert partition_of(TABLE, early.pk) == partition_name(TABLE, month_of(later, 1))
 
 
 def test_months_past_their_retention_are_dropped_and_their_rows_gone_the_rest_kept(
@@ -132,7 +108,7 @@ def test_months_past_their_retention_are_dropped_and_their_rows_gone_the_rest_ke
 ) -> None:
     today = timezone.now().date()
     retention = timedelta(days=settings.SANPO_PROVISION_RETENTION_DAYS)
-    expired_month = _month(today - retention - timedelta(days=62))
+    expired_month = month_of(today - retention - timedelta(days=62))
     longer_month = next_month(expired_month)  # written under a longer retention: still kept
     for month in (expired_month, longer_month):
         month_partitions_create(table=TABLE, column="provided_at", months_ahead=0, today=month)
@@ -147,16 +123,16 @@ def test_months_past_their_retention_are_dropped_and_their_rows_gone_the_rest_ke
 
     changes = provision_partitions_maintain(today=today)
 
-    assert changes.dropped == [_name(expired_month)]
-    assert _name(expired_month) not in _partitions()
-    assert _name(longer_month) in _partitions()
+    assert changes.dropped == [partition_name(TABLE, expired_month)]
+    assert partition_name(TABLE, expired_month) not in partitions(TABLE)
+    assert partition_name(TABLE, longer_month) in partitions(TABLE)
     kept = set(ProvisionRecord.objects.values_list("pk", flat=True))
     assert kept == {longer.pk, recent.pk}
     assert provision_partitions_maintain(today=today).dropped == []
 
 
 def test_a_query_on_a_period_reads_only_that_periods_partition(hanako: MemberAccount) -> None:
-    month = _month(timezone.now().date())
+    month = month_of(timezone.now().date())
     start = datetime.combine(month, datetime.min.time(), UTC)
     end = datetime.combine(next_month(month), datetime.min.time(), UTC)
     period = provision_records(member=hanako).filter(provided_at__gte=start, provided_at__lt=end)
@@ -164,10 +140,12 @@ def test_a_query_on_a_period_reads_only_that_periods_partition(hanako: MemberAcc
     plan = period.explain()
     everything = provision_records(member=hanako).explain()
 
-    assert _name(month) in plan
+    assert partition_name(TABLE, month) in plan
     assert f"{TABLE}_default" not in plan
-    assert _name(next_month(month)) not in plan
-    assert _name(next_month(month)) in everything  # the same query unfiltered reads them all
+    assert partition_name(TABLE, next_month(month)) not in plan
+    assert (
+        partition_name(TABLE, next_month(month)) in everything
+    )  # the same query unfiltered reads them all
 
 
 @pytest.mark.django_db(transaction=True)
@@ -184,13 +162,13 @@ def test_the_migration_moves_the_rows_of_the_plain_table_into_partitions(
     executor = MigrationExecutor(connection)
     executor.migrate([("consent", "0007_verbose_names_and_choice_labels")])
     try:
-        assert not _partitions()
+        assert not partitions(TABLE)
         # Not yet past its retention, so no other test here drops it.
-        earlier_month = _month(timezone.now().date() - timedelta(days=70))
+        earlier_month = month_of(timezone.now().date() - timedelta(days=70))
         _move(earlier, datetime.combine(earlier_month, datetime.min.time(), UTC))
     finally:
         call_command("migrate", verbosity=0)
 
-    assert _partition_of(record) == _name(record.provided_at.date())
-    assert _partition_of(earlier) == _name(earlier_month)
+    assert partition_of(TABLE, record.pk) == partition_name(TABLE, record.provided_at.date())
+    assert partition_of(TABLE, earlier.pk) == partition_name(TABLE, earlier_month)
     assert ProvisionRecord.objects.get(pk=record.pk).data_items == ["name"]

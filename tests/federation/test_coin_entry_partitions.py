@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,6 +32,7 @@ from partners.models import Partner, Person
 from partners.partitions import month_partitions_create, next_month
 from tests.factories import make_partner
 from tests.federation.settlement_world import ledger_clock
+from tests.partitions import month_of, month_start, partition_name, partitions
 
 TABLE = "federation_coinentry"
 postgres = pytest.mark.postgres
@@ -61,34 +62,10 @@ def _earn_at(moment: datetime, person: Person, issuer: Partner) -> CoinTransacti
         return _earn(person, issuer)
 
 
-def _month(day: date, ahead: int = 0) -> date:
-    month = day.replace(day=1)
-    for _ in range(ahead):
-        month = next_month(month)
-    return month
-
-
-def _start(month: date) -> datetime:
-    return datetime(month.year, month.month, 1, tzinfo=UTC)
-
-
-def _name(month: date) -> str:
-    return f"{TABLE}_p{month:%Y_%m}"
-
-
 def _partitions_of(posting: CoinTransaction) -> set[str]:
     with connection.cursor() as cursor:
         query = f"SELECT tableoid::regclass::text FROM {TABLE} WHERE transaction_id = %s"  # noqa: S608
         cursor.execute(query, [posting.pk])
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _partitions() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-            [TABLE],
-        )
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -204,8 +181,10 @@ def test_after_migrate_the_entries_are_partitioned_by_posted_at(db: Any) -> None
     assert primary_key == ["id", "posted_at"]
     assert triggers == {"sanpo_coins_entry_append_only", "sanpo_coins_entry_balanced"}
     today = timezone.now().date()
-    expected = {_name(_month(today, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)}
-    assert expected | {f"{TABLE}_default"} <= _partitions()
+    expected = {
+        partition_name(TABLE, month_of(today, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)
+    }
+    assert expected | {f"{TABLE}_default"} <= partitions(TABLE)
 
 
 @postgres
@@ -215,7 +194,7 @@ def test_entries_land_in_their_months_partition_and_an_unplanned_month_in_the_de
     now = _earn(person, issuer)
     far = _earn_at(datetime(2001, 2, 3, tzinfo=UTC), person, issuer)
 
-    assert _partitions_of(now) == {_name(now.posted_at.astimezone(UTC).date())}
+    assert _partitions_of(now) == {partition_name(TABLE, now.posted_at.astimezone(UTC).date())}
     assert _partitions_of(far) == {f"{TABLE}_default"}
     entry = CoinEntry.objects.filter(transaction=far).first()
     assert entry is not None
@@ -255,7 +234,7 @@ def test_the_daily_task_makes_months_ahead_once_and_moves_entries_out_of_the_def
     issuer: Partner, person: Person
 ) -> None:
     later = timezone.now().date() + timedelta(days=400)
-    early = _earn_at(_start(_month(later, 1)) + timedelta(days=2), person, issuer)
+    early = _earn_at(month_start(month_of(later, 1)) + timedelta(days=2), person, issuer)
     assert _partitions_of(early) == {f"{TABLE}_default"}
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # as a commit would, before the move
@@ -263,19 +242,22 @@ def test_the_daily_task_makes_months_ahead_once_and_moves_entries_out_of_the_def
     first = coin_entry_partitions_maintain(today=later)
     again = coin_entry_partitions_maintain(today=later)
 
-    wanted = [_name(_month(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
+    wanted = [partition_name(TABLE, month_of(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
     assert first == wanted
     assert again == []
-    assert set(wanted) <= _partitions()
-    assert _partitions_of(early) == {_name(_month(later, 1))}
+    assert set(wanted) <= partitions(TABLE)
+    assert _partitions_of(early) == {partition_name(TABLE, month_of(later, 1))}
     assert ledger_verify() is None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE t.tgname = 'sanpo_coins_entry_append_only' AND c.relname = ANY(%s)",
-            [[f"{TABLE}_default", _name(_month(later, 1))]],
+            [[f"{TABLE}_default", partition_name(TABLE, month_of(later, 1))]],
         )
-        assert dict(cursor.fetchall()) == {f"{TABLE}_default": "O", _name(_month(later, 1)): "O"}
+        assert dict(cursor.fetchall()) == {
+            f"{TABLE}_default": "O",
+            partition_name(TABLE, month_of(later, 1)): "O",
+        }
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         CoinEntry.objects.filter(transaction=early).delete()
 
@@ -290,21 +272,23 @@ def _entry_scans(plan: str) -> set[str]:
 @postgres
 def test_the_activity_rollup_of_some_days_reads_only_their_months_partition(db: Any) -> None:
     today = timezone.localdate()
-    month = _month(today)
+    month = month_of(today)
     select, params = _activity_rows(month + timedelta(days=1), month + timedelta(days=10))
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN {select}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     scans = _entry_scans(plan)
-    assert any(name.startswith(_name(month)) for name in scans), plan
-    assert not any(name.startswith(_name(next_month(month))) for name in scans), plan
+    assert any(name.startswith(partition_name(TABLE, month)) for name in scans), plan
+    assert not any(name.startswith(partition_name(TABLE, next_month(month))) for name in scans), (
+        plan
+    )
     assert not any(name.startswith(f"{TABLE}_default") for name in scans), plan
 
 
 @postgres
 def test_the_monthly_flows_read_only_the_months_asked(db: Any) -> None:
-    since = _month(timezone.localdate())
+    since = month_of(timezone.localdate())
     month_partitions_create(
         table=TABLE, column="posted_at", months_ahead=2, today=since - timedelta(days=62)
     )
@@ -316,12 +300,17 @@ def test_the_monthly_flows_read_only_the_months_asked(db: Any) -> None:
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     scans = _entry_scans(plan)
-    assert any(name.startswith(_name(since)) for name in scans), plan
+    assert any(name.startswith(partition_name(TABLE, since)) for name in scans), plan
     # Tokyo's month starts nine hours before UTC's, on the previous UTC month's last day: that
     # month's partition is read too, the ones before it are not.
-    assert not any(name.startswith(_name(_month(since - timedelta(days=40)))) for name in scans)
+    assert not any(
+        name.startswith(partition_name(TABLE, month_of(since - timedelta(days=40))))
+        for name in scans
+    )
     everything = CoinEntry.objects.all().explain()
-    assert _name(_month(since - timedelta(days=40))) in everything  # unfiltered: all of them
+    assert (
+        partition_name(TABLE, month_of(since - timedelta(days=40))) in everything
+    )  # unfiltered: all of them
 
 
 # --- PostgreSQL: the migration keeps the rows ----------------------------------------------
@@ -332,21 +321,21 @@ def test_the_monthly_flows_read_only_the_months_asked(db: Any) -> None:
 def test_the_migration_moves_the_entries_of_the_plain_table_into_partitions() -> None:
     issuer, person = make_partner("entry-migration"), Person.objects.create()
     now = _earn(person, issuer)
-    earlier_month = _month(timezone.now().date() - timedelta(days=70))
-    earlier = _earn_at(_start(earlier_month) + timedelta(hours=5), person, issuer)
+    earlier_month = month_of(timezone.now().date() - timedelta(days=70))
+    earlier = _earn_at(month_start(earlier_month) + timedelta(hours=5), person, issuer)
     executor = MigrationExecutor(connection)
     migration = executor.loader.get_migration("federation", "0018_partition_coin_entries")
     executor.migrate([dep for dep in migration.dependencies if dep[0] == "federation"])
     try:
-        assert not _partitions()
+        assert not partitions(TABLE)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {TABLE}")  # noqa: S608 - a constant
             assert cursor.fetchone()[0] == 4
     finally:
         call_command("migrate", verbosity=0)
 
-    assert _partitions_of(now) == {_name(now.posted_at.astimezone(UTC).date())}
-    assert _partitions_of(earlier) == {_name(earlier_month)}
+    assert _partitions_of(now) == {partition_name(TABLE, now.posted_at.astimezone(UTC).date())}
+    assert _partitions_of(earlier) == {partition_name(TABLE, earlier_month)}
     for posting in (now, earlier):
         stamps = set(CoinEntry.objects.filter(transaction=posting).values_list("posted_at"))
         assert stamps == {(posting.posted_at,)}

@@ -38,6 +38,7 @@ from tests.federation.referral_world import (
     referral_agreement,
     report,
 )
+from tests.partitions import check_deferred_now, month_of, partition_name, partition_of, partitions
 
 pytestmark = pytest.mark.django_db
 TABLE = "federation_referralclick"
@@ -64,41 +65,8 @@ def _move(click: ReferralClick, at: datetime) -> None:
         ReferralConversion.objects.filter(click=click).update(click_at=at)
 
 
-def _partition_of(click: ReferralClick) -> str:
-    with connection.cursor() as cursor:
-        query = f"SELECT tableoid::regclass::text FROM {TABLE} WHERE id = %s"  # noqa: S608
-        cursor.execute(query, [click.pk])
-        return str(cursor.fetchone()[0])
-
-
-def _partitions() -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-            [TABLE],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _month(day: date, ahead: int = 0) -> date:
-    month = day.replace(day=1)
-    for _ in range(ahead):
-        month = next_month(month)
-    return month
-
-
-def _name(month: date) -> str:
-    return f"{TABLE}_p{month:%Y_%m}"
-
-
 def _at(day: date, hours: int = 0) -> datetime:
     return datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=hours)
-
-
-def _check_deferred_now() -> None:
-    """Run the deferred foreign-key checks now, as a commit would."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def test_a_conversion_carries_its_clicks_time_and_never_one_without_the_other(
@@ -138,8 +106,10 @@ def test_after_migrate_the_clicks_are_partitioned_and_conversions_hold_the_compo
         "DEFERRABLE INITIALLY DEFERRED"
     ]
     this_month = timezone.now().date()
-    expected = {_name(_month(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)}
-    assert expected | {f"{TABLE}_default"} <= _partitions()
+    expected = {
+        partition_name(TABLE, month_of(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)
+    }
+    assert expected | {f"{TABLE}_default"} <= partitions(TABLE)
 
 
 @postgres
@@ -151,9 +121,11 @@ def test_a_click_lands_in_its_months_partition_and_the_key_refuses_a_wrong_time(
     _move(far, datetime(2001, 2, 3, tzinfo=UTC))
 
     assert conversion.click is not None
-    assert _partition_of(conversion.click) == _name(conversion.click.at.date())
-    assert _partition_of(far) == f"{TABLE}_default"
-    _check_deferred_now()  # from here on each statement is checked as it runs
+    assert partition_of(TABLE, conversion.click.pk) == partition_name(
+        TABLE, conversion.click.at.date()
+    )
+    assert partition_of(TABLE, far.pk) == f"{TABLE}_default"
+    check_deferred_now()  # from here on each statement is checked as it runs
     with pytest.raises(IntegrityError), transaction.atomic():
         ReferralConversion.objects.filter(pk=conversion.pk).update(
             click_at=F("click_at") + timedelta(seconds=1)
@@ -164,17 +136,17 @@ def test_a_click_lands_in_its_months_partition_and_the_key_refuses_a_wrong_time(
 def test_the_daily_task_makes_months_ahead_once(link: ReferralLink) -> None:
     later = timezone.now().date() + timedelta(days=400)
     early = click(link)
-    _move(early, _at(_month(later, 1), hours=50))
-    _check_deferred_now()  # a table with checks pending cannot take a partition
-    assert _partition_of(early) == f"{TABLE}_default"
+    _move(early, _at(month_of(later, 1), hours=50))
+    check_deferred_now()  # a table with checks pending cannot take a partition
+    assert partition_of(TABLE, early.pk) == f"{TABLE}_default"
 
     first = referral_click_partitions_maintain(today=later)
     again = referral_click_partitions_maintain(today=later)
 
-    wanted = [_name(_month(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
+    wanted = [partition_name(TABLE, month_of(later, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)]
     assert first.created == wanted
     assert (again.created, again.dropped) == ([], [])
-    assert _partition_of(early) == _name(_month(later, 1))
+    assert partition_of(TABLE, early.pk) == partition_name(TABLE, month_of(later, 1))
 
 
 @postgres
@@ -183,11 +155,11 @@ def test_an_expired_month_goes_whole_unless_a_conversion_names_a_click_in_it(
 ) -> None:
     settings.SANPO_REFERRAL_CLICK_RETENTION_DAYS = 400
     today = timezone.now().date()
-    expired_month = _month(today - timedelta(days=400 + 92))
+    expired_month = month_of(today - timedelta(days=400 + 92))
     named_month = next_month(expired_month)  # ends before the retention too
     assert referral_click_months_create(first=expired_month, last=named_month) == [
-        _name(expired_month),
-        _name(named_month),
+        partition_name(TABLE, expired_month),
+        partition_name(TABLE, named_month),
     ]
     conversion = _converted(partner, link, "B-1")
     named = conversion.click
@@ -196,16 +168,16 @@ def test_an_expired_month_goes_whole_unless_a_conversion_names_a_click_in_it(
     _move(expired, _at(expired_month, hours=30))
     _move(named, _at(named_month, hours=30))
     _move(unnamed, _at(named_month, hours=40))
-    _check_deferred_now()  # the task only ever sees committed rows
+    check_deferred_now()  # the task only ever sees committed rows
 
     changes = referral_click_partitions_maintain(today=today)
 
-    assert changes.dropped == [_name(expired_month)]
-    assert _name(expired_month) not in _partitions()
-    assert _name(named_month) in _partitions()
+    assert changes.dropped == [partition_name(TABLE, expired_month)]
+    assert partition_name(TABLE, expired_month) not in partitions(TABLE)
+    assert partition_name(TABLE, named_month) in partitions(TABLE)
     assert not ReferralClick.objects.filter(pk=expired.pk).exists()
     event = AuditEvent.objects.get(action="referrals.clicks_purged")
-    assert event.detail["months_dropped"] == [_name(expired_month)]
+    assert event.detail["months_dropped"] == [partition_name(TABLE, expired_month)]
     # The month a conversion names keeps the row-by-row purge of its other clicks.
     assert referral_clicks_purge() == 1
     kept = dict(ReferralClick.objects.values_list("pk", "fingerprint"))
@@ -219,12 +191,12 @@ def test_the_funnels_period_reads_only_that_periods_partitions(
     host: Partner, link: ReferralLink
 ) -> None:
     click(link)
-    month = _month(timezone.now().date())
+    month = month_of(timezone.now().date())
     plan = _funnel_click_plan(host, first=month + timedelta(days=2), last=month + timedelta(20))
     everything = _funnel_click_plan(host, first=month - timedelta(days=800), last=month)
 
-    assert _name(month) in plan
-    assert _name(next_month(month)) not in plan
+    assert partition_name(TABLE, month) in plan
+    assert partition_name(TABLE, next_month(month)) not in plan
     assert f"{TABLE}_default" not in plan
     assert f"{TABLE}_default" in everything  # two years back reach the default partition
 
@@ -251,12 +223,12 @@ def test_the_migration_keeps_clicks_and_conversions_both_ways() -> None:
     conversion = _converted(partner, link, "B-1")
     named = conversion.click
     assert named is not None
-    earlier_month = _month(timezone.now().date() - timedelta(days=70))
+    earlier_month = month_of(timezone.now().date() - timedelta(days=70))
     _move(named, _at(earlier_month, hours=30))
     executor = MigrationExecutor(connection)
     executor.migrate([("federation", "0016_campaign_holdout_members")])
     try:
-        assert not _partitions()
+        assert not partitions(TABLE)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
@@ -268,7 +240,7 @@ def test_the_migration_keeps_clicks_and_conversions_both_ways() -> None:
     finally:
         call_command("migrate", verbosity=0)
 
-    assert _partition_of(named) == _name(earlier_month)
+    assert partition_of(TABLE, named.pk) == partition_name(TABLE, earlier_month)
     assert ReferralConversion.objects.get(pk=conversion.pk).click_at == _at(earlier_month, 30)
     assert ReferralClick.objects.count() == 1
 

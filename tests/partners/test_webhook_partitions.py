@@ -4,7 +4,7 @@ delivery, a composite foreign key ties the two, the daily task makes months ahea
 month of both once past retention unless it holds a pending delivery, and a query on a period
 reads only that period's partitions."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from partners.partitions import month_partitions_create, next_month
 from partners.selectors import webhook_delivery_list
 from partners.services import webhook_deliveries_retain
 from partners.services.webhook_retention import PARTITION_MONTHS_AHEAD
+from tests.partitions import month_of, month_start, partition_name, partition_of, partitions
 from tests.partners.test_webhook_retention import deliver, endpoint_for, move
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -33,37 +34,6 @@ def _one_attempt(settings: Any) -> None:
 @pytest.fixture
 def endpoint(partner: Partner) -> WebhookEndpoint:
     return endpoint_for(partner)
-
-
-def _partition_of(table: str, column: str, value: Any) -> str:
-    with connection.cursor() as cursor:
-        query = f"SELECT tableoid::regclass::text FROM {table} WHERE {column} = %s"  # noqa: S608
-        cursor.execute(query, [value])
-        return str(cursor.fetchone()[0])
-
-
-def _partitions(table: str) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = %s::regclass",
-            [table],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _month(day: date, ahead: int = 0) -> date:
-    month = day.replace(day=1)
-    for _ in range(ahead):
-        month = next_month(month)
-    return month
-
-
-def _start(month: date) -> datetime:
-    return datetime.combine(month, datetime.min.time(), UTC)
-
-
-def _name(table: str, month: date) -> str:
-    return f"{table}_p{month:%Y_%m}"
 
 
 def test_both_tables_are_partitioned_with_months_ahead_and_tied_by_a_composite_key() -> None:
@@ -87,25 +57,34 @@ def test_both_tables_are_partitioned_with_months_ahead_and_tied_by_a_composite_k
     )
     this_month = timezone.now().date()
     for table in (DELIVERIES, ATTEMPTS):
-        months = {_name(table, _month(this_month, n)) for n in range(PARTITION_MONTHS_AHEAD + 1)}
-        assert months | {f"{table}_default"} <= _partitions(table)
+        months = {
+            partition_name(table, month_of(this_month, n))
+            for n in range(PARTITION_MONTHS_AHEAD + 1)
+        }
+        assert months | {f"{table}_default"} <= partitions(table)
 
 
 def test_an_attempt_lands_in_the_month_of_its_delivery(endpoint: WebhookEndpoint) -> None:
     delivery = deliver(endpoint, finished=True)
-    earlier = _month(timezone.now().date() - timedelta(days=40))
+    earlier = month_of(timezone.now().date() - timedelta(days=40))
     month_partitions_create(table=DELIVERIES, column="created_at", months_ahead=0, today=earlier)
     month_partitions_create(
         table=ATTEMPTS, column="delivery_created_at", months_ahead=0, today=earlier
     )
     moved = deliver(endpoint, finished=True)
-    move(moved, _start(earlier) + timedelta(days=3))
+    move(moved, month_start(earlier) + timedelta(days=3))
 
     this_month = delivery.created_at.date()
-    assert _partition_of(DELIVERIES, "id", delivery.pk) == _name(DELIVERIES, this_month)
-    assert _partition_of(ATTEMPTS, "delivery_id", delivery.pk) == _name(ATTEMPTS, this_month)
-    assert _partition_of(DELIVERIES, "id", moved.pk) == _name(DELIVERIES, earlier)
-    assert _partition_of(ATTEMPTS, "delivery_id", moved.pk) == _name(ATTEMPTS, earlier)
+    assert partition_of(DELIVERIES, delivery.pk, column="id") == partition_name(
+        DELIVERIES, this_month
+    )
+    assert partition_of(ATTEMPTS, delivery.pk, column="delivery_id") == partition_name(
+        ATTEMPTS, this_month
+    )
+    assert partition_of(DELIVERIES, moved.pk, column="id") == partition_name(DELIVERIES, earlier)
+    assert partition_of(ATTEMPTS, moved.pk, column="delivery_id") == partition_name(
+        ATTEMPTS, earlier
+    )
 
 
 def test_the_database_refuses_an_attempt_whose_copied_time_is_not_its_deliverys(
@@ -136,9 +115,9 @@ def test_the_daily_task_makes_months_ahead_once_and_moves_both_out_of_the_defaul
 ) -> None:
     later = timezone.now().date() + timedelta(days=400)
     early = deliver(endpoint, finished=True)
-    move(early, _start(_month(later, 1)) + timedelta(days=2))
-    assert _partition_of(DELIVERIES, "id", early.pk) == f"{DELIVERIES}_default"
-    assert _partition_of(ATTEMPTS, "delivery_id", early.pk) == f"{ATTEMPTS}_default"
+    move(early, month_start(month_of(later, 1)) + timedelta(days=2))
+    assert partition_of(DELIVERIES, early.pk, column="id") == f"{DELIVERIES}_default"
+    assert partition_of(ATTEMPTS, early.pk, column="delivery_id") == f"{ATTEMPTS}_default"
 
     first = webhook_deliveries_retain(today=later)
     with connection.cursor() as cursor:
@@ -146,11 +125,15 @@ def test_the_daily_task_makes_months_ahead_once_and_moves_both_out_of_the_defaul
     again = webhook_deliveries_retain(today=later)
 
     ahead = range(PARTITION_MONTHS_AHEAD + 1)
-    wanted = [_name(t, _month(later, n)) for n in ahead for t in (DELIVERIES, ATTEMPTS)]
+    wanted = [partition_name(t, month_of(later, n)) for n in ahead for t in (DELIVERIES, ATTEMPTS)]
     assert first.created == wanted
     assert again.created == []
-    assert _partition_of(DELIVERIES, "id", early.pk) == _name(DELIVERIES, _month(later, 1))
-    assert _partition_of(ATTEMPTS, "delivery_id", early.pk) == _name(ATTEMPTS, _month(later, 1))
+    assert partition_of(DELIVERIES, early.pk, column="id") == partition_name(
+        DELIVERIES, month_of(later, 1)
+    )
+    assert partition_of(ATTEMPTS, early.pk, column="delivery_id") == partition_name(
+        ATTEMPTS, month_of(later, 1)
+    )
 
 
 def test_a_month_past_retention_goes_whole_unless_it_holds_a_pending_delivery(
@@ -158,7 +141,7 @@ def test_a_month_past_retention_goes_whole_unless_it_holds_a_pending_delivery(
 ) -> None:
     today = timezone.now().date()
     retention = timedelta(days=settings.SANPO_WEBHOOK_DELIVERY_RETENTION_DAYS)
-    expired_month = _month(today - retention - timedelta(days=62))
+    expired_month = month_of(today - retention - timedelta(days=62))
     held_month = next_month(expired_month)
     for month in (expired_month, held_month):
         month_partitions_create(table=DELIVERIES, column="created_at", months_ahead=0, today=month)
@@ -168,16 +151,19 @@ def test_a_month_past_retention_goes_whole_unless_it_holds_a_pending_delivery(
     expired, held_done, held_pending, recent = (
         deliver(endpoint, finished=f) for f in (True, True, False, True)
     )
-    move(expired, _start(expired_month) + timedelta(days=1))
-    move(held_done, _start(held_month) + timedelta(days=1))
-    move(held_pending, _start(held_month) + timedelta(days=2))
+    move(expired, month_start(expired_month) + timedelta(days=1))
+    move(held_done, month_start(held_month) + timedelta(days=1))
+    move(held_pending, month_start(held_month) + timedelta(days=2))
 
     changes = webhook_deliveries_retain(today=today)
 
-    assert changes.dropped == [_name(ATTEMPTS, expired_month), _name(DELIVERIES, expired_month)]
-    assert _name(DELIVERIES, expired_month) not in _partitions(DELIVERIES)
-    assert _name(ATTEMPTS, expired_month) not in _partitions(ATTEMPTS)
-    assert _name(DELIVERIES, held_month) in _partitions(DELIVERIES)
+    assert changes.dropped == [
+        partition_name(ATTEMPTS, expired_month),
+        partition_name(DELIVERIES, expired_month),
+    ]
+    assert partition_name(DELIVERIES, expired_month) not in partitions(DELIVERIES)
+    assert partition_name(ATTEMPTS, expired_month) not in partitions(ATTEMPTS)
+    assert partition_name(DELIVERIES, held_month) in partitions(DELIVERIES)
     # The month held back by the pending delivery waits whole: no row is deleted in a month.
     assert changes.deleted == 0
     kept = set(WebhookDelivery.objects.values_list("pk", flat=True))
@@ -190,25 +176,30 @@ def test_a_month_past_retention_goes_whole_unless_it_holds_a_pending_delivery(
 def test_a_query_on_a_period_reads_only_that_periods_partitions(
     endpoint: WebhookEndpoint,
 ) -> None:
-    month = _month(timezone.now().date())
-    period = {"created_at__gte": _start(month), "created_at__lt": _start(next_month(month))}
+    month = month_of(timezone.now().date())
+    period = {
+        "created_at__gte": month_start(month),
+        "created_at__lt": month_start(next_month(month)),
+    }
     deliveries = webhook_delivery_list(endpoint=endpoint)
     attempts = WebhookAttempt.objects.filter(
         delivery__endpoint=endpoint,
-        delivery_created_at__gte=_start(month),
-        delivery_created_at__lt=_start(next_month(month)),
+        delivery_created_at__gte=month_start(month),
+        delivery_created_at__lt=month_start(next_month(month)),
     )
 
     plan = deliveries.filter(**period).explain()
     attempts_plan = attempts.explain()
     everything = deliveries.explain()
 
-    assert _name(DELIVERIES, month) in plan
+    assert partition_name(DELIVERIES, month) in plan
     assert f"{DELIVERIES}_default" not in plan
-    assert _name(DELIVERIES, next_month(month)) not in plan
-    assert _name(ATTEMPTS, month) in attempts_plan
-    assert _name(ATTEMPTS, next_month(month)) not in attempts_plan
-    assert _name(DELIVERIES, next_month(month)) in everything  # unfiltered, it reads them all
+    assert partition_name(DELIVERIES, next_month(month)) not in plan
+    assert partition_name(ATTEMPTS, month) in attempts_plan
+    assert partition_name(ATTEMPTS, next_month(month)) not in attempts_plan
+    assert (
+        partition_name(DELIVERIES, next_month(month)) in everything
+    )  # unfiltered, it reads them all
 
 
 @pytest.mark.django_db(transaction=True)
@@ -219,18 +210,18 @@ def test_the_migration_moves_the_rows_both_ways_and_fills_the_copied_time(
     before = ("partners", "0012_outbox_request_id")
     executor.migrate([before])
     try:
-        assert not _partitions(DELIVERIES)
+        assert not partitions(DELIVERIES)
         old_attempt = executor.loader.project_state([before]).apps.get_model(
             "partners", "WebhookAttempt"
         )
-        earlier = _month(timezone.now().date() - timedelta(days=40))
+        earlier = month_of(timezone.now().date() - timedelta(days=40))
         deliveries = [
             WebhookDelivery.objects.create(
                 event_id=endpoint.pk, event_type="api_key.issued", payload={}, endpoint=endpoint
             )
             for _ in range(2)
         ]
-        WebhookDelivery.objects.filter(pk=deliveries[1].pk).update(created_at=_start(earlier))
+        WebhookDelivery.objects.filter(pk=deliveries[1].pk).update(created_at=month_start(earlier))
         for delivery in deliveries:
             old_attempt.objects.create(
                 delivery_id=delivery.pk, number=1, started_at=timezone.now(), duration_ms=5
@@ -242,13 +233,17 @@ def test_the_migration_moves_the_rows_both_ways_and_fills_the_copied_time(
         delivery.refresh_from_db()
         attempt = WebhookAttempt.objects.get(delivery=delivery)
         assert attempt.delivery_created_at == delivery.created_at
-    assert _partition_of(DELIVERIES, "id", deliveries[1].pk) == _name(DELIVERIES, earlier)
-    assert _partition_of(ATTEMPTS, "delivery_id", deliveries[1].pk) == _name(ATTEMPTS, earlier)
+    assert partition_of(DELIVERIES, deliveries[1].pk, column="id") == partition_name(
+        DELIVERIES, earlier
+    )
+    assert partition_of(ATTEMPTS, deliveries[1].pk, column="delivery_id") == partition_name(
+        ATTEMPTS, earlier
+    )
 
     MigrationExecutor(connection).migrate([before])
     try:
-        assert not _partitions(DELIVERIES)
-        assert not _partitions(ATTEMPTS)
+        assert not partitions(DELIVERIES)
+        assert not partitions(ATTEMPTS)
         assert WebhookDelivery.objects.filter(pk__in=[d.pk for d in deliveries]).count() == 2
     finally:
         call_command("migrate", verbosity=0)
