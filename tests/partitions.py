@@ -46,3 +46,17 @@ def check_deferred_now() -> None:
     """Run the deferred foreign-key checks now, as a commit would."""
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def partition_key_and_primary_key(table: str) -> tuple[str, list[str]]:
+    """``RANGE (<column>)`` of a partitioned table, and its primary key's columns, sorted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_partkeydef(%s::regclass), "
+            "(SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
+            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            " WHERE i.indrelid = %s::regclass AND i.indisprimary)",
+            [table, table],
+        )
+        key, primary_key = cursor.fetchone()
+        return str(key), list(primary_key)

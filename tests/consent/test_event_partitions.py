@@ -34,6 +34,7 @@ from tests.partitions import (
     check_deferred_now,
     month_of,
     month_start,
+    partition_key_and_primary_key,
     partition_name,
     partition_of,
     partitions,
@@ -83,15 +84,7 @@ def _plant(event: ConsentEvent, **changes: Any) -> ConsentEvent:
 
 
 def test_after_migrate_events_are_partitioned_and_referenced_by_pairs() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_partkeydef(%s::regclass), "
-            "(SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            " WHERE i.indrelid = %s::regclass AND i.indisprimary)",
-            [TABLE, TABLE],
-        )
-        key, primary_key = cursor.fetchone()
+    key, primary_key = partition_key_and_primary_key(TABLE)
 
     assert key == "RANGE (recorded_at)"
     assert primary_key == ["id", "recorded_at"]

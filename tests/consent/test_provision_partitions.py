@@ -20,7 +20,13 @@ from partners.actors import Actor
 from partners.models import MemberAccount, Partner
 from partners.partitions import month_partitions_create, next_month
 from tests.factories import grant_consent, make_member, make_notice
-from tests.partitions import month_of, partition_name, partition_of, partitions
+from tests.partitions import (
+    month_of,
+    partition_key_and_primary_key,
+    partition_name,
+    partition_of,
+    partitions,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 TABLE = "consent_provisionrecord"
@@ -55,15 +61,7 @@ def _move(record: ProvisionRecord, provided_at: datetime, **fields: Any) -> None
 
 
 def test_after_migrate_the_table_is_partitioned_with_months_ahead_and_a_default() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_partkeydef(%s::regclass), "
-            "(SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            " WHERE i.indrelid = %s::regclass AND i.indisprimary)",
-            [TABLE, TABLE],
-        )
-        key, primary_key = cursor.fetchone()
+    key, primary_key = partition_key_and_primary_key(TABLE)
 
     assert key == "RANGE (provided_at)"
     assert primary_key == ["id", "provided_at"]

@@ -32,7 +32,13 @@ from partners.models import Partner, Person
 from partners.partitions import month_partitions_create, next_month
 from tests.factories import make_partner
 from tests.federation.settlement_world import ledger_clock
-from tests.partitions import month_of, month_start, partition_name, partitions
+from tests.partitions import (
+    month_of,
+    month_start,
+    partition_key_and_primary_key,
+    partition_name,
+    partitions,
+)
 
 TABLE = "federation_coinentry"
 postgres = pytest.mark.postgres
@@ -163,14 +169,7 @@ def test_the_daily_task_changes_nothing_without_partitions(db: Any) -> None:
 @postgres
 def test_after_migrate_the_entries_are_partitioned_by_posted_at(db: Any) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_partkeydef(%s::regclass), "
-            "(SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            " WHERE i.indrelid = %s::regclass AND i.indisprimary)",
-            [TABLE, TABLE],
-        )
-        key, primary_key = cursor.fetchone()
+        key, primary_key = partition_key_and_primary_key(TABLE)
         cursor.execute(
             "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
             [TABLE],

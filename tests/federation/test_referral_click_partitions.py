@@ -38,7 +38,14 @@ from tests.federation.referral_world import (
     referral_agreement,
     report,
 )
-from tests.partitions import check_deferred_now, month_of, partition_name, partition_of, partitions
+from tests.partitions import (
+    check_deferred_now,
+    month_of,
+    partition_key_and_primary_key,
+    partition_name,
+    partition_of,
+    partitions,
+)
 
 pytestmark = pytest.mark.django_db
 TABLE = "federation_referralclick"
@@ -83,14 +90,7 @@ def test_a_conversion_carries_its_clicks_time_and_never_one_without_the_other(
 @postgres
 def test_after_migrate_the_clicks_are_partitioned_and_conversions_hold_the_composite_key() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_partkeydef(%s::regclass), "
-            "(SELECT array_agg(a.attname ORDER BY a.attname) FROM pg_index i "
-            " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            " WHERE i.indrelid = %s::regclass AND i.indisprimary)",
-            [TABLE, TABLE],
-        )
-        key, primary_key = cursor.fetchone()
+        key, primary_key = partition_key_and_primary_key(TABLE)
         cursor.execute(
             "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
             "AND conrelid = 'federation_referralconversion'::regclass "
