@@ -59,24 +59,25 @@ typecheck: $(STAMP)
 # (BENCH_CAMPAIGN_MEMBERS=100000 makes a quicker run).
 # Metrics refresh the rollups of a year of 10M entries and 1M members and time the API
 # (BENCH_METRICS_ENTRIES=1000000 makes a quicker run, 100k members).
+# Throwaway databases of their own: the development secrets and the demo's loopback receiver
+# (bench_referrals seeds the demo alliance), but DEBUG off, as in production.
+BENCH_ENV := DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
+	SANPO_ALLOW_INSECURE_DEFAULTS=$${SANPO_ALLOW_INSECURE_DEFAULTS:-true} \
+	SANPO_WEBHOOK_ALLOW_LOOPBACK=$${SANPO_WEBHOOK_ALLOW_LOOPBACK:-true}
+
 bench: $(STAMP)
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_consent_check
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_overlap
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_coin_ledger --history $${BENCH_HISTORY:-10000000}
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_settlement --entries $${BENCH_SETTLEMENT_ENTRIES:-10000000}
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_referrals --clicks $${BENCH_REFERRAL_CLICKS:-10000000} \
+	$(BENCH_ENV) $(BIN)/python manage.py bench_member_import $(BENCH_ARGS)
+	$(BENCH_ENV) $(BIN)/python manage.py bench_consent_check
+	$(BENCH_ENV) $(BIN)/python manage.py bench_overlap
+	$(BENCH_ENV) $(BIN)/python manage.py bench_coin_ledger --history $${BENCH_HISTORY:-10000000}
+	$(BENCH_ENV) $(BIN)/python manage.py bench_settlement \
+		--entries $${BENCH_SETTLEMENT_ENTRIES:-10000000}
+	$(BENCH_ENV) $(BIN)/python manage.py bench_referrals \
+		--clicks $${BENCH_REFERRAL_CLICKS:-10000000} \
 		--conversions $$(( $${BENCH_REFERRAL_CLICKS:-10000000} / 10 ))
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_campaigns --members $${BENCH_CAMPAIGN_MEMBERS:-1000000}
-	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/sanpo} \
-		$(BIN)/python manage.py bench_metrics --entries $${BENCH_METRICS_ENTRIES:-10000000}
+	$(BENCH_ENV) $(BIN)/python manage.py bench_campaigns \
+		--members $${BENCH_CAMPAIGN_MEMBERS:-1000000}
+	$(BENCH_ENV) $(BIN)/python manage.py bench_metrics --entries $${BENCH_METRICS_ENTRIES:-10000000}
 
 # Schemathesis against gunicorn on PostgreSQL with the demo data, as the host and as a brand
 # (README, "Fuzzing"). fuzz is the CI budget; fuzz-long spends more time per key.
