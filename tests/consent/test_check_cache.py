@@ -100,9 +100,11 @@ def _cached(cache: Any, member: MemberAccount, partner: Partner) -> bool:
 def test_a_withdrawal_written_elsewhere_reaches_this_process(
     cache: Any, hanako: MemberAccount, partner: Partner, elsewhere: Any
 ) -> None:
-    assert _check(hanako, partner).allowed
-    assert _cached(cache, hanako, partner)  # the second check is answered from memory
-    assert _check(hanako, partner).allowed
+    # The fixture's own grant is announced by PostgreSQL too, and on a busy machine its notice
+    # may arrive after the first check and make the cache forget that check's answer: the
+    # answer is kept once every notice so far has been read.
+    _eventually(lambda: _check(hanako, partner).allowed and _cached(cache, hanako, partner))
+    assert _check(hanako, partner).allowed  # answered from memory
 
     elsewhere.execute(
         "UPDATE consent_consentstate SET granted = false WHERE member_id = %s", [hanako.pk]
