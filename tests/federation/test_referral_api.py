@@ -405,6 +405,9 @@ def test_the_funnel_refuses_bad_ranges_and_costs_the_same_queries_for_more_data(
         "from=2026-01-10&to=2026-01-01",
         "from=2025-01-01&to=2026-01-01",
         "offer=nope",
+        "to=0001-01-08",  # found by fuzzing: the default start overflowed (a 500)
+        "from=2024-06-01&to=0001-01-08",
+        "from=3000-01-01",
     ):
         response = client.get(f"/api/v1/referrals/funnel?{query}")
         assert response.status_code == 400, query

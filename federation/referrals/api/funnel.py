@@ -21,13 +21,20 @@ MAX_DAYS = 92
 DEFAULT_DAYS = 30
 
 
+# Days the funnel answers for: any other is refused, not left to overflow a date (to=0001-01-08).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def _day(raw: str | None, name: str, default: date) -> date:
     if raw is None:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise validation_failed(name, _("A date, YYYY-MM-DD.")) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise validation_failed(name, _("A date, YYYY-MM-DD, from 2000 to 2999."))
+    return day
 
 
 class ReferralFunnelApi(FederationEndpoint):
@@ -35,8 +42,12 @@ class ReferralFunnelApi(FederationEndpoint):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", date, description="The first day (default: 30 days ago)."),
-            OpenApiParameter("to", date, description="The last day (default: today)."),
+            OpenApiParameter(
+                "from", date, description="The first day, 2000 to 2999 (default: 30 days ago)."
+            ),
+            OpenApiParameter(
+                "to", date, description="The last day, 2000 to 2999 (default: today)."
+            ),
             OpenApiParameter("offer", uuid.UUID, description="Only this offer of yours."),
         ],
         responses=ReferralFunnelOutput,
